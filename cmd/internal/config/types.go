@@ -1,0 +1,62 @@
+// Package config owns mcpgw's configuration file: where it lives, how it is
+// decoded and validated into typed structs, and how the CLI edits it in place
+// without losing comments or ${VAR} references.
+package config
+
+import "time"
+
+// Config is a decoded, validated and ${VAR}-expanded configuration file.
+type Config struct {
+	// Path is the file the configuration was read from.
+	Path string `yaml:"-"`
+	// Servers maps a server name to its definition.
+	Servers map[string]*Server `yaml:"servers"`
+	// Order lists the server names in the order they appear in the file;
+	// resource URI collisions are resolved by it.
+	Order []string `yaml:"-"`
+}
+
+// Server is one downstream MCP server: a stdio child (Command) or a remote
+// endpoint (URL).
+type Server struct {
+	// Name is the key under servers:.
+	Name string `yaml:"-"`
+	// Line is the line in the file where the server's definition starts.
+	Line int `yaml:"-"`
+
+	Command string            `yaml:"command,omitempty"`
+	Args    []string          `yaml:"args,omitempty"`
+	Env     map[string]string `yaml:"env,omitempty"`
+	Cwd     string            `yaml:"cwd,omitempty"`
+
+	URL       string            `yaml:"url,omitempty"`
+	Transport string            `yaml:"transport,omitempty"` // "" or "streamable" | "sse"
+	Headers   map[string]string `yaml:"headers,omitempty"`
+
+	// Prefix is the exposed-name prefix; nil means the server name, "" means none.
+	Prefix          *string    `yaml:"prefix,omitempty"`
+	Enabled         *bool      `yaml:"enabled,omitempty"` // nil means true
+	Start           string     `yaml:"start,omitempty"`   // "" or "eager" | "lazy"
+	Tools           ToolFilter `yaml:"tools,omitempty"`
+	Timeouts        Timeouts   `yaml:"timeouts,omitempty"`
+	ProtocolVersion string     `yaml:"protocol_version,omitempty"`
+}
+
+// ToolFilter is a server's own allow/deny list of tool-name globs
+// (path.Match syntax). An empty Allow allows everything; Deny wins.
+type ToolFilter struct {
+	Allow []string `yaml:"allow,omitempty"`
+	Deny  []string `yaml:"deny,omitempty"`
+}
+
+// Timeouts bounds a server's connect (spawn + initialize) and each call.
+type Timeouts struct {
+	Connect time.Duration `yaml:"connect,omitempty"`
+	Call    time.Duration `yaml:"call,omitempty"`
+}
+
+// Defaults applied when a field is unset.
+const (
+	DefaultConnectTimeout = 30 * time.Second
+	DefaultCallTimeout    = 120 * time.Second
+)
