@@ -1,0 +1,260 @@
+package cli
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/mcpgw/mcpgw/mux"
+)
+
+// CallOptions are the inputs of `mcpgw call`.
+type CallOptions struct {
+	IO      *IOStreams
+	Factory *Factory
+	Tool    string
+	Args    []string // k=v, typed from the input schema
+	JSON    string   // --args
+	Output  string
+	Timeout time.Duration
+}
+
+// NewCmdCall builds `mcpgw call`.
+func NewCmdCall(f *Factory, runF func(context.Context, *CallOptions) error) *cobra.Command {
+	opts := &CallOptions{IO: f.IO, Factory: f}
+	cmd := &cobra.Command{
+		Use:   "call TOOL",
+		Short: "Call one tool through the whole gateway, as an agent would",
+		Long: `Call starts the configured servers and calls TOOL (its exposed name, as
+"mcpgw tools" lists it) through the same call path agents use. The result is
+printed as JSON; the exit code is 4 when the tool reports an error.
+
+--arg k=v values are typed from the tool's input schema: numbers, booleans,
+and JSON for arrays and objects. Repeat --arg for an array to add items.`,
+		Example: `  mcpgw call everything__echo --arg message=hello
+  mcpgw call fixture__add --arg a=1 --arg b=2
+  mcpgw call memory__create_entities --args '{"entities":[]}'`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			opts.Tool = args[0]
+			if runF != nil {
+				return runF(cmd.Context(), opts)
+			}
+			return runCall(cmd.Context(), opts)
+		},
+	}
+	cmd.Flags().StringArrayVar(&opts.Args, "arg", nil, "argument as key=value, typed from the tool's input schema (repeatable)")
+	cmd.Flags().StringVar(&opts.JSON, "args", "", "all arguments as one JSON object (--arg values override its keys)")
+	cmd.Flags().DurationVar(&opts.Timeout, "timeout", 2*time.Minute, "how long to wait for servers and the call")
+	addOutputFlag(cmd, &opts.Output)
+	return cmd
+}
+
+func runCall(ctx context.Context, opts *CallOptions) error {
+	format := opts.Output
+	if format == "" {
+		format = FormatJSON // the result is data; scripts read it
+	}
+	if _, err := resolveFormat(opts.IO, format); err != nil {
+		return err
+	}
+	cfg, err := opts.Factory.LoadConfig()
+	if err != nil {
+		return err
+	}
+	g := newGateway(opts.Factory, cfg, nil)
+	defer g.Close()
+	ctx, cancel := context.WithTimeout(ctx, opts.Timeout)
+	defer cancel()
+	view, err := g.View(ctx)
+	if err != nil {
+		return withCode(ExitUnavailable, fmt.Errorf("waiting for servers: %w", err))
+	}
+	var schema map[string]any
+	found := false
+	for _, t := range view.Tools {
+		if t.Tool.Name == opts.Tool {
+			schema, _ = t.Tool.InputSchema.(map[string]any)
+			found = true
+			break
+		}
+	}
+	if !found {
+		return withCode(ExitUsage, unknownToolHint(opts.Tool, view))
+	}
+	args, err := buildArgs(schema, opts.JSON, opts.Args)
+	if err != nil {
+		return withCode(ExitUsage, err)
+	}
+	res, err := g.CallTool(ctx, opts.Tool, args)
+	if err != nil {
+		return fmt.Errorf("calling %s: %w", opts.Tool, err)
+	}
+	if format == FormatJSON {
+		if err := printJSON(opts.IO.Out, res); err != nil {
+			return err
+		}
+	} else {
+		for _, c := range res.Content {
+			b, _ := json.Marshal(c)
+			var probe struct {
+				Type string `json:"type"`
+				Text string `json:"text"`
+			}
+			json.Unmarshal(b, &probe)
+			if probe.Type == "text" {
+				fmt.Fprintln(opts.IO.Out, probe.Text)
+			} else {
+				fmt.Fprintf(opts.IO.Out, "[%s content]\n", probe.Type)
+			}
+		}
+	}
+	if res.IsError {
+		return withCode(ExitToolError, fmt.Errorf("tool %s returned an error", opts.Tool))
+	}
+	return nil
+}
+
+func unknownToolHint(name string, v *mux.CatalogView) error {
+	var close []string
+	for _, t := range v.Tools {
+		if strings.Contains(t.Tool.Name, name) || strings.Contains(name, t.Original) {
+			close = append(close, t.Tool.Name)
+		}
+	}
+	msg := fmt.Sprintf("no tool %q in the merged catalog", name)
+	if len(close) > 0 {
+		msg += "; did you mean: " + strings.Join(close, ", ")
+	}
+	for _, s := range v.Servers {
+		if s.State != mux.StateReady {
+			msg += fmt.Sprintf("; server %q is %s", s.Name, s.State)
+			if s.Error != "" {
+				msg += ": " + s.Error
+			}
+		}
+	}
+	return errors.New(msg + " (list tools with: mcpgw tools)")
+}
+
+// buildArgs merges --args JSON and --arg k=v pairs, typing each value from
+// the tool's input schema.
+func buildArgs(schema map[string]any, rawJSON string, pairs []string) (json.RawMessage, error) {
+	args := map[string]any{}
+	if rawJSON != "" {
+		if err := json.Unmarshal([]byte(rawJSON), &args); err != nil {
+			return nil, fmt.Errorf("--args: want one JSON object, e.g. '{\"a\":1}': %w", err)
+		}
+	}
+	props, _ := schema["properties"].(map[string]any)
+	for _, p := range pairs {
+		k, raw, ok := strings.Cut(p, "=")
+		if !ok || k == "" {
+			return nil, fmt.Errorf("--arg %q: want key=value", p)
+		}
+		prop, _ := props[k].(map[string]any)
+		if prop == nil && props != nil && schema["additionalProperties"] == false {
+			return nil, fmt.Errorf("--arg %s: the tool has no parameter %q; it takes: %s", p, k, strings.Join(sortedProps(props), ", "))
+		}
+		typ := schemaType(prop)
+		if typ == "array" {
+			item, err := typedValue(k, raw, schemaType(asMap(prop["items"])))
+			if err != nil {
+				return nil, err
+			}
+			// A JSON array given whole replaces; single values accumulate.
+			if arr, ok := item.([]any); ok && strings.HasPrefix(strings.TrimSpace(raw), "[") {
+				args[k] = arr
+				continue
+			}
+			prev, _ := args[k].([]any)
+			args[k] = append(prev, item)
+			continue
+		}
+		v, err := typedValue(k, raw, typ)
+		if err != nil {
+			return nil, err
+		}
+		args[k] = v
+	}
+	if len(args) == 0 {
+		return nil, nil
+	}
+	return json.Marshal(args)
+}
+
+func typedValue(key, raw, typ string) (any, error) {
+	switch typ {
+	case "integer":
+		n, err := strconv.ParseInt(raw, 10, 64)
+		if err != nil {
+			return nil, fmt.Errorf("--arg %s=%s: %q must be an integer", key, raw, key)
+		}
+		return n, nil
+	case "number":
+		n, err := strconv.ParseFloat(raw, 64)
+		if err != nil {
+			return nil, fmt.Errorf("--arg %s=%s: %q must be a number", key, raw, key)
+		}
+		return n, nil
+	case "boolean":
+		b, err := strconv.ParseBool(raw)
+		if err != nil {
+			return nil, fmt.Errorf("--arg %s=%s: %q must be true or false", key, raw, key)
+		}
+		return b, nil
+	case "object", "array":
+		var v any
+		if err := json.Unmarshal([]byte(raw), &v); err != nil {
+			return nil, fmt.Errorf("--arg %s=%s: %q must be JSON (%s): %v", key, raw, key, typ, err)
+		}
+		return v, nil
+	case "", "string":
+		if typ == "" {
+			// No schema type: take JSON when it parses, else the string.
+			var v any
+			if json.Unmarshal([]byte(raw), &v) == nil {
+				return v, nil
+			}
+		}
+		return raw, nil
+	}
+	return raw, nil
+}
+
+// schemaType returns a property's JSON type ("" when unknown); for a type
+// list such as ["string","null"] the first non-null type.
+func schemaType(prop map[string]any) string {
+	switch t := prop["type"].(type) {
+	case string:
+		return t
+	case []any:
+		for _, x := range t {
+			if s, ok := x.(string); ok && s != "null" {
+				return s
+			}
+		}
+	}
+	return ""
+}
+
+func asMap(v any) map[string]any {
+	m, _ := v.(map[string]any)
+	return m
+}
+
+func sortedProps(props map[string]any) []string {
+	out := make([]string, 0, len(props))
+	for k := range props {
+		out = append(out, k)
+	}
+	slices.Sort(out)
+	return out
+}

@@ -1,0 +1,45 @@
+package cli
+
+import (
+	"io"
+	"log/slog"
+	"os"
+	"strings"
+
+	"github.com/mcpgw/mcpgw/mux"
+)
+
+// stderrLogger logs diagnostics as text to w (stderr: in serve mode stdout
+// belongs to the protocol). MCPGW_LOG_LEVEL=debug|info|warn|error sets the
+// level; the default is warn, or info when verbose.
+func stderrLogger(w io.Writer, verbose bool) *slog.Logger {
+	level := slog.LevelWarn
+	if verbose {
+		level = slog.LevelInfo
+	}
+	switch strings.ToLower(os.Getenv("MCPGW_LOG_LEVEL")) {
+	case "debug":
+		level = slog.LevelDebug
+	case "info":
+		level = slog.LevelInfo
+	case "warn":
+		level = slog.LevelWarn
+	case "error":
+		level = slog.LevelError
+	}
+	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: level}))
+}
+
+// identityFromEnv is the local caller: MCPGW_USER, MCPGW_TEAM and
+// MCPGW_ROLES (comma-separated).
+func identityFromEnv() mux.Identity {
+	id := mux.Identity{User: os.Getenv("MCPGW_USER"), Team: os.Getenv("MCPGW_TEAM")}
+	if r := os.Getenv("MCPGW_ROLES"); r != "" {
+		for _, role := range strings.Split(r, ",") {
+			if role = strings.TrimSpace(role); role != "" {
+				id.Roles = append(id.Roles, role)
+			}
+		}
+	}
+	return id
+}

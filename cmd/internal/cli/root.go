@@ -1,0 +1,147 @@
+// Package cli holds mcpgw's commands: one constructor per command and a run
+// function over an options struct, with IO streams injected.
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+
+	"github.com/spf13/cobra"
+	"github.com/spf13/viper"
+
+	"github.com/mcpgw/mcpgw/cmd/internal/config"
+)
+
+// Version, Commit and Date are set by the release build (goreleaser ldflags).
+var (
+	Version = "dev"
+	Commit  = ""
+	Date    = ""
+)
+
+// Factory carries what every command shares: streams and configuration
+// lookup. viper decides where the configuration file is (flag, then
+// MCPGW_CONFIG, then the default path); the file itself is decoded by the
+// config package, so keys keep their case and errors carry line numbers.
+type Factory struct {
+	IO *IOStreams
+	v  *viper.Viper
+}
+
+// ConfigPath returns the configuration file path by precedence.
+func (f *Factory) ConfigPath() (string, error) {
+	if p := f.v.GetString("config"); p != "" {
+		return p, nil
+	}
+	p, err := config.DefaultPath()
+	if err != nil {
+		return "", withCode(ExitConfig, fmt.Errorf("finding the default configuration path: %w; pass --config PATH or set MCPGW_CONFIG", err))
+	}
+	return p, nil
+}
+
+// LoadConfig reads and validates the configuration file.
+func (f *Factory) LoadConfig() (*config.Config, error) {
+	p, err := f.ConfigPath()
+	if err != nil {
+		return nil, err
+	}
+	cfg, err := config.Load(p)
+	if err != nil {
+		return nil, withCode(ExitConfig, err)
+	}
+	return cfg, nil
+}
+
+// NewRootCmd builds the command tree.
+func NewRootCmd(f *Factory) *cobra.Command {
+	root := &cobra.Command{
+		Use:   "mcpgw",
+		Short: "One MCP endpoint for your agents, in front of many MCP servers",
+		Long: `mcpgw is a local MCP gateway. A desktop agent launches "mcpgw serve" as its
+only MCP server; mcpgw runs or connects to your MCP servers, merges their tools,
+resources and prompts into one catalog, and relays every call.`,
+		SilenceUsage:  true,
+		SilenceErrors: true,
+	}
+	root.SetIn(f.IO.In)
+	root.SetOut(f.IO.Out)
+	root.SetErr(f.IO.ErrOut)
+	root.PersistentFlags().String("config", "", "configuration file (env MCPGW_CONFIG; default: mcpgw/config.yaml under your OS config dir)")
+	f.v.BindPFlag("config", root.PersistentFlags().Lookup("config"))
+	f.v.BindEnv("config", "MCPGW_CONFIG")
+	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
+		return withCode(ExitUsage, fmt.Errorf("%w\nRun '%s --help' for usage.", err, c.CommandPath()))
+	})
+
+	root.AddCommand(
+		NewCmdServe(f, nil),
+		NewCmdServer(f),
+		NewCmdTools(f, nil),
+		NewCmdCall(f, nil),
+		NewCmdVersion(f, nil),
+		NewCmdDemo(f, nil),
+		newCmdDemoServer(f),
+		newCmdExitCodes(f),
+	)
+	return root
+}
+
+// Main runs mcpgw with the process's arguments and streams and returns the
+// exit code.
+func Main() int {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	return Run(ctx, os.Args[1:], System())
+}
+
+// Run runs mcpgw with args and streams, returning the exit code. Tests call
+// it directly.
+func Run(ctx context.Context, args []string, io *IOStreams) int {
+	f := &Factory{IO: io, v: viper.New()}
+	root := NewRootCmd(f)
+	root.SetArgs(args)
+	err := root.ExecuteContext(ctx)
+	if err == nil {
+		return ExitOK
+	}
+	if errors.Is(err, context.Canceled) && ctx.Err() != nil {
+		return ExitInterrupted
+	}
+	fmt.Fprintln(io.ErrOut, "mcpgw:", err)
+	code := exitCode(err)
+	if code == ExitError && isUsageError(err) {
+		code = ExitUsage
+	}
+	return code
+}
+
+// isUsageError recognizes cobra's own argument errors.
+func isUsageError(err error) bool {
+	msg := err.Error()
+	for _, p := range []string{"unknown command", "accepts ", "requires at least", "requires exactly", "unknown flag", "unknown shorthand flag", "flag needs an argument", "invalid argument"} {
+		if strings.Contains(msg, p) {
+			return true
+		}
+	}
+	return false
+}
+
+func newCmdExitCodes(f *Factory) *cobra.Command {
+	return &cobra.Command{
+		Use:   "exit-codes",
+		Short: "List mcpgw's exit codes",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			for _, e := range exitCodes {
+				fmt.Fprintf(f.IO.Out, "%3d  %s\n", e.Code, e.Meaning)
+			}
+			return nil
+		},
+	}
+}

@@ -1,0 +1,115 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"os"
+
+	"github.com/spf13/cobra"
+
+	"github.com/mcpgw/mcpgw/cmd/internal/config"
+	"github.com/mcpgw/mcpgw/mux"
+)
+
+// ServeOptions are the inputs of `mcpgw serve`.
+type ServeOptions struct {
+	IO      *IOStreams
+	Factory *Factory
+	// HTTP is the loopback address of the streamable HTTP front; empty
+	// serves one agent over stdio.
+	HTTP string
+	// NoWatch disables live reload of the configuration file.
+	NoWatch bool
+	Verbose bool
+}
+
+// NewCmdServe builds `mcpgw serve`.
+func NewCmdServe(f *Factory, runF func(context.Context, *ServeOptions) error) *cobra.Command {
+	opts := &ServeOptions{IO: f.IO, Factory: f}
+	cmd := &cobra.Command{
+		Use:   "serve",
+		Short: "Serve the merged catalog to an agent over stdio (or HTTP with --http)",
+		Long: `Serve runs the gateway. Agents launch "mcpgw serve" as their MCP server and
+speak MCP over its stdin/stdout; diagnostics go to stderr. With --http ADDR it
+serves streamable HTTP on a loopback address instead.
+
+Changes to the configuration file apply while it runs.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if runF != nil {
+				return runF(cmd.Context(), opts)
+			}
+			return runServe(cmd.Context(), opts)
+		},
+	}
+	cmd.Flags().StringVar(&opts.HTTP, "http", "", "serve streamable HTTP on this loopback address (e.g. 127.0.0.1:8931) instead of stdio")
+	cmd.Flags().BoolVar(&opts.NoWatch, "no-watch", false, "do not apply configuration file changes while running")
+	cmd.Flags().BoolVarP(&opts.Verbose, "verbose", "v", false, "log server starts and reloads to stderr")
+	return cmd
+}
+
+func runServe(ctx context.Context, opts *ServeOptions) error {
+	path, err := opts.Factory.ConfigPath()
+	if err != nil {
+		return err
+	}
+	cfg, err := config.Load(path)
+	if err != nil {
+		if !errors.Is(err, os.ErrNotExist) {
+			return withCode(ExitConfig, err)
+		}
+		// No configuration yet: serve an empty catalog, and pick the file
+		// up when it appears.
+		cfg = &config.Config{Path: path}
+		fmt.Fprintf(opts.IO.ErrOut, "mcpgw: no configuration at %s yet; serving no servers until it exists (add one with: mcpgw server add NAME -- CMD ARGS)\n", path)
+	}
+	logger := stderrLogger(opts.IO.ErrOut, opts.Verbose)
+	g := newGateway(opts.Factory, cfg, &mux.Options{Logger: logger})
+	defer g.Close()
+
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	if !opts.NoWatch {
+		go func() {
+			err := config.Watch(ctx, path, func(c *config.Config, err error) {
+				if err != nil {
+					logger.Error("configuration change not applied; keeping the running servers", "err", err)
+					return
+				}
+				logger.Info("configuration changed; applying", "path", path)
+				g.Apply(serverSpecs(c))
+			})
+			if err != nil && ctx.Err() == nil {
+				logger.Warn("not watching the configuration file", "err", err)
+			}
+		}()
+	}
+
+	if opts.HTTP != "" {
+		return g.ListenAndServeHTTP(ctx, opts.HTTP, func(a net.Addr) {
+			fmt.Fprintf(opts.IO.ErrOut, "mcpgw: serving MCP at http://%s/\n", a)
+		})
+	}
+	in, out := stdioPipes(opts.IO)
+	return g.ServeStdio(ctx, in, out)
+}
+
+// stdioPipes adapts the injected streams to the closers the transport wants.
+func stdioPipes(s *IOStreams) (io.ReadCloser, io.WriteCloser) {
+	in, ok := s.In.(io.ReadCloser)
+	if !ok {
+		in = io.NopCloser(s.In)
+	}
+	out, ok := s.Out.(io.WriteCloser)
+	if !ok {
+		out = nopWriteCloser{s.Out}
+	}
+	return in, out
+}
+
+type nopWriteCloser struct{ io.Writer }
+
+func (nopWriteCloser) Close() error { return nil }

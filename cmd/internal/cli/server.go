@@ -1,0 +1,231 @@
+package cli
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/mcpgw/mcpgw/cmd/internal/config"
+)
+
+// NewCmdServer builds `mcpgw server` and its subcommands. Every edit goes
+// through the YAML node tree, so comments and ${VAR} references survive, and
+// is written atomically after the result validates.
+func NewCmdServer(f *Factory) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "server",
+		Short: "Add, list, remove, enable or disable configured servers",
+	}
+	cmd.AddCommand(newCmdServerAdd(f), newCmdServerList(f), newCmdServerRemove(f), newCmdServerToggle(f, true), newCmdServerToggle(f, false))
+	return cmd
+}
+
+// ServerAddOptions are the inputs of `mcpgw server add`.
+type ServerAddOptions struct {
+	Name      string
+	Command   []string
+	URL       string
+	Transport string
+	Env       []string
+	Headers   []string
+	Cwd       string
+	Prefix    string
+	NoPrefix  bool
+	Lazy      bool
+	Disabled  bool
+}
+
+func newCmdServerAdd(f *Factory) *cobra.Command {
+	opts := &ServerAddOptions{}
+	cmd := &cobra.Command{
+		Use:   "add NAME (-- CMD [ARGS...] | --url URL)",
+		Short: "Add a stdio server (after --) or a remote one (--url)",
+		Example: `  mcpgw server add everything -- npx -y @modelcontextprotocol/server-everything
+  mcpgw server add search --url https://mcp.example.com/mcp --header 'Authorization=Bearer ${SEARCH_TOKEN}'`,
+		Args: cobra.MinimumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			opts.Name = args[0]
+			if dash := cmd.ArgsLenAtDash(); dash >= 0 {
+				if dash != 1 {
+					return withCode(ExitUsage, errors.New("put only the server NAME before --, e.g. mcpgw server add NAME -- CMD ARGS"))
+				}
+				opts.Command = args[1:]
+			} else if len(args) > 1 {
+				return withCode(ExitUsage, fmt.Errorf("unexpected %q: put the command after --, e.g. mcpgw server add %s -- %s", strings.Join(args[1:], " "), args[0], strings.Join(args[1:], " ")))
+			}
+			return runServerAdd(f, opts)
+		},
+	}
+	cmd.Flags().StringVar(&opts.URL, "url", "", "remote server URL (streamable HTTP)")
+	cmd.Flags().StringVar(&opts.Transport, "transport", "", "remote transport: streamable (default) or sse")
+	cmd.Flags().StringArrayVarP(&opts.Env, "env", "e", nil, "environment KEY=VALUE for a stdio server (repeatable; ${VAR} is kept as a reference)")
+	cmd.Flags().StringArrayVar(&opts.Headers, "header", nil, "HTTP header Name=Value for a remote server (repeatable)")
+	cmd.Flags().StringVar(&opts.Cwd, "cwd", "", "working directory of a stdio server")
+	cmd.Flags().StringVar(&opts.Prefix, "prefix", "", "exposed-name prefix (default: the server name)")
+	cmd.Flags().BoolVar(&opts.NoPrefix, "no-prefix", false, "expose the server's names without a prefix")
+	cmd.Flags().BoolVar(&opts.Lazy, "lazy", false, "start the server on first use instead of with the gateway")
+	cmd.Flags().BoolVar(&opts.Disabled, "disabled", false, "add the server disabled")
+	return cmd
+}
+
+func runServerAdd(f *Factory, opts *ServerAddOptions) error {
+	path, err := f.ConfigPath()
+	if err != nil {
+		return err
+	}
+	if (len(opts.Command) == 0) == (opts.URL == "") {
+		return withCode(ExitUsage, fmt.Errorf("give either a command after -- or --url: mcpgw server add %s -- CMD ARGS, or mcpgw server add %s --url URL", opts.Name, opts.Name))
+	}
+	s := &config.Server{Name: opts.Name, Cwd: opts.Cwd, URL: opts.URL, Transport: opts.Transport}
+	if len(opts.Command) > 0 {
+		s.Command, s.Args = opts.Command[0], opts.Command[1:]
+	}
+	if s.Env, err = keyValues("--env", opts.Env); err != nil {
+		return err
+	}
+	if s.Headers, err = keyValues("--header", opts.Headers); err != nil {
+		return err
+	}
+	switch {
+	case opts.NoPrefix:
+		empty := ""
+		s.Prefix = &empty
+	case opts.Prefix != "":
+		s.Prefix = &opts.Prefix
+	}
+	if opts.Lazy {
+		s.Start = "lazy"
+	}
+	if opts.Disabled {
+		no := false
+		s.Enabled = &no
+	}
+	if err := config.AddServer(path, s); err != nil {
+		return withCode(ExitConfig, err)
+	}
+	fmt.Fprintf(f.IO.ErrOut, "Added server %q to %s\n", opts.Name, path)
+	return nil
+}
+
+func keyValues(flag string, pairs []string) (map[string]string, error) {
+	if len(pairs) == 0 {
+		return nil, nil
+	}
+	m := make(map[string]string, len(pairs))
+	for _, p := range pairs {
+		k, v, ok := strings.Cut(p, "=")
+		if !ok || k == "" {
+			return nil, withCode(ExitUsage, fmt.Errorf("%s %q: want KEY=VALUE", flag, p))
+		}
+		m[k] = v
+	}
+	return m, nil
+}
+
+// ServerRow is one line of `mcpgw server list`.
+type ServerRow struct {
+	Name    string `json:"name"`
+	Kind    string `json:"kind"` // stdio | http | sse
+	Target  string `json:"target"`
+	Enabled bool   `json:"enabled"`
+	Start   string `json:"start"`
+	Prefix  string `json:"prefix"`
+}
+
+func newCmdServerList(f *Factory) *cobra.Command {
+	var output string
+	cmd := &cobra.Command{
+		Use:     "list",
+		Aliases: []string{"ls"},
+		Short:   "List configured servers",
+		Args:    cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			format, err := resolveFormat(f.IO, output)
+			if err != nil {
+				return err
+			}
+			cfg, err := f.LoadConfig()
+			if err != nil {
+				if errors.Is(err, os.ErrNotExist) {
+					return withCode(ExitConfig, fmt.Errorf("%w (add a server with: mcpgw server add NAME -- CMD ARGS)", err))
+				}
+				return err
+			}
+			rows := []ServerRow{}
+			for _, name := range cfg.Order {
+				s := cfg.Servers[name]
+				r := ServerRow{Name: name, Enabled: s.IsEnabled(), Start: "eager", Prefix: s.PrefixOr()}
+				if s.Lazy() {
+					r.Start = "lazy"
+				}
+				switch {
+				case s.Command != "":
+					r.Kind, r.Target = "stdio", strings.Join(append([]string{s.Command}, s.Args...), " ")
+				case s.Transport == "sse":
+					r.Kind, r.Target = "sse", s.URL
+				default:
+					r.Kind, r.Target = "http", s.URL
+				}
+				rows = append(rows, r)
+			}
+			if format == FormatJSON {
+				return printJSON(f.IO.Out, rows)
+			}
+			t := newTable(f.IO.Out, "NAME", "KIND", "ENABLED", "START", "PREFIX", "TARGET")
+			for _, r := range rows {
+				t.row(r.Name, r.Kind, fmt.Sprint(r.Enabled), r.Start, r.Prefix, oneLine(r.Target, 70))
+			}
+			return t.flush()
+		},
+	}
+	addOutputFlag(cmd, &output)
+	return cmd
+}
+
+func newCmdServerRemove(f *Factory) *cobra.Command {
+	return &cobra.Command{
+		Use:               "remove NAME",
+		Aliases:           []string{"rm"},
+		Short:             "Remove a server from the configuration",
+		Args:              cobra.ExactArgs(1),
+		ValidArgsFunction: completeServerNames(f),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			path, err := f.ConfigPath()
+			if err != nil {
+				return err
+			}
+			if err := config.RemoveServer(path, args[0]); err != nil {
+				return withCode(ExitConfig, err)
+			}
+			fmt.Fprintf(f.IO.ErrOut, "Removed server %q from %s\n", args[0], path)
+			return nil
+		},
+	}
+}
+
+func newCmdServerToggle(f *Factory, enable bool) *cobra.Command {
+	verb := "disable"
+	if enable {
+		verb = "enable"
+	}
+	return &cobra.Command{
+		Use:               verb + " NAME",
+		Short:             strings.ToUpper(verb[:1]) + verb[1:] + " a configured server",
+		Args:              cobra.ExactArgs(1),
+		ValidArgsFunction: completeServerNames(f),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			path, err := f.ConfigPath()
+			if err != nil {
+				return err
+			}
+			if err := config.SetEnabled(path, args[0], enable); err != nil {
+				return withCode(ExitConfig, err)
+			}
+			fmt.Fprintf(f.IO.ErrOut, "%sd server %q in %s\n", strings.ToUpper(verb[:1])+verb[1:], args[0], path)
+			return nil
+		},
+	}
+}

@@ -1,0 +1,52 @@
+package cli
+
+import (
+	"github.com/mcpgw/mcpgw/cmd/internal/config"
+	"github.com/mcpgw/mcpgw/mux"
+)
+
+// serverSpecs turns the enabled servers of a configuration into the
+// gateway's typed specs, in config order.
+func serverSpecs(cfg *config.Config) []mux.ServerSpec {
+	specs := make([]mux.ServerSpec, 0, len(cfg.Order))
+	for _, name := range cfg.Order {
+		s := cfg.Servers[name]
+		if !s.IsEnabled() {
+			continue
+		}
+		specs = append(specs, mux.ServerSpec{
+			Name:            name,
+			Command:         s.Command,
+			Args:            s.Args,
+			Env:             s.Env,
+			Cwd:             s.Cwd,
+			URL:             s.URL,
+			Transport:       s.Transport,
+			Headers:         s.Headers,
+			Prefix:          s.PrefixOr(),
+			Lazy:            s.Lazy(),
+			AllowTools:      s.Tools.Allow,
+			DenyTools:       s.Tools.Deny,
+			ConnectTimeout:  s.ConnectTimeout(),
+			CallTimeout:     s.CallTimeout(),
+			ProtocolVersion: s.ProtocolVersion,
+		})
+	}
+	return specs
+}
+
+// newGateway builds a gateway over cfg's servers, logging to the error stream.
+func newGateway(f *Factory, cfg *config.Config, opts *mux.Options) *mux.Gateway {
+	o := mux.Options{}
+	if opts != nil {
+		o = *opts
+	}
+	o.Name, o.Version = "mcpgw", Version
+	if o.Logger == nil {
+		o.Logger = stderrLogger(f.IO.ErrOut, false)
+	}
+	o.Identity = identityFromEnv()
+	g := mux.New(&o)
+	g.Apply(serverSpecs(cfg))
+	return g
+}

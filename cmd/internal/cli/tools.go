@@ -1,0 +1,136 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/mcpgw/mcpgw/mux"
+)
+
+// ToolsOptions are the inputs of `mcpgw tools`.
+type ToolsOptions struct {
+	IO      *IOStreams
+	Factory *Factory
+	Server  string
+	Output  string
+	Timeout time.Duration
+}
+
+// NewCmdTools builds `mcpgw tools`.
+func NewCmdTools(f *Factory, runF func(context.Context, *ToolsOptions) error) *cobra.Command {
+	opts := &ToolsOptions{IO: f.IO, Factory: f}
+	cmd := &cobra.Command{
+		Use:   "tools",
+		Short: "List the merged tool catalog exactly as an agent sees it",
+		Long: `Tools starts the configured servers, merges their tools and prints the catalog
+an agent would see, with each server's status and any name collisions.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if runF != nil {
+				return runF(cmd.Context(), opts)
+			}
+			return runTools(cmd.Context(), opts)
+		},
+	}
+	cmd.Flags().StringVarP(&opts.Server, "server", "s", "", "only this server's tools")
+	cmd.Flags().DurationVar(&opts.Timeout, "timeout", 60*time.Second, "how long to wait for servers to start")
+	addOutputFlag(cmd, &opts.Output)
+	cmd.RegisterFlagCompletionFunc("server", completeServerNames(f))
+	return cmd
+}
+
+func runTools(ctx context.Context, opts *ToolsOptions) error {
+	format, err := resolveFormat(opts.IO, opts.Output)
+	if err != nil {
+		return err
+	}
+	cfg, err := opts.Factory.LoadConfig()
+	if err != nil {
+		return err
+	}
+	if opts.Server != "" {
+		if _, ok := cfg.Servers[opts.Server]; !ok {
+			return withCode(ExitUsage, fmt.Errorf("no server %q in %s; configured: %s", opts.Server, cfg.Path, strings.Join(cfg.Order, ", ")))
+		}
+	}
+	g := newGateway(opts.Factory, cfg, nil)
+	defer g.Close()
+	ctx, cancel := context.WithTimeout(ctx, opts.Timeout)
+	defer cancel()
+	view, err := g.View(ctx)
+	if err != nil {
+		return withCode(ExitUnavailable, fmt.Errorf("waiting for servers: %w", err))
+	}
+	if opts.Server != "" {
+		view = filterView(view, opts.Server)
+	}
+	if format == FormatJSON {
+		return printJSON(opts.IO.Out, view)
+	}
+	return printToolsTable(opts.IO, view)
+}
+
+func filterView(v *mux.CatalogView, server string) *mux.CatalogView {
+	out := &mux.CatalogView{Tools: []mux.ExposedTool{}, Collisions: []mux.Collision{}}
+	for _, t := range v.Tools {
+		if t.Server == server {
+			out.Tools = append(out.Tools, t)
+		}
+	}
+	for _, s := range v.Servers {
+		if s.Name == server {
+			out.Servers = append(out.Servers, s)
+		}
+	}
+	for _, c := range v.Collisions {
+		if c.Kept == server || c.Hidden == server {
+			out.Collisions = append(out.Collisions, c)
+		}
+	}
+	return out
+}
+
+func printToolsTable(s *IOStreams, v *mux.CatalogView) error {
+	t := newTable(s.Out, "SERVER", "STATE", "TOOLS", "PROMPTS", "RESOURCES", "DETAIL")
+	for _, st := range v.Servers {
+		t.row(st.Name, st.State, fmt.Sprint(st.Tools), fmt.Sprint(st.Prompts), fmt.Sprint(st.Resources), oneLine(st.Error, 80))
+	}
+	t.flush()
+	fmt.Fprintln(s.Out)
+	t = newTable(s.Out, "TOOL", "SERVER", "DESCRIPTION")
+	for _, tool := range v.Tools {
+		t.row(tool.Tool.Name, tool.Server, oneLine(tool.Tool.Description, 70))
+	}
+	t.flush()
+	if len(v.Collisions) > 0 {
+		fmt.Fprintf(s.Out, "\n%d name collision(s) (the first server in config order keeps the name):\n", len(v.Collisions))
+		for _, c := range v.Collisions {
+			fmt.Fprintf(s.Out, "  %s\n", c)
+		}
+	}
+	return nil
+}
+
+// oneLine shortens s to its first line and at most n characters.
+func oneLine(s string, n int) string {
+	s, _, _ = strings.Cut(s, "\n")
+	if r := []rune(s); len(r) > n {
+		return string(r[:n-1]) + "…"
+	}
+	return s
+}
+
+// completeServerNames completes configured server names.
+func completeServerNames(f *Factory) func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
+	return func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
+		cfg, err := f.LoadConfig()
+		if err != nil {
+			return nil, cobra.ShellCompDirectiveNoFileComp
+		}
+		return cfg.Order, cobra.ShellCompDirectiveNoFileComp
+	}
+}

@@ -1,0 +1,225 @@
+package config
+
+import (
+	"errors"
+	"strings"
+	"testing"
+)
+
+func TestParseErrors(t *testing.T) {
+	const file = "/home/u/.config/mcpgw/config.yaml"
+	tests := []struct {
+		name string
+		src  string
+		want string // the whole message, or a prefix ending in "…"
+	}{
+		{
+			name: "unknown key in server",
+			src:  "servers:\n  everything:\n    comand: npx\n",
+			want: file + `:3: servers.everything: unknown key "comand" (did you mean "command"?); allowed keys: command, args, env, cwd, url, transport, headers, prefix, enabled, start, tools, timeouts, protocol_version`,
+		},
+		{
+			name: "unknown top-level key",
+			src:  "server:\n  a:\n    command: x\n",
+			want: file + `:1: unknown key "server" (did you mean "servers"?); allowed keys: servers`,
+		},
+		{
+			name: "unknown key in tools",
+			src:  "servers:\n  a:\n    command: x\n    tools:\n      alow: [x]\n",
+			want: file + `:5: servers.a.tools: unknown key "alow" (did you mean "allow"?); allowed keys: allow, deny`,
+		},
+		{
+			name: "unknown key in timeouts",
+			src:  "servers:\n  a:\n    command: x\n    timeouts: {start: 5s}\n",
+			want: file + `:4: servers.a.timeouts: unknown key "start"; allowed keys: connect, call`,
+		},
+		{
+			name: "args not a list",
+			src:  "servers:\n  a:\n    command: x\n    args: 5\n",
+			want: file + `:4: servers.a.args: expected a list, got 5; write it like args: ["--port", "8080"]`,
+		},
+		{
+			name: "command not a string",
+			src:  "servers:\n  a:\n    command: [x]\n",
+			want: file + `:3: servers.a.command: expected a single value, got a list`,
+		},
+		{
+			name: "enabled maybe",
+			src:  "servers:\n  a:\n    command: x\n    enabled: maybe\n",
+			want: file + `:4: servers.a.enabled: expected true or false, got "maybe"`,
+		},
+		{
+			name: "bad duration",
+			src:  "servers:\n  a:\n    command: x\n    timeouts: {connect: soon}\n",
+			want: file + `:4: servers.a.timeouts.connect: "soon" is not a duration; write a number with a unit, like 30s, 2m or 1m30s`,
+		},
+		{
+			name: "duration without unit",
+			src:  "servers:\n  a:\n    command: x\n    timeouts:\n      call: 30\n",
+			want: file + `:5: servers.a.timeouts.call: "30" is not a duration; …`,
+		},
+		{
+			name: "env not a mapping",
+			src:  "servers:\n  a:\n    command: x\n    env: [A=1]\n",
+			want: file + `:4: servers.a.env: expected a mapping of names to values, got a list; …`,
+		},
+		{
+			name: "servers not a mapping",
+			src:  "servers:\n  - a\n",
+			want: file + `:2: servers: expected a mapping of server names to definitions, got a list`,
+		},
+		{
+			name: "root not a mapping",
+			src:  "- a\n",
+			want: file + `:1: expected a mapping with a servers: key, got a list`,
+		},
+		{
+			name: "both command and url",
+			src:  "servers:\n  a:\n    command: x\n    url: https://example.com/mcp\n",
+			want: file + `:2: servers.a: has both command and url; …`,
+		},
+		{
+			name: "neither command nor url",
+			src:  "servers:\n  a:\n    args: [x]\n",
+			want: file + `:2: servers.a: has neither command nor url; set command: to run a local server …`,
+		},
+		{
+			name: "empty server",
+			src:  "servers:\n  a:\n",
+			want: file + `:2: servers.a: has neither command nor url; …`,
+		},
+		{
+			name: "unset variable",
+			src:  "servers:\n  a:\n    command: x\n    env:\n      TOKEN: ${MCPGW_TEST_UNSET_VAR}\n",
+			want: file + `:5: servers.a.env.TOKEN: environment variable MCPGW_TEST_UNSET_VAR is not set; export it (export MCPGW_TEST_UNSET_VAR=...) before starting mcpgw, …`,
+		},
+		{
+			name: "unset variable in list",
+			src:  "servers:\n  a:\n    command: x\n    args:\n      - --dir\n      - ${MCPGW_TEST_UNSET_VAR}\n",
+			want: file + `:6: servers.a.args[1]: environment variable MCPGW_TEST_UNSET_VAR is not set; …`,
+		},
+		{
+			name: "bad transport",
+			src:  "servers:\n  a:\n    url: https://example.com/mcp\n    transport: grpc\n",
+			want: file + `:4: servers.a.transport: unknown transport "grpc"; use streamable or sse (or leave it out for streamable)`,
+		},
+		{
+			name: "transport with command",
+			src:  "servers:\n  a:\n    command: x\n    transport: sse\n",
+			want: file + `:4: servers.a.transport: only valid for a remote server (one with url:), but this server runs a command; remove transport:`,
+		},
+		{
+			name: "headers with command",
+			src:  "servers:\n  a:\n    command: x\n    headers: {A: b}\n",
+			want: file + `:4: servers.a.headers: only valid for a remote server …`,
+		},
+		{
+			name: "env with url",
+			src:  "servers:\n  a:\n    url: https://example.com/mcp\n    env: {A: b}\n",
+			want: file + `:4: servers.a.env: only valid for a local server (one with command:), but this server connects to a url; …`,
+		},
+		{
+			name: "args with url",
+			src:  "servers:\n  a:\n    url: https://example.com/mcp\n    args: [x]\n",
+			want: file + `:4: servers.a.args: only valid for a local server …`,
+		},
+		{
+			name: "cwd with url",
+			src:  "servers:\n  a:\n    url: https://example.com/mcp\n    cwd: /tmp\n",
+			want: file + `:4: servers.a.cwd: only valid for a local server …`,
+		},
+		{
+			name: "bad url",
+			src:  "servers:\n  a:\n    url: example.com\n",
+			want: file + `:3: servers.a.url: bad url "example.com"; it must be an http:// or https:// address …`,
+		},
+		{
+			name: "bad start",
+			src:  "servers:\n  a:\n    command: x\n    start: later\n",
+			want: file + `:4: servers.a.start: unknown start "later"; use eager (start with the gateway) or lazy (start on first call)`,
+		},
+		{
+			name: "bad server name",
+			src:  "servers:\n  my server:\n    command: x\n",
+			want: file + `:2: servers."my server": bad server name "my server"; use only letters, digits, _ and -`,
+		},
+		{
+			name: "bad prefix",
+			src:  "servers:\n  a:\n    command: x\n    prefix: my.prefix\n",
+			want: file + `:4: servers.a.prefix: bad prefix "my.prefix"; use only letters, digits, _ and - (or "" for no prefix)`,
+		},
+		{
+			name: "bad glob",
+			src:  "servers:\n  a:\n    command: x\n    tools:\n      deny: [ok, \"[abc\"]\n",
+			want: file + `:5: servers.a.tools.deny[1]: bad glob "[abc": syntax error in pattern; globs use path.Match syntax: …`,
+		},
+		{
+			name: "bad protocol version",
+			src:  "servers:\n  a:\n    command: x\n    protocol_version: \"2025-6-18\"\n",
+			want: file + `:4: servers.a.protocol_version: bad protocol version "2025-6-18"; it must look like YYYY-MM-DD, e.g. 2025-06-18`,
+		},
+		{
+			name: "impossible protocol version",
+			src:  "servers:\n  a:\n    command: x\n    protocol_version: \"2025-13-45\"\n",
+			want: file + `:4: servers.a.protocol_version: bad protocol version "2025-13-45": not a real date; …`,
+		},
+		{
+			name: "duplicate server",
+			src:  "servers:\n  a:\n    command: x\n  a:\n    command: y\n",
+			want: file + `:4: servers: key "a" appears twice (first on line 2); keep one`,
+		},
+		{
+			name: "env var without value",
+			src:  "servers:\n  a:\n    command: x\n    env:\n      TOKEN:\n",
+			want: file + `:5: servers.a.env.TOKEN: has no value; set one (e.g. TOKEN: ${TOKEN}) or write "" for an empty value`,
+		},
+		{
+			name: "bad header name",
+			src:  "servers:\n  a:\n    url: https://example.com/mcp\n    headers: {\"Bad Header\": x}\n",
+			want: file + `:4: servers.a.headers."Bad Header": bad header name "Bad Header"; …`,
+		},
+		{
+			name: "syntax error",
+			src:  "servers:\n  a:\n    command: x\n   args: [\n",
+			want: file + `:4: invalid YAML: did not find expected key (check the indentation …`,
+		},
+		{
+			name: "unterminated quote",
+			src:  "servers:\n  a:\n    command: \"x\n    args: []\n",
+			want: file + `:3: invalid YAML: …`,
+		},
+		{
+			name: "tab indentation",
+			src:  "servers:\n  a:\n\tcommand: x\n",
+			want: file + `:3: invalid YAML: …`,
+		},
+		{
+			name: "two documents",
+			src:  "servers: {}\n---\nservers: {}\n",
+			want: file + `:2: found a second YAML document (after ---); keep the whole configuration in one document`,
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := Parse(file, []byte(tt.src))
+			if err == nil {
+				t.Fatalf("Parse succeeded, want error %q", tt.want)
+			}
+			var ce *Error
+			if !errors.As(err, &ce) {
+				t.Errorf("error %T is not a *config.Error", err)
+			}
+			got := err.Error()
+			if prefix, ok := strings.CutSuffix(tt.want, "…"); ok {
+				if !strings.HasPrefix(got, prefix) {
+					t.Errorf("error:\n got %s\nwant %s", got, tt.want)
+				}
+			} else if got != tt.want {
+				t.Errorf("error:\n got %s\nwant %s", got, tt.want)
+			}
+			if strings.Count(got, "\n") > 0 {
+				t.Errorf("error spans several lines: %q", got)
+			}
+		})
+	}
+}

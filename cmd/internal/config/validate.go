@@ -1,0 +1,153 @@
+package config
+
+import (
+	"errors"
+	"fmt"
+	"net/url"
+	"path"
+	"regexp"
+	"strings"
+	"time"
+)
+
+// Keys allowed at each level of the file, in canonical order.
+var (
+	topKeys      = []string{"servers"}
+	serverKeys   = []string{"command", "args", "env", "cwd", "url", "transport", "headers", "prefix", "enabled", "start", "tools", "timeouts", "protocol_version"}
+	toolsKeys    = []string{"allow", "deny"}
+	timeoutsKeys = []string{"connect", "call"}
+)
+
+// Keys that only make sense for one kind of server.
+var (
+	commandOnlyKeys = []string{"args", "env", "cwd"}
+	urlOnlyKeys     = []string{"transport", "headers"}
+)
+
+var (
+	nameRE            = regexp.MustCompile(`^[A-Za-z0-9_-]+$`)
+	prefixRE          = regexp.MustCompile(`^[A-Za-z0-9_-]*$`)
+	protocolVersionRE = regexp.MustCompile(`^[0-9]{4}-[0-9]{2}-[0-9]{2}$`)
+)
+
+// validateName checks a server name.
+func validateName(name string) error {
+	if !nameRE.MatchString(name) {
+		return fmt.Errorf("bad server name %q; use only letters, digits, _ and -", name)
+	}
+	return nil
+}
+
+// validatePrefix checks an exposed-name prefix; "" means no prefix.
+func validatePrefix(p string) error {
+	if !prefixRE.MatchString(p) {
+		return fmt.Errorf("bad prefix %q; use only letters, digits, _ and - (or \"\" for no prefix)", p)
+	}
+	return nil
+}
+
+// validateTransport checks a remote server's transport.
+func validateTransport(t string) error {
+	switch t {
+	case "", "streamable", "sse":
+		return nil
+	}
+	return fmt.Errorf("unknown transport %q; use streamable or sse (or leave it out for streamable)", t)
+}
+
+// validateStart checks when a server is started.
+func validateStart(s string) error {
+	switch s {
+	case "", "eager", "lazy":
+		return nil
+	}
+	return fmt.Errorf("unknown start %q; use eager (start with the gateway) or lazy (start on first call)", s)
+}
+
+// validateGlob checks a tool-name glob in path.Match syntax.
+func validateGlob(g string) error {
+	if g == "" {
+		return errors.New("empty glob; write a tool name or a pattern such as read_* (path.Match syntax)")
+	}
+	if _, err := path.Match(g, ""); err != nil {
+		return fmt.Errorf("bad glob %q: %w; globs use path.Match syntax: * matches any run of characters, ? one character, [a-z] a class, \\ escapes", g, err)
+	}
+	return nil
+}
+
+// validateProtocolVersion checks an MCP protocol version such as 2025-06-18.
+func validateProtocolVersion(v string) error {
+	if v == "" {
+		return nil
+	}
+	if !protocolVersionRE.MatchString(v) {
+		return fmt.Errorf("bad protocol version %q; it must look like YYYY-MM-DD, e.g. 2025-06-18", v)
+	}
+	if _, err := time.Parse(time.DateOnly, v); err != nil {
+		return fmt.Errorf("bad protocol version %q: not a real date; it must look like YYYY-MM-DD, e.g. 2025-06-18", v)
+	}
+	return nil
+}
+
+// validateURL checks a remote server's endpoint.
+func validateURL(raw string) error {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return fmt.Errorf("bad url %q: %w", raw, err)
+	}
+	if u.Scheme != "http" && u.Scheme != "https" || u.Host == "" {
+		return fmt.Errorf("bad url %q; it must be an http:// or https:// address such as https://example.com/mcp", raw)
+	}
+	return nil
+}
+
+// validateEnvName checks the name of an environment variable given to a child.
+func validateEnvName(k string) error {
+	if k == "" || strings.ContainsAny(k, "=\x00") {
+		return fmt.Errorf("bad environment variable name %q; it must be non-empty and contain no = sign", k)
+	}
+	return nil
+}
+
+// validateHeaderName checks an HTTP header name (an RFC 9110 token).
+func validateHeaderName(k string) error {
+	if k == "" || strings.ContainsFunc(k, func(r rune) bool {
+		return r > 0x7e || r <= ' ' || strings.ContainsRune("\"(),/:;<=>?@[\\]{}", r)
+	}) {
+		return fmt.Errorf("bad header name %q; use letters, digits and - (e.g. Authorization, X-Api-Key)", k)
+	}
+	return nil
+}
+
+// validateDuration checks a timeout.
+func validateDuration(d time.Duration) error {
+	if d < 0 {
+		return fmt.Errorf("negative duration %s; use a positive value like 30s, or leave it out for the default", d)
+	}
+	return nil
+}
+
+// validateKind checks that a server is exactly one of a local command or a
+// remote url, and uses only keys that apply to its kind. present maps each
+// key set in the file to its line (0 when unknown).
+func validateKind(s *Server, present map[string]int) (key string, line int, err error) {
+	switch {
+	case s.Command != "" && s.URL != "":
+		return "", 0, errors.New("has both command and url; a server is either a local command (command, args, env, cwd) or a remote endpoint (url, transport, headers), so keep one of them")
+	case s.Command == "" && s.URL == "":
+		return "", 0, errors.New("has neither command nor url; set command: to run a local server (e.g. command: npx) or url: to connect to a remote one (e.g. url: https://example.com/mcp)")
+	case s.Command != "":
+		for _, k := range urlOnlyKeys {
+			if l, ok := present[k]; ok {
+				return k, l, fmt.Errorf("only valid for a remote server (one with url:), but this server runs a command; remove %s:", k)
+			}
+		}
+	default:
+		for _, k := range commandOnlyKeys {
+			if l, ok := present[k]; ok {
+				return k, l, fmt.Errorf("only valid for a local server (one with command:), but this server connects to a url; remove %s: (use headers: to send values to a remote server)", k)
+			}
+		}
+	}
+	return "", 0, nil
+}

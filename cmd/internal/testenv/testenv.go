@@ -1,0 +1,101 @@
+// Package testenv finds and builds what mcpgw's end-to-end tests run
+// against: the mcpgw binary, the Go fixture servers and the npm reference
+// servers. Under CI=true a missing prerequisite fails the test; elsewhere
+// the test skips with a message saying how to enable it.
+package testenv
+
+import (
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"sync"
+	"testing"
+)
+
+// RepoRoot returns the repository root (the directory holding go.mod).
+func RepoRoot(t testing.TB) string {
+	t.Helper()
+	_, file, _, _ := runtime.Caller(0)
+	return filepath.Clean(filepath.Join(filepath.Dir(file), "..", "..", ".."))
+}
+
+// Missing fails the test under CI=true and skips it otherwise.
+func Missing(t testing.TB, what, how string) {
+	t.Helper()
+	if os.Getenv("CI") == "true" {
+		t.Fatalf("prerequisite missing under CI=true: %s (%s)", what, how)
+	}
+	t.Skipf("skipping: %s is not available; %s", what, how)
+}
+
+var (
+	buildMu sync.Mutex
+	built   = map[string]string{}
+)
+
+// Build builds a Go main package (an import path or a path relative to the
+// repository root) once per test process and returns the binary's path.
+func Build(t testing.TB, pkg string) string {
+	t.Helper()
+	buildMu.Lock()
+	defer buildMu.Unlock()
+	if p, ok := built[pkg]; ok {
+		return p
+	}
+	dir, err := os.MkdirTemp("", "mcpgw-testbin-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := filepath.Join(dir, filepath.Base(pkg))
+	if runtime.GOOS == "windows" {
+		out += ".exe"
+	}
+	cmd := exec.Command("go", "build", "-o", out, pkg)
+	cmd.Dir = RepoRoot(t)
+	if b, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("go build %s: %v\n%s", pkg, err, b)
+	}
+	built[pkg] = out
+	return out
+}
+
+// Mcpgw builds the mcpgw binary.
+func Mcpgw(t testing.TB) string { return Build(t, "./cmd/mcpgw") }
+
+// Fixture returns the Go fixture server (testdata/fixture): the binary
+// .ci/run built ($MCPGW_FIXTURE_BIN), else one built now.
+func Fixture(t testing.TB) string { return prebuilt(t, "MCPGW_FIXTURE_BIN", "./testdata/fixture") }
+
+// ConformanceServer returns go-sdk's conformance fixture server
+// ($MCPGW_EVERYTHING_SERVER_BIN, else built now).
+func ConformanceServer(t testing.TB) string {
+	return prebuilt(t, "MCPGW_EVERYTHING_SERVER_BIN", "github.com/modelcontextprotocol/go-sdk/conformance/everything-server")
+}
+
+func prebuilt(t testing.TB, env, pkg string) string {
+	if p := os.Getenv(env); p != "" {
+		if _, err := os.Stat(p); err == nil {
+			return p
+		}
+	}
+	return Build(t, pkg)
+}
+
+// NpmBin returns the path of an npm package's executable installed from
+// testdata/npm (by .ci/run, or `npm ci --prefix testdata/npm`).
+func NpmBin(t testing.TB, name string) string {
+	t.Helper()
+	dir := os.Getenv("MCPGW_NPM_BIN")
+	if dir == "" {
+		dir = filepath.Join(RepoRoot(t), "testdata", "npm", "node_modules", ".bin")
+	}
+	p := filepath.Join(dir, name)
+	if _, err := os.Stat(p); err != nil {
+		Missing(t, "npm package binary "+name, "run: npm ci --prefix testdata/npm")
+	}
+	if _, err := exec.LookPath("node"); err != nil {
+		Missing(t, "node", "install Node.js 20 or later")
+	}
+	return p
+}

@@ -1,0 +1,446 @@
+package mux
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"path"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/modelcontextprotocol/go-sdk/mcp"
+)
+
+// Server states shown by `mcpgw tools` and used for routing.
+const (
+	StateIdle     = "idle"     // lazy, not started yet
+	StateStarting = "starting" // connecting
+	StateReady    = "ready"
+	StateFailed   = "failed" // last attempt failed; retrying with backoff
+	StateStopped  = "stopped"
+)
+
+// downstream is one supervised downstream server: its client session, its
+// last listed catalog, and its restart loop.
+type downstream struct {
+	gw    *Gateway
+	spec  ServerSpec
+	order int
+
+	startOnce sync.Once
+	settled   chan struct{} // closed when the first connect attempt ended
+	stop      context.CancelFunc
+	done      chan struct{} // closed when the run loop returned
+
+	mu       sync.Mutex
+	state    string
+	lastErr  error
+	cs       *mcp.ClientSession
+	proc     *Process
+	ready    chan struct{} // closed while state is ready; replaced on restart
+	snap     *snapshot
+	restarts int
+	inflight map[*inflightCall]struct{}
+	subs     map[string]int // resource URI → upstream subscriptions
+}
+
+func newDownstream(gw *Gateway, spec ServerSpec, order int) *downstream {
+	return &downstream{
+		gw:       gw,
+		spec:     spec,
+		order:    order,
+		settled:  make(chan struct{}),
+		done:     make(chan struct{}),
+		state:    StateIdle,
+		ready:    make(chan struct{}),
+		inflight: map[*inflightCall]struct{}{},
+		subs:     map[string]int{},
+	}
+}
+
+// start launches the run loop once.
+func (d *downstream) start() {
+	d.startOnce.Do(func() {
+		ctx, cancel := context.WithCancel(context.Background())
+		d.stop = cancel
+		d.setState(StateStarting, nil)
+		go d.run(ctx)
+	})
+}
+
+// close stops the run loop and the server, waiting for the child to exit.
+func (d *downstream) close() {
+	d.startOnce.Do(func() { close(d.done); close(d.settled) }) // never started
+	if d.stop != nil {
+		d.stop()
+	}
+	<-d.done
+	d.setState(StateStopped, nil)
+}
+
+func (d *downstream) run(ctx context.Context) {
+	defer close(d.done)
+	backoff := time.Second
+	first := true
+	for {
+		cs, proc, err := d.connect(ctx)
+		if err == nil {
+			err = d.refresh(ctx, cs, true, true, true)
+			if err != nil {
+				cs.Close()
+				if proc != nil {
+					proc.Close()
+				}
+			}
+		}
+		if err != nil {
+			if ctx.Err() != nil {
+				return
+			}
+			d.setState(StateFailed, err)
+			d.gw.logger.Warn("server failed to start", "server", d.spec.Name, "err", err)
+		} else {
+			d.mu.Lock()
+			d.cs, d.proc = cs, proc
+			d.mu.Unlock()
+			d.setState(StateReady, nil)
+			backoff = time.Second
+		}
+		// The catalog includes this server before anyone waiting for its
+		// start is released.
+		d.gw.rebuild()
+		if first {
+			first = false
+			close(d.settled)
+		}
+		if err == nil {
+			werr := cs.Wait()
+			d.mu.Lock()
+			d.cs, d.proc = nil, nil
+			d.snap = nil
+			d.mu.Unlock()
+			if proc != nil {
+				proc.Close()
+			}
+			if ctx.Err() != nil {
+				return
+			}
+			reason := fmt.Errorf("connection closed: %v", werr)
+			if proc != nil {
+				reason = fmt.Errorf("process %s%s", exitText(proc), stderrHint(proc))
+			}
+			d.setState(StateFailed, reason)
+			d.gw.logger.Warn("server stopped; restarting", "server", d.spec.Name, "err", reason)
+			d.gw.rebuild()
+		}
+		d.mu.Lock()
+		d.restarts++
+		d.mu.Unlock()
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(backoff):
+		}
+		backoff = min(backoff*2, 30*time.Second)
+	}
+}
+
+func exitText(p *Process) string {
+	select {
+	case <-p.Done():
+		if err := p.ExitErr(); err != nil {
+			return err.Error()
+		}
+		return "exited"
+	default:
+		return "closed its connection"
+	}
+}
+
+// stderrHint returns the child's last stderr lines, so a failing server's
+// last words reach the user.
+func stderrHint(p *Process) string {
+	tail := p.StderrTail()
+	if len(tail) == 0 {
+		return ""
+	}
+	if len(tail) > 5 {
+		tail = tail[len(tail)-5:]
+	}
+	return "; last stderr: " + strings.Join(tail, " | ")
+}
+
+// connect starts (or dials) the server and initializes a session under the
+// connect deadline.
+func (d *downstream) connect(ctx context.Context) (*mcp.ClientSession, *Process, error) {
+	ctx, cancel := context.WithTimeout(ctx, d.spec.ConnectTimeout)
+	defer cancel()
+	var (
+		t    mcp.Transport
+		proc *Process
+	)
+	switch {
+	case d.spec.Command != "":
+		env := make([]string, 0, len(d.spec.Env))
+		for k, v := range d.spec.Env {
+			env = append(env, k+"="+v)
+		}
+		p, err := StartProcess(ProcessSpec{Name: d.spec.Name, Command: d.spec.Command, Args: d.spec.Args, Env: env, Dir: d.spec.Cwd})
+		if err != nil {
+			return nil, nil, fmt.Errorf("starting %q: %w", d.spec.Command, err)
+		}
+		proc = p
+		t = &mcp.IOTransport{Reader: io.NopCloser(p.Stdout()), Writer: p.Stdin(), MaxLineLength: -1}
+	case d.spec.URL != "":
+		hc := &http.Client{Transport: headerTransport{headers: d.spec.Headers, base: http.DefaultTransport}}
+		if d.spec.Transport == "sse" {
+			t = &mcp.SSEClientTransport{Endpoint: d.spec.URL, HTTPClient: hc}
+		} else {
+			t = &mcp.StreamableClientTransport{Endpoint: d.spec.URL, HTTPClient: hc}
+		}
+	default:
+		return nil, nil, errors.New("neither command nor url is set")
+	}
+	client := mcp.NewClient(&mcp.Implementation{Name: d.gw.opts.Name, Version: d.gw.opts.Version}, d.clientOptions())
+	// Roots go in before connecting, so a server that asks during its own
+	// start-up already sees the agent's.
+	d.gw.applyRoots(client)
+	version := d.spec.ProtocolVersion
+	if version == "" {
+		version = d.gw.downstreamVersion()
+	}
+	type result struct {
+		cs  *mcp.ClientSession
+		err error
+	}
+	ch := make(chan result, 1)
+	go func() {
+		cs, err := client.Connect(ctx, t, &mcp.ClientSessionOptions{ProtocolVersion: version})
+		ch <- result{cs, err}
+	}()
+	var r result
+	select {
+	case r = <-ch:
+	case <-ctx.Done():
+		// A server that never answers keeps Connect blocked on its pipe:
+		// killing it unblocks Connect.
+		if proc != nil {
+			proc.Close()
+		}
+		r = <-ch
+		if r.err == nil {
+			r.cs.Close()
+		}
+		r = result{err: ctx.Err()}
+	}
+	if r.err != nil {
+		d.gw.forgetClient(client)
+		if proc != nil {
+			proc.Close()
+			if errors.Is(r.err, context.DeadlineExceeded) || errors.Is(ctx.Err(), context.DeadlineExceeded) {
+				return nil, nil, fmt.Errorf("no answer to initialize within %s%s", d.spec.ConnectTimeout, stderrHint(proc))
+			}
+			return nil, nil, fmt.Errorf("initialize: %w%s", r.err, stderrHint(proc))
+		}
+		return nil, nil, fmt.Errorf("connecting to %s: %w", d.spec.URL, r.err)
+	}
+	go func() {
+		r.cs.Wait()
+		d.gw.forgetClient(client)
+	}()
+	return r.cs, proc, nil
+}
+
+// headerTransport adds configured headers to every request to a remote server.
+type headerTransport struct {
+	headers map[string]string
+	base    http.RoundTripper
+}
+
+func (h headerTransport) RoundTrip(r *http.Request) (*http.Response, error) {
+	if len(h.headers) > 0 {
+		r = r.Clone(r.Context())
+		for k, v := range h.headers {
+			r.Header.Set(k, v)
+		}
+	}
+	return h.base.RoundTrip(r)
+}
+
+// session returns a ready client session, starting a lazy server and waiting
+// for a starting one within ctx and the connect timeout.
+func (d *downstream) session(ctx context.Context) (*mcp.ClientSession, error) {
+	d.start()
+	d.mu.Lock()
+	ready, cs := d.ready, d.cs
+	d.mu.Unlock()
+	if cs != nil {
+		return cs, nil
+	}
+	wait := time.NewTimer(d.spec.ConnectTimeout)
+	defer wait.Stop()
+	select {
+	case <-ready:
+	case <-d.settled:
+		// The first attempt ended; if it failed, say so now rather than
+		// holding the call through the backoff.
+		select {
+		case <-ready:
+		default:
+			return nil, d.unavailable()
+		}
+	case <-wait.C:
+		return nil, d.unavailable()
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.cs == nil {
+		return nil, d.unavailable()
+	}
+	return d.cs, nil
+}
+
+func (d *downstream) unavailable() error {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.lastErr != nil {
+		return fmt.Errorf("server %q is %s: %v", d.spec.Name, d.state, d.lastErr)
+	}
+	return fmt.Errorf("server %q is %s", d.spec.Name, d.state)
+}
+
+func (d *downstream) setState(state string, err error) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if state == d.state && err == nil {
+		return
+	}
+	wasReady := d.state == StateReady
+	d.state, d.lastErr = state, err
+	switch {
+	case state == StateReady && !wasReady:
+		close(d.ready)
+	case state != StateReady && wasReady:
+		d.ready = make(chan struct{})
+	}
+}
+
+// status reports the server's state for `mcpgw tools`.
+func (d *downstream) status() ServerStatus {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	st := ServerStatus{Name: d.spec.Name, State: d.state, Restarts: d.restarts}
+	if d.lastErr != nil {
+		st.Error = d.lastErr.Error()
+	}
+	if d.snap != nil {
+		st.Tools, st.Prompts, st.Resources = len(d.snap.tools), len(d.snap.prompts), len(d.snap.resources)+len(d.snap.templates)
+		st.ProtocolVersion = d.snap.protocolVersion
+	}
+	return st
+}
+
+// refresh lists what changed (or everything) and stores the snapshot.
+func (d *downstream) refresh(ctx context.Context, cs *mcp.ClientSession, tools, prompts, resources bool) error {
+	d.mu.Lock()
+	var snap snapshot
+	if d.snap != nil {
+		snap = *d.snap
+	}
+	d.mu.Unlock()
+	init := cs.InitializeResult()
+	caps := &mcp.ServerCapabilities{}
+	if init != nil && init.Capabilities != nil {
+		caps = init.Capabilities
+		snap.protocolVersion = init.ProtocolVersion
+	}
+	snap.caps = caps
+	var err error
+	if tools && caps.Tools != nil {
+		if snap.tools, err = collect(cs.Tools(ctx, nil)); err != nil {
+			return fmt.Errorf("listing tools: %w", err)
+		}
+		snap.tools = filterTools(snap.tools, d.spec.AllowTools, d.spec.DenyTools)
+	}
+	if prompts && caps.Prompts != nil {
+		if snap.prompts, err = collect(cs.Prompts(ctx, nil)); err != nil {
+			return fmt.Errorf("listing prompts: %w", err)
+		}
+	}
+	if resources && caps.Resources != nil {
+		if snap.resources, err = collect(cs.Resources(ctx, nil)); err != nil {
+			return fmt.Errorf("listing resources: %w", err)
+		}
+		if snap.templates, err = collect(cs.ResourceTemplates(ctx, nil)); err != nil {
+			return fmt.Errorf("listing resource templates: %w", err)
+		}
+	}
+	d.mu.Lock()
+	d.snap = &snap
+	d.mu.Unlock()
+	return nil
+}
+
+// collect drains a paginated list; the SDK's iterators follow nextCursor.
+func collect[T any](seq func(func(*T, error) bool)) ([]*T, error) {
+	var out []*T
+	for v, err := range seq {
+		if err != nil {
+			return out, err
+		}
+		out = append(out, v)
+	}
+	return out, nil
+}
+
+// filterTools applies the server's own allow/deny globs. It runs before
+// naming, policy or anything else, so nothing later can re-enable a tool it
+// removed.
+func filterTools(tools []*mcp.Tool, allow, deny []string) []*mcp.Tool {
+	if len(allow) == 0 && len(deny) == 0 {
+		return tools
+	}
+	out := tools[:0:0]
+	for _, t := range tools {
+		if len(allow) > 0 && !matchAny(allow, t.Name) {
+			continue
+		}
+		if matchAny(deny, t.Name) {
+			continue
+		}
+		out = append(out, t)
+	}
+	return out
+}
+
+func matchAny(globs []string, name string) bool {
+	for _, g := range globs {
+		if ok, _ := path.Match(g, name); ok {
+			return true
+		}
+	}
+	return false
+}
+
+// onListChanged re-lists one kind of feature after the server said it
+// changed, then rebuilds the merged catalog (which notifies the agent).
+func (d *downstream) onListChanged(tools, prompts, resources bool) {
+	d.mu.Lock()
+	cs := d.cs
+	d.mu.Unlock()
+	if cs == nil {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), d.spec.ConnectTimeout)
+	defer cancel()
+	if err := d.refresh(ctx, cs, tools, prompts, resources); err != nil {
+		d.gw.logger.Warn("re-listing after list_changed", "server", d.spec.Name, "err", err)
+		return
+	}
+	d.gw.rebuild()
+}

@@ -1,0 +1,374 @@
+package mux
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/modelcontextprotocol/go-sdk/jsonrpc"
+	"github.com/modelcontextprotocol/go-sdk/mcp"
+)
+
+// toolHandler is the one handler behind every exposed tool: it runs the
+// call path.
+func (g *Gateway) toolHandler(ctx context.Context, req *mcp.CallToolRequest) (*mcp.CallToolResult, error) {
+	c := &Call{Exposed: req.Params.Name, Args: req.Params.Arguments, req: req, gw: g, Started: time.Now()}
+	if len(c.Args) == 0 || string(c.Args) == "null" {
+		c.Args = nil
+	}
+	out := g.call(ctx, c)
+	return out.Result, out.Err
+}
+
+// CallTool runs one call through the whole call path as if an agent had
+// made it, for `mcpgw call`.
+func (g *Gateway) CallTool(ctx context.Context, name string, args json.RawMessage) (*mcp.CallToolResult, error) {
+	g.Start("", nil)
+	if err := g.WaitStarted(ctx); err != nil {
+		return nil, err
+	}
+	c := &Call{Exposed: name, Args: args, gw: g, Started: time.Now()}
+	out := g.call(ctx, c)
+	return out.Result, out.Err
+}
+
+// inflightCall is a forwarded call in progress on one downstream; relays
+// use it to find the agent session a server-initiated request belongs to.
+type inflightCall struct {
+	ss *mcp.ServerSession
+	// input carries a server's mid-call request to the agent as
+	// input_required, when the agent speaks 2026-07-28 (see inputreq.go).
+	input chan *pendingInput
+}
+
+// forwardTool is the last step of the call path: it calls the downstream
+// server and returns its result unchanged.
+func (g *Gateway) forwardTool(ctx context.Context, c *Call) Outcome {
+	d := g.downstream(c.Server)
+	if d == nil {
+		return Outcome{Err: unknownToolError(c.Exposed)}
+	}
+	cs, err := d.session(ctx)
+	if err != nil {
+		return errorResult(err)
+	}
+	params := &mcp.CallToolParams{Name: c.Tool}
+	if c.Args != nil {
+		params.Arguments = c.Args
+	}
+	var ss *mcp.ServerSession
+	if c.req != nil {
+		ss = c.req.Session
+		if st := c.req.Params.RequestState; st != "" {
+			// A retry after input_required: mcpgw's own state resumes the
+			// parked downstream call; anything else belongs to the server.
+			if pi, ok := g.inputs.resume(g.stateKey, st); ok {
+				return g.resumeInput(ctx, c, pi)
+			}
+			params.RequestState = st
+		}
+		params.InputResponses = c.req.Params.InputResponses
+	}
+	var token string
+	params.Meta, token = g.downstreamMeta(c, ss)
+	ic := &inflightCall{ss: ss}
+	d.addInflight(ic)
+	if ss != nil && agentSpeaksNew(ss) {
+		ic.input = make(chan *pendingInput, 1)
+		return g.callWithInput(ctx, c, d, cs, params, ic, token)
+	}
+	defer d.removeInflight(ic)
+	if token != "" {
+		defer g.progress.remove(token)
+	}
+	ctx, cancel := context.WithTimeout(ctx, d.spec.CallTimeout)
+	defer cancel()
+	res, err := cs.CallTool(ctx, params)
+	return g.finishCall(c, d, res, err)
+}
+
+// finishCall turns a downstream answer into the call's outcome.
+func (g *Gateway) finishCall(c *Call, d *downstream, res *mcp.CallToolResult, err error) Outcome {
+	if err != nil {
+		var jerr *jsonrpc.Error
+		if errors.As(err, &jerr) {
+			// The server's own protocol error, passed on as it was.
+			return Outcome{Err: jerr}
+		}
+		if errors.Is(err, context.DeadlineExceeded) {
+			return errorResult(fmt.Errorf("server %q did not answer %q within %s", d.spec.Name, c.Tool, d.spec.CallTimeout))
+		}
+		if errors.Is(err, context.Canceled) {
+			return Outcome{Err: err}
+		}
+		return errorResult(fmt.Errorf("server %q failed on %q: %w", d.spec.Name, c.Tool, err))
+	}
+	g.links.note(d.spec.Name, res.Content)
+	return Outcome{Result: res}
+}
+
+// errorResult is a tool result the model can read: downstream failures are
+// results, not protocol errors.
+func errorResult(err error) Outcome {
+	return Outcome{Result: &mcp.CallToolResult{
+		IsError: true,
+		Content: []mcp.Content{&mcp.TextContent{Text: "mcpgw: " + err.Error()}},
+	}}
+}
+
+// metaIdentityKey carries the caller's identity to servers.
+const metaIdentityKey = "io.mcpgw/identity"
+
+// downstreamMeta copies the agent's _meta selectively: keys describing the
+// agent (io.modelcontextprotocol/*) and mcpgw's own namespace are dropped,
+// the progress token is replaced by one mcpgw routes back, and the identity
+// is added.
+func (g *Gateway) downstreamMeta(c *Call, ss *mcp.ServerSession) (mcp.Meta, string) {
+	var in mcp.Meta
+	if c.req != nil {
+		in = c.req.Params.Meta
+	}
+	var out mcp.Meta
+	var token string
+	for k, v := range in {
+		if strings.HasPrefix(k, "io.modelcontextprotocol/") || strings.HasPrefix(k, "io.mcpgw/") {
+			continue
+		}
+		if out == nil {
+			out = make(mcp.Meta, len(in)+1)
+		}
+		if k == "progressToken" {
+			if ss == nil || v == nil {
+				continue
+			}
+			token = g.progress.add(ss, v)
+			v = token
+		}
+		out[k] = v
+	}
+	if c.Identity.User != "" || c.Identity.Team != "" {
+		if out == nil {
+			out = mcp.Meta{}
+		}
+		out[metaIdentityKey] = c.Identity
+	}
+	return out, token
+}
+
+func (d *downstream) addInflight(ic *inflightCall) {
+	d.mu.Lock()
+	d.inflight[ic] = struct{}{}
+	d.mu.Unlock()
+}
+
+func (d *downstream) removeInflight(ic *inflightCall) {
+	d.mu.Lock()
+	delete(d.inflight, ic)
+	d.mu.Unlock()
+}
+
+// promptHandler forwards prompts/get to the prompt's owner.
+func (g *Gateway) promptHandler(ctx context.Context, req *mcp.GetPromptRequest) (*mcp.GetPromptResult, error) {
+	r, ok := g.cat.Load().promptRts[req.Params.Name]
+	if !ok {
+		return nil, &jsonrpc.Error{Code: jsonrpc.CodeInvalidParams, Message: fmt.Sprintf("unknown prompt %q", req.Params.Name)}
+	}
+	cs, d, err := g.sessionOf(ctx, r.server)
+	if err != nil {
+		return nil, err
+	}
+	p := *req.Params
+	p.Name = r.name
+	p.Meta, _ = g.downstreamMeta(&Call{req: nil}, nil)
+	ctx, cancel := context.WithTimeout(ctx, d.spec.CallTimeout)
+	defer cancel()
+	return cs.GetPrompt(ctx, &p)
+}
+
+func (g *Gateway) sessionOf(ctx context.Context, server string) (*mcp.ClientSession, *downstream, error) {
+	d := g.downstream(server)
+	if d == nil {
+		return nil, nil, fmt.Errorf("server %q is no longer configured", server)
+	}
+	cs, err := d.session(ctx)
+	return cs, d, err
+}
+
+// resourceOwner finds the server that listed uri, or whose template
+// matches it (first in config order).
+func (g *Gateway) resourceOwner(uri string) (string, bool) {
+	c := g.cat.Load()
+	if s, ok := c.resOwner[uri]; ok {
+		return s, true
+	}
+	for _, t := range c.templates {
+		if templateMatches(t.t.URITemplate, uri) {
+			return t.server, true
+		}
+	}
+	return "", false
+}
+
+// resourceHandler forwards resources/read to the URI's owner.
+func (g *Gateway) resourceHandler(ctx context.Context, req *mcp.ReadResourceRequest) (*mcp.ReadResourceResult, error) {
+	server, ok := g.resourceOwner(req.Params.URI)
+	if !ok {
+		return nil, mcp.ResourceNotFoundError(req.Params.URI)
+	}
+	return g.readFrom(ctx, server, req.Params)
+}
+
+func (g *Gateway) readFrom(ctx context.Context, server string, params *mcp.ReadResourceParams) (*mcp.ReadResourceResult, error) {
+	cs, d, err := g.sessionOf(ctx, server)
+	if err != nil {
+		return nil, err
+	}
+	ctx, cancel := context.WithTimeout(ctx, d.spec.CallTimeout)
+	defer cancel()
+	p := *params
+	p.Meta = nil
+	return cs.ReadResource(ctx, &p)
+}
+
+// readUnlisted routes a URI that no server listed (for example one from a
+// resource_link) to the server whose tool produced it; handled is false when
+// the SDK's own routing applies.
+func (g *Gateway) readUnlisted(ctx context.Context, req mcp.Request, p *mcp.ReadResourceParams) (res mcp.Result, err error, handled bool) {
+	if _, ok := g.resourceOwner(p.URI); ok {
+		return nil, nil, false
+	}
+	if server, ok := g.links.owner(p.URI); ok {
+		r, err := g.readFrom(ctx, server, p)
+		return r, err, true
+	}
+	return nil, &jsonrpc.Error{
+		Code:    mcp.CodeResourceNotFound,
+		Message: fmt.Sprintf("resource %q is not listed by any server behind mcpgw and no tool returned it; list resources to see what can be read", p.URI),
+		Data:    json.RawMessage(fmt.Sprintf(`{"uri":%q}`, p.URI)),
+	}, true
+}
+
+// complete routes completion/complete to the prompt's or template's owner.
+func (g *Gateway) complete(ctx context.Context, req *mcp.CompleteRequest) (*mcp.CompleteResult, error) {
+	p := *req.Params
+	ref := *p.Ref
+	var server string
+	switch ref.Type {
+	case "ref/prompt":
+		r, ok := g.cat.Load().promptRts[ref.Name]
+		if !ok {
+			return nil, &jsonrpc.Error{Code: jsonrpc.CodeInvalidParams, Message: fmt.Sprintf("unknown prompt %q", ref.Name)}
+		}
+		server, ref.Name = r.server, r.name
+	case "ref/resource":
+		s, ok := g.templateOwner(ref.URI)
+		if !ok {
+			return nil, &jsonrpc.Error{Code: jsonrpc.CodeInvalidParams, Message: fmt.Sprintf("unknown resource %q", ref.URI)}
+		}
+		server = s
+	default:
+		return nil, &jsonrpc.Error{Code: jsonrpc.CodeInvalidParams, Message: fmt.Sprintf("unknown reference type %q", ref.Type)}
+	}
+	cs, d, err := g.sessionOf(ctx, server)
+	if err != nil {
+		return nil, err
+	}
+	p.Ref = &ref
+	p.Meta = nil
+	ctx, cancel := context.WithTimeout(ctx, d.spec.CallTimeout)
+	defer cancel()
+	return cs.Complete(ctx, &p)
+}
+
+func (g *Gateway) templateOwner(uri string) (string, bool) {
+	c := g.cat.Load()
+	for _, t := range c.templates {
+		if t.t.URITemplate == uri {
+			return t.server, true
+		}
+	}
+	return g.resourceOwner(uri)
+}
+
+// subscribe forwards resources/subscribe to the owner once per URI, however
+// many agent sessions subscribe.
+func (g *Gateway) subscribe(ctx context.Context, req *mcp.SubscribeRequest) error {
+	server, ok := g.resourceOwner(req.Params.URI)
+	if !ok {
+		if server, ok = g.links.owner(req.Params.URI); !ok {
+			return mcp.ResourceNotFoundError(req.Params.URI)
+		}
+	}
+	cs, d, err := g.sessionOf(ctx, server)
+	if err != nil {
+		return err
+	}
+	d.mu.Lock()
+	d.subs[req.Params.URI]++
+	first := d.subs[req.Params.URI] == 1
+	d.mu.Unlock()
+	if !first {
+		return nil
+	}
+	if err := cs.Subscribe(ctx, &mcp.SubscribeParams{URI: req.Params.URI}); err != nil {
+		d.mu.Lock()
+		d.subs[req.Params.URI]--
+		d.mu.Unlock()
+		return err
+	}
+	return nil
+}
+
+func (g *Gateway) unsubscribe(ctx context.Context, req *mcp.UnsubscribeRequest) error {
+	server, ok := g.resourceOwner(req.Params.URI)
+	if !ok {
+		if server, ok = g.links.owner(req.Params.URI); !ok {
+			return nil
+		}
+	}
+	cs, d, err := g.sessionOf(ctx, server)
+	if err != nil {
+		return err
+	}
+	d.mu.Lock()
+	n := d.subs[req.Params.URI] - 1
+	if n <= 0 {
+		delete(d.subs, req.Params.URI)
+	} else {
+		d.subs[req.Params.URI] = n
+	}
+	d.mu.Unlock()
+	if n > 0 {
+		return nil
+	}
+	return cs.Unsubscribe(ctx, &mcp.UnsubscribeParams{URI: req.Params.URI})
+}
+
+// setLevel fans logging/setLevel out to every ready server that logs.
+func (g *Gateway) setLevel(ctx context.Context, level mcp.LoggingLevel) {
+	g.mu.Lock()
+	ds := make([]*downstream, 0, len(g.servers))
+	for _, d := range g.servers {
+		ds = append(ds, d)
+	}
+	g.mu.Unlock()
+	var wg sync.WaitGroup
+	for _, d := range ds {
+		d.mu.Lock()
+		cs, snap := d.cs, d.snap
+		d.mu.Unlock()
+		if cs == nil || snap == nil || snap.caps.Logging == nil {
+			continue
+		}
+		wg.Go(func() {
+			if err := cs.SetLoggingLevel(ctx, &mcp.SetLoggingLevelParams{Level: level}); err != nil {
+				g.logger.Warn("setting log level", "server", d.spec.Name, "err", err)
+			}
+		})
+	}
+	wg.Wait()
+}

@@ -1,0 +1,301 @@
+package mux
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"reflect"
+	"slices"
+	"sync"
+	"sync/atomic"
+
+	"github.com/modelcontextprotocol/go-sdk/mcp"
+)
+
+// Gateway merges many downstream MCP servers behind one upstream MCP server.
+// Create one with [New], feed it server specs with [Gateway.Apply], and
+// serve agents with [Gateway.ServeStdio] or [Gateway.HTTPHandler].
+type Gateway struct {
+	opts   Options
+	logger *slog.Logger
+	server *mcp.Server
+	call   Next
+
+	mu      sync.Mutex
+	servers map[string]*downstream
+	order   []string
+	started bool
+	version string                  // spoken to downstreams (unless a spec overrides it)
+	caps    *mcp.ClientCapabilities // advertised to downstreams
+
+	rebuildMu sync.Mutex
+	cat       atomic.Pointer[catalog]
+	applied   appliedCatalog
+
+	clientsMu sync.Mutex
+	clients   map[*mcp.Client]map[string]bool // client → roots given to it
+	rootsMu   sync.Mutex
+	roots     []*mcp.Root
+
+	progress progressRoutes
+	links    linkOwners
+	inputs   pendingInputs
+	stateKey []byte
+}
+
+// appliedCatalog is what the upstream server currently lists, so a rebuild
+// only adds and removes what changed (each change notifies the agent).
+type appliedCatalog struct {
+	tools     map[string][]byte
+	prompts   map[string][]byte
+	resources map[string][]byte
+	templates map[string][]byte
+}
+
+// New returns a gateway over no servers; call [Gateway.Apply] to add some.
+// A nil opts means defaults.
+func New(opts *Options) *Gateway {
+	o := opts.defaults()
+	g := &Gateway{
+		opts:    o,
+		logger:  o.Logger,
+		servers: map[string]*downstream{},
+		version: o.ProtocolVersion,
+		clients: map[*mcp.Client]map[string]bool{},
+		applied: appliedCatalog{tools: map[string][]byte{}, prompts: map[string][]byte{}, resources: map[string][]byte{}, templates: map[string][]byte{}},
+	}
+	g.stateKey = o.StateKey
+	if g.stateKey == nil {
+		g.stateKey = make([]byte, 32)
+		rand.Read(g.stateKey)
+	}
+	g.cat.Store(mergeCatalog(nil))
+	g.call = chain(o.Stages, g.forwardTool)
+	g.server = g.newUpstream()
+	return g
+}
+
+// Apply makes the gateway's servers match specs (in config order): new
+// servers are added, removed ones stopped, changed ones restarted. Agents
+// see the resulting catalog change as list_changed notifications.
+func (g *Gateway) Apply(specs []ServerSpec) {
+	g.mu.Lock()
+	var stopped []*downstream
+	next := make(map[string]*downstream, len(specs))
+	order := make([]string, 0, len(specs))
+	for i, spec := range specs {
+		spec = withDefaults(spec)
+		old := g.servers[spec.Name]
+		if old != nil && reflect.DeepEqual(old.spec, spec) {
+			old.order = i
+			next[spec.Name] = old
+		} else {
+			if old != nil {
+				stopped = append(stopped, old)
+			}
+			d := newDownstream(g, spec, i)
+			next[spec.Name] = d
+			if g.started && !spec.Lazy {
+				d.start()
+			}
+		}
+		order = append(order, spec.Name)
+	}
+	for name, d := range g.servers {
+		if _, ok := next[name]; !ok {
+			stopped = append(stopped, d)
+		}
+	}
+	g.servers, g.order = next, order
+	g.mu.Unlock()
+	for _, d := range stopped {
+		d.close()
+	}
+	g.rebuild()
+}
+
+func withDefaults(s ServerSpec) ServerSpec {
+	if s.ConnectTimeout <= 0 {
+		s.ConnectTimeout = defaultConnectTimeout
+	}
+	if s.CallTimeout <= 0 {
+		s.CallTimeout = defaultCallTimeout
+	}
+	return s
+}
+
+// Start starts every eager server, speaking version to them (empty means
+// the gateway's default) and advertising caps (nil means everything mcpgw
+// can relay). It is called by the first agent request in stdio mode; later
+// calls do nothing.
+func (g *Gateway) Start(version string, caps *mcp.ClientCapabilities) {
+	g.mu.Lock()
+	if g.started {
+		g.mu.Unlock()
+		return
+	}
+	g.started = true
+	if version != "" {
+		g.version = version
+	}
+	g.caps = caps
+	var eager []*downstream
+	for _, name := range g.order {
+		if d := g.servers[name]; !d.spec.Lazy {
+			eager = append(eager, d)
+		}
+	}
+	g.mu.Unlock()
+	for _, d := range eager {
+		d.start()
+	}
+}
+
+func (g *Gateway) downstreamVersion() string {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	return g.version
+}
+
+// WaitStarted waits until every eager server's first connection attempt has
+// ended (ready or failed), or ctx is done.
+func (g *Gateway) WaitStarted(ctx context.Context) error {
+	g.mu.Lock()
+	var wait []*downstream
+	if g.started {
+		for _, d := range g.servers {
+			if !d.spec.Lazy {
+				wait = append(wait, d)
+			}
+		}
+	}
+	g.mu.Unlock()
+	for _, d := range wait {
+		select {
+		case <-d.settled:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+	return nil
+}
+
+// Close stops every server and waits for their processes to exit.
+func (g *Gateway) Close() error {
+	g.mu.Lock()
+	all := make([]*downstream, 0, len(g.servers))
+	for _, d := range g.servers {
+		all = append(all, d)
+	}
+	g.servers, g.order = map[string]*downstream{}, nil
+	g.mu.Unlock()
+	var wg sync.WaitGroup
+	for _, d := range all {
+		wg.Go(d.close)
+	}
+	wg.Wait()
+	return nil
+}
+
+func (g *Gateway) downstream(name string) *downstream {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	return g.servers[name]
+}
+
+// snapshots returns each server's last snapshot in config order.
+func (g *Gateway) snapshots() []serverSnap {
+	g.mu.Lock()
+	ds := make([]*downstream, 0, len(g.order))
+	for _, name := range g.order {
+		ds = append(ds, g.servers[name])
+	}
+	g.mu.Unlock()
+	out := make([]serverSnap, 0, len(ds))
+	for _, d := range ds {
+		d.mu.Lock()
+		out = append(out, serverSnap{name: d.spec.Name, prefix: d.spec.Prefix, snap: d.snap})
+		d.mu.Unlock()
+	}
+	return out
+}
+
+// rebuild merges the servers' snapshots and updates what the upstream
+// server lists; the SDK debounces the resulting list_changed notifications.
+func (g *Gateway) rebuild() {
+	g.rebuildMu.Lock()
+	defer g.rebuildMu.Unlock()
+	old := g.cat.Load()
+	c := mergeCatalog(g.snapshots())
+	for _, col := range c.collisions {
+		if !slices.Contains(old.collisions, col) {
+			g.logger.Warn("name collision", "detail", col.String())
+		}
+	}
+	g.cat.Store(c)
+
+	tools := make(map[string]*mcp.Tool, len(c.tools))
+	for _, t := range c.tools {
+		tools[t.Tool.Name] = t.Tool
+	}
+	syncFeature(g, g.applied.tools, tools, g.server.RemoveTools, func(t *mcp.Tool) { g.server.AddTool(t, g.toolHandler) })
+	syncFeature(g, g.applied.prompts, c.prompts, g.server.RemovePrompts, func(p *mcp.Prompt) { g.server.AddPrompt(p, g.promptHandler) })
+	syncFeature(g, g.applied.resources, c.resources, g.server.RemoveResources, func(r *mcp.Resource) { g.server.AddResource(r, g.resourceHandler) })
+	templates := make(map[string]*mcp.ResourceTemplate, len(c.templates))
+	for _, t := range c.templates {
+		templates[t.t.URITemplate] = t.t
+	}
+	syncFeature(g, g.applied.templates, templates, g.server.RemoveResourceTemplates, func(t *mcp.ResourceTemplate) { g.server.AddResourceTemplate(t, g.resourceHandler) })
+}
+
+// syncFeature removes what is gone and adds what is new or changed, keyed
+// by name (or URI). add may panic on untrusted downstream data (the SDK
+// validates names, schemas and URIs by panicking): such an entry is skipped
+// and logged.
+func syncFeature[T any](g *Gateway, applied map[string][]byte, want map[string]*T, remove func(...string), add func(*T)) {
+	var gone []string
+	for name := range applied {
+		if _, ok := want[name]; !ok {
+			gone = append(gone, name)
+		}
+	}
+	if len(gone) > 0 {
+		remove(gone...)
+		for _, name := range gone {
+			delete(applied, name)
+		}
+	}
+	for _, name := range sortedKeys(want) {
+		v := want[name]
+		b, err := json.Marshal(v)
+		if err != nil {
+			g.logger.Warn("skipping entry that does not marshal", "name", name, "err", err)
+			continue
+		}
+		if prev, ok := applied[name]; ok && string(prev) == string(b) {
+			continue
+		}
+		if err := safely(func() { add(v) }); err != nil {
+			g.logger.Warn("skipping invalid entry from a server", "name", name, "err", err)
+			continue
+		}
+		applied[name] = b
+	}
+}
+
+func safely(f func()) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("%v", r)
+		}
+	}()
+	f()
+	return nil
+}
+
+func (g *Gateway) routeTool(exposed string) (route, bool) {
+	r, ok := g.cat.Load().toolRoutes[exposed]
+	return r, ok
+}

@@ -1,0 +1,207 @@
+package mux
+
+import (
+	"context"
+	"crypto/hmac"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/hex"
+	"fmt"
+	"strings"
+	"sync"
+
+	"github.com/modelcontextprotocol/go-sdk/jsonrpc"
+	"github.com/modelcontextprotocol/go-sdk/mcp"
+)
+
+// An agent speaking 2026-07-28 cannot receive requests from a server
+// mid-call; it gets input_required results instead and retries the call with
+// the answers. A server speaking an older version still sends elicitation or
+// sampling requests mid-call. mcpgw bridges the two: the downstream call stays
+// parked, the server's request goes to the agent as input_required on the
+// call that caused it, and the agent's retry (carrying mcpgw's signed
+// request state) delivers the answer and resumes waiting for the result.
+
+// pendingInput is one server request waiting for the agent's answer.
+type pendingInput struct {
+	id    string
+	req   mcp.InputRequest
+	reply chan mcp.InputResponse
+}
+
+// parkedCall is a downstream call that outlives the agent request which
+// started it, while the agent answers an input request.
+type parkedCall struct {
+	c       *Call
+	d       *downstream
+	ic      *inflightCall
+	result  chan callResult
+	cancel  context.CancelFunc
+	token   string
+	pending *pendingInput
+	once    sync.Once
+}
+
+type callResult struct {
+	res *mcp.CallToolResult
+	err error
+}
+
+// pendingInputs holds parked calls by the key in their request state.
+type pendingInputs struct {
+	mu sync.Mutex
+	m  map[string]*parkedCall
+}
+
+func (p *pendingInputs) park(key string, pc *parkedCall) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.m == nil {
+		p.m = map[string]*parkedCall{}
+	}
+	p.m[key] = pc
+}
+
+// resume verifies state and takes its parked call; ok is false when the
+// state is not mcpgw's (it then belongs to the downstream server).
+func (p *pendingInputs) resume(secret []byte, state string) (*parkedCall, bool) {
+	key, ok := verifyState(secret, state)
+	if !ok {
+		return nil, false
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	pc, ok := p.m[key]
+	delete(p.m, key)
+	return pc, ok
+}
+
+func (p *pendingInputs) drop(pc *parkedCall) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for k, v := range p.m {
+		if v == pc {
+			delete(p.m, k)
+		}
+	}
+}
+
+const statePrefix = "mcpgw1."
+
+// signState makes request state the agent cannot forge: the parked call's
+// key and an HMAC over it.
+func signState(secret []byte, key string) string {
+	mac := hmac.New(sha256.New, secret)
+	mac.Write([]byte(key))
+	return statePrefix + key + "." + base64.RawURLEncoding.EncodeToString(mac.Sum(nil))
+}
+
+func verifyState(secret []byte, state string) (string, bool) {
+	rest, ok := strings.CutPrefix(state, statePrefix)
+	if !ok {
+		return "", false
+	}
+	key, sig, ok := strings.Cut(rest, ".")
+	if !ok {
+		return "", false
+	}
+	want := signState(secret, key)
+	return key, hmac.Equal([]byte(want), []byte(state)) && sig != ""
+}
+
+// callWithInput forwards a call for an agent that speaks 2026-07-28: the
+// downstream call runs detached from the agent's request, so it can stay
+// parked across input_required round trips.
+func (g *Gateway) callWithInput(ctx context.Context, c *Call, d *downstream, cs *mcp.ClientSession, params *mcp.CallToolParams, ic *inflightCall, token string) Outcome {
+	dctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), d.spec.CallTimeout)
+	pc := &parkedCall{c: c, d: d, ic: ic, result: make(chan callResult, 1), cancel: cancel, token: token}
+	go func() {
+		res, err := cs.CallTool(dctx, params)
+		pc.result <- callResult{res, err}
+	}()
+	return g.waitParked(ctx, pc)
+}
+
+// waitParked waits for the downstream result, or for the server to ask for
+// input, which is returned to the agent as input_required.
+func (g *Gateway) waitParked(ctx context.Context, pc *parkedCall) Outcome {
+	select {
+	case r := <-pc.result:
+		g.finishParked(pc)
+		if r.err != nil && ctx.Err() == nil && context.Cause(ctx) == nil && r.err == context.DeadlineExceeded {
+			return errorResult(fmt.Errorf("server %q did not answer %q within %s", pc.d.spec.Name, pc.c.Tool, pc.d.spec.CallTimeout))
+		}
+		return g.finishCall(pc.c, pc.d, r.res, r.err)
+	case pi := <-pc.ic.input:
+		pc.pending = pi
+		key := randomKey()
+		g.inputs.park(key, pc)
+		return Outcome{Result: &mcp.CallToolResult{
+			InputRequests: mcp.InputRequestMap{pi.id: pi.req},
+			RequestState:  signState(g.stateKey, key),
+		}}
+	case <-ctx.Done():
+		g.finishParked(pc)
+		return Outcome{Err: ctx.Err()}
+	}
+}
+
+// resumeInput delivers the agent's answer to the parked server request and
+// goes on waiting.
+func (g *Gateway) resumeInput(ctx context.Context, c *Call, pc *parkedCall) Outcome {
+	if c.Exposed != pc.c.Exposed {
+		g.finishParked(pc)
+		return Outcome{Err: &jsonrpc.Error{Code: jsonrpc.CodeInvalidParams, Message: fmt.Sprintf("requestState belongs to a call of %q, not %q", pc.c.Exposed, c.Exposed)}}
+	}
+	resp, ok := c.req.Params.InputResponses[pc.pending.id]
+	if !ok {
+		g.finishParked(pc)
+		return Outcome{Err: &jsonrpc.Error{Code: jsonrpc.CodeInvalidParams, Message: fmt.Sprintf("inputResponses has no answer for input request %q", pc.pending.id)}}
+	}
+	pc.pending.reply <- resp
+	pc.pending = nil
+	return g.waitParked(ctx, pc)
+}
+
+// finishParked releases everything a parked call holds; the downstream
+// call is cancelled if it is still running.
+func (g *Gateway) finishParked(pc *parkedCall) {
+	pc.once.Do(func() {
+		pc.cancel()
+		pc.d.removeInflight(pc.ic)
+		if pc.token != "" {
+			g.progress.remove(pc.token)
+		}
+		g.inputs.drop(pc)
+	})
+}
+
+// askViaInputRequired hands a server's mid-call request to the agent call
+// that caused it and waits for the answer. Without exactly one such call the
+// request is declined, and the reason logged.
+func (g *Gateway) askViaInputRequired(ctx context.Context, d *downstream, ic *inflightCall, req mcp.InputRequest) (mcp.InputResponse, error) {
+	if ic == nil || ic.input == nil {
+		err := fmt.Errorf("mcpgw: server %q asked the agent for input mid-call, but the agent speaks %s (no server-initiated requests) and the request cannot be tied to exactly one call in flight; declined", d.spec.Name, ProtocolV20260728)
+		g.logger.Warn("declined server input request", "server", d.spec.Name, "reason", err)
+		return nil, err
+	}
+	pi := &pendingInput{id: "mcpgw-" + randomKey()[:8], req: req, reply: make(chan mcp.InputResponse, 1)}
+	select {
+	case ic.input <- pi:
+	default:
+		return nil, fmt.Errorf("mcpgw: server %q already has an input request pending on this call; declined", d.spec.Name)
+	}
+	select {
+	case resp := <-pi.reply:
+		return resp, nil
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+}
+
+func randomKey() string {
+	b := make([]byte, 16)
+	rand.Read(b)
+	return hex.EncodeToString(b)
+}

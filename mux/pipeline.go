@@ -1,0 +1,110 @@
+package mux
+
+import (
+	"context"
+	"encoding/json"
+	"time"
+
+	"github.com/modelcontextprotocol/go-sdk/mcp"
+)
+
+// Identity is who is calling, as far as mcpgw knows.
+type Identity struct {
+	User  string   `json:"user,omitempty"`
+	Team  string   `json:"team,omitempty"`
+	Roles []string `json:"roles,omitempty"`
+}
+
+// Call is one tools/call on its way through the call path. Stages read the
+// few decoded fields they need; arguments stay raw JSON so a stage that does
+// nothing costs nothing.
+type Call struct {
+	// Exposed is the name the agent called; Server and Tool are filled by the
+	// route stage.
+	Exposed string
+	Server  string
+	Tool    string
+	// Args are the raw JSON arguments (nil when the agent sent none).
+	Args     json.RawMessage
+	Identity Identity
+	Started  time.Time
+
+	req *mcp.CallToolRequest
+	gw  *Gateway
+}
+
+// Outcome is what the call path returns for a [Call].
+type Outcome struct {
+	Result *mcp.CallToolResult
+	// Err is a protocol error (unknown tool, malformed request). Denials and
+	// downstream failures are results with IsError set, never Err.
+	Err error
+}
+
+// Next continues the call path after a [Stage].
+type Next func(ctx context.Context, c *Call) Outcome
+
+// Stage is one step of the call path: identity, policy, guard-in, route,
+// forward, guard-out, record. A stage may change the call, answer it itself
+// (deny, block) or call next and look at the outcome.
+type Stage interface {
+	// Name names the stage in diagnostics.
+	Name() string
+	Handle(ctx context.Context, c *Call, next Next) Outcome
+}
+
+// StageFunc adapts a function to a [Stage].
+type StageFunc struct {
+	StageName string
+	Fn        func(ctx context.Context, c *Call, next Next) Outcome
+}
+
+// Name implements [Stage].
+func (s StageFunc) Name() string { return s.StageName }
+
+// Handle implements [Stage].
+func (s StageFunc) Handle(ctx context.Context, c *Call, next Next) Outcome { return s.Fn(ctx, c, next) }
+
+// DefaultStages is the call path with nothing configured: identity from the
+// gateway options, then routing. Policy, guardrails and the record insert
+// their own stages around routing; forwarding is always the last step and
+// is not a stage, so no stage can skip or replace it by accident.
+func DefaultStages() []Stage {
+	return []Stage{identityStage{}, routeStage{}}
+}
+
+// chain builds the call path once, so a call costs one closure per stage.
+func chain(stages []Stage, last Next) Next {
+	next := last
+	for i := len(stages) - 1; i >= 0; i-- {
+		st, n := stages[i], next
+		next = func(ctx context.Context, c *Call) Outcome { return st.Handle(ctx, c, n) }
+	}
+	return next
+}
+
+// identityStage attaches the gateway's configured identity to the call.
+type identityStage struct{}
+
+func (identityStage) Name() string { return "identity" }
+func (identityStage) Handle(ctx context.Context, c *Call, next Next) Outcome {
+	if c.Identity.User == "" && c.Identity.Team == "" {
+		c.Identity = c.gw.opts.Identity
+	}
+	return next(ctx, c)
+}
+
+// routeStage resolves the exposed name to its server and original tool name.
+type routeStage struct{}
+
+func (routeStage) Name() string { return "route" }
+func (routeStage) Handle(ctx context.Context, c *Call, next Next) Outcome {
+	if c.Server == "" {
+		rt, ok := c.gw.routeTool(c.Exposed)
+		if !ok {
+			return Outcome{Err: unknownToolError(c.Exposed)}
+		}
+		c.Server, c.Tool = rt.server, rt.name
+	}
+	return next(ctx, c)
+}

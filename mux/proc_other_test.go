@@ -1,0 +1,5 @@
+//go:build !unix
+
+package mux
+
+func procFakeMain(string) int { return 2 }

@@ -1,0 +1,303 @@
+package mux
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"sync"
+	"sync/atomic"
+
+	"github.com/modelcontextprotocol/go-sdk/mcp"
+	"github.com/yosida95/uritemplate/v3"
+)
+
+// clientOptions wires a downstream client's handlers to the agent: what the
+// server says or asks is relayed as if it spoke to the agent directly.
+func (d *downstream) clientOptions() *mcp.ClientOptions {
+	g := d.gw
+	g.mu.Lock()
+	caps := g.caps
+	g.mu.Unlock()
+	if caps == nil {
+		caps = fullClientCapabilities()
+	}
+	opts := &mcp.ClientOptions{
+		Logger:       g.logger,
+		Capabilities: caps,
+		// Input requests from 2026-07-28 servers pass through to the agent
+		// unchanged; the SDK must not fulfil them itself.
+		MultiRoundTrip: &mcp.MultiRoundTripOptions{Disabled: true},
+		// Re-listing is a request on the same connection: it must not run on
+		// the connection's read loop, which delivers its answer.
+		ToolListChangedHandler:     func(context.Context, *mcp.ToolListChangedRequest) { go d.onListChanged(true, false, false) },
+		PromptListChangedHandler:   func(context.Context, *mcp.PromptListChangedRequest) { go d.onListChanged(false, true, false) },
+		ResourceListChangedHandler: func(context.Context, *mcp.ResourceListChangedRequest) { go d.onListChanged(false, false, true) },
+		ResourceUpdatedHandler: func(ctx context.Context, req *mcp.ResourceUpdatedNotificationRequest) {
+			if err := g.server.ResourceUpdated(ctx, req.Params); err != nil {
+				g.logger.Warn("relaying resource update", "server", d.spec.Name, "err", err)
+			}
+		},
+		LoggingMessageHandler:       d.relayLog,
+		ProgressNotificationHandler: g.relayProgress,
+		ElicitationCompleteHandler: func(ctx context.Context, req *mcp.ElicitationCompleteNotificationRequest) {
+			for ss := range g.server.Sessions() {
+				ss.NotifyElicitationComplete(ctx, req.Params)
+			}
+		},
+	}
+	if caps.Elicitation != nil {
+		opts.ElicitationHandler = d.relayElicit
+	}
+	if caps.Sampling != nil {
+		opts.CreateMessageWithToolsHandler = d.relaySample
+	}
+	return opts
+}
+
+// relayLog passes a server's log message to every agent session, named
+// after the server so the agent can tell who said it.
+func (d *downstream) relayLog(ctx context.Context, req *mcp.LoggingMessageRequest) {
+	p := *req.Params
+	p.Logger = d.spec.Name
+	if req.Params.Logger != "" {
+		p.Logger = d.spec.Name + "/" + req.Params.Logger
+	}
+	for ss := range d.gw.server.Sessions() {
+		if err := ss.Log(ctx, &p); err != nil {
+			d.gw.logger.Debug("relaying log message", "server", d.spec.Name, "err", err)
+		}
+	}
+}
+
+// caller picks the agent session a server-initiated request belongs to: the
+// session of the server's one in-flight call, or the only session there is.
+func (d *downstream) caller() (*inflightCall, *mcp.ServerSession, error) {
+	d.mu.Lock()
+	var only *inflightCall
+	n := len(d.inflight)
+	for ic := range d.inflight {
+		only = ic
+	}
+	d.mu.Unlock()
+	if n == 1 && only.ss != nil {
+		return only, only.ss, nil
+	}
+	var sessions []*mcp.ServerSession
+	for ss := range d.gw.server.Sessions() {
+		sessions = append(sessions, ss)
+	}
+	if len(sessions) == 1 {
+		return nil, sessions[0], nil
+	}
+	if len(sessions) == 0 {
+		return nil, nil, errors.New("mcpgw: no agent is connected to answer this request")
+	}
+	return nil, nil, fmt.Errorf("mcpgw: server %q has %d calls in flight from %d agent sessions; cannot tell which agent to ask", d.spec.Name, n, len(sessions))
+}
+
+// agentSpeaksNew reports whether the agent speaks 2026-07-28 or later, where
+// servers cannot send it requests of their own mid-call.
+func agentSpeaksNew(ss *mcp.ServerSession) bool {
+	p := ss.InitializeParams()
+	return p != nil && p.ProtocolVersion >= ProtocolV20260728
+}
+
+func agentCaps(ss *mcp.ServerSession) *mcp.ClientCapabilities {
+	if p := ss.InitializeParams(); p != nil && p.Capabilities != nil {
+		return p.Capabilities
+	}
+	return &mcp.ClientCapabilities{}
+}
+
+func (d *downstream) relayElicit(ctx context.Context, req *mcp.ElicitRequest) (*mcp.ElicitResult, error) {
+	ic, ss, err := d.caller()
+	if err != nil {
+		return nil, err
+	}
+	if agentCaps(ss).Elicitation == nil {
+		return nil, fmt.Errorf("mcpgw: the agent does not support elicitation, so server %q cannot ask it for input", d.spec.Name)
+	}
+	if agentSpeaksNew(ss) {
+		res, err := d.gw.askViaInputRequired(ctx, d, ic, req.Params)
+		if err != nil {
+			return nil, err
+		}
+		return res.(*mcp.ElicitResult), nil
+	}
+	return ss.Elicit(ctx, req.Params)
+}
+
+func (d *downstream) relaySample(ctx context.Context, req *mcp.CreateMessageWithToolsRequest) (*mcp.CreateMessageWithToolsResult, error) {
+	ic, ss, err := d.caller()
+	if err != nil {
+		return nil, err
+	}
+	if agentCaps(ss).Sampling == nil {
+		return nil, fmt.Errorf("mcpgw: the agent does not support sampling, so server %q cannot ask it for a completion", d.spec.Name)
+	}
+	if agentSpeaksNew(ss) {
+		res, err := d.gw.askViaInputRequired(ctx, d, ic, req.Params)
+		if err != nil {
+			return nil, err
+		}
+		return res.(*mcp.CreateMessageWithToolsResult), nil
+	}
+	return ss.CreateMessageWithTools(ctx, req.Params)
+}
+
+// progressRoutes maps the progress tokens mcpgw sends downstream back to
+// the agent session and token they stand for. Tokens are rewritten because
+// two agent sessions may use the same token.
+type progressRoutes struct {
+	seq atomic.Uint64
+	m   sync.Map // string → progressRoute
+}
+
+type progressRoute struct {
+	ss    *mcp.ServerSession
+	token any
+}
+
+func (p *progressRoutes) add(ss *mcp.ServerSession, token any) string {
+	t := "mcpgw-" + strconv.FormatUint(p.seq.Add(1), 10)
+	p.m.Store(t, progressRoute{ss: ss, token: token})
+	return t
+}
+
+func (p *progressRoutes) remove(token string) { p.m.Delete(token) }
+
+func (g *Gateway) relayProgress(ctx context.Context, req *mcp.ProgressNotificationClientRequest) {
+	t, _ := req.Params.ProgressToken.(string)
+	v, ok := g.progress.m.Load(t)
+	if !ok {
+		return
+	}
+	r := v.(progressRoute)
+	p := *req.Params
+	p.ProgressToken = r.token
+	if err := r.ss.NotifyProgress(ctx, &p); err != nil {
+		g.logger.Debug("relaying progress", "err", err)
+	}
+}
+
+// linkOwners remembers which server's tool returned a resource URI, so a
+// later read of a URI nobody listed (a resource_link) reaches that server.
+// It is bounded: the oldest links are forgotten first.
+type linkOwners struct {
+	mu    sync.Mutex
+	byURI map[string]string
+	fifo  []string
+}
+
+const maxLinks = 4096
+
+func (l *linkOwners) note(server string, content []mcp.Content) {
+	for _, c := range content {
+		var uri string
+		switch c := c.(type) {
+		case *mcp.ResourceLink:
+			uri = c.URI
+		case *mcp.EmbeddedResource:
+			if c.Resource != nil {
+				uri = c.Resource.URI
+			}
+		}
+		if uri == "" {
+			continue
+		}
+		l.mu.Lock()
+		if l.byURI == nil {
+			l.byURI = map[string]string{}
+		}
+		if _, ok := l.byURI[uri]; !ok {
+			l.fifo = append(l.fifo, uri)
+			if len(l.fifo) > maxLinks {
+				delete(l.byURI, l.fifo[0])
+				l.fifo = l.fifo[1:]
+			}
+		}
+		l.byURI[uri] = server
+		l.mu.Unlock()
+	}
+}
+
+func (l *linkOwners) owner(uri string) (string, bool) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	s, ok := l.byURI[uri]
+	return s, ok
+}
+
+var templateCache sync.Map // template string → *regexp-bearing template
+
+func templateMatches(tmpl, uri string) bool {
+	v, ok := templateCache.Load(tmpl)
+	if !ok {
+		t, err := uritemplate.New(tmpl)
+		if err != nil {
+			return false
+		}
+		v, _ = templateCache.LoadOrStore(tmpl, t)
+	}
+	return v.(*uritemplate.Template).Regexp().MatchString(uri)
+}
+
+// refreshRoots asks the agent for its roots and gives them to every
+// downstream client, which answers roots/list and notifies its server.
+func (g *Gateway) refreshRoots(ss *mcp.ServerSession) {
+	if agentCaps(ss).RootsV2 == nil || agentSpeaksNew(ss) {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), defaultConnectTimeout)
+	defer cancel()
+	res, err := ss.ListRoots(ctx, nil)
+	if err != nil {
+		g.logger.Warn("listing the agent's roots", "err", err)
+		return
+	}
+	g.rootsMu.Lock()
+	g.roots = res.Roots
+	g.rootsMu.Unlock()
+	g.clientsMu.Lock()
+	clients := make([]*mcp.Client, 0, len(g.clients))
+	for c := range g.clients {
+		clients = append(clients, c)
+	}
+	g.clientsMu.Unlock()
+	for _, c := range clients {
+		g.applyRoots(c)
+	}
+}
+
+// applyRoots makes a client's roots equal the agent's. The SDK cannot list
+// a client's roots, so the gateway remembers what it gave each one.
+func (g *Gateway) applyRoots(c *mcp.Client) {
+	g.rootsMu.Lock()
+	roots := g.roots
+	g.rootsMu.Unlock()
+	want := map[string]bool{}
+	for _, r := range roots {
+		want[r.URI] = true
+	}
+	g.clientsMu.Lock()
+	had := g.clients[c]
+	g.clients[c] = want
+	g.clientsMu.Unlock()
+	var stale []string
+	for uri := range had {
+		if !want[uri] {
+			stale = append(stale, uri)
+		}
+	}
+	if len(stale) > 0 {
+		c.RemoveRoots(stale...)
+	}
+	c.AddRoots(roots...)
+}
+
+func (g *Gateway) forgetClient(c *mcp.Client) {
+	g.clientsMu.Lock()
+	delete(g.clients, c)
+	g.clientsMu.Unlock()
+}

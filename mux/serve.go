@@ -1,0 +1,118 @@
+package mux
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/modelcontextprotocol/go-sdk/mcp"
+)
+
+// ServeStdio serves one agent over in/out (the agent's pipe to mcpgw) until
+// the agent disconnects or ctx is done. Downstream servers start on the
+// agent's first request, spoken to in its protocol version.
+func (g *Gateway) ServeStdio(ctx context.Context, in io.ReadCloser, out io.WriteCloser) error {
+	ss, err := g.server.Connect(ctx, &mcp.IOTransport{Reader: in, Writer: out, MaxLineLength: -1}, nil)
+	if err != nil {
+		return fmt.Errorf("starting the stdio session: %w", err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- ss.Wait() }()
+	select {
+	case err = <-done:
+	case <-ctx.Done():
+		ss.Close()
+		err = <-done
+	}
+	if errors.Is(err, io.EOF) || errors.Is(err, mcp.ErrConnectionClosed) || ctx.Err() != nil {
+		return nil
+	}
+	return err
+}
+
+// HTTPHandler serves agents over streamable HTTP: sessions for clients of
+// protocol versions up to 2025-11-25 (so servers can send them requests), and
+// stateless handling for 2026-07-28 clients. Host and Origin are checked
+// against DNS rebinding.
+func (g *Gateway) HTTPHandler() http.Handler {
+	getServer := func(*http.Request) *mcp.Server { return g.server }
+	stateful := mcp.NewStreamableHTTPHandler(getServer, &mcp.StreamableHTTPOptions{Logger: g.logger})
+	stateless := mcp.NewStreamableHTTPHandler(getServer, &mcp.StreamableHTTPOptions{Logger: g.logger, Stateless: true, PropagateRequestCancellation: true})
+	cop := http.NewCrossOriginProtection()
+	route := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if !loopbackHost(r.Host) {
+			http.Error(w, fmt.Sprintf("Forbidden: Host %q is not a loopback name; mcpgw only answers on localhost", r.Host), http.StatusForbidden)
+			return
+		}
+		if o := r.Header.Get("Origin"); o != "" && !loopbackOrigin(o) {
+			http.Error(w, fmt.Sprintf("Forbidden: Origin %q is not a loopback origin", o), http.StatusForbidden)
+			return
+		}
+		if v := r.Header.Get("Mcp-Protocol-Version"); v >= ProtocolV20260728 && r.Header.Get("Mcp-Session-Id") == "" {
+			stateless.ServeHTTP(w, r)
+			return
+		}
+		stateful.ServeHTTP(w, r)
+	})
+	return cop.Handler(route)
+}
+
+// ListenAndServeHTTP serves [Gateway.HTTPHandler] on addr until ctx is done.
+// Only loopback addresses are accepted: there is no caller authentication yet.
+func (g *Gateway) ListenAndServeHTTP(ctx context.Context, addr string, ready func(net.Addr)) error {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return fmt.Errorf("--http %q: want HOST:PORT, e.g. 127.0.0.1:8931: %w", addr, err)
+	}
+	if !loopbackHost(host) {
+		return fmt.Errorf("--http %q: mcpgw serves HTTP on loopback only (127.0.0.1, ::1 or localhost) until caller authentication exists; use 127.0.0.1:PORT", addr)
+	}
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return fmt.Errorf("listening on %s: %w", addr, err)
+	}
+	g.Start("", nil)
+	srv := &http.Server{Handler: g.HTTPHandler(), ReadHeaderTimeout: 10 * time.Second}
+	if ready != nil {
+		ready(ln.Addr())
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+		sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		srv.Shutdown(sctx)
+		return nil
+	}
+}
+
+// loopbackHost reports whether a host (optionally with port) names the
+// local machine.
+func loopbackHost(hostport string) bool {
+	host := hostport
+	if h, _, err := net.SplitHostPort(hostport); err == nil {
+		host = h
+	}
+	host = strings.Trim(host, "[]")
+	if strings.EqualFold(host, "localhost") {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
+
+func loopbackOrigin(origin string) bool {
+	_, rest, ok := strings.Cut(origin, "://")
+	if !ok {
+		return false
+	}
+	return loopbackHost(rest)
+}

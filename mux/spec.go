@@ -1,0 +1,93 @@
+package mux
+
+import (
+	"log/slog"
+	"time"
+)
+
+// ServerSpec describes one downstream MCP server: a stdio child when Command
+// is set, a remote streamable HTTP (or legacy SSE) endpoint when URL is set.
+type ServerSpec struct {
+	Name    string
+	Command string
+	Args    []string
+	Env     map[string]string
+	Cwd     string
+
+	URL       string
+	Transport string // "" or "streamable" | "sse"
+	Headers   map[string]string
+
+	// Prefix is the exposed-name prefix ("" for none).
+	Prefix string
+	// Lazy servers start on first use instead of at gateway start.
+	Lazy bool
+	// AllowTools and DenyTools are path.Match globs over the server's own tool
+	// names, applied before anything else.
+	AllowTools []string
+	DenyTools  []string
+
+	ConnectTimeout time.Duration
+	CallTimeout    time.Duration
+	// ProtocolVersion overrides the version spoken to this server; empty
+	// means the agent's version.
+	ProtocolVersion string
+}
+
+// Options configures a [Gateway]. The zero value is usable.
+type Options struct {
+	// Name and Version identify mcpgw to agents and servers.
+	Name, Version string
+	// Logger receives diagnostics; nil discards them. In serve mode it must
+	// not write to stdout.
+	Logger *slog.Logger
+	// Stages replaces the default call path (see [DefaultStages]).
+	Stages []Stage
+	// ProtocolVersion is spoken to downstream servers when no agent has
+	// connected yet (mcpgw tools, mcpgw call, the HTTP front). Empty means
+	// [DefaultProtocolVersion].
+	ProtocolVersion string
+	// Identity is the caller attached to every call of a stdio session.
+	Identity Identity
+	// StateKey signs request state mcpgw hands to agents; nil means a
+	// random per-process key.
+	StateKey []byte
+}
+
+// Protocol versions mcpgw knows by name.
+const (
+	ProtocolV20251125 = "2025-11-25"
+	ProtocolV20260728 = "2026-07-28"
+	// DefaultProtocolVersion is spoken downstream before an agent says which
+	// version it speaks. It is the newest version in which servers may still
+	// send requests (elicitation, sampling, roots) of their own.
+	DefaultProtocolVersion = ProtocolV20251125
+)
+
+func (o *Options) defaults() Options {
+	var d Options
+	if o != nil {
+		d = *o
+	}
+	if d.Name == "" {
+		d.Name = "mcpgw"
+	}
+	if d.Version == "" {
+		d.Version = "dev"
+	}
+	if d.Logger == nil {
+		d.Logger = slog.New(slog.DiscardHandler)
+	}
+	if d.Stages == nil {
+		d.Stages = DefaultStages()
+	}
+	if d.ProtocolVersion == "" {
+		d.ProtocolVersion = DefaultProtocolVersion
+	}
+	return d
+}
+
+const (
+	defaultConnectTimeout = 30 * time.Second
+	defaultCallTimeout    = 120 * time.Second
+)

@@ -1,0 +1,134 @@
+package mux
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/modelcontextprotocol/go-sdk/jsonrpc"
+	"github.com/modelcontextprotocol/go-sdk/mcp"
+)
+
+// newUpstream builds the MCP server agents talk to. Tools, prompts and
+// resources are added by rebuild; the middleware here handles what the SDK
+// cannot know: when to start downstreams, waiting for them before the first
+// list, routing unlisted resource URIs, and fanning out logging/setLevel.
+func (g *Gateway) newUpstream() *mcp.Server {
+	s := mcp.NewServer(&mcp.Implementation{Name: g.opts.Name, Version: g.opts.Version}, &mcp.ServerOptions{
+		Logger:                  g.logger,
+		Capabilities:            upstreamCapabilities(),
+		CompletionHandler:       g.complete,
+		SubscribeHandler:        g.subscribe,
+		UnsubscribeHandler:      g.unsubscribe,
+		RootsListChangedHandler: func(ctx context.Context, req *mcp.RootsListChangedRequest) { go g.refreshRoots(req.Session) },
+		InitializedHandler:      func(ctx context.Context, req *mcp.InitializedRequest) { go g.refreshRoots(req.Session) },
+	})
+	s.AddReceivingMiddleware(g.upstreamMiddleware)
+	return s
+}
+
+// upstreamCapabilities is what mcpgw offers every agent: the union of what
+// it can relay. It is fixed, because servers come and go while a session
+// lives; an empty list is a valid answer.
+func upstreamCapabilities() *mcp.ServerCapabilities {
+	return &mcp.ServerCapabilities{
+		Tools:       &mcp.ToolCapabilities{ListChanged: true},
+		Prompts:     &mcp.PromptCapabilities{ListChanged: true},
+		Resources:   &mcp.ResourceCapabilities{ListChanged: true, Subscribe: true},
+		Logging:     &mcp.LoggingCapabilities{},
+		Completions: &mcp.CompletionCapabilities{},
+	}
+}
+
+func (g *Gateway) upstreamMiddleware(next mcp.MethodHandler) mcp.MethodHandler {
+	return func(ctx context.Context, method string, req mcp.Request) (mcp.Result, error) {
+		switch method {
+		case "tools/call":
+			// The hot path: nothing to do here.
+			return next(ctx, method, req)
+		case "initialize":
+			res, err := next(ctx, method, req)
+			if p, ok := req.GetParams().(*mcp.InitializeParams); ok && err == nil {
+				version := p.ProtocolVersion
+				if r, ok := res.(*mcp.InitializeResult); ok && r.ProtocolVersion != "" {
+					version = r.ProtocolVersion
+				}
+				g.Start(version, downstreamCapabilities(p.Capabilities))
+			}
+			return res, err
+		case "tools/list", "prompts/list", "resources/list", "resources/templates/list":
+			g.startFrom(req)
+			if err := g.WaitStarted(ctx); err != nil {
+				return nil, err
+			}
+		case "resources/read":
+			g.startFrom(req)
+			if p, ok := req.GetParams().(*mcp.ReadResourceParams); ok {
+				if res, err, handled := g.readUnlisted(ctx, req, p); handled {
+					return res, err
+				}
+			}
+		case "logging/setLevel":
+			res, err := next(ctx, method, req)
+			if p, ok := req.GetParams().(*mcp.SetLoggingLevelParams); ok && err == nil {
+				g.setLevel(ctx, p.Level)
+			}
+			return res, err
+		default:
+			g.startFrom(req)
+		}
+		return next(ctx, method, req)
+	}
+}
+
+// startFrom starts downstreams on an agent's first request when it did not
+// initialize (2026-07-28 clients send per-request metadata instead).
+func (g *Gateway) startFrom(req mcp.Request) {
+	g.mu.Lock()
+	started := g.started
+	g.mu.Unlock()
+	if started {
+		return
+	}
+	ss, ok := req.GetSession().(*mcp.ServerSession)
+	if !ok {
+		return
+	}
+	if p := ss.InitializeParams(); p != nil {
+		g.Start(p.ProtocolVersion, downstreamCapabilities(p.Capabilities))
+	}
+}
+
+// downstreamCapabilities mirrors what the agent supports, so a server only
+// asks for what the agent can give. nil means everything mcpgw can relay
+// (used when the agent is not known yet, as in HTTP mode).
+func downstreamCapabilities(agent *mcp.ClientCapabilities) *mcp.ClientCapabilities {
+	if agent == nil {
+		return nil
+	}
+	caps := &mcp.ClientCapabilities{}
+	if agent.RootsV2 != nil || agent.Roots.ListChanged {
+		caps.RootsV2 = &mcp.RootCapabilities{ListChanged: true}
+	}
+	if agent.Sampling != nil {
+		s := *agent.Sampling
+		caps.Sampling = &s
+	}
+	if agent.Elicitation != nil {
+		e := *agent.Elicitation
+		caps.Elicitation = &e
+	}
+	return caps
+}
+
+func fullClientCapabilities() *mcp.ClientCapabilities {
+	return &mcp.ClientCapabilities{
+		RootsV2:     &mcp.RootCapabilities{ListChanged: true},
+		Sampling:    &mcp.SamplingCapabilities{},
+		Elicitation: &mcp.ElicitationCapabilities{Form: &mcp.FormElicitationCapabilities{}, URL: &mcp.URLElicitationCapabilities{}},
+	}
+}
+
+// unknownToolError is the protocol error for a tool name nobody exposes.
+func unknownToolError(name string) error {
+	return &jsonrpc.Error{Code: jsonrpc.CodeInvalidParams, Message: fmt.Sprintf("unknown tool %q", name)}
+}
