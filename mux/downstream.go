@@ -108,6 +108,7 @@ func (d *downstream) run(ctx context.Context) {
 			d.mu.Unlock()
 			d.setState(StateReady, nil)
 			backoff = time.Second
+			d.applyLogLevel(ctx, cs)
 		}
 		// The catalog includes this server before anyone waiting for its
 		// start is released.
@@ -330,6 +331,13 @@ func (d *downstream) setState(state string, err error) {
 	}
 }
 
+// speaksNew reports whether the session speaks 2026-07-28 or later.
+func (d *downstream) speaksNew() bool {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.snap != nil && d.snap.protocolVersion >= ProtocolV20260728
+}
+
 // status reports the server's state for `mcpgw tools`.
 func (d *downstream) status() ServerStatus {
 	d.mu.Lock()
@@ -443,4 +451,16 @@ func (d *downstream) onListChanged(tools, prompts, resources bool) {
 		return
 	}
 	d.gw.rebuild()
+}
+
+// applyLogLevel gives a (re)started legacy server the level the agent set.
+func (d *downstream) applyLogLevel(ctx context.Context, cs *mcp.ClientSession) {
+	lvl := d.gw.logLevel.Load()
+	init := cs.InitializeResult()
+	if lvl == nil || init == nil || init.Capabilities == nil || init.Capabilities.Logging == nil || init.ProtocolVersion >= ProtocolV20260728 {
+		return
+	}
+	if err := cs.SetLoggingLevel(ctx, &mcp.SetLoggingLevelParams{Level: *lvl}); err != nil {
+		d.gw.logger.Warn("setting log level", "server", d.spec.Name, "err", err)
+	}
 }

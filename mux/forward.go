@@ -75,6 +75,16 @@ func (g *Gateway) forwardTool(ctx context.Context, c *Call) Outcome {
 	}
 	var token string
 	params.Meta, token = g.downstreamMeta(c, ss)
+	if d.speaksNew() {
+		// 2026-07-28 servers take the log level per request, not through
+		// logging/setLevel.
+		if lvl := g.logLevel.Load(); lvl != nil && params.Meta[metaLogLevelKey] == nil {
+			if params.Meta == nil {
+				params.Meta = mcp.Meta{}
+			}
+			params.Meta[metaLogLevelKey] = *lvl
+		}
+	}
 	ic := &inflightCall{ss: ss}
 	d.addInflight(ic)
 	if ss != nil && agentSpeaksNew(ss) {
@@ -123,6 +133,10 @@ func errorResult(err error) Outcome {
 // metaIdentityKey carries the caller's identity to servers.
 const metaIdentityKey = "io.mcpgw/identity"
 
+// metaLogLevelKey is the per-request log level of 2026-07-28; it is a
+// setting for the server, not a description of the agent, so it passes.
+const metaLogLevelKey = "io.modelcontextprotocol/logLevel"
+
 // downstreamMeta copies the agent's _meta selectively: keys describing the
 // agent (io.modelcontextprotocol/*) and mcpgw's own namespace are dropped,
 // the progress token is replaced by one mcpgw routes back, and the identity
@@ -135,7 +149,7 @@ func (g *Gateway) downstreamMeta(c *Call, ss *mcp.ServerSession) (mcp.Meta, stri
 	var out mcp.Meta
 	var token string
 	for k, v := range in {
-		if strings.HasPrefix(k, "io.modelcontextprotocol/") || strings.HasPrefix(k, "io.mcpgw/") {
+		if k != metaLogLevelKey && strings.HasPrefix(k, "io.modelcontextprotocol/") || strings.HasPrefix(k, "io.mcpgw/") {
 			continue
 		}
 		if out == nil {
@@ -348,8 +362,10 @@ func (g *Gateway) unsubscribe(ctx context.Context, req *mcp.UnsubscribeRequest) 
 	return cs.Unsubscribe(ctx, &mcp.UnsubscribeParams{URI: req.Params.URI})
 }
 
-// setLevel fans logging/setLevel out to every ready server that logs.
+// setLevel fans logging/setLevel out to every ready server that logs, and
+// remembers the level for servers that start later or take it per request.
 func (g *Gateway) setLevel(ctx context.Context, level mcp.LoggingLevel) {
+	g.logLevel.Store(&level)
 	g.mu.Lock()
 	ds := make([]*downstream, 0, len(g.servers))
 	for _, d := range g.servers {
@@ -361,7 +377,7 @@ func (g *Gateway) setLevel(ctx context.Context, level mcp.LoggingLevel) {
 		d.mu.Lock()
 		cs, snap := d.cs, d.snap
 		d.mu.Unlock()
-		if cs == nil || snap == nil || snap.caps.Logging == nil {
+		if cs == nil || snap == nil || snap.caps.Logging == nil || snap.protocolVersion >= ProtocolV20260728 {
 			continue
 		}
 		wg.Go(func() {

@@ -39,6 +39,7 @@ type Gateway struct {
 	rootsMu   sync.Mutex
 	roots     []*mcp.Root
 
+	logLevel atomic.Pointer[mcp.LoggingLevel] // last logging/setLevel from an agent
 	progress progressRoutes
 	links    linkOwners
 	inputs   pendingInputs

@@ -13,7 +13,7 @@ import (
 // tree through the supervisor and checks that the whole tree dies with it.
 func TestProcSupervisorOutlivesKilledParent(t *testing.T) {
 	helper := exec.Command(os.Args[0])
-	helper.Env = append(os.Environ(), "MCPGW_PROC_FAKE=helper")
+	helper.Env = append(os.Environ(), "MCPGW_PROC_FAKE=helper", "GORACE=atexit_sleep_ms=0")
 	helper.Stderr = os.Stderr
 	out, err := helper.StdoutPipe()
 	if err != nil {

@@ -68,7 +68,7 @@ func procFakeMain(mode string) int {
 		// Start a tree under the supervisor, report its pids, wait to be killed.
 		p, err := StartProcess(ProcessSpec{
 			Name: "tree", Command: os.Args[0],
-			Env: []string{"MCPGW_PROC_FAKE=tree", "MCPGW_PROC_STUBBORN=1", "MCPGW_PROC_SETSID=1"},
+			Env: []string{"GORACE=atexit_sleep_ms=0", "MCPGW_PROC_FAKE=tree", "MCPGW_PROC_STUBBORN=1", "MCPGW_PROC_SETSID=1"},
 		})
 		if err != nil {
 			fmt.Fprintln(os.Stderr, err)
@@ -106,7 +106,9 @@ func procModes(t *testing.T, f func(t *testing.T, supervise bool)) {
 
 func procFake(t *testing.T, supervise bool, env ...string) *Process {
 	t.Helper()
-	p, err := procStart(ProcessSpec{Name: "fake", Command: os.Args[0], Env: env, GracePeriod: 300 * time.Millisecond}, supervise)
+	// The race runtime sleeps 1s at exit by default: not in fake children.
+	env = append([]string{"GORACE=atexit_sleep_ms=0"}, env...)
+	p, err := procStart(ProcessSpec{Name: "fake", Command: os.Args[0], Env: env, GracePeriod: time.Second}, supervise)
 	if err != nil {
 		t.Fatal(err)
 	}

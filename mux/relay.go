@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 	"github.com/yosida95/uritemplate/v3"
@@ -165,7 +166,15 @@ func (p *progressRoutes) add(ss *mcp.ServerSession, token any) string {
 	return t
 }
 
-func (p *progressRoutes) remove(token string) { p.m.Delete(token) }
+// remove forgets a token once its call has ended. The SDK hands a
+// connection's notifications to a handler goroutine but retires responses at
+// once, so a server's last progress notifications can be handled after its
+// result: the route stays a little while for them.
+func (p *progressRoutes) remove(token string) {
+	time.AfterFunc(progressGrace, func() { p.m.Delete(token) })
+}
+
+const progressGrace = 5 * time.Second
 
 func (g *Gateway) relayProgress(ctx context.Context, req *mcp.ProgressNotificationClientRequest) {
 	t, _ := req.Params.ProgressToken.(string)

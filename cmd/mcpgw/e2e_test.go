@@ -187,7 +187,11 @@ func checkFixture(t *testing.T, ctx context.Context, a *agent, agentV string) {
 	if err != nil || textOf(t, res) != "done" {
 		t.Fatalf("progress: %v %v", res, err)
 	}
-	if got, want := a.progressNotes(), []string{"tok-7:1/3", "tok-7:2/3", "tok-7:3/3"}; !slices.Equal(got, want) {
+	// Notifications and the result travel separately to the client: wait
+	// for all three, then check their order and tokens.
+	want := []string{"tok-7:1/3", "tok-7:2/3", "tok-7:3/3"}
+	waitFor(t, ctx, "three progress notifications", func() bool { return len(a.progressNotes()) >= 3 })
+	if got := a.progressNotes(); !slices.Equal(got, want) {
 		t.Errorf("progress relayed = %v, want %v", got, want)
 	}
 
@@ -199,7 +203,9 @@ func checkFixture(t *testing.T, ctx context.Context, a *agent, agentV string) {
 		_, err := a.cs.CallTool(wctx, &mcp.CallToolParams{Name: "fx__wait", Meta: mcp.Meta{"progressToken": "wait-1"}})
 		errc <- err
 	}()
-	waitFor(t, ctx, "wait to start", func() bool { return slices.ContainsFunc(a.progressNotes(), func(s string) bool { return strings.HasPrefix(s, "wait-1:") }) })
+	waitFor(t, ctx, "wait to start", func() bool {
+		return slices.ContainsFunc(a.progressNotes(), func(s string) bool { return strings.HasPrefix(s, "wait-1:") })
+	})
 	wcancel()
 	if err := <-errc; err == nil {
 		t.Error("cancelled call returned no error")
