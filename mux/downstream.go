@@ -118,7 +118,24 @@ func (d *downstream) run(ctx context.Context) {
 			close(d.settled)
 		}
 		if err == nil {
-			werr := cs.Wait()
+			waited := make(chan error, 1)
+			go func() { waited <- cs.Wait() }()
+			var werr error
+			select {
+			case werr = <-waited:
+			case <-ctx.Done():
+				// Stopping: close the session (the child's stdin), then
+				// the process tree.
+				cs.Close()
+				if proc != nil {
+					proc.Close()
+				}
+				<-waited
+				d.mu.Lock()
+				d.cs, d.proc, d.snap = nil, nil, nil
+				d.mu.Unlock()
+				return
+			}
 			d.mu.Lock()
 			d.cs, d.proc = nil, nil
 			d.snap = nil
@@ -206,6 +223,7 @@ func (d *downstream) connect(ctx context.Context) (*mcp.ClientSession, *Process,
 		return nil, nil, errors.New("neither command nor url is set")
 	}
 	client := mcp.NewClient(&mcp.Implementation{Name: d.gw.opts.Name, Version: d.gw.opts.Version}, d.clientOptions())
+	client.AddReceivingMiddleware(d.rawElicitation)
 	// Roots go in before connecting, so a server that asks during its own
 	// start-up already sees the agent's.
 	d.gw.applyRoots(client)

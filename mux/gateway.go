@@ -30,6 +30,10 @@ type Gateway struct {
 	version string                  // spoken to downstreams (unless a spec overrides it)
 	caps    *mcp.ClientCapabilities // advertised to downstreams
 
+	// settled is set once every eager server's first start attempt ended,
+	// so calls stop checking.
+	settled atomic.Bool
+
 	rebuildMu sync.Mutex
 	cat       atomic.Pointer[catalog]
 	applied   appliedCatalog
@@ -165,7 +169,8 @@ func (g *Gateway) downstreamVersion() string {
 func (g *Gateway) WaitStarted(ctx context.Context) error {
 	g.mu.Lock()
 	var wait []*downstream
-	if g.started {
+	started := g.started
+	if started {
 		for _, d := range g.servers {
 			if !d.spec.Lazy {
 				wait = append(wait, d)
@@ -179,6 +184,9 @@ func (g *Gateway) WaitStarted(ctx context.Context) error {
 		case <-ctx.Done():
 			return ctx.Err()
 		}
+	}
+	if started {
+		g.settled.Store(true)
 	}
 	return nil
 }

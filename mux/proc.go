@@ -236,7 +236,8 @@ func (p *Process) PID() int { return p.pid }
 // grace period more, and finally kills the whole tree (process group and
 // every descendant) and waits for it. It then closes the stdout and stderr
 // pipes, so a blocked Stdout read returns io.EOF. Close is idempotent and
-// safe for concurrent use; every call returns after the child is gone.
+// safe for concurrent use; every call returns after the child is gone. Call
+// it even after the child exited on its own: it releases the pipes.
 func (p *Process) Close() error {
 	p.closeOnce.Do(func() {
 		p.stdin.Close()

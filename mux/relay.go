@@ -48,6 +48,8 @@ func (d *downstream) clientOptions() *mcp.ClientOptions {
 		},
 	}
 	if caps.Elicitation != nil {
+		// Set so the capability is advertised; requests are taken by
+		// rawElicitation below before the SDK validates their schema.
 		opts.ElicitationHandler = d.relayElicit
 	}
 	if caps.Sampling != nil {
@@ -126,7 +128,56 @@ func (d *downstream) relayElicit(ctx context.Context, req *mcp.ElicitRequest) (*
 		}
 		return res.(*mcp.ElicitResult), nil
 	}
-	return ss.Elicit(ctx, req.Params)
+	return elicitRaw(ctx, ss, req.Params)
+}
+
+// The SDK checks elicitation schemas on both sides (the client before its
+// handler runs, the server session on the answer) against its own reading
+// of the spec. A pipe must not: the server and the agent judge their own
+// schemas. rawElicitation takes elicitation/create before the client-side
+// check; elicitRaw keeps the agent's answer away from the server-side one.
+
+// rawElicitation is receiving middleware for downstream clients.
+func (d *downstream) rawElicitation(next mcp.MethodHandler) mcp.MethodHandler {
+	return func(ctx context.Context, method string, req mcp.Request) (mcp.Result, error) {
+		if r, ok := req.(*mcp.ElicitRequest); ok && method == "elicitation/create" {
+			return d.relayElicit(ctx, r)
+		}
+		return next(ctx, method, req)
+	}
+}
+
+type rawElicitKey struct{}
+
+// elicitRaw asks the agent and returns its answer unvalidated.
+func elicitRaw(ctx context.Context, ss *mcp.ServerSession, p *mcp.ElicitParams) (*mcp.ElicitResult, error) {
+	var answer *mcp.ElicitResult
+	res, err := ss.Elicit(context.WithValue(ctx, rawElicitKey{}, &answer), p)
+	if err != nil {
+		return nil, err
+	}
+	if answer != nil {
+		return answer, nil
+	}
+	return res, nil
+}
+
+// keepRawElicitResult is sending middleware for the upstream server: it
+// hands the agent's full answer to elicitRaw and the SDK an answer without
+// content, which it does not validate.
+func keepRawElicitResult(next mcp.MethodHandler) mcp.MethodHandler {
+	return func(ctx context.Context, method string, req mcp.Request) (mcp.Result, error) {
+		res, err := next(ctx, method, req)
+		slot, ok := ctx.Value(rawElicitKey{}).(**mcp.ElicitResult)
+		if !ok || err != nil || method != "elicitation/create" {
+			return res, err
+		}
+		if r, ok := res.(*mcp.ElicitResult); ok {
+			*slot = r
+			return &mcp.ElicitResult{Action: r.Action, Meta: r.Meta}, nil
+		}
+		return res, err
+	}
 }
 
 func (d *downstream) relaySample(ctx context.Context, req *mcp.CreateMessageWithToolsRequest) (*mcp.CreateMessageWithToolsResult, error) {

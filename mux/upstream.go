@@ -23,6 +23,7 @@ func (g *Gateway) newUpstream() *mcp.Server {
 		InitializedHandler:      func(ctx context.Context, req *mcp.InitializedRequest) { go g.refreshRoots(req.Session) },
 	})
 	s.AddReceivingMiddleware(g.upstreamMiddleware)
+	s.AddSendingMiddleware(keepRawElicitResult)
 	return s
 }
 
@@ -43,7 +44,13 @@ func (g *Gateway) upstreamMiddleware(next mcp.MethodHandler) mcp.MethodHandler {
 	return func(ctx context.Context, method string, req mcp.Request) (mcp.Result, error) {
 		switch method {
 		case "tools/call":
-			// The hot path: nothing to do here.
+			// The hot path: one atomic load once servers have started.
+			if !g.settled.Load() {
+				g.startFrom(req)
+				if err := g.WaitStarted(ctx); err != nil {
+					return nil, err
+				}
+			}
 			return next(ctx, method, req)
 		case "initialize":
 			res, err := next(ctx, method, req)
@@ -62,6 +69,9 @@ func (g *Gateway) upstreamMiddleware(next mcp.MethodHandler) mcp.MethodHandler {
 			}
 		case "resources/read":
 			g.startFrom(req)
+			if err := g.WaitStarted(ctx); err != nil {
+				return nil, err
+			}
 			if p, ok := req.GetParams().(*mcp.ReadResourceParams); ok {
 				if res, err, handled := g.readUnlisted(ctx, req, p); handled {
 					return res, err
@@ -73,6 +83,11 @@ func (g *Gateway) upstreamMiddleware(next mcp.MethodHandler) mcp.MethodHandler {
 				g.setLevel(ctx, p.Level)
 			}
 			return res, err
+		case "prompts/get", "completion/complete", "resources/subscribe":
+			g.startFrom(req)
+			if err := g.WaitStarted(ctx); err != nil {
+				return nil, err
+			}
 		default:
 			g.startFrom(req)
 		}

@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -105,7 +106,8 @@ func TestInspectorCLI(t *testing.T) {
 		t.Helper()
 		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 		defer cancel()
-		cmd := exec.CommandContext(ctx, inspector, append([]string{"--cli", bin, "serve", "--config", cfgPath}, args...)...)
+		// The inspector has a --config flag of its own: pass mcpgw's by env.
+		cmd := exec.CommandContext(ctx, inspector, append([]string{"--cli", "-e", "MCPGW_CONFIG=" + cfgPath, bin, "serve"}, args...)...)
 		out, err := cmd.Output()
 		if err != nil {
 			var stderr string
@@ -231,10 +233,7 @@ func runConformance(t *testing.T, ctx context.Context, bin, url string) map[stri
 		if err := json.Unmarshal(data, &checks); err != nil {
 			t.Fatalf("%s: %v", f, err)
 		}
-		scenario := filepath.Base(filepath.Dir(f))
-		if i := strings.LastIndex(scenario, "-20"); i > 0 {
-			scenario = scenario[:i] // drop the timestamp
-		}
+		scenario := timestamp.ReplaceAllString(filepath.Base(filepath.Dir(f)), "")
 		for _, c := range checks {
 			if c.Status == "SUCCESS" {
 				passed[scenario+"/"+c.ID] = true
@@ -243,6 +242,9 @@ func runConformance(t *testing.T, ctx context.Context, bin, url string) map[stri
 	}
 	return passed
 }
+
+// timestamp is the run time the suite appends to each scenario's directory.
+var timestamp = regexp.MustCompile(`-\d{4}-\d{2}-\d{2}T[\d-]+Z$`)
 
 func lastLines(s string, n int) string {
 	lines := strings.Split(strings.TrimRight(s, "\n"), "\n")
