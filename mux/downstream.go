@@ -206,7 +206,7 @@ func (d *downstream) connect(ctx context.Context) (*mcp.ClientSession, *Process,
 		for k, v := range d.spec.Env {
 			env = append(env, k+"="+v)
 		}
-		p, err := StartProcess(ProcessSpec{Name: d.spec.Name, Command: d.spec.Command, Args: d.spec.Args, Env: env, Dir: d.spec.Cwd})
+		p, err := StartProcess(ProcessSpec{Name: d.spec.Name, Command: d.spec.Command, Args: d.spec.Args, Env: env, Dir: d.spec.Cwd, Stderr: d.gw.opts.ChildStderr})
 		if err != nil {
 			return nil, nil, fmt.Errorf("starting %q: %w", d.spec.Command, err)
 		}

@@ -1,6 +1,7 @@
 package mux
 
 import (
+	"io"
 	"log/slog"
 	"time"
 )
@@ -49,6 +50,10 @@ type Options struct {
 	ProtocolVersion string
 	// Identity is the caller attached to every call of a stdio session.
 	Identity Identity
+	// ChildStderr, when set, receives every stdio server's stderr lines,
+	// prefixed with the server's name; they are kept for error messages
+	// either way.
+	ChildStderr io.Writer
 	// StateKey signs request state mcpgw hands to agents; nil means a
 	// random per-process key.
 	StateKey []byte

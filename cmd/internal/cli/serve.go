@@ -67,7 +67,7 @@ func runServe(ctx context.Context, opts *ServeOptions) error {
 		fmt.Fprintf(opts.IO.ErrOut, "mcpgw: no configuration at %s yet; serving no servers until it exists (add one with: mcpgw server add NAME -- CMD ARGS)\n", path)
 	}
 	logger := stderrLogger(opts.IO.ErrOut, opts.Verbose)
-	g := newGateway(opts.Factory, cfg, &mux.Options{Logger: logger})
+	g := newGateway(opts.Factory, cfg, &mux.Options{Logger: logger, ChildStderr: opts.IO.ErrOut})
 	defer g.Close()
 
 	ctx, cancel := context.WithCancel(ctx)
