@@ -32,7 +32,8 @@ type Gateway struct {
 
 	// settled is set once every eager server's first start attempt ended,
 	// so calls stop checking.
-	settled atomic.Bool
+	settled     atomic.Bool
+	lazyStarted atomic.Bool // lazy servers start with the first list
 
 	rebuildMu sync.Mutex
 	cat       atomic.Pointer[catalog]
@@ -102,7 +103,7 @@ func (g *Gateway) Apply(specs []ServerSpec) {
 			}
 			d := newDownstream(g, spec, i)
 			next[spec.Name] = d
-			if g.started && !spec.Lazy {
+			if g.started && (!spec.Lazy || g.lazyStarted.Load()) {
 				d.start()
 			}
 		}
@@ -154,6 +155,24 @@ func (g *Gateway) Start(version string, caps *mcp.ClientCapabilities) {
 	}
 	g.mu.Unlock()
 	for _, d := range eager {
+		d.start()
+	}
+}
+
+// startLazy starts lazy servers that have not started yet.
+func (g *Gateway) startLazy() {
+	if g.lazyStarted.Swap(true) {
+		return
+	}
+	g.mu.Lock()
+	var lazy []*downstream
+	for _, d := range g.servers {
+		if d.spec.Lazy {
+			lazy = append(lazy, d)
+		}
+	}
+	g.mu.Unlock()
+	for _, d := range lazy {
 		d.start()
 	}
 }

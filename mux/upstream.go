@@ -67,6 +67,9 @@ func (g *Gateway) upstreamMiddleware(next mcp.MethodHandler) mcp.MethodHandler {
 			if err := g.WaitStarted(ctx); err != nil {
 				return nil, err
 			}
+			// Lazy servers start when their catalog is first wanted; they
+			// join through list_changed without holding up this answer.
+			g.startLazy()
 		case "resources/read":
 			g.startFrom(req)
 			if err := g.WaitStarted(ctx); err != nil {
