@@ -28,6 +28,7 @@ func (g *Gateway) toolHandler(ctx context.Context, req *mcp.CallToolRequest) (*m
 // made it, for `mcpgw call`.
 func (g *Gateway) CallTool(ctx context.Context, name string, args json.RawMessage) (*mcp.CallToolResult, error) {
 	g.Start("", nil)
+	g.startLazy() // the CLI shows and calls every server
 	if err := g.WaitStarted(ctx); err != nil {
 		return nil, err
 	}

@@ -183,15 +183,16 @@ func (g *Gateway) downstreamVersion() string {
 	return g.version
 }
 
-// WaitStarted waits until every eager server's first connection attempt has
-// ended (ready or failed), or ctx is done.
+// WaitStarted waits until the first connection attempt of every started
+// server (the eager ones, and the lazy ones once started) has ended, ready
+// or failed, or ctx is done.
 func (g *Gateway) WaitStarted(ctx context.Context) error {
 	g.mu.Lock()
 	var wait []*downstream
 	started := g.started
 	if started {
 		for _, d := range g.servers {
-			if !d.spec.Lazy {
+			if !d.spec.Lazy || g.lazyStarted.Load() {
 				wait = append(wait, d)
 			}
 		}

@@ -28,6 +28,7 @@ type CatalogView struct {
 // ctx), and returns the merged catalog.
 func (g *Gateway) View(ctx context.Context) (*CatalogView, error) {
 	g.Start("", nil)
+	g.startLazy() // the CLI shows and calls every server
 	if err := g.WaitStarted(ctx); err != nil {
 		return nil, err
 	}
