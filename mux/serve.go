@@ -43,8 +43,9 @@ func (g *Gateway) HTTPHandler() http.Handler {
 	getServer := func(*http.Request) *mcp.Server { return g.server }
 	stateful := mcp.NewStreamableHTTPHandler(getServer, &mcp.StreamableHTTPOptions{Logger: g.logger})
 	stateless := mcp.NewStreamableHTTPHandler(getServer, &mcp.StreamableHTTPOptions{Logger: g.logger, Stateless: true, PropagateRequestCancellation: true})
-	cop := http.NewCrossOriginProtection()
-	route := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	// Browsers may reach a loopback server from any page; only pages served
+	// from the machine itself (loopback origins, any port) may call it.
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if !loopbackHost(r.Host) {
 			http.Error(w, fmt.Sprintf("Forbidden: Host %q is not a loopback name; mcpgw only answers on localhost", r.Host), http.StatusForbidden)
 			return
@@ -59,7 +60,6 @@ func (g *Gateway) HTTPHandler() http.Handler {
 		}
 		stateful.ServeHTTP(w, r)
 	})
-	return cop.Handler(route)
 }
 
 // ListenAndServeHTTP serves [Gateway.HTTPHandler] on addr until ctx is done.
