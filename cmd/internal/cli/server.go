@@ -186,34 +186,24 @@ func newCmdServerList(f *Factory) *cobra.Command {
 }
 
 func newCmdServerRemove(f *Factory) *cobra.Command {
-	return &cobra.Command{
-		Use:               "remove NAME",
-		Aliases:           []string{"rm"},
-		Short:             "Remove a server from the configuration",
-		Args:              cobra.ExactArgs(1),
-		ValidArgsFunction: completeServerNames(f),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			path, err := f.ConfigPath()
-			if err != nil {
-				return err
-			}
-			if err := config.RemoveServer(path, args[0]); err != nil {
-				return withCode(ExitConfig, err)
-			}
-			fmt.Fprintf(f.IO.ErrOut, "Removed server %q from %s\n", args[0], path)
-			return nil
-		},
-	}
+	cmd := newCmdServerEdit(f, "remove NAME", "Remove a server from the configuration", "Removed", config.RemoveServer)
+	cmd.Aliases = []string{"rm"}
+	return cmd
 }
 
 func newCmdServerToggle(f *Factory, enable bool) *cobra.Command {
-	verb := "disable"
 	if enable {
-		verb = "enable"
+		return newCmdServerEdit(f, "enable NAME", "Enable a configured server", "Enabled", func(path, name string) error { return config.SetEnabled(path, name, true) })
 	}
+	return newCmdServerEdit(f, "disable NAME", "Disable a configured server", "Disabled", func(path, name string) error { return config.SetEnabled(path, name, false) })
+}
+
+// newCmdServerEdit builds a command that applies one edit to one named
+// server in the configuration file.
+func newCmdServerEdit(f *Factory, use, short, done string, edit func(path, name string) error) *cobra.Command {
 	return &cobra.Command{
-		Use:               verb + " NAME",
-		Short:             strings.ToUpper(verb[:1]) + verb[1:] + " a configured server",
+		Use:               use,
+		Short:             short,
 		Args:              cobra.ExactArgs(1),
 		ValidArgsFunction: completeServerNames(f),
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -221,10 +211,10 @@ func newCmdServerToggle(f *Factory, enable bool) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			if err := config.SetEnabled(path, args[0], enable); err != nil {
+			if err := edit(path, args[0]); err != nil {
 				return withCode(ExitConfig, err)
 			}
-			fmt.Fprintf(f.IO.ErrOut, "%sd server %q in %s\n", strings.ToUpper(verb[:1])+verb[1:], args[0], path)
+			fmt.Fprintf(f.IO.ErrOut, "%s server %q in %s\n", done, args[0], path)
 			return nil
 		},
 	}
