@@ -39,7 +39,11 @@ import (
 // MCPGW_BENCH_N sets the sequential calls per path (default 2000).
 // MCPGW_BENCH_PROFILE=FILE adds a path "mcpgw-inproc": the gateway built
 // from the same mux calls inside a re-executed test binary, which writes
-// its CPU profile to FILE (go tool pprof -top FILE).
+// its CPU profile to FILE (go tool pprof -top FILE). For A/B experiments
+// in one run: MCPGW_BENCH_MCPGW_BIN runs that mcpgw binary instead of
+// building ./cmd/mcpgw, and MCPGW_BENCH_ALT_BIN and/or MCPGW_BENCH_ALT_ENV
+// (space-separated KEY=VALUE, e.g. GOGC=400) add a path "mcpgw-alt": that
+// binary (default: the same mcpgw) with that environment.
 //
 // Targets (issue): added p50 ≤ 250 µs and 8-caller throughput ≥ 0.66× direct.
 func BenchmarkGateway(b *testing.B) {
@@ -55,7 +59,10 @@ func BenchmarkGateway(b *testing.B) {
 		seqN = n
 	}
 	fixture := testenv.Fixture(b)
-	gw := testenv.Mcpgw(b)
+	gw := os.Getenv("MCPGW_BENCH_MCPGW_BIN")
+	if gw == "" {
+		gw = testenv.Mcpgw(b)
+	}
 	self, err := os.Executable()
 	if err != nil {
 		b.Fatal(err)
@@ -79,6 +86,14 @@ func BenchmarkGateway(b *testing.B) {
 	}
 	if prof := os.Getenv(benchProfileEnv); prof != "" {
 		paths = append(paths, &benchPath{name: "mcpgw-inproc", tool: "fx__echo", cmd: child("gateway", benchProfileEnv+"="+prof)})
+	}
+	if alt, env := os.Getenv("MCPGW_BENCH_ALT_BIN"), os.Getenv("MCPGW_BENCH_ALT_ENV"); alt != "" || env != "" {
+		if alt == "" {
+			alt = gw
+		}
+		cmd := exec.Command(alt, "serve", "--config", cfg)
+		cmd.Env = append(os.Environ(), strings.Fields(env)...)
+		paths = append(paths, &benchPath{name: "mcpgw-alt", tool: "fx__echo", cmd: cmd})
 	}
 
 	ctx := context.Background()
@@ -118,13 +133,13 @@ func BenchmarkGateway(b *testing.B) {
 	direct := paths[0].stats()
 	var tbl strings.Builder
 	fmt.Fprintf(&tbl, "64-byte echo over stdio, %d sequential calls and %d calls by 8 concurrent callers per path, clients at 2025-11-25\n", len(paths[0].seq), paths[0].xCalls)
-	fmt.Fprintf(&tbl, "%-13s %8s %8s %9s %9s %10s %10s %9s %8s\n", "path", "p50 µs", "p99 µs", "seq c/s", "8x c/s", "+p50 µs", "+p99 µs", "seq ×dir", "8x ×dir")
+	fmt.Fprintf(&tbl, "%-13s %8s %8s %9s %9s %9s %10s %10s %9s %8s\n", "path", "p50 µs", "p99 µs", "max µs", "seq c/s", "8x c/s", "+p50 µs", "+p99 µs", "seq ×dir", "8x ×dir")
 	for _, p := range paths {
 		s := p.stats()
 		add50, add99 := us(s.p50-direct.p50), us(s.p99-direct.p99)
 		seqR, xR := s.seqRate/direct.seqRate, s.xRate/direct.xRate
-		fmt.Fprintf(&tbl, "%-13s %8.0f %8.0f %9.0f %9.0f %10.0f %10.0f %9.2f %8.2f\n",
-			p.name, us(s.p50), us(s.p99), s.seqRate, s.xRate, add50, add99, seqR, xR)
+		fmt.Fprintf(&tbl, "%-13s %8.0f %8.0f %9.0f %9.0f %9.0f %10.0f %10.0f %9.2f %8.2f\n",
+			p.name, us(s.p50), us(s.p99), us(s.max), s.seqRate, s.xRate, add50, add99, seqR, xR)
 		if p.name == "direct" {
 			b.ReportMetric(us(s.p50), "direct-p50-µs")
 			b.ReportMetric(s.xRate, "direct-x8-calls/s")
@@ -237,7 +252,7 @@ func (p *benchPath) concurrent(b *testing.B, ctx context.Context, callers, each 
 }
 
 type benchStats struct {
-	p50, p99       time.Duration
+	p50, p99, max  time.Duration
 	seqRate, xRate float64 // calls per second
 }
 
@@ -247,6 +262,7 @@ func (p *benchPath) stats() benchStats {
 	return benchStats{
 		p50:     d[len(d)/2],
 		p99:     d[len(d)*99/100],
+		max:     d[len(d)-1],
 		seqRate: float64(len(d)) / p.seqTime.Seconds(),
 		xRate:   float64(p.xCalls) / p.xTime.Seconds(),
 	}

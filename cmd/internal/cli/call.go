@@ -163,16 +163,23 @@ func buildArgs(schema map[string]any, rawJSON string, pairs []string) (json.RawM
 		if prop == nil && props != nil && schema["additionalProperties"] == false {
 			return nil, fmt.Errorf("--arg %s: the tool has no parameter %q; it takes: %s", p, k, strings.Join(sortedProps(props), ", "))
 		}
+		if raw == "null" && allowsNull(prop) {
+			args[k] = nil
+			continue
+		}
 		typ := schemaType(prop)
 		if typ == "array" {
+			// A JSON array given whole replaces; single values accumulate.
+			if strings.HasPrefix(strings.TrimSpace(raw), "[") {
+				var arr []any
+				if err := json.Unmarshal([]byte(raw), &arr); err == nil {
+					args[k] = arr
+					continue
+				}
+			}
 			item, err := typedValue(k, raw, schemaType(asMap(prop["items"])))
 			if err != nil {
 				return nil, err
-			}
-			// A JSON array given whole replaces; single values accumulate.
-			if arr, ok := item.([]any); ok && strings.HasPrefix(strings.TrimSpace(raw), "[") {
-				args[k] = arr
-				continue
 			}
 			prev, _ := args[k].([]any)
 			args[k] = append(prev, item)
@@ -243,6 +250,18 @@ func schemaType(prop map[string]any) string {
 		}
 	}
 	return ""
+}
+
+// allowsNull reports whether a property's type is "null" or a type list
+// holding "null", such as ["integer","null"].
+func allowsNull(prop map[string]any) bool {
+	switch t := prop["type"].(type) {
+	case string:
+		return t == "null"
+	case []any:
+		return slices.Contains(t, any("null"))
+	}
+	return false
 }
 
 func asMap(v any) map[string]any {

@@ -135,9 +135,19 @@ func runDemo(ctx context.Context, opts *DemoOptions) error {
 	if err := call("beta__count", map[string]any{"to": 3}, mcp.Meta{"progressToken": "demo"}); err != nil {
 		return err
 	}
-	close(progress)
-	for p := range progress {
-		fmt.Fprintf(out, "     progress relayed: %s\n", p)
+	// Progress notifications and the result travel separately: wait for
+	// the three steps (never close the channel; a late one would panic).
+	wait := time.NewTimer(5 * time.Second)
+	defer wait.Stop()
+collect:
+	for range 3 {
+		select {
+		case p := <-progress:
+			fmt.Fprintf(out, "     progress relayed: %s\n", p)
+		case <-wait.C:
+			fmt.Fprintln(out, "     (not all progress notifications arrived)")
+			break collect
+		}
 	}
 
 	fmt.Fprintln(out, "\n5. Resources and prompts keep their owners:")
