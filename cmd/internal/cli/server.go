@@ -147,8 +147,14 @@ func newCmdServerList(f *Factory) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			cfg, err := f.LoadConfig()
+			path, err := f.ConfigPath()
 			if err != nil {
+				return err
+			}
+			// As written: ${VAR} references are listed, not their values.
+			cfg, err := config.LoadAsWritten(path)
+			if err != nil {
+				err = withCode(ExitConfig, err)
 				if errors.Is(err, os.ErrNotExist) {
 					return withCode(ExitConfig, fmt.Errorf("%w (add a server with: mcpgw server add NAME -- CMD ARGS)", err))
 				}

@@ -48,6 +48,26 @@ func Parse(path string, data []byte) (*Config, error) {
 	return parse(path, data, true)
 }
 
+// LoadAsWritten loads the file like [Load] but expands no ${VAR}: values
+// are kept as written, so listing servers neither needs the variables set
+// nor prints what they hold.
+func LoadAsWritten(path string) (*Config, error) {
+	data, err := readFile(path)
+	if err != nil {
+		return nil, err
+	}
+	doc, err := parseDocument(path, data)
+	if err != nil {
+		return nil, err
+	}
+	d := &decoder{file: path, lookup: func(string) (string, bool) { return "", false }, strict: false}
+	var root *yaml.Node
+	if doc.Kind == yaml.DocumentNode && len(doc.Content) > 0 {
+		root = doc.Content[0]
+	}
+	return d.config(root)
+}
+
 // parse is Parse with a choice of what an unset ${VAR} is: an error when
 // strict, kept as written otherwise (for validating edits).
 func parse(path string, data []byte, strict bool) (*Config, error) {
