@@ -211,7 +211,7 @@ func (d *downstream) connect(ctx context.Context) (*mcp.ClientSession, *Process,
 			return nil, nil, fmt.Errorf("starting %q: %w", d.spec.Command, err)
 		}
 		proc = p
-		t = &mcp.IOTransport{Reader: io.NopCloser(p.Stdout()), Writer: p.Stdin(), MaxLineLength: -1}
+		t = &lineTransport{r: io.NopCloser(p.Stdout()), w: p.Stdin()}
 	case d.spec.URL != "":
 		hc := &http.Client{Transport: headerTransport{headers: d.spec.Headers, base: http.DefaultTransport}}
 		if d.spec.Transport == "sse" {

@@ -17,7 +17,7 @@ import (
 // the agent disconnects or ctx is done. Downstream servers start on the
 // agent's first request, spoken to in its protocol version.
 func (g *Gateway) ServeStdio(ctx context.Context, in io.ReadCloser, out io.WriteCloser) error {
-	ss, err := g.server.Connect(ctx, &mcp.IOTransport{Reader: in, Writer: out, MaxLineLength: -1}, nil)
+	ss, err := g.server.Connect(ctx, &lineTransport{r: in, w: out}, nil)
 	if err != nil {
 		return fmt.Errorf("starting the stdio session: %w", err)
 	}
@@ -27,7 +27,12 @@ func (g *Gateway) ServeStdio(ctx context.Context, in io.ReadCloser, out io.Write
 	case err = <-done:
 	case <-ctx.Done():
 		ss.Close()
-		err = <-done
+		// A read of the process's stdin may not unblock when closed; the
+		// process is exiting anyway.
+		select {
+		case err = <-done:
+		case <-time.After(2 * time.Second):
+		}
 	}
 	if errors.Is(err, io.EOF) || errors.Is(err, mcp.ErrConnectionClosed) || ctx.Err() != nil {
 		return nil

@@ -7,6 +7,7 @@ import (
 	"io"
 	"net"
 	"os"
+	"runtime/debug"
 
 	"github.com/spf13/cobra"
 
@@ -65,6 +66,13 @@ func runServe(ctx context.Context, opts *ServeOptions) error {
 		// up when it appears.
 		cfg = &config.Config{Path: path}
 		fmt.Fprintf(opts.IO.ErrOut, "mcpgw: no configuration at %s yet; serving no servers until it exists (add one with: mcpgw server add NAME -- CMD ARGS)\n", path)
+	}
+	if os.Getenv("GOGC") == "" {
+		// Forwarding makes short-lived garbage at a high rate and keeps
+		// little live heap; collecting less often is the cheapest
+		// throughput there is (measured: 0.41× → 0.66× direct with 8
+		// callers) for a few MB of memory.
+		debug.SetGCPercent(400)
 	}
 	logger := stderrLogger(opts.IO.ErrOut, opts.Verbose)
 	g := newGateway(opts.Factory, cfg, &mux.Options{Logger: logger, ChildStderr: opts.IO.ErrOut})
