@@ -6,9 +6,11 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"os"
 	"path"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/modelcontextprotocol/go-sdk/mcp"
@@ -35,7 +37,11 @@ type downstream struct {
 	stop      context.CancelFunc
 	done      chan struct{} // closed when the run loop returned
 
+	// fast carries fast-path calls to a ready stdio server (fastpath.go).
+	fast atomic.Pointer[fastCalls]
+
 	mu       sync.Mutex
+	nextFast *fastCalls // made by connect, published when ready
 	state    string
 	lastErr  error
 	cs       *mcp.ClientSession
@@ -105,7 +111,12 @@ func (d *downstream) run(ctx context.Context) {
 		} else {
 			d.mu.Lock()
 			d.cs, d.proc = cs, proc
+			fc := d.nextFast
+			d.nextFast = nil
 			d.mu.Unlock()
+			if fc != nil && os.Getenv("MCPGW_NO_FASTPATH") != "1" {
+				d.fast.Store(fc)
+			}
 			d.setState(StateReady, nil)
 			backoff = time.Second
 			d.applyLogLevel(ctx, cs)
@@ -131,11 +142,13 @@ func (d *downstream) run(ctx context.Context) {
 					proc.Close()
 				}
 				<-waited
+				d.fast.Store(nil)
 				d.mu.Lock()
 				d.cs, d.proc, d.snap = nil, nil, nil
 				d.mu.Unlock()
 				return
 			}
+			d.fast.Store(nil)
 			d.mu.Lock()
 			d.cs, d.proc = nil, nil
 			d.snap = nil
@@ -211,7 +224,17 @@ func (d *downstream) connect(ctx context.Context) (*mcp.ClientSession, *Process,
 			return nil, nil, fmt.Errorf("starting %q: %w", d.spec.Command, err)
 		}
 		proc = p
-		t = &lineTransport{r: io.NopCloser(p.Stdout()), w: p.Stdin()}
+		fc := newFastCalls()
+		lt := &lineTransport{r: io.NopCloser(p.Stdout()), w: p.Stdin(), hook: fc}
+		defer func() {
+			if lt.conn != nil {
+				fc.conn = lt.conn
+				d.mu.Lock()
+				d.nextFast = fc
+				d.mu.Unlock()
+			}
+		}()
+		t = lt
 	case d.spec.URL != "":
 		hc := &http.Client{Transport: headerTransport{headers: d.spec.Headers, base: http.DefaultTransport}}
 		if d.spec.Transport == "sse" {

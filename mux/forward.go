@@ -21,7 +21,10 @@ func (g *Gateway) toolHandler(ctx context.Context, req *mcp.CallToolRequest) (*m
 		c.Args = nil
 	}
 	out := g.call(ctx, c)
-	return out.Result, out.Err
+	if out.Err != nil {
+		return nil, out.Err
+	}
+	return out.Decoded()
 }
 
 // CallTool runs one call through the whole call path as if an agent had
@@ -52,6 +55,12 @@ func (g *Gateway) forwardTool(ctx context.Context, c *Call) Outcome {
 	d := g.downstream(c.Server)
 	if d == nil {
 		return Outcome{Err: unknownToolError(c.Exposed)}
+	}
+	if c.fast != nil {
+		if fc := d.fast.Load(); fc != nil {
+			return g.forwardFast(ctx, c, d, fc)
+		}
+		return errorResult(d.unavailable())
 	}
 	cs, err := d.session(ctx)
 	if err != nil {

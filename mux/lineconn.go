@@ -25,11 +25,25 @@ import (
 type lineTransport struct {
 	r io.ReadCloser
 	w io.WriteCloser
+	// hook, when set, sees every message before the SDK (see fastpath.go).
+	hook lineHook
+	// conn is the connection Connect made.
+	conn *lineConn
+}
+
+// lineHook may take messages off a connection before the SDK sees them.
+type lineHook interface {
+	// take reports whether it handled m; it runs on the read loop and
+	// must not block.
+	take(m *wireMsg) bool
+	// closed is called once when reading ends.
+	closed(err error)
 }
 
 // Connect implements mcp.Transport.
 func (t *lineTransport) Connect(context.Context) (mcp.Connection, error) {
-	return &lineConn{br: bufio.NewReaderSize(t.r, 64<<10), r: t.r, w: t.w}, nil
+	t.conn = &lineConn{br: bufio.NewReaderSize(t.r, 64<<10), r: t.r, w: t.w, hook: t.hook}
+	return t.conn, nil
 }
 
 type lineConn struct {
@@ -38,6 +52,8 @@ type lineConn struct {
 	w     io.WriteCloser
 	queue []jsonrpc.Message // the rest of a batch
 	acc   []byte
+	hook  lineHook
+	ended sync.Once
 
 	wmu  sync.Mutex
 	wbuf []byte
@@ -68,9 +84,16 @@ func (c *lineConn) Read(ctx context.Context) (jsonrpc.Message, error) {
 	for {
 		line, err := c.readLine()
 		if len(line) > 0 {
-			return c.decode(line)
+			m, derr := c.decode(line)
+			if m != nil || derr != nil {
+				return m, derr
+			}
+			continue // taken by the hook
 		}
 		if err != nil {
+			if c.hook != nil {
+				c.ended.Do(func() { c.hook.closed(err) })
+			}
 			return nil, err
 		}
 	}
@@ -102,7 +125,7 @@ func (c *lineConn) readLine() ([]byte, error) {
 
 func (c *lineConn) decode(line []byte) (jsonrpc.Message, error) {
 	if line[0] != '[' {
-		return decodeWire(line)
+		return c.decodeOne(line)
 	}
 	// A JSON-RPC batch (protocol 2025-03-26): hand out one message at a time.
 	var raws []segjson.RawMessage
@@ -114,20 +137,29 @@ func (c *lineConn) decode(line []byte) (jsonrpc.Message, error) {
 	}
 	msgs := make([]jsonrpc.Message, 0, len(raws))
 	for _, raw := range raws {
-		m, err := decodeWire(raw)
+		m, err := c.decodeOne(raw)
 		if err != nil {
 			return nil, err
 		}
-		msgs = append(msgs, m)
+		if m != nil {
+			msgs = append(msgs, m)
+		}
+	}
+	if len(msgs) == 0 {
+		return nil, nil
 	}
 	c.queue = msgs[1:]
 	return msgs[0], nil
 }
 
-func decodeWire(data []byte) (jsonrpc.Message, error) {
+// decodeOne decodes one message; it returns nil, nil when the hook took it.
+func (c *lineConn) decodeOne(data []byte) (jsonrpc.Message, error) {
 	var m wireMsg
 	if _, err := segjson.Parse(data, &m, segjson.DontMatchCaseInsensitiveStructFields); err != nil {
 		return nil, fmt.Errorf("unmarshaling a JSON-RPC message: %w", err)
+	}
+	if c.hook != nil && m.JSONRPC == "2.0" && c.hook.take(&m) {
+		return nil, nil
 	}
 	if m.JSONRPC != "2.0" {
 		return nil, fmt.Errorf("invalid JSON-RPC version %q", m.JSONRPC)
@@ -162,10 +194,15 @@ func (c *lineConn) Write(ctx context.Context, msg jsonrpc.Message) error {
 	if err != nil {
 		return err
 	}
+	return c.writeRaw(data)
+}
+
+// writeRaw writes one encoded message.
+func (c *lineConn) writeRaw(data []byte) error {
 	c.wmu.Lock()
 	defer c.wmu.Unlock()
 	c.wbuf = append(append(c.wbuf[:0], data...), '\n')
-	_, err = c.w.Write(c.wbuf)
+	_, err := c.w.Write(c.wbuf)
 	return err
 }
 

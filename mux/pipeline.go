@@ -29,13 +29,18 @@ type Call struct {
 	Identity Identity
 	Started  time.Time
 
-	req *mcp.CallToolRequest
-	gw  *Gateway
+	req  *mcp.CallToolRequest
+	fast *fastCall // set on the fast path (fastpath.go), where req is nil
+	gw   *Gateway
 }
 
 // Outcome is what the call path returns for a [Call].
 type Outcome struct {
 	Result *mcp.CallToolResult
+	// Raw is the server's result undecoded, on the fast path; Result is
+	// then nil. A stage that needs the result decodes it with
+	// [Outcome.Decoded].
+	Raw json.RawMessage
 	// Err is a protocol error (unknown tool, malformed request). Denials and
 	// downstream failures are results with IsError set, never Err.
 	Err error
@@ -107,4 +112,17 @@ func (routeStage) Handle(ctx context.Context, c *Call, next Next) Outcome {
 		c.Server, c.Tool = rt.server, rt.name
 	}
 	return next(ctx, c)
+}
+
+// Decoded returns the result, decoding Raw when the fast path left it raw.
+func (o *Outcome) Decoded() (*mcp.CallToolResult, error) {
+	if o.Result != nil || o.Raw == nil {
+		return o.Result, nil
+	}
+	var res mcp.CallToolResult
+	if err := json.Unmarshal(o.Raw, &res); err != nil {
+		return nil, err
+	}
+	o.Result, o.Raw = &res, nil
+	return o.Result, nil
 }

@@ -7,6 +7,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"os"
 	"strings"
 	"time"
 
@@ -17,9 +18,19 @@ import (
 // the agent disconnects or ctx is done. Downstream servers start on the
 // agent's first request, spoken to in its protocol version.
 func (g *Gateway) ServeStdio(ctx context.Context, in io.ReadCloser, out io.WriteCloser) error {
-	ss, err := g.server.Connect(ctx, &lineTransport{r: in, w: out}, nil)
+	lt := &lineTransport{r: in, w: out}
+	var ff *fastFront
+	if os.Getenv("MCPGW_NO_FASTPATH") != "1" {
+		ff = newFastFront(g)
+		lt.hook = ff
+	}
+	ss, err := g.server.Connect(ctx, lt, nil)
 	if err != nil {
 		return fmt.Errorf("starting the stdio session: %w", err)
+	}
+	if ff != nil {
+		ff.conn = lt.conn
+		ff.ss.Store(ss) // publishes conn too: take reads ss first
 	}
 	done := make(chan error, 1)
 	go func() { done <- ss.Wait() }()

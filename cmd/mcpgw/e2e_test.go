@@ -42,6 +42,12 @@ func (a *agent) progressNotes() []string {
 // startAgent launches mcpgw serve on cfg and connects to it at version.
 func startAgent(t *testing.T, cfg, version string) *agent {
 	t.Helper()
+	return startAgentEnv(t, cfg, version)
+}
+
+// startAgentEnv is startAgent with extra KEY=VALUE environment for mcpgw.
+func startAgentEnv(t *testing.T, cfg, version string, env ...string) *agent {
+	t.Helper()
 	bin := testenv.Mcpgw(t)
 	cfgPath := filepath.Join(t.TempDir(), "config.yaml")
 	if err := os.WriteFile(cfgPath, []byte(cfg), 0o600); err != nil {
@@ -77,6 +83,7 @@ func startAgent(t *testing.T, cfg, version string) *agent {
 	})
 	client.AddRoots(&mcp.Root{URI: "file:///e2e-root", Name: "e2e"})
 	cmd := exec.Command(bin, "serve", "--config", cfgPath)
+	cmd.Env = append(os.Environ(), env...)
 	cmd.Stderr = &testWriter{t: t}
 	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
 	defer cancel()

@@ -1,0 +1,83 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/modelcontextprotocol/go-sdk/mcp"
+
+	"github.com/mcpgw/mcpgw/cmd/internal/testenv"
+)
+
+// TestFastPathMatchesSDKPath makes the same calls through mcpgw with its raw
+// tools/call fast path on and off (MCPGW_NO_FASTPATH=1) and requires the
+// agent to see the same results, progress and errors.
+func TestFastPathMatchesSDKPath(t *testing.T) {
+	fixture := testenv.Fixture(t)
+	cfg := fmt.Sprintf("servers:\n  fx:\n    command: %q\n", fixture)
+	fast := startAgent(t, cfg, "2025-11-25")
+	slow := startAgentEnv(t, cfg, "2025-11-25", "MCPGW_NO_FASTPATH=1")
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+
+	calls := []struct {
+		name string
+		args map[string]any
+		meta mcp.Meta
+	}{
+		{"fx__echo", map[string]any{"text": "héllo \"quoted\" \u2028 line"}, nil},
+		{"fx__add", map[string]any{"a": 1.5, "b": 2}, nil},
+		{"fx__image", nil, nil},
+		{"fx__fail", nil, nil},
+		{"", nil, nil}, // the shortened long name, filled in below
+		{"fx__meta", nil, mcp.Meta{"custom": "kept", "io.modelcontextprotocol/related": "dropped"}},
+		{"fx__progress", map[string]any{"steps": 2}, mcp.Meta{"progressToken": 42}},
+		{"fx__echo", map[string]any{"text": 5}, nil}, // the server rejects it
+	}
+	tools, err := fast.cs.ListTools(ctx, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tl := range tools.Tools {
+		if len(tl.Name) == 60 {
+			calls[4].name = tl.Name
+		}
+	}
+	if calls[4].name == "" {
+		t.Fatal("no shortened 60-character tool name listed")
+	}
+	metaRes, err := fast.cs.CallTool(ctx, &mcp.CallToolParams{Name: "fx__meta", Meta: calls[5].meta})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := textOf(t, metaRes); !strings.Contains(got, `"custom":"kept"`) || strings.Contains(got, "related") {
+		t.Errorf("server saw _meta %s; want custom kept and io.modelcontextprotocol/* dropped", got)
+	}
+	for _, c := range calls {
+		var got [2]string
+		for i, a := range []*agent{fast, slow} {
+			res, err := a.cs.CallTool(ctx, &mcp.CallToolParams{Name: c.name, Arguments: c.args, Meta: c.meta})
+			if err != nil {
+				got[i] = "error: " + err.Error()
+				continue
+			}
+			b, _ := json.Marshal(res)
+			got[i] = string(b)
+		}
+		if diff := cmp.Diff(got[1], got[0]); diff != "" {
+			t.Errorf("%s: fast path differs from the SDK path (-sdk +fast):\n%s", c.name, diff)
+		}
+	}
+	waitFor(t, ctx, "progress on both paths", func() bool { return len(fast.progressNotes()) == 2 && len(slow.progressNotes()) == 2 })
+	if diff := cmp.Diff(slow.progressNotes(), fast.progressNotes()); diff != "" {
+		t.Errorf("progress differs (-sdk +fast):\n%s", diff)
+	}
+	if got := fast.progressNotes()[0]; got != "42:1/2" {
+		t.Errorf("progress token not restored: %s", got)
+	}
+}
