@@ -47,6 +47,7 @@ type downstream struct {
 	cs       *mcp.ClientSession
 	proc     *Process
 	ready    chan struct{} // closed while state is ready; replaced on restart
+	attempt  chan struct{} // closed when the current start attempt ended
 	snap     *snapshot
 	restarts int
 	inflight map[*inflightCall]struct{}
@@ -72,7 +73,7 @@ func (d *downstream) start() {
 	d.startOnce.Do(func() {
 		ctx, cancel := context.WithCancel(context.Background())
 		d.stop = cancel
-		d.setState(StateStarting, nil)
+		d.beginAttempt()
 		go d.run(ctx)
 	})
 }
@@ -87,11 +88,32 @@ func (d *downstream) close() {
 	d.setState(StateStopped, nil)
 }
 
+// beginAttempt marks a start attempt in progress, so calls wait for it.
+func (d *downstream) beginAttempt() {
+	d.mu.Lock()
+	d.attempt = make(chan struct{})
+	d.mu.Unlock()
+	d.setState(StateStarting, nil)
+}
+
+func (d *downstream) endAttempt() {
+	d.mu.Lock()
+	close(d.attempt)
+	d.mu.Unlock()
+}
+
+// A server that ran at least this long before it stopped is restarted at
+// once; one that stops sooner is in a crash loop and backs off.
+const stableRun = 10 * time.Second
+
 func (d *downstream) run(ctx context.Context) {
 	defer close(d.done)
 	backoff := time.Second
 	first := true
 	for {
+		if !first {
+			d.beginAttempt()
+		}
 		cs, proc, err := d.connect(ctx)
 		if err == nil {
 			err = d.refresh(ctx, cs, true, true, true)
@@ -104,6 +126,7 @@ func (d *downstream) run(ctx context.Context) {
 		}
 		if err != nil {
 			if ctx.Err() != nil {
+				d.endAttempt()
 				return
 			}
 			d.setState(StateFailed, err)
@@ -124,10 +147,12 @@ func (d *downstream) run(ctx context.Context) {
 		// The catalog includes this server before anyone waiting for its
 		// start is released.
 		d.gw.rebuild()
+		d.endAttempt()
 		if first {
 			first = false
 			close(d.settled)
 		}
+		readyAt := time.Now()
 		if err == nil {
 			waited := make(chan error, 1)
 			go func() { waited <- cs.Wait() }()
@@ -170,6 +195,9 @@ func (d *downstream) run(ctx context.Context) {
 		d.mu.Lock()
 		d.restarts++
 		d.mu.Unlock()
+		if err == nil && time.Since(readyAt) >= stableRun {
+			continue // it ran well: restart at once
+		}
 		select {
 		case <-ctx.Done():
 			return
@@ -317,18 +345,20 @@ func (h headerTransport) RoundTrip(r *http.Request) (*http.Response, error) {
 func (d *downstream) session(ctx context.Context) (*mcp.ClientSession, error) {
 	d.start()
 	d.mu.Lock()
-	ready, cs := d.ready, d.cs
+	ready, cs, attempt, state := d.ready, d.cs, d.attempt, d.state
 	d.mu.Unlock()
 	if cs != nil {
 		return cs, nil
+	}
+	if state != StateStarting {
+		// Failed and backing off: say so now rather than hold the call.
+		return nil, d.unavailable()
 	}
 	wait := time.NewTimer(d.spec.ConnectTimeout)
 	defer wait.Stop()
 	select {
 	case <-ready:
-	case <-d.settled:
-		// The first attempt ended; if it failed, say so now rather than
-		// holding the call through the backoff.
+	case <-attempt:
 		select {
 		case <-ready:
 		default:

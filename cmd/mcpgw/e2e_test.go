@@ -24,7 +24,8 @@ var agentVersions = []string{"2025-11-25", "2026-07-28"}
 // agent is a go-sdk client driving a real `mcpgw serve` process, recording
 // what the gateway relays to it.
 type agent struct {
-	cs *mcp.ClientSession
+	cs  *mcp.ClientSession
+	cmd *exec.Cmd // the mcpgw serve process
 
 	mu       sync.Mutex
 	progress []string
@@ -92,7 +93,7 @@ func startAgentEnv(t *testing.T, cfg, version string, env ...string) *agent {
 		t.Fatalf("connecting to mcpgw serve at %s: %v", version, err)
 	}
 	t.Cleanup(func() { cs.Close() })
-	a.cs = cs
+	a.cs, a.cmd = cs, cmd
 	return a
 }
 

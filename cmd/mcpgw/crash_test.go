@@ -1,0 +1,71 @@
+//go:build linux
+
+package main
+
+import (
+	"context"
+	"fmt"
+	"path/filepath"
+	"slices"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/modelcontextprotocol/go-sdk/mcp"
+
+	"github.com/mcpgw/mcpgw/cmd/internal/testenv"
+)
+
+// TestServerCrashIsRestarted kills a server for real in the middle of a
+// call: the call gets a clear error, the server is restarted, and later
+// calls work again.
+func TestServerCrashIsRestarted(t *testing.T) {
+	fixture := testenv.Fixture(t)
+	fixtureReal, err := filepath.EvalSymlinks(fixture)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a := startAgent(t, fmt.Sprintf("servers:\n  fx:\n    command: %q\n", fixture), "2025-11-25")
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	if got := textOf(t, call(t, ctx, a, "fx__echo", map[string]any{"text": "before"})); got != "before" {
+		t.Fatalf("echo = %q", got)
+	}
+	var server int
+	for _, p := range descendants(a.cmd.Process.Pid) {
+		if len(p.argv) > 0 && p.argv[0] == fixtureReal {
+			server = p.pid
+		}
+	}
+	if server == 0 {
+		t.Fatalf("no fixture process under mcpgw (pid %d): %v", a.cmd.Process.Pid, descendants(a.cmd.Process.Pid))
+	}
+
+	type result struct {
+		res *mcp.CallToolResult
+		err error
+	}
+	done := make(chan result, 1)
+	go func() {
+		res, err := a.cs.CallTool(ctx, &mcp.CallToolParams{Name: "fx__wait", Meta: mcp.Meta{"progressToken": "crash"}})
+		done <- result{res, err}
+	}()
+	waitFor(t, ctx, "the call to reach the server", func() bool {
+		return slices.ContainsFunc(a.progressNotes(), func(s string) bool { return strings.HasPrefix(s, "crash:") })
+	})
+	if err := syscall.Kill(server, syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	r := <-done
+	if r.err != nil {
+		t.Fatalf("in-flight call: protocol error %v; want a tool error result", r.err)
+	}
+	if got := textOf(t, r.res); !r.res.IsError || !strings.Contains(got, `server "fx"`) {
+		t.Errorf("in-flight call: isError=%v %q; want an error naming the server", r.res.IsError, got)
+	}
+	waitFor(t, ctx, "the server to be restarted and answer", func() bool {
+		res, err := a.cs.CallTool(ctx, &mcp.CallToolParams{Name: "fx__echo", Arguments: map[string]any{"text": "after"}})
+		return err == nil && !res.IsError && textOf(t, res) == "after"
+	})
+}
