@@ -274,7 +274,7 @@ func (d *downstream) connect(ctx context.Context) (*mcp.ClientSession, *Process,
 		return nil, nil, errors.New("neither command nor url is set")
 	}
 	client := mcp.NewClient(&mcp.Implementation{Name: d.gw.opts.Name, Version: d.gw.opts.Version}, d.clientOptions())
-	client.AddReceivingMiddleware(d.rawElicitation)
+	client.AddReceivingMiddleware(d.serverRequests)
 	// Roots go in before connecting, so a server that asks during its own
 	// start-up already sees the agent's.
 	d.gw.applyRoots(client)

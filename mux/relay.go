@@ -49,7 +49,7 @@ func (d *downstream) clientOptions() *mcp.ClientOptions {
 	}
 	if caps.Elicitation != nil {
 		// Set so the capability is advertised; requests are taken by
-		// rawElicitation below before the SDK validates their schema.
+		// serverRequests before the SDK validates their schema.
 		opts.ElicitationHandler = d.relayElicit
 	}
 	if caps.Sampling != nil {
@@ -134,14 +134,36 @@ func (d *downstream) relayElicit(ctx context.Context, req *mcp.ElicitRequest) (*
 // The SDK checks elicitation schemas on both sides (the client before its
 // handler runs, the server session on the answer) against its own reading
 // of the spec. A pipe must not: the server and the agent judge their own
-// schemas. rawElicitation takes elicitation/create before the client-side
+// schemas. serverRequests takes elicitation/create before the client-side
 // check; elicitRaw keeps the agent's answer away from the server-side one.
 
-// rawElicitation is receiving middleware for downstream clients.
-func (d *downstream) rawElicitation(next mcp.MethodHandler) mcp.MethodHandler {
+// serverRequests is receiving middleware for downstream clients: it takes
+// elicitation before the SDK's schema check, and roots/list for agents that
+// speak 2026-07-28 (whose roots mcpgw cannot fetch ahead: they come as an
+// input request on the call that needs them). Older agents' roots are
+// answered by the client from the copy refreshRoots keeps.
+func (d *downstream) serverRequests(next mcp.MethodHandler) mcp.MethodHandler {
 	return func(ctx context.Context, method string, req mcp.Request) (mcp.Result, error) {
-		if r, ok := req.(*mcp.ElicitRequest); ok && method == "elicitation/create" {
-			return d.relayElicit(ctx, r)
+		switch method {
+		case "elicitation/create":
+			if r, ok := req.(*mcp.ElicitRequest); ok {
+				return d.relayElicit(ctx, r)
+			}
+		case "roots/list":
+			if ic, ss, err := d.caller(); err == nil && agentSpeaksNew(ss) && agentCaps(ss).RootsV2 != nil {
+				p, _ := req.GetParams().(*mcp.ListRootsParams)
+				if p == nil {
+					p = &mcp.ListRootsParams{}
+				}
+				res, err := d.gw.askViaInputRequired(ctx, d, ic, p)
+				if err != nil {
+					return nil, err
+				}
+				if r, ok := res.(*mcp.ListRootsResult); ok {
+					return r, nil
+				}
+				return nil, fmt.Errorf("mcpgw: the agent answered roots/list with %T", res)
+			}
 		}
 		return next(ctx, method, req)
 	}

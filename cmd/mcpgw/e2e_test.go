@@ -253,12 +253,43 @@ func checkFixture(t *testing.T, ctx context.Context, a *agent, agentV string) {
 		t.Errorf("complete: %v %v", comp, err)
 	}
 
-	if agentV >= "2026-07-28" {
-		return // logging/setLevel, subscribe and roots are not part of the new protocol
+	// Subscriptions: an update from the server reaches the subscriber.
+	if err := a.cs.Subscribe(ctx, &mcp.SubscribeParams{URI: "fixture://static/hello"}); err != nil {
+		t.Fatalf("subscribe: %v", err)
 	}
-	// Roots: the agent's roots are given to the server.
+	// A 2026-07-28 client subscribes with a background subscriptions/listen
+	// that Subscribe does not wait for, so touch until the update arrives.
+	for updated := false; !updated; {
+		call(t, ctx, a, "fx__touch", map[string]any{"uri": "fixture://static/hello"})
+		select {
+		case uri := <-a.updated:
+			if uri != "fixture://static/hello" {
+				t.Errorf("updated %q", uri)
+			}
+			updated = true
+		case <-time.After(200 * time.Millisecond):
+		case <-ctx.Done():
+			t.Fatal("no resources/updated relayed")
+		}
+	}
+	// list_changed: a server's tool list change reaches the agent.
+	call(t, ctx, a, "fx__toggle", nil)
+	select {
+	case <-a.changed:
+	case <-ctx.Done():
+		t.Fatal("no tools/list_changed relayed")
+	}
+	waitFor(t, ctx, "fx__extra to be listed", func() bool {
+		tl, err := a.cs.ListTools(ctx, nil)
+		return err == nil && slices.ContainsFunc(tl.Tools, func(x *mcp.Tool) bool { return x.Name == "fx__extra" })
+	})
+
+	// Roots: the agent's roots reach the server.
 	if got := textOf(t, call(t, ctx, a, "fx__roots", nil)); !strings.Contains(got, "file:///e2e-root") {
 		t.Errorf("roots = %q", got)
+	}
+	if agentV >= "2026-07-28" {
+		return // logging/setLevel is not part of the new protocol
 	}
 	// Logging: setLevel fans out; messages come back named after the server.
 	if err := a.cs.SetLoggingLevel(ctx, &mcp.SetLoggingLevelParams{Level: "debug"}); err != nil {
@@ -271,30 +302,6 @@ func checkFixture(t *testing.T, ctx context.Context, a *agent, agentV string) {
 		return slices.ContainsFunc(a.logs, func(l *mcp.LoggingMessageParams) bool {
 			return l.Logger == "fx/fixture" && fmt.Sprint(l.Data) == "hello log"
 		})
-	})
-	// Subscriptions: an update from the server reaches the subscriber.
-	if err := a.cs.Subscribe(ctx, &mcp.SubscribeParams{URI: "fixture://static/hello"}); err != nil {
-		t.Fatalf("subscribe: %v", err)
-	}
-	call(t, ctx, a, "fx__touch", map[string]any{"uri": "fixture://static/hello"})
-	select {
-	case uri := <-a.updated:
-		if uri != "fixture://static/hello" {
-			t.Errorf("updated %q", uri)
-		}
-	case <-ctx.Done():
-		t.Fatal("no resources/updated relayed")
-	}
-	// list_changed: a server's tool list change reaches the agent.
-	call(t, ctx, a, "fx__toggle", nil)
-	select {
-	case <-a.changed:
-	case <-ctx.Done():
-		t.Fatal("no tools/list_changed relayed")
-	}
-	waitFor(t, ctx, "fx__extra to be listed", func() bool {
-		tl, err := a.cs.ListTools(ctx, nil)
-		return err == nil && slices.ContainsFunc(tl.Tools, func(x *mcp.Tool) bool { return x.Name == "fx__extra" })
 	})
 }
 
