@@ -113,22 +113,41 @@ func agentCaps(ss *mcp.ServerSession) *mcp.ClientCapabilities {
 	return &mcp.ClientCapabilities{}
 }
 
-func (d *downstream) relayElicit(ctx context.Context, req *mcp.ElicitRequest) (*mcp.ElicitResult, error) {
+// askAgent relays one request of a server to the agent whose call caused
+// it: directly to an older agent, as input_required to one that speaks
+// 2026-07-28. An agent without the capability gets no request; the server
+// gets an error saying why.
+func askAgent[R mcp.InputResponse](ctx context.Context, d *downstream, what string, supported func(*mcp.ClientCapabilities) bool, req mcp.InputRequest, direct func(*mcp.ServerSession) (R, error)) (R, error) {
+	var zero R
 	ic, ss, err := d.caller()
 	if err != nil {
-		return nil, err
+		return zero, err
 	}
-	if agentCaps(ss).Elicitation == nil {
-		return nil, fmt.Errorf("mcpgw: the agent does not support elicitation, so server %q cannot ask it for input", d.spec.Name)
+	if !supported(agentCaps(ss)) {
+		return zero, fmt.Errorf("mcpgw: the agent does not support %s, so server %q cannot ask it", what, d.spec.Name)
 	}
-	if agentSpeaksNew(ss) {
-		res, err := d.gw.askViaInputRequired(ctx, d, ic, req.Params)
-		if err != nil {
-			return nil, err
-		}
-		return res.(*mcp.ElicitResult), nil
+	if !agentSpeaksNew(ss) {
+		return direct(ss)
 	}
-	return elicitRaw(ctx, ss, req.Params)
+	res, err := d.gw.askViaInputRequired(ctx, d, ic, req)
+	if err != nil {
+		return zero, err
+	}
+	r, ok := res.(R)
+	if !ok {
+		return zero, fmt.Errorf("mcpgw: the agent answered a %s request with %T", what, res)
+	}
+	return r, nil
+}
+
+func (d *downstream) relayElicit(ctx context.Context, req *mcp.ElicitRequest) (*mcp.ElicitResult, error) {
+	return askAgent(ctx, d, "elicitation", func(c *mcp.ClientCapabilities) bool { return c.Elicitation != nil }, req.Params,
+		func(ss *mcp.ServerSession) (*mcp.ElicitResult, error) { return elicitRaw(ctx, ss, req.Params) })
+}
+
+func (d *downstream) relaySample(ctx context.Context, req *mcp.CreateMessageWithToolsRequest) (*mcp.CreateMessageWithToolsResult, error) {
+	return askAgent(ctx, d, "sampling", func(c *mcp.ClientCapabilities) bool { return c.Sampling != nil }, req.Params,
+		func(ss *mcp.ServerSession) (*mcp.CreateMessageWithToolsResult, error) { return ss.CreateMessageWithTools(ctx, req.Params) })
 }
 
 // The SDK checks elicitation schemas on both sides (the client before its
@@ -150,20 +169,18 @@ func (d *downstream) serverRequests(next mcp.MethodHandler) mcp.MethodHandler {
 				return d.relayElicit(ctx, r)
 			}
 		case "roots/list":
-			if ic, ss, err := d.caller(); err == nil && agentSpeaksNew(ss) && agentCaps(ss).RootsV2 != nil {
-				p, _ := req.GetParams().(*mcp.ListRootsParams)
-				if p == nil {
-					p = &mcp.ListRootsParams{}
-				}
-				res, err := d.gw.askViaInputRequired(ctx, d, ic, p)
-				if err != nil {
-					return nil, err
-				}
-				if r, ok := res.(*mcp.ListRootsResult); ok {
-					return r, nil
-				}
-				return nil, fmt.Errorf("mcpgw: the agent answered roots/list with %T", res)
+			p, _ := req.GetParams().(*mcp.ListRootsParams)
+			if p == nil {
+				p = &mcp.ListRootsParams{}
 			}
+			return askAgent(ctx, d, "roots", func(c *mcp.ClientCapabilities) bool { return c.RootsV2 != nil }, p,
+				func(*mcp.ServerSession) (*mcp.ListRootsResult, error) {
+					// Older agents: the client answers from the agent's roots,
+					// which refreshRoots keeps current.
+					res, err := next(ctx, method, req)
+					r, _ := res.(*mcp.ListRootsResult)
+					return r, err
+				})
 		}
 		return next(ctx, method, req)
 	}
@@ -200,24 +217,6 @@ func keepRawElicitResult(next mcp.MethodHandler) mcp.MethodHandler {
 		}
 		return res, err
 	}
-}
-
-func (d *downstream) relaySample(ctx context.Context, req *mcp.CreateMessageWithToolsRequest) (*mcp.CreateMessageWithToolsResult, error) {
-	ic, ss, err := d.caller()
-	if err != nil {
-		return nil, err
-	}
-	if agentCaps(ss).Sampling == nil {
-		return nil, fmt.Errorf("mcpgw: the agent does not support sampling, so server %q cannot ask it for a completion", d.spec.Name)
-	}
-	if agentSpeaksNew(ss) {
-		res, err := d.gw.askViaInputRequired(ctx, d, ic, req.Params)
-		if err != nil {
-			return nil, err
-		}
-		return res.(*mcp.CreateMessageWithToolsResult), nil
-	}
-	return ss.CreateMessageWithTools(ctx, req.Params)
 }
 
 // progressRoutes maps the progress tokens mcpgw sends downstream back to

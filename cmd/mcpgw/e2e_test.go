@@ -50,10 +50,7 @@ func startAgent(t *testing.T, cfg, version string) *agent {
 func startAgentEnv(t *testing.T, cfg, version string, env ...string) *agent {
 	t.Helper()
 	bin := testenv.Mcpgw(t)
-	cfgPath := filepath.Join(t.TempDir(), "config.yaml")
-	if err := os.WriteFile(cfgPath, []byte(cfg), 0o600); err != nil {
-		t.Fatal(err)
-	}
+	cfgPath := writeConfig(t, cfg)
 	a := &agent{updated: make(chan string, 8), changed: make(chan struct{}, 8)}
 	client := mcp.NewClient(&mcp.Implementation{Name: "e2e-agent", Version: "1"}, &mcp.ClientOptions{
 		ElicitationHandler: func(ctx context.Context, req *mcp.ElicitRequest) (*mcp.ElicitResult, error) {
@@ -95,6 +92,37 @@ func startAgentEnv(t *testing.T, cfg, version string, env ...string) *agent {
 	t.Cleanup(func() { cs.Close() })
 	a.cs, a.cmd = cs, cmd
 	return a
+}
+
+// writeConfig writes a configuration file into a temporary directory.
+func writeConfig(t testing.TB, cfg string) string {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "config.yaml")
+	if err := os.WriteFile(path, []byte(cfg), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+// fixtureConfig is a configuration with the fixture as server "fx".
+func fixtureConfig(fixture string) string {
+	return fmt.Sprintf("servers:\n  fx:\n    command: %q\n", fixture)
+}
+
+// serveHTTP starts `mcpgw serve --http` on a free loopback port and returns
+// its base URL; it is stopped when the test ends.
+func serveHTTP(t *testing.T, ctx context.Context, cfgPath string) string {
+	t.Helper()
+	gw := exec.CommandContext(ctx, testenv.Mcpgw(t), "serve", "--http", "127.0.0.1:0", "--config", cfgPath)
+	stderr, err := gw.StderrPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := gw.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { gw.Process.Signal(os.Interrupt); gw.Wait() })
+	return readServingURL(t, stderr)
 }
 
 // testWriter sends a child's stderr to the test log.

@@ -2,10 +2,7 @@ package main
 
 import (
 	"context"
-	"fmt"
-	"os"
 	"os/exec"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -21,19 +18,9 @@ import (
 // (input requests come back as input_required, which the SDK client
 // fulfils and retries).
 func TestServeHTTP(t *testing.T) {
-	bin := testenv.Mcpgw(t)
-	fixture := testenv.Fixture(t)
-	cfgPath := filepath.Join(t.TempDir(), "config.yaml")
-	os.WriteFile(cfgPath, []byte(fmt.Sprintf("servers:\n  fx:\n    command: %q\n", fixture)), 0o600)
 	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
 	defer cancel()
-	gw := exec.CommandContext(ctx, bin, "serve", "--http", "127.0.0.1:0", "--config", cfgPath)
-	stderr, _ := gw.StderrPipe()
-	if err := gw.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { gw.Process.Signal(os.Interrupt); gw.Wait() })
-	url := readServingURL(t, stderr)
+	url := serveHTTP(t, ctx, writeConfig(t, fixtureConfig(testenv.Fixture(t))))
 
 	for _, v := range agentVersions {
 		t.Run(v, func(t *testing.T) {
@@ -68,9 +55,7 @@ func TestServeHTTP(t *testing.T) {
 // elicitation or sampling gets a clear error from a server that asks.
 func TestElicitationDeclinedWithoutSupport(t *testing.T) {
 	bin := testenv.Mcpgw(t)
-	fixture := testenv.Fixture(t)
-	cfgPath := filepath.Join(t.TempDir(), "config.yaml")
-	os.WriteFile(cfgPath, []byte(fmt.Sprintf("servers:\n  fx:\n    command: %q\n", fixture)), 0o600)
+	cfgPath := writeConfig(t, fixtureConfig(testenv.Fixture(t)))
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
 	client := mcp.NewClient(&mcp.Implementation{Name: "plain-agent", Version: "1"}, &mcp.ClientOptions{Capabilities: &mcp.ClientCapabilities{}})

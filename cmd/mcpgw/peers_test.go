@@ -100,8 +100,7 @@ func TestInspectorCLI(t *testing.T) {
 	inspector := testenv.NpmBin(t, "mcp-inspector")
 	bin := testenv.Mcpgw(t)
 	fixture := testenv.Fixture(t)
-	cfgPath := filepath.Join(t.TempDir(), "config.yaml")
-	os.WriteFile(cfgPath, []byte(fmt.Sprintf("servers:\n  fx:\n    command: %q\n", fixture)), 0o600)
+	cfgPath := writeConfig(t, fixtureConfig(fixture))
 	run := func(args ...string) string {
 		t.Helper()
 		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
@@ -135,7 +134,6 @@ func TestInspectorCLI(t *testing.T) {
 func TestConformance(t *testing.T) {
 	conformance := testenv.NpmBin(t, "conformance")
 	server := testenv.ConformanceServer(t)
-	bin := testenv.Mcpgw(t)
 
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
@@ -150,15 +148,7 @@ func TestConformance(t *testing.T) {
 	waitListening(t, ctx, addr)
 	want := runConformance(t, ctx, conformance, "http://"+addr+"/mcp")
 
-	cfgPath := filepath.Join(t.TempDir(), "config.yaml")
-	os.WriteFile(cfgPath, []byte(fmt.Sprintf("servers:\n  conf:\n    command: %q\n    prefix: \"\"\n", server)), 0o600)
-	gw := exec.CommandContext(ctx, bin, "serve", "--http", "127.0.0.1:0", "--config", cfgPath)
-	stderr, _ := gw.StderrPipe()
-	if err := gw.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { gw.Process.Signal(os.Interrupt); gw.Wait() })
-	url := readServingURL(t, stderr)
+	url := serveHTTP(t, ctx, writeConfig(t, fmt.Sprintf("servers:\n  conf:\n    command: %q\n    prefix: \"\"\n", server)))
 	got := runConformance(t, ctx, conformance, url+"mcp")
 
 	var missing []string
