@@ -84,7 +84,11 @@ func (g *Gateway) forwardTool(ctx context.Context, c *Call) Outcome {
 		params.InputResponses = c.req.Params.InputResponses
 	}
 	var token string
-	params.Meta, token = g.downstreamMeta(c, ss)
+	var in mcp.Meta
+	if c.req != nil {
+		in = c.req.Params.Meta
+	}
+	params.Meta, token = g.downstreamMeta(in, c.Identity, ss)
 	if d.speaksNew() {
 		// 2026-07-28 servers take the log level per request, not through
 		// logging/setLevel.
@@ -151,11 +155,7 @@ const metaLogLevelKey = "io.modelcontextprotocol/logLevel"
 // agent (io.modelcontextprotocol/*) and mcpgw's own namespace are dropped,
 // the progress token is replaced by one mcpgw routes back, and the identity
 // is added.
-func (g *Gateway) downstreamMeta(c *Call, ss *mcp.ServerSession) (mcp.Meta, string) {
-	var in mcp.Meta
-	if c.req != nil {
-		in = c.req.Params.Meta
-	}
+func (g *Gateway) downstreamMeta(in mcp.Meta, id Identity, ss *mcp.ServerSession) (mcp.Meta, string) {
 	var out mcp.Meta
 	var token string
 	for k, v := range in {
@@ -174,11 +174,11 @@ func (g *Gateway) downstreamMeta(c *Call, ss *mcp.ServerSession) (mcp.Meta, stri
 		}
 		out[k] = v
 	}
-	if c.Identity.User != "" || c.Identity.Team != "" {
+	if id.User != "" || id.Team != "" {
 		if out == nil {
 			out = mcp.Meta{}
 		}
-		out[metaIdentityKey] = c.Identity
+		out[metaIdentityKey] = id
 	}
 	return out, token
 }
@@ -207,7 +207,11 @@ func (g *Gateway) promptHandler(ctx context.Context, req *mcp.GetPromptRequest) 
 	}
 	p := *req.Params
 	p.Name = r.name
-	p.Meta, _ = g.downstreamMeta(&Call{req: nil}, nil)
+	var token string
+	p.Meta, token = g.downstreamMeta(req.Params.Meta, g.opts.Identity, req.Session)
+	if token != "" {
+		defer g.progress.remove(token)
+	}
 	ctx, cancel := context.WithTimeout(ctx, d.spec.CallTimeout)
 	defer cancel()
 	return cs.GetPrompt(ctx, &p)
@@ -243,10 +247,10 @@ func (g *Gateway) resourceHandler(ctx context.Context, req *mcp.ReadResourceRequ
 	if !ok {
 		return nil, mcp.ResourceNotFoundError(req.Params.URI)
 	}
-	return g.readFrom(ctx, server, req.Params)
+	return g.readFrom(ctx, server, req.Params, req.Session)
 }
 
-func (g *Gateway) readFrom(ctx context.Context, server string, params *mcp.ReadResourceParams) (*mcp.ReadResourceResult, error) {
+func (g *Gateway) readFrom(ctx context.Context, server string, params *mcp.ReadResourceParams, ss *mcp.ServerSession) (*mcp.ReadResourceResult, error) {
 	cs, d, err := g.sessionOf(ctx, server)
 	if err != nil {
 		return nil, err
@@ -254,7 +258,11 @@ func (g *Gateway) readFrom(ctx context.Context, server string, params *mcp.ReadR
 	ctx, cancel := context.WithTimeout(ctx, d.spec.CallTimeout)
 	defer cancel()
 	p := *params
-	p.Meta = nil
+	var token string
+	p.Meta, token = g.downstreamMeta(params.Meta, g.opts.Identity, ss)
+	if token != "" {
+		defer g.progress.remove(token)
+	}
 	return cs.ReadResource(ctx, &p)
 }
 
@@ -266,7 +274,8 @@ func (g *Gateway) readUnlisted(ctx context.Context, req mcp.Request, p *mcp.Read
 		return nil, nil, false
 	}
 	if server, ok := g.links.owner(p.URI); ok {
-		r, err := g.readFrom(ctx, server, p)
+		ss, _ := req.GetSession().(*mcp.ServerSession)
+		r, err := g.readFrom(ctx, server, p, ss)
 		return r, err, true
 	}
 	return nil, &jsonrpc.Error{
