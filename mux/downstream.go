@@ -234,9 +234,12 @@ func stderrHint(p *Process) string {
 
 // connect starts (or dials) the server and initializes a session under the
 // connect deadline.
-func (d *downstream) connect(ctx context.Context) (*mcp.ClientSession, *Process, error) {
-	ctx, cancel := context.WithTimeout(ctx, d.spec.ConnectTimeout)
+func (d *downstream) connect(runCtx context.Context) (*mcp.ClientSession, *Process, error) {
+	ctx, cancel := context.WithTimeout(runCtx, d.spec.ConnectTimeout)
 	defer cancel()
+	// A remote transport's streams live on the context it connects with;
+	// they must outlive the connect deadline, and end with the session.
+	streamCtx, endStreams := context.WithCancel(runCtx)
 	var (
 		t    mcp.Transport
 		proc *Process
@@ -249,6 +252,7 @@ func (d *downstream) connect(ctx context.Context) (*mcp.ClientSession, *Process,
 		}
 		p, err := StartProcess(ProcessSpec{Name: d.spec.Name, Command: d.spec.Command, Args: d.spec.Args, Env: env, Dir: d.spec.Cwd, Stderr: d.gw.opts.ChildStderr})
 		if err != nil {
+			endStreams()
 			return nil, nil, fmt.Errorf("starting %q: %w", d.spec.Command, err)
 		}
 		proc = p
@@ -270,7 +274,9 @@ func (d *downstream) connect(ctx context.Context) (*mcp.ClientSession, *Process,
 		} else {
 			t = &mcp.StreamableClientTransport{Endpoint: d.spec.URL, HTTPClient: hc}
 		}
+		t = streamTransport{Transport: t, ctx: streamCtx}
 	default:
+		endStreams()
 		return nil, nil, errors.New("neither command nor url is set")
 	}
 	client := mcp.NewClient(&mcp.Implementation{Name: d.gw.opts.Name, Version: d.gw.opts.Version}, d.clientOptions())
@@ -300,6 +306,7 @@ func (d *downstream) connect(ctx context.Context) (*mcp.ClientSession, *Process,
 		if proc != nil {
 			proc.Close()
 		}
+		endStreams()
 		r = <-ch
 		if r.err == nil {
 			r.cs.Close()
@@ -307,6 +314,7 @@ func (d *downstream) connect(ctx context.Context) (*mcp.ClientSession, *Process,
 		r = result{err: ctx.Err()}
 	}
 	if r.err != nil {
+		endStreams()
 		d.gw.forgetClient(client)
 		if proc != nil {
 			proc.Close()
@@ -319,9 +327,21 @@ func (d *downstream) connect(ctx context.Context) (*mcp.ClientSession, *Process,
 	}
 	go func() {
 		r.cs.Wait()
+		endStreams()
 		d.gw.forgetClient(client)
 	}()
 	return r.cs, proc, nil
+}
+
+// streamTransport connects a transport with a context of its own instead of
+// the connect call's.
+type streamTransport struct {
+	mcp.Transport
+	ctx context.Context
+}
+
+func (t streamTransport) Connect(context.Context) (mcp.Connection, error) {
+	return t.Transport.Connect(t.ctx)
 }
 
 // headerTransport adds configured headers to every request to a remote server.
