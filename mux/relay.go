@@ -147,7 +147,9 @@ func (d *downstream) relayElicit(ctx context.Context, req *mcp.ElicitRequest) (*
 
 func (d *downstream) relaySample(ctx context.Context, req *mcp.CreateMessageWithToolsRequest) (*mcp.CreateMessageWithToolsResult, error) {
 	return askAgent(ctx, d, "sampling", func(c *mcp.ClientCapabilities) bool { return c.Sampling != nil }, req.Params,
-		func(ss *mcp.ServerSession) (*mcp.CreateMessageWithToolsResult, error) { return ss.CreateMessageWithTools(ctx, req.Params) })
+		func(ss *mcp.ServerSession) (*mcp.CreateMessageWithToolsResult, error) {
+			return ss.CreateMessageWithTools(ctx, req.Params)
+		})
 }
 
 // The SDK checks elicitation schemas on both sides (the client before its
