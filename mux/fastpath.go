@@ -132,25 +132,39 @@ func (f *fastFront) call(m *wireMsg) bool {
 	f.mu.Unlock()
 	id := m.ID
 	go func() {
-		defer func() {
-			f.mu.Lock()
-			delete(f.inflight, key)
-			f.mu.Unlock()
-			cancel()
-		}()
 		args := json.RawMessage(p.Arguments)
 		if len(args) == 0 || string(args) == "null" {
 			args = nil
 		}
 		c := &Call{Exposed: p.Name, Server: rt.server, Tool: rt.name, Args: args, gw: g, Started: time.Now(),
-			fast: &fastCall{ss: ss, meta: p.Meta}}
+			fast: &fastCall{ss: ss, meta: p.Meta, front: f, id: id, key: key, inline: g.inlineAnswers}}
 		out := g.call(ctx, c)
+		if out.answered {
+			cancel()
+			return // the server's reader answers the agent (see forwardInline)
+		}
+		f.forget(key)
+		cancel()
 		if ctx.Err() != nil && out.Err != nil {
 			return // cancelled by the agent: no answer is owed
 		}
 		f.respond(id, out)
 	}()
 	return true
+}
+
+// forget drops an agent request id from the in-flight table.
+func (f *fastFront) forget(key string) {
+	f.mu.Lock()
+	delete(f.inflight, key)
+	f.mu.Unlock()
+}
+
+// setCancel replaces what cancelling an agent request does.
+func (f *fastFront) setCancel(key string, cancel context.CancelFunc) {
+	f.mu.Lock()
+	f.inflight[key] = cancel
+	f.mu.Unlock()
 }
 
 // respond writes the outcome to the agent under its own request id.
@@ -191,8 +205,14 @@ func (f *fastFront) respond(id any, out Outcome) {
 
 // fastCall is the fast path's part of a [Call].
 type fastCall struct {
-	ss   *mcp.ServerSession
-	meta map[string]segjson.RawMessage
+	ss    *mcp.ServerSession
+	meta  map[string]segjson.RawMessage
+	front *fastFront
+	id    any    // the agent's request id
+	key   string // idKey(id)
+	// inline: no stage looks at outcomes, so the server's reader may answer
+	// the agent itself, without waking the call's goroutine.
+	inline bool
 }
 
 // fastCalls are the fast-path calls in flight on one stdio server, keyed by
@@ -202,6 +222,7 @@ type fastCalls struct {
 	seq     atomic.Uint64
 	mu      sync.Mutex
 	pending map[string]chan fastReply
+	inline  map[string]*inlineCall
 	err     error // set when the connection ended
 }
 
@@ -212,7 +233,9 @@ type fastReply struct {
 
 const fastIDPrefix = "mcpgw-f-"
 
-func newFastCalls() *fastCalls { return &fastCalls{pending: map[string]chan fastReply{}} }
+func newFastCalls() *fastCalls {
+	return &fastCalls{pending: map[string]chan fastReply{}, inline: map[string]*inlineCall{}}
+}
 
 func (fc *fastCalls) take(m *wireMsg) bool {
 	if m.Method != nil {
@@ -225,7 +248,19 @@ func (fc *fastCalls) take(m *wireMsg) bool {
 	fc.mu.Lock()
 	ch := fc.pending[id]
 	delete(fc.pending, id)
+	ic := fc.inline[id]
+	delete(fc.inline, id)
 	fc.mu.Unlock()
+	if ic != nil {
+		out := Outcome{Raw: m.Result}
+		if m.Error != nil {
+			out = Outcome{Err: m.Error}
+		} else {
+			ic.g.noteLinks(ic.d, m.Result)
+		}
+		ic.finish(&out)
+		return true
+	}
 	if ch != nil {
 		r := fastReply{result: m.Result}
 		if m.Error != nil {
@@ -238,11 +273,66 @@ func (fc *fastCalls) take(m *wireMsg) bool {
 
 func (fc *fastCalls) closed(err error) {
 	fc.mu.Lock()
-	defer fc.mu.Unlock()
 	fc.err = fmt.Errorf("connection closed: %w", err)
 	for id, ch := range fc.pending {
 		ch <- fastReply{err: fc.err}
 		delete(fc.pending, id)
+	}
+	inline := fc.inline
+	fc.inline = map[string]*inlineCall{}
+	fc.mu.Unlock()
+	for _, ic := range inline {
+		out := errorResult(fmt.Errorf("server %q failed on %q: %w", ic.d.spec.Name, ic.tool, fc.err))
+		ic.finish(&out)
+	}
+}
+
+// takeInline removes an inline call; nil when something else took it first.
+func (fc *fastCalls) takeInline(id string) *inlineCall {
+	fc.mu.Lock()
+	defer fc.mu.Unlock()
+	ic := fc.inline[id]
+	delete(fc.inline, id)
+	return ic
+}
+
+// inlineCall is a fast-path call answered from the server's reader.
+type inlineCall struct {
+	g     *Gateway
+	d     *downstream
+	front *fastFront
+	agent any // the agent's request id
+	key   string
+	tool  string
+	ic    *inflightCall
+	token string
+	timer *time.Timer
+}
+
+// finish releases the call and, unless out is nil (cancelled by the agent),
+// answers the agent.
+func (c *inlineCall) finish(out *Outcome) {
+	if c.timer != nil {
+		c.timer.Stop()
+	}
+	c.d.removeInflight(c.ic)
+	if c.token != "" {
+		c.g.progress.remove(c.token)
+	}
+	c.front.forget(c.key)
+	if out != nil {
+		c.front.respond(c.agent, *out)
+	}
+}
+
+// noteLinks remembers resource links in a raw result, decoding it only
+// when it may hold some.
+func (g *Gateway) noteLinks(d *downstream, result []byte) {
+	if bytes.Contains(result, []byte(`"resource`)) {
+		var res mcp.CallToolResult
+		if json.Unmarshal(result, &res) == nil {
+			g.links.note(d.spec.Name, res.Content)
+		}
 	}
 }
 
@@ -250,12 +340,13 @@ func (fc *fastCalls) closed(err error) {
 func (g *Gateway) forwardFast(ctx context.Context, c *Call, d *downstream, fc *fastCalls) Outcome {
 	ic := &inflightCall{ss: c.fast.ss}
 	d.addInflight(ic)
-	defer d.removeInflight(ic)
-
 	id := fastIDPrefix + strconv.FormatUint(fc.seq.Add(1), 10)
 	meta, token := g.fastMeta(c)
-	if token != "" {
-		defer g.progress.remove(token)
+	if !c.fast.inline {
+		defer d.removeInflight(ic)
+		if token != "" {
+			defer g.progress.remove(token)
+		}
 	}
 	req := make([]byte, 0, 96+len(c.Tool)+len(c.Args)+len(meta))
 	req = append(req, `{"jsonrpc":"2.0","id":"`...)
@@ -272,6 +363,9 @@ func (g *Gateway) forwardFast(ctx context.Context, c *Call, d *downstream, fc *f
 	}
 	req = append(req, "}}"...)
 
+	if c.fast.inline {
+		return g.forwardInline(ctx, c, d, fc, ic, id, req, token)
+	}
 	ch := make(chan fastReply, 1)
 	fc.mu.Lock()
 	if fc.err != nil {
@@ -296,13 +390,7 @@ func (g *Gateway) forwardFast(ctx context.Context, c *Call, d *downstream, fc *f
 			}
 			return errorResult(fmt.Errorf("server %q failed on %q: %w", d.spec.Name, c.Tool, r.err))
 		}
-		if bytes.Contains(r.result, []byte(`"resource`)) {
-			// Only decoded when it may hold links to remember.
-			var res mcp.CallToolResult
-			if json.Unmarshal(r.result, &res) == nil {
-				g.links.note(d.spec.Name, res.Content)
-			}
-		}
+		g.noteLinks(d, r.result)
 		return Outcome{Raw: r.result}
 	case <-ctx.Done():
 		fc.drop(id)
@@ -360,4 +448,48 @@ func (g *Gateway) fastMeta(c *Call) ([]byte, string) {
 	}
 	b, _ := json.Marshal(out)
 	return b, token
+}
+
+// forwardInline sends a fast-path call and returns at once: the server's
+// reader answers the agent when the result arrives (fastCalls.take), a timer
+// answers when it does not, and the agent's cancellation withdraws it.
+func (g *Gateway) forwardInline(ctx context.Context, c *Call, d *downstream, fc *fastCalls, ic *inflightCall, id string, req []byte, token string) Outcome {
+	call := &inlineCall{g: g, d: d, front: c.fast.front, agent: c.fast.id, key: c.fast.key, tool: c.Tool, ic: ic, token: token}
+	call.timer = time.AfterFunc(d.spec.CallTimeout, func() {
+		if fc.takeInline(id) != nil {
+			fc.cancelDownstream(id, context.DeadlineExceeded)
+			out := errorResult(fmt.Errorf("server %q did not answer %q within %s", d.spec.Name, c.Tool, d.spec.CallTimeout))
+			call.finish(&out)
+		}
+	})
+	c.fast.front.setCancel(c.fast.key, func() {
+		if fc.takeInline(id) != nil {
+			fc.cancelDownstream(id, context.Canceled)
+			call.finish(nil)
+		}
+	})
+	fc.mu.Lock()
+	if fc.err != nil {
+		err := fc.err
+		fc.mu.Unlock()
+		out := errorResult(fmt.Errorf("server %q failed on %q: %w", d.spec.Name, c.Tool, err))
+		call.finish(&out)
+		return Outcome{answered: true}
+	}
+	fc.inline[id] = call
+	fc.mu.Unlock()
+	if ctx.Err() != nil {
+		// Cancelled before the new cancel function was in place.
+		if fc.takeInline(id) != nil {
+			call.finish(nil)
+		}
+		return Outcome{answered: true}
+	}
+	if err := fc.conn.writeRaw(req); err != nil {
+		if fc.takeInline(id) != nil {
+			out := errorResult(fmt.Errorf("server %q failed on %q: %w", d.spec.Name, c.Tool, err))
+			call.finish(&out)
+		}
+	}
+	return Outcome{answered: true}
 }

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"log/slog"
+	"os"
 	"reflect"
 	"slices"
 	"sync"
@@ -22,6 +23,8 @@ type Gateway struct {
 	logger *slog.Logger
 	server *mcp.Server
 	call   Next
+	// inlineAnswers: no stage looks at outcomes (see requestOnly).
+	inlineAnswers bool
 
 	mu      sync.Mutex
 	servers map[string]*downstream
@@ -79,6 +82,7 @@ func New(opts *Options) *Gateway {
 	}
 	g.cat.Store(mergeCatalog(nil))
 	g.call = chain(o.Stages, g.forwardTool)
+	g.inlineAnswers = allRequestOnly(o.Stages) && os.Getenv("MCPGW_NO_INLINE") != "1"
 	g.server = g.newUpstream()
 	return g
 }

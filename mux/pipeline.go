@@ -44,6 +44,8 @@ type Outcome struct {
 	// Err is a protocol error (unknown tool, malformed request). Denials and
 	// downstream failures are results with IsError set, never Err.
 	Err error
+	// answered: the fast path answers the agent itself, later.
+	answered bool
 }
 
 // Next continues the call path after a [Stage].
@@ -69,6 +71,24 @@ func (s StageFunc) Name() string { return s.StageName }
 
 // Handle implements [Stage].
 func (s StageFunc) Handle(ctx context.Context, c *Call, next Next) Outcome { return s.Fn(ctx, c, next) }
+
+// requestOnly is implemented by stages that neither read nor change a
+// call's outcome. When every stage is one, the fast path answers the agent
+// straight from the server's reader instead of returning through the chain.
+type requestOnly interface{ requestOnly() }
+
+func (identityStage) requestOnly() {}
+func (routeStage) requestOnly()    {}
+
+// allRequestOnly reports whether no stage looks at outcomes.
+func allRequestOnly(stages []Stage) bool {
+	for _, st := range stages {
+		if _, ok := st.(requestOnly); !ok {
+			return false
+		}
+	}
+	return true
+}
 
 // DefaultStages is the call path with nothing configured: identity from the
 // gateway options, then routing. Policy, guardrails and the record insert

@@ -69,3 +69,24 @@ func TestServerCrashIsRestarted(t *testing.T) {
 		return err == nil && !res.IsError && textOf(t, res) == "after"
 	})
 }
+
+// TestCallTimeout checks that a call the server does not answer within
+// timeouts.call ends with an error result naming the limit, and that the
+// server is told to stop (it sees a cancellation).
+func TestCallTimeout(t *testing.T) {
+	fixture := testenv.Fixture(t)
+	for _, env := range [][]string{nil, {"MCPGW_NO_INLINE=1"}, {"MCPGW_NO_FASTPATH=1"}} {
+		t.Run(fmt.Sprint(env), func(t *testing.T) {
+			a := startAgentEnv(t, fmt.Sprintf("servers:\n  fx:\n    command: %q\n    timeouts: {call: 300ms}\n", fixture), "2025-11-25", env...)
+			ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+			defer cancel()
+			res := call(t, ctx, a, "fx__wait", nil)
+			if got := textOf(t, res); !res.IsError || !strings.Contains(got, "within 300ms") {
+				t.Errorf("timed-out call: isError=%v %q", res.IsError, got)
+			}
+			waitFor(t, ctx, "the server to see the cancellation", func() bool {
+				return textOf(t, call(t, ctx, a, "fx__cancelled_count", nil)) != "0"
+			})
+		})
+	}
+}
