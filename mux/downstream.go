@@ -51,7 +51,9 @@ type downstream struct {
 	snap     *snapshot
 	restarts int
 	inflight map[*inflightCall]struct{}
-	subs     map[string]int // resource URI → upstream subscriptions
+	lastCall *inflightCall    // the last call that ended (see callContext)
+	subs     map[string]int   // resource URI → upstream subscriptions
+	level    mcp.LoggingLevel // last level given to the server by ensureLevel
 }
 
 func newDownstream(gw *Gateway, spec ServerSpec, order int) *downstream {
@@ -134,6 +136,7 @@ func (d *downstream) run(ctx context.Context) {
 		} else {
 			d.mu.Lock()
 			d.cs, d.proc = cs, proc
+			d.level = "" // a new session has no level yet
 			fc := d.nextFast
 			d.nextFast = nil
 			d.mu.Unlock()

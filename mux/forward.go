@@ -43,6 +43,9 @@ func (g *Gateway) CallTool(ctx context.Context, name string, args json.RawMessag
 // use it to find the agent session a server-initiated request belongs to.
 type inflightCall struct {
 	ss *mcp.ServerSession
+	// ctx is the agent request's context: a 2026-07-28 agent takes a
+	// server's log messages only within the request they belong to.
+	ctx context.Context
 	// input carries a server's mid-call request to the agent as
 	// input_required, when the agent speaks 2026-07-28 (see inputreq.go).
 	input chan *pendingInput
@@ -98,9 +101,14 @@ func (g *Gateway) forwardTool(ctx context.Context, c *Call) Outcome {
 			params.Meta[metaLogLevelKey] = *lvl
 		}
 	}
-	ic := &inflightCall{ss: ss}
+	ic := &inflightCall{ss: ss, ctx: ctx}
 	d.addInflight(ic)
 	if ss != nil && agentSpeaksNew(ss) {
+		if lvl, ok := in[metaLogLevelKey].(string); ok && !d.speaksNew() {
+			// An older server takes the agent's per-request level through
+			// logging/setLevel.
+			d.ensureLevel(ctx, cs, mcp.LoggingLevel(lvl))
+		}
 		ic.input = make(chan *pendingInput, 1)
 		return g.callWithInput(ctx, c, d, cs, params, ic, token)
 	}
@@ -191,5 +199,8 @@ func (d *downstream) addInflight(ic *inflightCall) {
 func (d *downstream) removeInflight(ic *inflightCall) {
 	d.mu.Lock()
 	delete(d.inflight, ic)
+	if ic.ctx != nil {
+		d.lastCall = ic
+	}
 	d.mu.Unlock()
 }

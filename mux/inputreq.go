@@ -161,6 +161,9 @@ func (g *Gateway) resumeInput(ctx context.Context, c *Call, pc *parkedCall) Outc
 	}
 	pc.pending.reply <- resp
 	pc.pending = nil
+	pc.d.mu.Lock()
+	pc.ic.ctx = ctx // the retry is now the request the call belongs to
+	pc.d.mu.Unlock()
 	return g.waitParked(ctx, pc)
 }
 

@@ -67,9 +67,50 @@ func (d *downstream) relayLog(ctx context.Context, req *mcp.LoggingMessageReques
 		p.Logger = d.spec.Name + "/" + req.Params.Logger
 	}
 	for ss := range d.gw.server.Sessions() {
-		if err := ss.Log(ctx, &p); err != nil {
+		lctx := ctx
+		if agentSpeaksNew(ss) {
+			// Without sessions, a log message travels with a request of
+			// the agent's: the call in flight on this server, if any.
+			if lctx = d.callContext(ss); lctx == nil {
+				continue
+			}
+		}
+		if err := ss.Log(lctx, &p); err != nil {
 			d.gw.logger.Debug("relaying log message", "server", d.spec.Name, "err", err)
 		}
+	}
+}
+
+// callContext returns the context of a call from ss on this server: one in
+// flight, else the last one. The SDK hands a server's notifications to a
+// goroutine of their own, so a message sent just before a result can be
+// relayed after it; it still belongs to that call, minus its cancellation.
+func (d *downstream) callContext(ss *mcp.ServerSession) context.Context {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	for ic := range d.inflight {
+		if ic.ss == ss && ic.ctx != nil && ic.ctx.Err() == nil {
+			return ic.ctx
+		}
+	}
+	if d.lastCall != nil && d.lastCall.ss == ss && d.lastCall.ctx != nil {
+		return context.WithoutCancel(d.lastCall.ctx)
+	}
+	return nil
+}
+
+// ensureLevel sets an older server's log level, once per change.
+func (d *downstream) ensureLevel(ctx context.Context, cs *mcp.ClientSession, level mcp.LoggingLevel) {
+	d.mu.Lock()
+	same := d.level == level
+	logs := d.snap != nil && d.snap.caps.Logging != nil
+	d.level = level
+	d.mu.Unlock()
+	if same || !logs {
+		return
+	}
+	if err := cs.SetLoggingLevel(ctx, &mcp.SetLoggingLevelParams{Level: level}); err != nil {
+		d.gw.logger.Warn("setting log level", "server", d.spec.Name, "err", err)
 	}
 }
 

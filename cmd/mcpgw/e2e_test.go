@@ -317,7 +317,21 @@ func checkFixture(t *testing.T, ctx context.Context, a *agent, agentV string) {
 		t.Errorf("roots = %q", got)
 	}
 	if agentV >= "2026-07-28" {
-		return // logging/setLevel is not part of the new protocol
+		// No logging/setLevel: the level travels with each request, and
+		// the server's messages come back within the call.
+		_, err := a.cs.CallTool(ctx, &mcp.CallToolParams{Name: "fx__log", Arguments: map[string]any{"level": "info", "message": "hello new log"},
+			Meta: mcp.Meta{"io.modelcontextprotocol/logLevel": "debug"}})
+		if err != nil {
+			t.Fatalf("log: %v", err)
+		}
+		waitFor(t, ctx, "a relayed log message", func() bool {
+			a.mu.Lock()
+			defer a.mu.Unlock()
+			return slices.ContainsFunc(a.logs, func(l *mcp.LoggingMessageParams) bool {
+				return l.Logger == "fx/fixture" && fmt.Sprint(l.Data) == "hello new log"
+			})
+		})
+		return
 	}
 	// Logging: setLevel fans out; messages come back named after the server.
 	if err := a.cs.SetLoggingLevel(ctx, &mcp.SetLoggingLevelParams{Level: "debug"}); err != nil {
