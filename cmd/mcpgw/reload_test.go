@@ -194,3 +194,20 @@ func TestServeReloadsConfig(t *testing.T) {
 		})
 	}
 }
+
+// TestServePicksUpFirstConfig starts `mcpgw serve` before any configuration
+// exists (in a directory that does not exist yet, as on a fresh machine)
+// and checks that the first file written there reaches the running gateway.
+func TestServePicksUpFirstConfig(t *testing.T) {
+	fixture := testenv.Fixture(t)
+	cfgPath := filepath.Join(t.TempDir(), "not-yet", "config.yaml")
+	a := startServeOn(t, cfgPath, "2025-11-25")
+	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
+	defer cancel()
+	if names := a.toolNames(t, ctx); len(names) != 0 {
+		t.Fatalf("tools before any configuration: %v", names)
+	}
+	a.reconfigure(t, ctx, cfgPath, fixtureServers(fixture, "a"), "first configuration", func(names []string) bool {
+		return slices.Contains(names, "a__echo")
+	})
+}

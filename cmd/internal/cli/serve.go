@@ -7,6 +7,7 @@ import (
 	"io"
 	"net"
 	"os"
+	"path/filepath"
 	"runtime/debug"
 
 	"github.com/spf13/cobra"
@@ -66,6 +67,11 @@ func runServe(ctx context.Context, opts *ServeOptions) error {
 		// up when it appears.
 		cfg = &config.Config{Path: path}
 		fmt.Fprintf(opts.IO.ErrOut, "mcpgw: no configuration at %s yet; serving no servers until it exists (add one with: mcpgw server add NAME -- CMD ARGS)\n", path)
+		// The watch needs the directory: create it, so the first
+		// `mcpgw server add` reaches this running gateway.
+		if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+			fmt.Fprintf(opts.IO.ErrOut, "mcpgw: cannot create %s (%v); restart mcpgw after adding servers\n", filepath.Dir(path), err)
+		}
 	}
 	if os.Getenv("GOGC") == "" {
 		// Forwarding makes short-lived garbage at a high rate and keeps
