@@ -260,7 +260,7 @@ func (d *downstream) connect(runCtx context.Context) (*mcp.ClientSession, *Proce
 		}
 		proc = p
 		fc := newFastCalls()
-		lt := &lineTransport{r: io.NopCloser(p.Stdout()), w: p.Stdin(), hook: fc}
+		lt := &lineTransport{r: io.NopCloser(p.Stdout()), w: p.Stdin(), hook: fc, junk: p.note}
 		defer func() {
 			if lt.conn != nil {
 				fc.conn = lt.conn

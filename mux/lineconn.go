@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -29,6 +30,12 @@ type lineTransport struct {
 	hook lineHook
 	// conn is the connection Connect made.
 	conn *lineConn
+	// junk, when set, hears of lines that are not JSON-RPC messages; they
+	// are skipped, so one bad line cannot end the connection.
+	junk func(string)
+	// parseErrors answers a line that does not parse with a JSON-RPC parse
+	// error (id null), as a server must; used on the agent's side.
+	parseErrors bool
 }
 
 // lineHook may take messages off a connection before the SDK sees them.
@@ -42,18 +49,20 @@ type lineHook interface {
 
 // Connect implements mcp.Transport.
 func (t *lineTransport) Connect(context.Context) (mcp.Connection, error) {
-	t.conn = &lineConn{br: bufio.NewReaderSize(t.r, 64<<10), r: t.r, w: t.w, hook: t.hook}
+	t.conn = &lineConn{br: bufio.NewReaderSize(t.r, 64<<10), r: t.r, w: t.w, hook: t.hook, junk: t.junk, parseErrors: t.parseErrors}
 	return t.conn, nil
 }
 
 type lineConn struct {
-	br    *bufio.Reader
-	r     io.ReadCloser
-	w     io.WriteCloser
-	queue []jsonrpc.Message // the rest of a batch
-	acc   []byte
-	hook  lineHook
-	ended sync.Once
+	br          *bufio.Reader
+	r           io.ReadCloser
+	w           io.WriteCloser
+	queue       []jsonrpc.Message // the rest of a batch
+	acc         []byte
+	hook        lineHook
+	junk        func(string)
+	parseErrors bool
+	ended       sync.Once
 
 	wmu  sync.Mutex
 	wbuf []byte
@@ -85,8 +94,19 @@ func (c *lineConn) Read(ctx context.Context) (jsonrpc.Message, error) {
 		line, err := c.readLine()
 		if len(line) > 0 {
 			m, derr := c.decode(line)
-			if m != nil || derr != nil {
-				return m, derr
+			if derr != nil {
+				// Not a message: skip it rather than end the connection.
+				if c.junk != nil {
+					c.junk(fmt.Sprintf("skipped a line that is not a JSON-RPC message (%v): %.200s", derr, line))
+				}
+				if c.parseErrors {
+					e, _ := json.Marshal(&jsonrpc.Error{Code: jsonrpc.CodeParseError, Message: "parse error: " + derr.Error()})
+					c.writeRaw(fmt.Appendf(nil, `{"jsonrpc":"2.0","id":null,"error":%s}`, e))
+				}
+				continue
+			}
+			if m != nil {
+				return m, nil
 			}
 			continue // taken by the hook
 		}

@@ -18,7 +18,7 @@ import (
 // the agent disconnects or ctx is done. Downstream servers start on the
 // agent's first request, spoken to in its protocol version.
 func (g *Gateway) ServeStdio(ctx context.Context, in io.ReadCloser, out io.WriteCloser) error {
-	lt := &lineTransport{r: in, w: out}
+	lt := &lineTransport{r: in, w: out, parseErrors: true, junk: func(s string) { g.logger.Warn("from the agent: " + s) }}
 	var ff *fastFront
 	if os.Getenv("MCPGW_NO_FASTPATH") != "1" {
 		ff = newFastFront(g)
