@@ -54,6 +54,7 @@ and JSON for arrays and objects. Repeat --arg for an array to add items.`,
 	cmd.Flags().StringVar(&opts.JSON, "args", "", "all arguments as one JSON object (--arg values override its keys)")
 	cmd.Flags().DurationVar(&opts.Timeout, "timeout", 2*time.Minute, "how long to wait for servers and the call")
 	addOutputFlag(cmd, &opts.Output)
+	cmd.Flags().Lookup("output").Usage = "output format: json (the default: the whole result) or table (the text content only)"
 	return cmd
 }
 
