@@ -95,9 +95,9 @@ func filterView(v *mux.CatalogView, server string) *mux.CatalogView {
 }
 
 func printToolsTable(s *IOStreams, v *mux.CatalogView) error {
-	t := newTable(s.Out, "SERVER", "STATE", "TOOLS", "PROMPTS", "RESOURCES", "DETAIL")
+	t := newTable(s.Out, "SERVER", "STATE", "PROTOCOL", "TOOLS", "PROMPTS", "RESOURCES", "RESTARTS", "DETAIL")
 	for _, st := range v.Servers {
-		t.row(st.Name, st.State, fmt.Sprint(st.Tools), fmt.Sprint(st.Prompts), fmt.Sprint(st.Resources), oneLine(st.Error, 80))
+		t.row(st.Name, st.State, st.ProtocolVersion, fmt.Sprint(st.Tools), fmt.Sprint(st.Prompts), fmt.Sprint(st.Resources), fmt.Sprint(st.Restarts), oneLine(st.Error, 80))
 	}
 	t.flush()
 	fmt.Fprintln(s.Out)
