@@ -21,7 +21,8 @@ type ServerSpec struct {
 
 	// Prefix is the exposed-name prefix ("" for none).
 	Prefix string
-	// Lazy servers start on first use instead of at gateway start.
+	// Lazy servers start when the catalog is first listed, not with the
+	// gateway; their tools then arrive with list_changed.
 	Lazy bool
 	// AllowTools and DenyTools are path.Match globs over the server's own tool
 	// names, applied before anything else.

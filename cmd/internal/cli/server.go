@@ -66,7 +66,7 @@ func newCmdServerAdd(f *Factory) *cobra.Command {
 	cmd.Flags().StringVar(&opts.Cwd, "cwd", "", "working directory of a stdio server")
 	cmd.Flags().StringVar(&opts.Prefix, "prefix", "", "exposed-name prefix (default: the server name)")
 	cmd.Flags().BoolVar(&opts.NoPrefix, "no-prefix", false, "expose the server's names without a prefix")
-	cmd.Flags().BoolVar(&opts.Lazy, "lazy", false, "start the server on first use instead of with the gateway")
+	cmd.Flags().BoolVar(&opts.Lazy, "lazy", false, "start the server when the catalog is first listed, not with the gateway")
 	cmd.Flags().BoolVar(&opts.Disabled, "disabled", false, "add the server disabled")
 	return cmd
 }
