@@ -131,7 +131,7 @@ func (f *fastFront) call(m *wireMsg) bool {
 	f.inflight[key] = cancel
 	f.mu.Unlock()
 	id := m.ID
-	go func() {
+	run := func() {
 		args := json.RawMessage(p.Arguments)
 		if len(args) == 0 || string(args) == "null" {
 			args = nil
@@ -148,8 +148,22 @@ func (f *fastFront) call(m *wireMsg) bool {
 		if ctx.Err() != nil && out.Err != nil {
 			return // cancelled by the agent: no answer is owed
 		}
+		if g.inlineAnswers {
+			go f.respond(id, out) // never write to the agent from its own reader
+			return
+		}
 		f.respond(id, out)
-	}()
+	}
+	if g.inlineAnswers {
+		// Nothing in the call path waits for the server: run it here, on
+		// the agent's reader, and save a goroutine hand-off per call
+		// (measured: −75…−95 µs). Nothing here blocks for long: the write
+		// to the server is bounded (writeNoWait) and answers the reader
+		// would have to write go out from goroutines of their own.
+		run()
+	} else {
+		go run()
+	}
 	return true
 }
 
@@ -411,7 +425,7 @@ func (fc *fastCalls) drop(id string) {
 
 func (fc *fastCalls) cancelDownstream(id string, reason error) {
 	b := fmt.Appendf(nil, `{"jsonrpc":"2.0","method":"notifications/cancelled","params":{"requestId":%q,"reason":%q}}`, id, reason.Error())
-	fc.conn.writeRaw(b)
+	fc.conn.writeNoWait(b) // may run on the agent's reader
 }
 
 // fastMeta builds the downstream _meta like downstreamMeta does: agent
@@ -473,7 +487,7 @@ func (g *Gateway) forwardInline(ctx context.Context, c *Call, d *downstream, fc 
 		err := fc.err
 		fc.mu.Unlock()
 		out := errorResult(fmt.Errorf("server %q failed on %q: %w", d.spec.Name, c.Tool, err))
-		call.finish(&out)
+		go call.finish(&out) // never write to the agent from its own reader
 		return Outcome{answered: true}
 	}
 	fc.inline[id] = call
@@ -485,10 +499,10 @@ func (g *Gateway) forwardInline(ctx context.Context, c *Call, d *downstream, fc 
 		}
 		return Outcome{answered: true}
 	}
-	if err := fc.conn.writeRaw(req); err != nil {
+	if err := fc.conn.writeNoWait(req); err != nil {
 		if fc.takeInline(id) != nil {
 			out := errorResult(fmt.Errorf("server %q failed on %q: %w", d.spec.Name, c.Tool, err))
-			call.finish(&out)
+			go call.finish(&out)
 		}
 	}
 	return Outcome{answered: true}

@@ -8,7 +8,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"sync"
+	"time"
 
 	segjson "github.com/segmentio/encoding/json"
 
@@ -223,6 +225,34 @@ func (c *lineConn) writeRaw(data []byte) error {
 	defer c.wmu.Unlock()
 	c.wbuf = append(append(c.wbuf[:0], data...), '\n')
 	_, err := c.w.Write(c.wbuf)
+	return err
+}
+
+// writeNoWait writes one message without ever blocking its caller for
+// long: a pipe that would not take it at once (its reader is behind) gets
+// it from a goroutine instead. Messages up to PIPE_BUF are written whole or
+// not at all, so a timed-out attempt leaves nothing half-written.
+func (c *lineConn) writeNoWait(data []byte) error {
+	dw, ok := c.w.(interface{ SetWriteDeadline(time.Time) error })
+	if !ok || len(data)+1 > 4096 || !c.wmu.TryLock() {
+		// Not bounded here (no deadlines, too big to be atomic, or
+		// another write in progress): write from a goroutine.
+		go c.writeRaw(data)
+		return nil
+	}
+	if dw.SetWriteDeadline(time.Now().Add(20*time.Millisecond)) != nil {
+		c.wmu.Unlock()
+		go c.writeRaw(data)
+		return nil
+	}
+	c.wbuf = append(append(c.wbuf[:0], data...), '\n')
+	n, err := c.w.Write(c.wbuf)
+	dw.SetWriteDeadline(time.Time{})
+	c.wmu.Unlock()
+	if err != nil && n == 0 && errors.Is(err, os.ErrDeadlineExceeded) {
+		go c.writeRaw(data)
+		return nil
+	}
 	return err
 }
 
