@@ -163,6 +163,28 @@ func (f *procFilter) finish() bool {
 	return more
 }
 
+// restOfLine returns where the line being scanned ends in buf[scan:w], and
+// whether its newline has arrived.
+func (f *procFilter) restOfLine() (end int, complete bool) {
+	i := bytes.IndexByte(f.buf[f.scan:f.w], '\n')
+	if i < 0 {
+		return f.w, false
+	}
+	return f.scan + i, true
+}
+
+// passLine moves past a line that is not delivered: past its newline when
+// complete (and reports true), else past what has arrived of it.
+func (f *procFilter) passLine(end int, complete bool) bool {
+	if !complete {
+		f.scan, f.ls = f.w, f.w
+		return false
+	}
+	f.scan = end + 1
+	f.ls = f.scan
+	return true
+}
+
 // scanLines advances scan over buf[scan:w]. It stops early when a complete
 // JSON line cannot join the deliverable run (something was skipped between)
 // or when a synthesized line must be delivered first.
@@ -208,40 +230,24 @@ func (f *procFilter) scanLines() {
 			f.ls = end
 			f.mode = procModeStart
 		case procModeJunk:
-			i := bytes.IndexByte(b[f.scan:f.w], '\n')
-			end := f.w
-			if i >= 0 {
-				end = f.scan + i
-			}
+			end, complete := f.restOfLine()
 			chunk := b[f.scan:end]
 			f.junkLen += len(chunk)
 			if room := procJunkCap - len(f.junk); room > 0 {
 				f.junk = append(f.junk, chunk[:min(room, len(chunk))]...)
 			}
-			if i < 0 {
-				f.scan = f.w
-				f.ls = f.w
+			if !f.passLine(end, complete) {
 				continue
 			}
-			f.scan = end + 1
-			f.ls = f.scan
 			f.endJunk()
 			f.mode = procModeStart
 		case procModeDiscard:
-			i := bytes.IndexByte(b[f.scan:f.w], '\n')
-			end := f.w
-			if i >= 0 {
-				end = f.scan + i
-			}
+			end, complete := f.restOfLine()
 			f.keepTail(b[f.scan:end])
 			f.discarded += end - f.scan
-			if i < 0 {
-				f.scan = f.w
-				f.ls = f.w
+			if !f.passLine(end, complete) {
 				continue
 			}
-			f.scan = end + 1
-			f.ls = f.scan
 			f.mode = procModeStart
 			if f.endDiscard() {
 				if f.r0 == f.ready {
