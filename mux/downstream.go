@@ -120,10 +120,7 @@ func (d *downstream) run(ctx context.Context) {
 		if err == nil {
 			err = d.refresh(ctx, cs, true, true, true)
 			if err != nil {
-				cs.Close()
-				if proc != nil {
-					proc.Close()
-				}
+				closeSession(cs, proc)
 			}
 		}
 		if err != nil {
@@ -131,6 +128,7 @@ func (d *downstream) run(ctx context.Context) {
 				d.endAttempt()
 				return
 			}
+			err = d.gw.redactErr(err)
 			d.setState(StateFailed, err)
 			d.gw.logger.Warn("server failed to start", "server", d.spec.Name, "err", err)
 		} else {
@@ -163,12 +161,7 @@ func (d *downstream) run(ctx context.Context) {
 			select {
 			case werr = <-waited:
 			case <-ctx.Done():
-				// Stopping: close the session (the child's stdin), then
-				// the process tree.
-				cs.Close()
-				if proc != nil {
-					proc.Close()
-				}
+				closeSession(cs, proc)
 				<-waited
 				d.fast.Store(nil)
 				d.mu.Lock()
@@ -247,20 +240,26 @@ func (d *downstream) connect(runCtx context.Context) (*mcp.ClientSession, *Proce
 		t    mcp.Transport
 		proc *Process
 	)
+	spec, err := d.gw.resolveSpec(ctx, d.spec)
+	if err != nil {
+		endStreams()
+		return nil, nil, err
+	}
+	known := d.gw.secrets
 	switch {
-	case d.spec.Command != "":
-		env := make([]string, 0, len(d.spec.Env))
-		for k, v := range d.spec.Env {
+	case spec.Command != "":
+		env := make([]string, 0, len(spec.Env))
+		for k, v := range spec.Env {
 			env = append(env, k+"="+v)
 		}
-		p, err := StartProcess(ProcessSpec{Name: d.spec.Name, Command: d.spec.Command, Args: d.spec.Args, Env: env, Dir: d.spec.Cwd, Stderr: d.gw.opts.ChildStderr})
+		p, err := StartProcess(ProcessSpec{Name: spec.Name, Command: spec.Command, Args: spec.Args, Env: env, Dir: spec.Cwd, Stderr: d.gw.opts.ChildStderr, Redact: known.RedactString})
 		if err != nil {
 			endStreams()
 			return nil, nil, fmt.Errorf("starting %q: %w", d.spec.Command, err)
 		}
 		proc = p
 		fc := newFastCalls()
-		lt := &lineTransport{r: io.NopCloser(p.Stdout()), w: p.Stdin(), hook: fc, junk: p.note}
+		lt := &lineTransport{r: io.NopCloser(p.Stdout()), w: p.Stdin(), hook: fc, junk: p.note, redact: known}
 		defer func() {
 			if lt.conn != nil {
 				fc.conn = lt.conn
@@ -270,14 +269,14 @@ func (d *downstream) connect(runCtx context.Context) (*mcp.ClientSession, *Proce
 			}
 		}()
 		t = lt
-	case d.spec.URL != "":
-		hc := &http.Client{Transport: headerTransport{headers: d.spec.Headers, base: http.DefaultTransport}}
-		if d.spec.Transport == "sse" {
-			t = &mcp.SSEClientTransport{Endpoint: d.spec.URL, HTTPClient: hc}
+	case spec.URL != "":
+		hc := &http.Client{Transport: headerTransport{headers: spec.Headers, base: http.DefaultTransport}}
+		if spec.Transport == "sse" {
+			t = &mcp.SSEClientTransport{Endpoint: spec.URL, HTTPClient: hc}
 		} else {
-			t = &mcp.StreamableClientTransport{Endpoint: d.spec.URL, HTTPClient: hc}
+			t = &mcp.StreamableClientTransport{Endpoint: spec.URL, HTTPClient: hc}
 		}
-		t = streamTransport{Transport: t, ctx: streamCtx}
+		t = redactingTransport{streamTransport{Transport: t, ctx: streamCtx}, known}
 	default:
 		endStreams()
 		return nil, nil, errors.New("neither command nor url is set")
@@ -326,7 +325,7 @@ func (d *downstream) connect(runCtx context.Context) (*mcp.ClientSession, *Proce
 			}
 			return nil, nil, fmt.Errorf("initialize: %w%s", r.err, stderrHint(proc))
 		}
-		return nil, nil, fmt.Errorf("connecting to %s: %w", d.spec.URL, r.err)
+		return nil, nil, d.gw.redactErr(fmt.Errorf("connecting to %s: %w", d.spec.URL, r.err))
 	}
 	go func() {
 		r.cs.Wait()
@@ -334,6 +333,25 @@ func (d *downstream) connect(runCtx context.Context) (*mcp.ClientSession, *Proce
 		d.gw.forgetClient(client)
 	}()
 	return r.cs, proc, nil
+}
+
+// closeSession ends a session and its process. The session's Close waits
+// for the server's stdout to end, which a server that ignores the end of
+// its stdin (server-everything keeps timers running) never does by itself,
+// so the process is stopped alongside: stdin closed, the grace period, then
+// SIGTERM and SIGKILL to its tree.
+func closeSession(cs *mcp.ClientSession, proc *Process) {
+	if proc == nil {
+		cs.Close()
+		return
+	}
+	stopped := make(chan struct{})
+	go func() {
+		proc.Close()
+		close(stopped)
+	}()
+	cs.Close()
+	<-stopped
 }
 
 // streamTransport connects a transport with a context of its own instead of

@@ -13,6 +13,8 @@ import (
 	"sync/atomic"
 
 	"github.com/modelcontextprotocol/go-sdk/mcp"
+
+	"github.com/mcpgw/mcpgw/policy/guard"
 )
 
 // Gateway merges many downstream MCP servers behind one upstream MCP server.
@@ -52,6 +54,7 @@ type Gateway struct {
 	links    linkOwners
 	inputs   pendingInputs
 	stateKey []byte
+	secrets  *guard.Known // values resolved for servers, masked in their output
 }
 
 // appliedCatalog is what the upstream server currently lists, so a rebuild
@@ -74,6 +77,7 @@ func New(opts *Options) *Gateway {
 		version: o.ProtocolVersion,
 		clients: map[*mcp.Client]map[string]bool{},
 		applied: appliedCatalog{tools: map[string][]byte{}, prompts: map[string][]byte{}, resources: map[string][]byte{}, templates: map[string][]byte{}},
+		secrets: o.Redactor,
 	}
 	g.stateKey = o.StateKey
 	if g.stateKey == nil {

@@ -16,6 +16,8 @@ import (
 
 	"github.com/modelcontextprotocol/go-sdk/jsonrpc"
 	"github.com/modelcontextprotocol/go-sdk/mcp"
+
+	"github.com/mcpgw/mcpgw/policy/guard"
 )
 
 // lineTransport is newline-delimited JSON-RPC over a pipe, like
@@ -38,6 +40,9 @@ type lineTransport struct {
 	// parseErrors answers a line that does not parse with a JSON-RPC parse
 	// error (id null), as a server must; used on the agent's side.
 	parseErrors bool
+	// redact, when set, masks known secret values in every line read,
+	// before anything decodes it (used on servers' side).
+	redact *guard.Known
 }
 
 // lineHook may take messages off a connection before the SDK sees them.
@@ -51,7 +56,7 @@ type lineHook interface {
 
 // Connect implements mcp.Transport.
 func (t *lineTransport) Connect(context.Context) (mcp.Connection, error) {
-	t.conn = &lineConn{br: bufio.NewReaderSize(t.r, 64<<10), r: t.r, w: t.w, hook: t.hook, junk: t.junk, parseErrors: t.parseErrors}
+	t.conn = &lineConn{br: bufio.NewReaderSize(t.r, 64<<10), r: t.r, w: t.w, hook: t.hook, junk: t.junk, parseErrors: t.parseErrors, redact: t.redact}
 	return t.conn, nil
 }
 
@@ -64,6 +69,7 @@ type lineConn struct {
 	hook        lineHook
 	junk        func(string)
 	parseErrors bool
+	redact      *guard.Known
 	ended       sync.Once
 
 	wmu  sync.Mutex
@@ -140,6 +146,9 @@ func (c *lineConn) readLine() ([]byte, error) {
 		line = bytes.TrimSpace(line)
 		if len(line) > 0 {
 			line = bytes.Clone(line)
+			if c.redact != nil && !c.redact.Empty() {
+				line, _ = c.redact.Redact(line)
+			}
 		}
 		return line, err
 	}

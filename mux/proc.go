@@ -46,6 +46,9 @@ type ProcessSpec struct {
 	// "[Name] line\n" (in serve mode typically os.Stderr, which desktop
 	// agents keep in their MCP logs). Nil keeps the lines in the ring only.
 	Stderr io.Writer
+	// Redact, when set, masks secrets in stderr lines and in the notes
+	// about skipped stdout lines before they are kept or written.
+	Redact func(string) string
 }
 
 // Process is a running stdio MCP server started by [StartProcess].
@@ -116,7 +119,7 @@ func procStart(spec ProcessSpec, supervise bool) (*Process, error) {
 		return nil, cmd.Err
 	}
 	cmd.Dir = spec.Dir
-	cmd.Env = append(os.Environ(), spec.Env...)
+	cmd.Env = append(childEnviron(), spec.Env...)
 
 	var files []*os.File // every end we created, for cleanup on failure
 	closeAll := func() {
@@ -276,12 +279,19 @@ func (p *Process) waitDone(d time.Duration) bool {
 	}
 }
 
-// note adds a line to the stderr ring.
-func (p *Process) note(line string) {
+// note adds a line to the stderr ring, redacted.
+func (p *Process) note(line string) { p.keep(line) }
+
+// keep adds a line to the stderr ring, redacted, and returns what it kept.
+func (p *Process) keep(line string) string {
+	if p.spec.Redact != nil {
+		line = p.spec.Redact(line)
+	}
 	p.mu.Lock()
 	p.ring[p.ringN%procStderrLines] = line
 	p.ringN++
 	p.mu.Unlock()
+	return line
 }
 
 // readStderr copies the child's stderr into the ring (and spec.Stderr) line
@@ -316,7 +326,7 @@ func (p *Process) readStderr() {
 			if dropped > 0 {
 				s += fmt.Sprintf(" …[%d more bytes]", dropped)
 			}
-			p.note(s)
+			s = p.keep(s)
 			if w := p.spec.Stderr; w != nil {
 				io.WriteString(w, "["+p.spec.Name+"] "+s+"\n")
 			}

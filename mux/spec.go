@@ -4,10 +4,17 @@ import (
 	"io"
 	"log/slog"
 	"time"
+
+	"github.com/mcpgw/mcpgw/keystore"
+	"github.com/mcpgw/mcpgw/policy/guard"
 )
 
 // ServerSpec describes one downstream MCP server: a stdio child when Command
 // is set, a remote streamable HTTP (or legacy SSE) endpoint when URL is set.
+//
+// Env values, Headers values, Args and URL may hold ${secret:NAME}
+// references; they are resolved through [Options].Secrets each time the
+// server starts.
 type ServerSpec struct {
 	Name    string
 	Command string
@@ -58,6 +65,13 @@ type Options struct {
 	// StateKey signs request state mcpgw hands to agents; nil means a
 	// random per-process key.
 	StateKey []byte
+	// Secrets resolves ${secret:NAME} references in a server's env,
+	// headers, args and url when it starts; nil fails any server that has
+	// one.
+	Secrets keystore.Getter
+	// Redactor masks the resolved secret values in everything servers send
+	// (messages, stderr, errors); nil means one of the gateway's own.
+	Redactor *guard.Known
 }
 
 // Protocol versions mcpgw knows by name.
@@ -89,6 +103,9 @@ func (o *Options) defaults() Options {
 	}
 	if d.ProtocolVersion == "" {
 		d.ProtocolVersion = DefaultProtocolVersion
+	}
+	if d.Redactor == nil {
+		d.Redactor = guard.NewKnown()
 	}
 	return d
 }

@@ -51,6 +51,12 @@ type reloadAgent struct {
 // and connects to it at version.
 func startServeOn(t *testing.T, cfgPath, version string) *reloadAgent {
 	t.Helper()
+	return startServeEnv(t, cfgPath, version)
+}
+
+// startServeEnv is [startServeOn] with extra environment entries for mcpgw.
+func startServeEnv(t *testing.T, cfgPath, version string, env ...string) *reloadAgent {
+	t.Helper()
 	a := &reloadAgent{changed: make(chan struct{}, 64), stderr: &logBuffer{t: t}}
 	client := mcp.NewClient(&mcp.Implementation{Name: "reload-agent", Version: "1"}, &mcp.ClientOptions{
 		ToolListChangedHandler: func(context.Context, *mcp.ToolListChangedRequest) {
@@ -61,6 +67,7 @@ func startServeOn(t *testing.T, cfgPath, version string) *reloadAgent {
 		},
 	})
 	a.cmd = exec.Command(testenv.Mcpgw(t), "serve", "--config", cfgPath)
+	a.cmd.Env = append(os.Environ(), env...)
 	a.cmd.Stderr = a.stderr
 	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
 	defer cancel()

@@ -13,6 +13,7 @@ const (
 	ExitConfig      = 3 // the configuration file is missing, unreadable or invalid
 	ExitToolError   = 4 // mcpgw call: the tool ran and returned isError
 	ExitUnavailable = 5 // a server could not be started or reached
+	ExitSecret      = 6 // a secret is missing, or the OS keychain cannot be used
 	ExitInterrupted = 130
 )
 
@@ -27,6 +28,7 @@ var exitCodes = []struct {
 	{ExitConfig, "configuration file missing, unreadable or invalid"},
 	{ExitToolError, "mcpgw call: the tool returned a result with isError: true"},
 	{ExitUnavailable, "a server could not be started or reached"},
+	{ExitSecret, "a secret is missing, or the OS keychain cannot be used"},
 	{ExitInterrupted, "interrupted (Ctrl-C)"},
 }
 

@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"fmt"
 	"io"
 	"os"
 
@@ -16,9 +17,21 @@ type IOStreams struct {
 	// IsTerminal reports whether Out is a terminal (tables by default) or
 	// not (JSON by default).
 	IsTerminal bool
+	// ReadHidden, set when In is a terminal, prompts on ErrOut and reads a
+	// line from In without echoing it (for secrets).
+	ReadHidden func(prompt string) (string, error)
 }
 
 // System returns the process's own streams.
 func System() *IOStreams {
-	return &IOStreams{In: os.Stdin, Out: os.Stdout, ErrOut: os.Stderr, IsTerminal: term.IsTerminal(int(os.Stdout.Fd()))}
+	s := &IOStreams{In: os.Stdin, Out: os.Stdout, ErrOut: os.Stderr, IsTerminal: term.IsTerminal(int(os.Stdout.Fd()))}
+	if fd := int(os.Stdin.Fd()); term.IsTerminal(fd) {
+		s.ReadHidden = func(prompt string) (string, error) {
+			fmt.Fprint(os.Stderr, prompt)
+			b, err := term.ReadPassword(fd)
+			fmt.Fprintln(os.Stderr)
+			return string(b), err
+		}
+	}
+	return s
 }

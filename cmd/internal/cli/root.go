@@ -82,6 +82,7 @@ resources and prompts into one catalog, and relays every call.`,
 	root.AddCommand(
 		NewCmdServe(f, nil),
 		NewCmdServer(f),
+		NewCmdSecret(f),
 		NewCmdTools(f, nil),
 		NewCmdCall(f, nil),
 		NewCmdVersion(f, nil),

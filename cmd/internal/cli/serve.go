@@ -81,7 +81,8 @@ func runServe(ctx context.Context, opts *ServeOptions) error {
 		debug.SetGCPercent(400)
 	}
 	logger := stderrLogger(opts.IO.ErrOut, opts.Verbose)
-	g := newGateway(opts.Factory, cfg, &mux.Options{Logger: logger, ChildStderr: opts.IO.ErrOut})
+	secrets := newGatewaySecrets(opts.Factory, cfg, logger)
+	g := newGateway(opts.Factory, cfg, &mux.Options{Logger: logger, ChildStderr: opts.IO.ErrOut, Secrets: secrets})
 	defer g.Close()
 
 	ctx, cancel := context.WithCancel(ctx)
@@ -94,6 +95,7 @@ func runServe(ctx context.Context, opts *ServeOptions) error {
 					return
 				}
 				logger.Info("configuration changed; applying", "path", path)
+				secrets.apply(c)
 				g.Apply(serverSpecs(c))
 			})
 			if err != nil && ctx.Err() == nil {

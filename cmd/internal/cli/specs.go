@@ -46,6 +46,9 @@ func newGateway(f *Factory, cfg *config.Config, opts *mux.Options) *mux.Gateway 
 		o.Logger = stderrLogger(f.IO.ErrOut, false)
 	}
 	o.Identity = identityFromEnv()
+	if o.Secrets == nil {
+		o.Secrets = newGatewaySecrets(f, cfg, o.Logger)
+	}
 	g := mux.New(&o)
 	g.Apply(serverSpecs(cfg))
 	return g

@@ -53,6 +53,10 @@ func (d *decoder) config(root *yaml.Node) (*Config, error) {
 			if err := d.servers(c, p.val); err != nil {
 				return nil, err
 			}
+		case "secrets":
+			if c.Secrets, err = d.secrets(p.val, "secrets"); err != nil {
+				return nil, err
+			}
 		default:
 			return nil, d.errAt(p.key, "", "%s", unknownKeyMsg(p.key.Value, topKeys))
 		}
@@ -98,13 +102,13 @@ func (d *decoder) server(key, val *yaml.Node) (*Server, error) {
 		case "command":
 			s.Command, err = d.str(v, fk)
 		case "args":
-			s.Args, err = d.strList(v, fk, "args: [\"--port\", \"8080\"]", nil)
+			s.Args, err = d.strList(v, fk, "args: [\"--port\", \"8080\"]", nil, true)
 		case "env":
-			s.Env, err = d.strMap(v, fk, "env: {API_KEY: ${API_KEY}}", validateEnvName)
+			s.Env, err = d.strMap(v, fk, "env: {API_KEY: ${secret:api-key}}", validateEnvName)
 		case "cwd":
 			s.Cwd, err = d.str(v, fk)
 		case "url":
-			if s.URL, err = d.str(v, fk); err == nil && s.URL != "" {
+			if s.URL, err = d.tmpl(v, fk); err == nil && s.URL != "" {
 				err = d.check(v, fk, validateURL(s.URL))
 			}
 		case "transport":
@@ -112,7 +116,7 @@ func (d *decoder) server(key, val *yaml.Node) (*Server, error) {
 				err = d.check(v, fk, validateTransport(s.Transport))
 			}
 		case "headers":
-			s.Headers, err = d.strMap(v, fk, "headers: {Authorization: Bearer ${TOKEN}}", validateHeaderName)
+			s.Headers, err = d.strMap(v, fk, "headers: {Authorization: Bearer ${secret:api-token}}", validateHeaderName)
 		case "prefix":
 			if !isNull(v) {
 				var p string
@@ -166,9 +170,9 @@ func (d *decoder) tools(n *yaml.Node, key string) (ToolFilter, error) {
 		fk := key + "." + p.key.Value
 		switch p.key.Value {
 		case "allow":
-			f.Allow, err = d.strList(p.val, fk, "allow: [\"read_*\", search]", validateGlob)
+			f.Allow, err = d.strList(p.val, fk, "allow: [\"read_*\", search]", validateGlob, false)
 		case "deny":
-			f.Deny, err = d.strList(p.val, fk, "deny: [\"delete_*\"]", validateGlob)
+			f.Deny, err = d.strList(p.val, fk, "deny: [\"delete_*\"]", validateGlob, false)
 		default:
 			return f, d.errAt(p.key, key, "%s", unknownKeyMsg(p.key.Value, toolsKeys))
 		}
@@ -177,6 +181,32 @@ func (d *decoder) tools(n *yaml.Node, key string) (ToolFilter, error) {
 		}
 	}
 	return f, nil
+}
+
+// secrets decodes the secrets: section.
+func (d *decoder) secrets(n *yaml.Node, key string) (Secrets, error) {
+	var s Secrets
+	pairs, err := d.mappingPairs(n, key, "a mapping with fallback: and/or timeout:")
+	if err != nil {
+		return s, err
+	}
+	for _, p := range pairs {
+		fk := key + "." + p.key.Value
+		switch p.key.Value {
+		case "fallback":
+			if s.Fallback, err = d.str(p.val, fk); err == nil {
+				err = d.check(p.val, fk, validateFallback(s.Fallback))
+			}
+		case "timeout":
+			s.Timeout, err = d.duration(p.val, fk)
+		default:
+			return s, d.errAt(p.key, key, "%s", unknownKeyMsg(p.key.Value, secretsKeys))
+		}
+		if err != nil {
+			return s, err
+		}
+	}
+	return s, nil
 }
 
 // timeouts decodes a server's timeouts: {connect, call}.
@@ -204,8 +234,20 @@ func (d *decoder) timeouts(n *yaml.Node, key string) (Timeouts, error) {
 }
 
 // str decodes a scalar value as a string and expands ${VAR} references in
-// it. A null value decodes as "".
+// it. A null value decodes as "". ${secret:NAME} is refused: secrets go
+// only where [decoder.tmpl] reads.
 func (d *decoder) str(n *yaml.Node, key string) (string, error) {
+	return d.scalar(n, key, false)
+}
+
+// tmpl is [decoder.str] for values that may hold ${secret:NAME} references
+// (a server's env, headers, args and url). They are kept, escapes included,
+// for the keystore to resolve when the server starts.
+func (d *decoder) tmpl(n *yaml.Node, key string) (string, error) {
+	return d.scalar(n, key, true)
+}
+
+func (d *decoder) scalar(n *yaml.Node, key string, secrets bool) (string, error) {
 	n = deref(n)
 	if isNull(n) {
 		return "", nil
@@ -214,12 +256,15 @@ func (d *decoder) str(n *yaml.Node, key string) (string, error) {
 		return "", d.errAt(n, key, "expected a single value, got %s", describe(n))
 	}
 	v, err := expand(n.Value, d.lookup, d.strict)
+	if err == nil && !secrets {
+		v, err = noSecrets(v)
+	}
 	return v, d.check(n, key, err)
 }
 
 // strList decodes a list of scalars, checking each with validate if set.
 // example shows the expected shape in the error for a wrong type.
-func (d *decoder) strList(n *yaml.Node, key, example string, validate func(string) error) ([]string, error) {
+func (d *decoder) strList(n *yaml.Node, key, example string, validate func(string) error, secrets bool) ([]string, error) {
 	n = deref(n)
 	if isNull(n) {
 		return nil, nil
@@ -233,7 +278,7 @@ func (d *decoder) strList(n *yaml.Node, key, example string, validate func(strin
 		if isNull(item) {
 			return nil, d.errAt(item, ik, "empty list item; remove it or quote it as \"\"")
 		}
-		v, err := d.str(item, ik)
+		v, err := d.scalar(item, ik, secrets)
 		if err != nil {
 			return nil, err
 		}
@@ -248,7 +293,8 @@ func (d *decoder) strList(n *yaml.Node, key, example string, validate func(strin
 }
 
 // strMap decodes a mapping of names to scalars, keeping the names' case and
-// checking each name with validateKey. Names are never expanded.
+// checking each name with validateKey. Names are never expanded; values may
+// hold ${secret:NAME} references.
 func (d *decoder) strMap(n *yaml.Node, key, example string, validateKey func(string) error) (map[string]string, error) {
 	if n = deref(n); !isNull(n) && n.Kind != yaml.MappingNode {
 		return nil, d.errAt(n, key, "expected a mapping of names to values, got %s; write it like %s", describe(n), example)
@@ -267,7 +313,7 @@ func (d *decoder) strMap(n *yaml.Node, key, example string, validateKey func(str
 		if isNull(p.val) {
 			return nil, d.errAt(p.key, ek, "has no value; set one (e.g. %s: ${%s}) or write \"\" for an empty value", name, strings.ToUpper(strings.ReplaceAll(name, "-", "_")))
 		}
-		v, err := d.str(p.val, ek)
+		v, err := d.tmpl(p.val, ek)
 		if err != nil {
 			return nil, err
 		}

@@ -21,7 +21,42 @@ func TestParseErrors(t *testing.T) {
 		{
 			name: "unknown top-level key",
 			src:  "server:\n  a:\n    command: x\n",
-			want: file + `:1: unknown key "server" (did you mean "servers"?); allowed keys: servers`,
+			want: file + `:1: unknown key "server" (did you mean "servers"?); allowed keys: servers, secrets`,
+		},
+		{
+			name: "secret in command",
+			src:  "servers:\n  a:\n    command: ${secret:tok}\n",
+			want: file + `:3: servers.a.command: ${secret:NAME} references are resolved only in a server's env, headers, args and url; …`,
+		},
+		{
+			name: "secret in cwd",
+			src:  "servers:\n  a:\n    command: x\n    cwd: /x/${secret:tok}\n",
+			want: file + `:4: servers.a.cwd: ${secret:NAME} references are resolved only in a server's env, headers, args and url; …`,
+		},
+		{
+			name: "secret in a tool glob",
+			src:  "servers:\n  a:\n    command: x\n    tools: {allow: [\"${secret:t}\"]}\n",
+			want: file + `:4: servers.a.tools.allow[0]: ${secret:NAME} references are resolved only …`,
+		},
+		{
+			name: "bad secret name",
+			src:  "servers:\n  a:\n    command: x\n    env: {T: \"${secret:my token}\"}\n",
+			want: file + `:4: servers.a.env.T: reference ${secret:my token}: bad secret name "my token"; use 1 to 64 letters, digits, _, - and ., starting with a letter or digit (e.g. github-token)`,
+		},
+		{
+			name: "unknown secrets key",
+			src:  "secrets:\n  fallbak: env\n",
+			want: file + `:2: secrets: unknown key "fallbak" (did you mean "fallback"?); allowed keys: fallback, timeout`,
+		},
+		{
+			name: "bad secrets fallback",
+			src:  "secrets: {fallback: file}\n",
+			want: file + `:1: secrets.fallback: unknown fallback "file"; use env …`,
+		},
+		{
+			name: "secrets not a mapping",
+			src:  "secrets: env\n",
+			want: file + `:1: secrets: …`,
 		},
 		{
 			name: "unknown key in tools",

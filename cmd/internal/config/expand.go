@@ -3,6 +3,8 @@ package config
 import (
 	"fmt"
 	"strings"
+
+	"github.com/mcpgw/mcpgw/keystore"
 )
 
 // secretRefPrefix starts a keystore reference, ${secret:NAME}, which
@@ -27,6 +29,11 @@ func expand(s string, lookup func(string) (string, bool), strict bool) (string, 
 		}
 		if i > 0 && s[i-1] == '$' { // $${ escapes a literal ${
 			b.WriteString(s[:i])
+			if strings.HasPrefix(s[i:], "${"+secretRefPrefix) {
+				// Kept escaped: the keystore resolves ${secret:…} later
+				// and unescapes $${secret:… itself.
+				b.WriteString("$")
+			}
 			b.WriteString("{")
 			s = s[i+2:]
 			continue
@@ -41,6 +48,9 @@ func expand(s string, lookup func(string) (string, bool), strict bool) (string, 
 		s = s[i+end+1:]
 		switch {
 		case strings.HasPrefix(name, secretRefPrefix):
+			if err := keystore.ValidName(name[len(secretRefPrefix):]); err != nil {
+				return "", fmt.Errorf("reference %s: %w", ref, err)
+			}
 			b.WriteString(ref)
 		case !isEnvName(name):
 			return "", fmt.Errorf("bad reference %s; write ${NAME} for an environment variable (letters, digits and _), ${secret:NAME} for a stored secret, or $${ for a literal ${", ref)
@@ -56,6 +66,16 @@ func expand(s string, lookup func(string) (string, bool), strict bool) (string, 
 			}
 		}
 	}
+}
+
+// noSecrets refuses ${secret:NAME} references in a value that cannot take
+// them, and turns their escape, $${secret:, into the literal text.
+func noSecrets(v string) (string, error) {
+	const ref, esc = "${" + secretRefPrefix, "$${" + secretRefPrefix
+	if strings.Contains(strings.ReplaceAll(v, esc, ""), ref) {
+		return "", fmt.Errorf("${secret:NAME} references are resolved only in a server's env, headers, args and url; move the secret there (e.g. env: {TOKEN: ${secret:NAME}}), or write $${secret: for the literal text")
+	}
+	return strings.ReplaceAll(v, esc, ref), nil
 }
 
 // isEnvName reports whether name is a portable environment variable name.

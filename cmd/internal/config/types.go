@@ -3,7 +3,12 @@
 // without losing comments or ${VAR} references.
 package config
 
-import "time"
+import (
+	"slices"
+	"time"
+
+	"github.com/mcpgw/mcpgw/keystore"
+)
 
 // Config is a decoded, validated and ${VAR}-expanded configuration file.
 type Config struct {
@@ -14,6 +19,19 @@ type Config struct {
 	// Order lists the server names in the order they appear in the file;
 	// resource URI collisions are resolved by it.
 	Order []string `yaml:"-"`
+	// Secrets says how ${secret:NAME} references are resolved.
+	Secrets Secrets `yaml:"secrets,omitempty"`
+}
+
+// Secrets configures the keystore.
+type Secrets struct {
+	// Fallback is "" or "none" (the OS keychain only) or "env": a secret the
+	// keychain lacks, or every secret when it cannot be reached, is read
+	// from MCPGW_SECRET_<NAME>. Opt-in, and warned about at each start.
+	Fallback string `yaml:"fallback,omitempty"`
+	// Timeout bounds each keychain operation; zero means the keystore's
+	// default.
+	Timeout time.Duration `yaml:"timeout,omitempty"`
 }
 
 // Server is one downstream MCP server: a stdio child (Command) or a remote
@@ -40,6 +58,24 @@ type Server struct {
 	Tools           ToolFilter `yaml:"tools,omitempty"`
 	Timeouts        Timeouts   `yaml:"timeouts,omitempty"`
 	ProtocolVersion string     `yaml:"protocol_version,omitempty"`
+}
+
+// SecretRefs returns the names of the secrets the server's env, headers,
+// args and url reference, sorted and without repeats.
+func (s *Server) SecretRefs() []string {
+	vals := append([]string{s.URL}, s.Args...)
+	for _, v := range s.Env {
+		vals = append(vals, v)
+	}
+	for _, v := range s.Headers {
+		vals = append(vals, v)
+	}
+	var names []string
+	for _, v := range vals {
+		names = append(names, keystore.Refs(v)...)
+	}
+	slices.Sort(names)
+	return slices.Compact(names)
 }
 
 // ToolFilter is a server's own allow/deny list of tool-name globs

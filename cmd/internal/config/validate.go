@@ -12,7 +12,8 @@ import (
 
 // Keys allowed at each level of the file, in canonical order.
 var (
-	topKeys      = []string{"servers"}
+	topKeys      = []string{"servers", "secrets"}
+	secretsKeys  = []string{"fallback", "timeout"}
 	serverKeys   = []string{"command", "args", "env", "cwd", "url", "transport", "headers", "prefix", "enabled", "start", "tools", "timeouts", "protocol_version"}
 	toolsKeys    = []string{"allow", "deny"}
 	timeoutsKeys = []string{"connect", "call"}
@@ -89,9 +90,19 @@ func validateProtocolVersion(v string) error {
 	return nil
 }
 
-// validateURL checks a remote server's endpoint.
+// validateFallback checks where secrets come from when the keychain lacks them.
+func validateFallback(f string) error {
+	switch f {
+	case "", "none", "env":
+		return nil
+	}
+	return fmt.Errorf("unknown fallback %q; use env (read MCPGW_SECRET_<NAME> environment variables when the keychain has no value or cannot be reached) or none", f)
+}
+
+// validateURL checks a remote server's endpoint. ${secret:NAME} references
+// are checked as if they were plain text.
 func validateURL(raw string) error {
-	u, err := url.Parse(raw)
+	u, err := url.Parse(strings.NewReplacer("${secret:", "secret-", "}", "").Replace(raw))
 	if err != nil {
 		return fmt.Errorf("bad url %q: %w", raw, err)
 	}

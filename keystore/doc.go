@@ -1,0 +1,8 @@
+// Package keystore owns mcpgw's credentials: the [Store] of named secrets in
+// the OS keychain ([Keyring], over github.com/zalando/go-keyring), the
+// opt-in [EnvFallback] for machines without one, and the ${secret:NAME}
+// references that config files hold instead of values ([Refs], [Expand]).
+//
+// Values are looked up only when a server is spawned or connected, and are
+// never written back to a file.
+package keystore

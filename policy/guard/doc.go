@@ -1,0 +1,8 @@
+// Package guard owns content checks on the call path: detectors and
+// redaction.
+//
+// Today it holds [Known], which redacts the secret values mcpgw resolved
+// from ${secret:NAME} references and injected into MCP servers, so a server
+// that echoes its environment or headers back toward the agent never leaks
+// one.
+package guard
