@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 )
 
 const unavailableHint = "mcpgw stores secrets in a Secret Service (GNOME Keyring, KWallet, KeePassXC) on the D-Bus session bus: " +
@@ -31,4 +32,22 @@ func preflight() error {
 		}
 	}
 	return errors.New("no D-Bus session bus: DBUS_SESSION_BUS_ADDRESS is not set and " + filepath.Join(dir, "bus") + " does not exist")
+}
+
+// describe says in plain words what go-keyring's and godbus's errors mean,
+// keeping the original text for searching.
+func describe(err error) string {
+	msg := err.Error()
+	var what string
+	switch {
+	case strings.Contains(msg, "failed to unlock correct collection"):
+		what = "the keyring is locked, and no unlock prompt could be shown"
+	case strings.Contains(msg, "was not provided by any .service files"), strings.Contains(msg, "ServiceUnknown"):
+		what = "no Secret Service (such as gnome-keyring-daemon) is running on the D-Bus session bus"
+	case strings.Contains(msg, "connect: no such file or directory"), strings.Contains(msg, "connect: connection refused"):
+		what = "the D-Bus session bus (" + os.Getenv("DBUS_SESSION_BUS_ADDRESS") + ") cannot be reached"
+	default:
+		return msg
+	}
+	return what + " (" + msg + ")"
 }

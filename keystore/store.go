@@ -56,7 +56,7 @@ type UnavailableError struct {
 }
 
 func (e *UnavailableError) Error() string {
-	return fmt.Sprintf("the OS keychain is not available (%v); %s", e.Err, unavailableHint)
+	return fmt.Sprintf("the OS keychain is not available: %s; %s", describe(e.Err), unavailableHint)
 }
 
 func (e *UnavailableError) Unwrap() error { return e.Err }

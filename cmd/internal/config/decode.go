@@ -2,6 +2,7 @@ package config
 
 import (
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 
@@ -55,6 +56,10 @@ func (d *decoder) config(root *yaml.Node) (*Config, error) {
 			}
 		case "secrets":
 			if c.Secrets, err = d.secrets(p.val, "secrets"); err != nil {
+				return nil, err
+			}
+		case "logs":
+			if c.Logs, err = d.logs(p.val, "logs"); err != nil {
 				return nil, err
 			}
 		default:
@@ -207,6 +212,94 @@ func (d *decoder) secrets(n *yaml.Node, key string) (Secrets, error) {
 		}
 	}
 	return s, nil
+}
+
+// logs decodes the logs: section.
+func (d *decoder) logs(n *yaml.Node, key string) (Logs, error) {
+	var l Logs
+	pairs, err := d.mappingPairs(n, key, "a mapping such as {payloads: redacted, retention: {max_age: 720h}}")
+	if err != nil {
+		return l, err
+	}
+	for _, p := range pairs {
+		fk := key + "." + p.key.Value
+		switch p.key.Value {
+		case "enabled":
+			l.Enabled, err = d.boolean(p.val, fk)
+		case "path":
+			l.Path, err = d.str(p.val, fk)
+		case "payloads":
+			if l.Payloads, err = d.str(p.val, fk); err == nil {
+				err = d.check(p.val, fk, validatePayloads(l.Payloads))
+			}
+		case "max_payload_bytes":
+			var n int64
+			if n, err = d.size(p.val, fk); err == nil {
+				l.MaxPayloadBytes = int(n)
+			}
+		case "strict":
+			var b *bool
+			if b, err = d.boolean(p.val, fk); err == nil && b != nil {
+				l.Strict = *b
+			}
+		case "retention":
+			l.Retention, err = d.retention(p.val, fk)
+		default:
+			return l, d.errAt(p.key, key, "%s", unknownKeyMsg(p.key.Value, logsKeys))
+		}
+		if err != nil {
+			return l, err
+		}
+	}
+	return l, nil
+}
+
+// retention decodes logs.retention: {max_age, max_size}.
+func (d *decoder) retention(n *yaml.Node, key string) (Retention, error) {
+	var r Retention
+	pairs, err := d.mappingPairs(n, key, "a mapping with max_age: (e.g. 720h) and/or max_size: (e.g. 500MB)")
+	if err != nil {
+		return r, err
+	}
+	for _, p := range pairs {
+		fk := key + "." + p.key.Value
+		switch p.key.Value {
+		case "max_age":
+			r.MaxAge, err = d.age(p.val, fk)
+		case "max_size":
+			r.MaxSize, err = d.size(p.val, fk)
+		default:
+			return r, d.errAt(p.key, key, "%s", unknownKeyMsg(p.key.Value, retentionKeys))
+		}
+		if err != nil {
+			return r, err
+		}
+	}
+	return r, nil
+}
+
+// age decodes a duration that may also be given in days (30d).
+func (d *decoder) age(n *yaml.Node, key string) (time.Duration, error) {
+	v, err := d.str(n, key)
+	if err != nil || v == "" {
+		return 0, err
+	}
+	if days, ok := strings.CutSuffix(v, "d"); ok {
+		if n, perr := strconv.Atoi(days); perr == nil && n >= 0 {
+			return time.Duration(n) * 24 * time.Hour, nil
+		}
+	}
+	return d.duration(n, key)
+}
+
+// size decodes a byte size such as 500MB; null means unset.
+func (d *decoder) size(n *yaml.Node, key string) (int64, error) {
+	v, err := d.str(n, key)
+	if err != nil || v == "" {
+		return 0, err
+	}
+	s, serr := parseSize(v)
+	return s, d.check(deref(n), key, serr)
 }
 
 // timeouts decodes a server's timeouts: {connect, call}.

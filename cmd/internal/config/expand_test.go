@@ -78,3 +78,25 @@ servers:
 		t.Errorf("remote refs = %s", got)
 	}
 }
+
+func TestLogsSection(t *testing.T) {
+	c, err := Parse("c.yaml", []byte("logs: {path: /tmp/x.db, payloads: none, max_payload_bytes: 64KB, strict: true, retention: {max_age: 30d, max_size: 500MB}}\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	l := c.Logs
+	if l.Path != "/tmp/x.db" || l.Payloads != "none" || l.MaxPayloadBytes != 64<<10 || !l.Strict || l.Retention.MaxAge.Hours() != 720 || l.Retention.MaxSize != 500<<20 || !l.IsEnabled() {
+		t.Errorf("logs = %+v", l)
+	}
+	for src, want := range map[string]string{
+		"logs: {payloads: some}\n":              "unknown payloads",
+		"logs: {retention: {max_size: lots}}\n": "is not a size",
+		"logs: {retention: {max_age: 3w}}\n":    "is not a duration",
+		"logs: {enabled: maybe}\n":              "expected true or false",
+		"logs: {pth: x}\n":                      `unknown key "pth" (did you mean "path"?)`,
+	} {
+		if _, err := Parse("c.yaml", []byte(src)); err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("%s: error %v; want %q", strings.TrimSpace(src), err, want)
+		}
+	}
+}

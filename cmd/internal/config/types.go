@@ -21,7 +21,35 @@ type Config struct {
 	Order []string `yaml:"-"`
 	// Secrets says how ${secret:NAME} references are resolved.
 	Secrets Secrets `yaml:"secrets,omitempty"`
+	// Logs configures the call record.
+	Logs Logs `yaml:"logs,omitempty"`
 }
+
+// Logs configures the call record (SQLite).
+type Logs struct {
+	// Enabled is nil for the default (on).
+	Enabled *bool `yaml:"enabled,omitempty"`
+	// Path of the database; "" means --db, MCPGW_DB, or the OS state dir.
+	Path string `yaml:"path,omitempty"`
+	// Payloads is "" (redacted), "full", "redacted" or "none".
+	Payloads string `yaml:"payloads,omitempty"`
+	// MaxPayloadBytes caps each stored payload; 0 means the default.
+	MaxPayloadBytes int `yaml:"max_payload_bytes,omitempty"`
+	// Strict makes a call fail when its record cannot be written, for
+	// audit setups; by default the call completes and the loss is counted.
+	Strict bool `yaml:"strict,omitempty"`
+	// Retention bounds the record by age and total size.
+	Retention Retention `yaml:"retention,omitempty"`
+}
+
+// Retention bounds the record; zero values mean no bound of that kind.
+type Retention struct {
+	MaxAge  time.Duration `yaml:"max_age,omitempty"`
+	MaxSize int64         `yaml:"max_size,omitempty"` // bytes
+}
+
+// IsEnabled reports whether calls are recorded.
+func (l Logs) IsEnabled() bool { return l.Enabled == nil || *l.Enabled }
 
 // Secrets configures the keystore.
 type Secrets struct {

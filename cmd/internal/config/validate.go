@@ -6,17 +6,20 @@ import (
 	"net/url"
 	"path"
 	"regexp"
+	"strconv"
 	"strings"
 	"time"
 )
 
 // Keys allowed at each level of the file, in canonical order.
 var (
-	topKeys      = []string{"servers", "secrets"}
-	secretsKeys  = []string{"fallback", "timeout"}
-	serverKeys   = []string{"command", "args", "env", "cwd", "url", "transport", "headers", "prefix", "enabled", "start", "tools", "timeouts", "protocol_version"}
-	toolsKeys    = []string{"allow", "deny"}
-	timeoutsKeys = []string{"connect", "call"}
+	topKeys       = []string{"servers", "secrets", "logs"}
+	logsKeys      = []string{"enabled", "path", "payloads", "max_payload_bytes", "strict", "retention"}
+	retentionKeys = []string{"max_age", "max_size"}
+	secretsKeys   = []string{"fallback", "timeout"}
+	serverKeys    = []string{"command", "args", "env", "cwd", "url", "transport", "headers", "prefix", "enabled", "start", "tools", "timeouts", "protocol_version"}
+	toolsKeys     = []string{"allow", "deny"}
+	timeoutsKeys  = []string{"connect", "call"}
 )
 
 // Keys that only make sense for one kind of server.
@@ -88,6 +91,31 @@ func validateProtocolVersion(v string) error {
 		return fmt.Errorf("bad protocol version %q: not a real date; it must look like YYYY-MM-DD, e.g. 2025-06-18", v)
 	}
 	return nil
+}
+
+// validatePayloads checks the record's payload policy.
+func validatePayloads(p string) error {
+	switch p {
+	case "", "full", "redacted", "none":
+		return nil
+	}
+	return fmt.Errorf("unknown payloads %q; use redacted (the default: stored with secrets masked), full (stored as sent) or none (sizes and hashes only)", p)
+}
+
+// parseSize reads a byte size such as 500MB, 2GiB, 64KB or 1048576.
+func parseSize(s string) (int64, error) {
+	t := strings.TrimSpace(s)
+	i := len(t)
+	for i > 0 && (t[i-1] < '0' || t[i-1] > '9') {
+		i--
+	}
+	num, unit := t[:i], strings.ToUpper(strings.TrimSpace(t[i:]))
+	mult := map[string]int64{"": 1, "B": 1, "K": 1 << 10, "KB": 1 << 10, "KIB": 1 << 10, "M": 1 << 20, "MB": 1 << 20, "MIB": 1 << 20, "G": 1 << 30, "GB": 1 << 30, "GIB": 1 << 30}[unit]
+	n, err := strconv.ParseInt(num, 10, 64)
+	if err != nil || mult == 0 || n < 0 {
+		return 0, fmt.Errorf("%q is not a size; write a number with a unit, like 500MB, 2GB or 64KB", s)
+	}
+	return n * mult, nil
 }
 
 // validateFallback checks where secrets come from when the keychain lacks them.

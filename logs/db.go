@@ -1,0 +1,296 @@
+package logs
+
+import (
+	"context"
+	"database/sql"
+	"embed"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"net/url"
+	"os"
+	"path/filepath"
+	"runtime"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	_ "modernc.org/sqlite" // registers the "sqlite" driver
+)
+
+//go:embed migrations/*.sql
+var migrationFS embed.FS
+
+// DB is an open record database.
+type DB struct {
+	sql  *sql.DB
+	path string
+}
+
+// OpenOptions configures [Open]. The zero value means defaults.
+type OpenOptions struct {
+	// ReadOnly opens the file with SQLite's mode=ro: nothing is created or
+	// migrated.
+	ReadOnly bool
+	// BusyTimeout is how long a statement waits for another process's
+	// write lock; zero means 5s.
+	BusyTimeout time.Duration
+}
+
+// DefaultPath returns the database path under the OS state directory:
+// $XDG_STATE_HOME/mcpgw (default ~/.local/state/mcpgw) on Linux and the
+// BSDs, ~/Library/Application Support/mcpgw on macOS, %LOCALAPPDATA%\mcpgw
+// on Windows.
+func DefaultPath() (string, error) {
+	var dir string
+	switch runtime.GOOS {
+	case "windows":
+		dir = os.Getenv("LOCALAPPDATA")
+		if dir == "" {
+			return "", errors.New("%LOCALAPPDATA% is not set")
+		}
+	case "darwin", "ios":
+		home, err := os.UserHomeDir()
+		if err != nil {
+			return "", err
+		}
+		dir = filepath.Join(home, "Library", "Application Support")
+	default:
+		dir = os.Getenv("XDG_STATE_HOME")
+		if dir == "" || !filepath.IsAbs(dir) {
+			home, err := os.UserHomeDir()
+			if err != nil {
+				return "", err
+			}
+			dir = filepath.Join(home, ".local", "state")
+		}
+	}
+	return filepath.Join(dir, "mcpgw", "mcpgw.db"), nil
+}
+
+// dsn builds the connection string. Pragmas go in it, not in statements
+// after opening, so every connection the pool opens gets them; the busy
+// timeout comes first so that switching to WAL already waits for others.
+func dsn(path string, o OpenOptions) string {
+	busy := o.BusyTimeout
+	if busy <= 0 {
+		busy = 5 * time.Second
+	}
+	q := url.Values{}
+	q.Add("_pragma", "busy_timeout("+strconv.FormatInt(busy.Milliseconds(), 10)+")")
+	if o.ReadOnly {
+		q.Set("mode", "ro")
+	} else {
+		q.Add("_pragma", "journal_mode(WAL)")
+		q.Add("_pragma", "journal_size_limit(67108864)") // WAL truncated to 64 MiB after checkpoints
+		q.Add("_pragma", "wal_autocheckpoint(1000)")
+		// Writers take the lock when the transaction starts, so two
+		// processes never deadlock upgrading read locks.
+		q.Set("_txlock", "immediate")
+	}
+	q.Add("_pragma", "synchronous(NORMAL)")
+	q.Add("_pragma", "foreign_keys(1)")
+	q.Add("_pragma", "temp_store(MEMORY)")
+	return "file:" + filepath.ToSlash(path) + "?" + q.Encode()
+}
+
+// Open opens (creating it, mode 0600, unless read-only) and migrates the
+// database at path.
+func Open(ctx context.Context, path string, opts *OpenOptions) (*DB, error) {
+	var o OpenOptions
+	if opts != nil {
+		o = *opts
+	}
+	if !o.ReadOnly {
+		if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+			return nil, fmt.Errorf("creating the record's directory: %w", err)
+		}
+		// Create the file ourselves for its mode; SQLite gives the WAL and
+		// shared-memory files the database file's permissions.
+		f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
+		if err != nil {
+			return nil, fmt.Errorf("opening the record %s: %w", path, err)
+		}
+		f.Close()
+	} else if _, err := os.Stat(path); err != nil {
+		return nil, fmt.Errorf("opening the record %s: %w", path, err)
+	}
+	sdb, err := sql.Open("sqlite", dsn(path, o))
+	if err != nil {
+		return nil, fmt.Errorf("opening the record %s: %w", path, err)
+	}
+	db := &DB{sql: sdb, path: path}
+	if err := db.migrate(ctx, o.ReadOnly); err != nil {
+		sdb.Close()
+		return nil, fmt.Errorf("opening the record %s: %w", path, err)
+	}
+	return db, nil
+}
+
+// Path returns the database file's path.
+func (db *DB) Path() string { return db.path }
+
+// Close closes the database.
+func (db *DB) Close() error { return db.sql.Close() }
+
+// migration is one embedded schema step; versions are the file names'
+// numeric prefixes.
+type migration struct {
+	version int
+	name    string
+	sql     string
+}
+
+func migrations() ([]migration, error) {
+	entries, err := fs.ReadDir(migrationFS, "migrations")
+	if err != nil {
+		return nil, err
+	}
+	var ms []migration
+	for _, e := range entries {
+		n, _, ok := strings.Cut(e.Name(), "_")
+		v, err := strconv.Atoi(n)
+		if !ok || err != nil {
+			return nil, fmt.Errorf("migration %s: name must start with a number and _", e.Name())
+		}
+		b, err := migrationFS.ReadFile("migrations/" + e.Name())
+		if err != nil {
+			return nil, err
+		}
+		ms = append(ms, migration{v, e.Name(), string(b)})
+	}
+	slices.SortFunc(ms, func(a, b migration) int { return a.version - b.version })
+	return ms, nil
+}
+
+// SchemaVersion is the schema this build writes.
+func SchemaVersion() int {
+	ms, _ := migrations()
+	return ms[len(ms)-1].version
+}
+
+// migrate brings the schema up to date in one immediate transaction, so
+// processes opening the file at once apply each step exactly once. The
+// version lives in SQLite's user_version.
+func (db *DB) migrate(ctx context.Context, readOnly bool) error {
+	ms, err := migrations()
+	if err != nil {
+		return err
+	}
+	latest := ms[len(ms)-1].version
+	var have int
+	if err := db.sql.QueryRowContext(ctx, "PRAGMA user_version").Scan(&have); err != nil {
+		return fmt.Errorf("reading the schema version: %w", err)
+	}
+	switch {
+	case have > latest:
+		return fmt.Errorf("the database has schema version %d, newer than this mcpgw knows (%d); upgrade mcpgw or point it at another file with --db", have, latest)
+	case have == latest:
+		return nil
+	case readOnly:
+		return fmt.Errorf("the database has schema version %d and needs migrating to %d, which a read-only open cannot do; run any mcpgw command that writes it (mcpgw serve) once", have, latest)
+	}
+	tx, err := db.sql.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("migrating: %w", err)
+	}
+	defer tx.Rollback()
+	if err := tx.QueryRowContext(ctx, "PRAGMA user_version").Scan(&have); err != nil {
+		return fmt.Errorf("migrating: %w", err)
+	}
+	for _, m := range ms {
+		if m.version <= have {
+			continue
+		}
+		if _, err := tx.ExecContext(ctx, m.sql); err != nil {
+			return fmt.Errorf("migration %s: %w", m.name, err)
+		}
+	}
+	if _, err := tx.ExecContext(ctx, "PRAGMA user_version = "+strconv.Itoa(latest)); err != nil {
+		return fmt.Errorf("migrating: %w", err)
+	}
+	return tx.Commit()
+}
+
+const insertCall = `INSERT INTO calls (ts, pid, session, agent, agent_version, user, team, roles,
+	method, server, tool, tool_original, args, args_size, args_hash, result, result_size, result_hash,
+	status, error, latency_us, bytes_in, bytes_out, decision, reason, findings)
+	VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`
+
+// Insert writes calls in one transaction, setting their IDs.
+func (db *DB) Insert(ctx context.Context, calls []Call) error {
+	tx, err := db.sql.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("writing the record: %w", err)
+	}
+	defer tx.Rollback()
+	st, err := tx.PrepareContext(ctx, insertCall)
+	if err != nil {
+		return fmt.Errorf("writing the record: %w", err)
+	}
+	defer st.Close()
+	for i := range calls {
+		c := &calls[i]
+		findings := ""
+		if len(c.Findings) > 0 {
+			b, _ := json.Marshal(c.Findings)
+			findings = string(b)
+		}
+		res, err := st.ExecContext(ctx, c.Time.UnixMicro(), c.PID, c.Session, c.Agent, c.AgentVersion, c.User, c.Team, strings.Join(c.Roles, ","),
+			c.Method, c.Server, c.Tool, c.ToolOriginal, c.Args, c.ArgsSize, c.ArgsHash, c.Result, c.ResultSize, c.ResultHash,
+			string(c.Status), c.Error, c.Latency.Microseconds(), c.BytesIn, c.BytesOut, c.Decision, c.Reason, findings)
+		if err != nil {
+			return fmt.Errorf("writing the record: %w", err)
+		}
+		c.ID, _ = res.LastInsertId()
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("writing the record: %w", err)
+	}
+	return nil
+}
+
+// callColumns are the columns scanCall reads, in order.
+const callColumns = `id, ts, pid, session, agent, agent_version, user, team, roles, method, server, tool,
+	tool_original, args, args_size, args_hash, result, result_size, result_hash, status, error,
+	latency_us, bytes_in, bytes_out, decision, reason, findings`
+
+// scanCall reads one row of callColumns.
+func scanCall(rows interface{ Scan(...any) error }) (Call, error) {
+	var (
+		c               Call
+		ts, lat         int64
+		roles, findings string
+		status          string
+	)
+	err := rows.Scan(&c.ID, &ts, &c.PID, &c.Session, &c.Agent, &c.AgentVersion, &c.User, &c.Team, &roles,
+		&c.Method, &c.Server, &c.Tool, &c.ToolOriginal, &c.Args, &c.ArgsSize, &c.ArgsHash, &c.Result, &c.ResultSize,
+		&c.ResultHash, &status, &c.Error, &lat, &c.BytesIn, &c.BytesOut, &c.Decision, &c.Reason, &findings)
+	if err != nil {
+		return c, err
+	}
+	c.Time = time.UnixMicro(ts).UTC()
+	c.Latency = time.Duration(lat) * time.Microsecond
+	c.Status = Status(status)
+	if roles != "" {
+		c.Roles = strings.Split(roles, ",")
+	}
+	if findings != "" {
+		json.Unmarshal([]byte(findings), &c.Findings)
+	}
+	return c, nil
+}
+
+// Get returns the call with id.
+func (db *DB) Get(ctx context.Context, id int64) (*Call, error) {
+	c, err := scanCall(db.sql.QueryRowContext(ctx, "SELECT "+callColumns+" FROM calls WHERE id = ?", id))
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, fmt.Errorf("no call with id %d in %s", id, db.path)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("reading the record: %w", err)
+	}
+	return &c, nil
+}
