@@ -368,3 +368,20 @@ func textOfResult(res *mcp.CallToolResult) string {
 	}
 	return ""
 }
+
+// TestSecretKeychainLocked points mcpgw at a Secret Service whose login
+// keyring is locked, on a headless machine where no unlock prompt can be
+// shown: commands fail at once with a message that says so.
+func TestSecretKeychainLocked(t *testing.T) {
+	locked := testenv.LockedKeyring(t)
+	cfgPath := writeConfig(t, "servers:\n  a:\n    command: x\n    env: {T: \"${secret:locked-token}\"}\n")
+	for _, args := range [][]string{{"secret", "check"}, {"secret", "list"}} {
+		_, stderr, code := mcpgwCmd(t, locked, "", append(args, "--config", cfgPath)...)
+		if code != 6 || !strings.Contains(stderr, "the keyring is locked") || !strings.Contains(stderr, "unlock") {
+			t.Errorf("mcpgw %s on a locked keyring: exit %d, %s", strings.Join(args, " "), code, stderr)
+		}
+	}
+	if _, stderr, code := mcpgwCmd(t, locked, "value-value", "secret", "set", "locked-token", "--config", cfgPath); code != 6 || !strings.Contains(stderr, "the keyring is locked") {
+		t.Errorf("secret set on a locked keyring: exit %d, %s", code, stderr)
+	}
+}

@@ -50,31 +50,56 @@ import (
 // failed to start, every call fails the same way.
 func Keyring(t testing.TB) []string {
 	t.Helper()
-	ring.once.Do(func() {
-		t0 := time.Now()
-		ring.addr, ring.missing, ring.err = startKeyring()
-		ring.took = time.Since(t0)
-		if ring.err == nil {
-			t.Logf("testenv: private Secret Service on %s ready in %v", ring.addr, ring.took.Round(time.Millisecond))
-		}
-	})
-	if ring.missing {
-		Missing(t, "a Secret Service (gnome-keyring-daemon and dbus-daemon)",
-			"install the Debian packages gnome-keyring and dbus, e.g. apt-get install gnome-keyring dbus")
-	}
-	if ring.err != nil {
-		t.Fatalf("testenv: private Secret Service: %v", ring.err)
-	}
-	select {
-	case <-ring.exited:
-		t.Fatalf("testenv: the private Secret Service has exited: %v\n%s", ring.exitErr, ring.logs())
-	default:
-	}
-	return []string{"DBUS_SESSION_BUS_ADDRESS=" + ring.addr}
+	return ring.env(t, keyringMode{setEnv: true})
 }
 
-// ring is the process's private Secret Service.
-var ring keyringState
+// LockedKeyring returns the environment entries (DBUS_SESSION_BUS_ADDRESS=...)
+// that point a child process at a second private Secret Service, separate
+// from [Keyring]'s, whose login collection is locked: what a user sees on a
+// headless machine where gnome-keyring-daemon runs but nothing unlocked the
+// login keyring. Nothing can unlock it, since its bus starts no services
+// and so no unlock prompt: every go-keyring call fails at once, with
+// "failed to unlock correct collection
+// '/org/freedesktop/secrets/collection/login'", and `secret-tool store`
+// with "Cannot create an item in a locked collection".
+//
+// It is for child processes only: LockedKeyring changes neither this
+// process's environment nor its godbus session bus connection, so it can be
+// used with Keyring in the same process, in either order. Do not point
+// go-keyring in the test process at it.
+//
+// The first call starts it (another dbus-daemon and gnome-keyring-daemon,
+// in their own temporary directory) and checks, over a private connection,
+// that the login collection is locked and that an unlock attempt, made the
+// way go-keyring makes it, fails rather than waits for a prompt. It lives
+// for the rest of the process and is shared by its tests. Like Keyring it
+// skips off Linux, calls [Missing] when the daemons are not installed, and
+// fails every call the same way if it failed to start.
+func LockedKeyring(t testing.TB) []string {
+	t.Helper()
+	return lockedRing.env(t, keyringMode{locked: true})
+}
+
+// ring is the process's private Secret Service, lockedRing its private
+// locked one.
+var ring, lockedRing keyringState
+
+// keyringMode says which Secret Service to start.
+type keyringMode struct {
+	// locked: lock the login collection once it is ready.
+	locked bool
+	// setEnv: set DBUS_SESSION_BUS_ADDRESS in this process's environment
+	// and check the keyring with go-keyring in this process; otherwise
+	// it is only checked over a private connection.
+	setEnv bool
+}
+
+func (m keyringMode) String() string {
+	if m.locked {
+		return "private locked Secret Service"
+	}
+	return "private Secret Service"
+}
 
 type keyringState struct {
 	once    sync.Once
@@ -88,7 +113,35 @@ type keyringState struct {
 	exitErr  error         // which one, and how (set before exited is closed)
 	exitOnce sync.Once
 
-	cleanup io.WriteCloser // the watchdog's stdin; see startWatchdog
+	cleanup      io.WriteCloser // the watchdog's stdin; see startWatchdog
+	watchdogPgid int            // the watchdog's process group, which the daemons join
+}
+
+// env starts r in the given mode on the first call and returns the
+// environment entries that reach it.
+func (r *keyringState) env(t testing.TB, mode keyringMode) []string {
+	t.Helper()
+	r.once.Do(func() {
+		t0 := time.Now()
+		r.addr, r.missing, r.err = startKeyring(r, mode)
+		r.took = time.Since(t0)
+		if r.err == nil {
+			t.Logf("testenv: %s on %s ready in %v", mode, r.addr, r.took.Round(time.Millisecond))
+		}
+	})
+	if r.missing {
+		Missing(t, "a Secret Service (gnome-keyring-daemon and dbus-daemon)",
+			"install the Debian packages gnome-keyring and dbus, e.g. apt-get install gnome-keyring dbus")
+	}
+	if r.err != nil {
+		t.Fatalf("testenv: %s: %v", mode, r.err)
+	}
+	select {
+	case <-r.exited:
+		t.Fatalf("testenv: the %s has exited: %v\n%s", mode, r.exitErr, r.logs())
+	default:
+	}
+	return []string{"DBUS_SESSION_BUS_ADDRESS=" + r.addr}
 }
 
 // keyringTimeout bounds each step of starting the keyring.
@@ -99,9 +152,15 @@ const (
 	secretsPath  = dbus.ObjectPath("/org/freedesktop/secrets")
 	loginPath    = dbus.ObjectPath("/org/freedesktop/secrets/collection/login")
 	keyringProbe = "mcpgw-testenv-probe"
+
+	serviceIface    = "org.freedesktop.Secret.Service"
+	collectionIface = "org.freedesktop.Secret.Collection"
+	promptIface     = "org.freedesktop.Secret.Prompt"
 )
 
-func startKeyring() (addr string, missing bool, err error) {
+// startKeyring starts r's dbus-daemon and gnome-keyring-daemon, in mode,
+// and returns the bus's address once the Secret Service is ready.
+func startKeyring(r *keyringState, mode keyringMode) (addr string, missing bool, err error) {
 	var dbusDaemon, gnomeKeyring string
 	if dbusDaemon, err = exec.LookPath("dbus-daemon"); err == nil {
 		gnomeKeyring, err = exec.LookPath("gnome-keyring-daemon")
@@ -113,9 +172,9 @@ func startKeyring() (addr string, missing bool, err error) {
 	if err != nil {
 		return "", false, err
 	}
-	ring.dir = dir
-	ring.exited = make(chan struct{})
-	if err := startWatchdog(dir); err != nil {
+	r.dir = dir
+	r.exited = make(chan struct{})
+	if err := r.startWatchdog(dir); err != nil {
 		os.RemoveAll(dir)
 		return "", false, err
 	}
@@ -123,7 +182,7 @@ func startKeyring() (addr string, missing bool, err error) {
 		if err != nil {
 			// Stop the daemons and remove dir now (err already holds
 			// their logs).
-			ring.cleanup.Close()
+			r.cleanup.Close()
 		}
 	}()
 	env := []string{
@@ -155,7 +214,7 @@ func startKeyring() (addr string, missing bool, err error) {
 	}
 	bus := exec.Command(dbusDaemon, "--config-file="+conf, "--nofork", "--nopidfile", "--print-address=3")
 	bus.ExtraFiles = []*os.File{pw}
-	if err := startDaemon(bus, "dbus-daemon", env, ""); err != nil {
+	if err := r.startDaemon(bus, "dbus-daemon", env, ""); err != nil {
 		pr.Close()
 		pw.Close()
 		return "", false, err
@@ -169,16 +228,17 @@ func startKeyring() (addr string, missing bool, err error) {
 	}()
 	select {
 	case addr = <-addrc:
-	case <-ring.exited:
+	case <-r.exited:
 	case <-time.After(keyringTimeout):
-		return "", false, fmt.Errorf("dbus-daemon did not print its address within %v\n%s", keyringTimeout, ring.logs())
+		return "", false, fmt.Errorf("dbus-daemon did not print its address within %v\n%s", keyringTimeout, r.logs())
 	}
 	if addr == "" {
-		return "", false, fmt.Errorf("dbus-daemon did not start: %v\n%s", ring.exitErr, ring.logs())
+		return "", false, fmt.Errorf("dbus-daemon did not start: %v\n%s", r.exitErr, r.logs())
 	}
 
 	// A private connection to watch for the Secret Service: dbus.SessionBus
-	// must not be created before DBUS_SESSION_BUS_ADDRESS is set.
+	// must not be created before DBUS_SESSION_BUS_ADDRESS is set (and is
+	// never to point at a locked keyring).
 	conn, err := dbus.Connect(addr)
 	if err != nil {
 		return "", false, fmt.Errorf("connecting to the private bus %s: %v", addr, err)
@@ -197,7 +257,7 @@ func startKeyring() (addr string, missing bool, err error) {
 	// --unlock reads the login keyring's password from stdin, creating the
 	// keyring with it.
 	gk := exec.Command(gnomeKeyring, "--foreground", "--unlock", "--components=secrets")
-	if err := startDaemon(gk, "gnome-keyring-daemon", append(env, "DBUS_SESSION_BUS_ADDRESS="+addr), "mcpgw-testenv"); err != nil {
+	if err := r.startDaemon(gk, "gnome-keyring-daemon", append(env, "DBUS_SESSION_BUS_ADDRESS="+addr), "mcpgw-testenv"); err != nil {
 		return "", false, err
 	}
 	deadline := time.After(keyringTimeout)
@@ -211,14 +271,33 @@ func startKeyring() (addr string, missing bool, err error) {
 		}
 		select {
 		case <-owned:
-		case <-ring.exited:
-			return "", false, fmt.Errorf("gnome-keyring-daemon did not start: %v\n%s", ring.exitErr, ring.logs())
+		case <-r.exited:
+			return "", false, fmt.Errorf("gnome-keyring-daemon did not start: %v\n%s", r.exitErr, r.logs())
 		case <-deadline:
-			return "", false, fmt.Errorf("gnome-keyring-daemon did not own %s on the private bus within %v\n%s", secretsName, keyringTimeout, ring.logs())
+			return "", false, fmt.Errorf("gnome-keyring-daemon did not own %s on the private bus within %v\n%s", secretsName, keyringTimeout, r.logs())
 		}
 	}
-	if err := checkLoginCollection(conn); err != nil {
-		return "", false, fmt.Errorf("%v\n%s", err, ring.logs())
+	conn.RemoveSignal(owned)
+	if err := checkLoginCollection(conn, false); err != nil {
+		return "", false, fmt.Errorf("%v\n%s", err, r.logs())
+	}
+	if mode.locked {
+		// Locked after being unlocked, rather than never unlocked (a
+		// gnome-keyring-daemon started without --unlock over an existing
+		// login.keyring): the same to its clients, and one daemon start
+		// instead of two.
+		if err := lockLogin(conn); err != nil {
+			return "", false, fmt.Errorf("%v\n%s", err, r.logs())
+		}
+		if err := checkUnlockFails(conn); err != nil {
+			return "", false, fmt.Errorf("%v\n%s", err, r.logs())
+		}
+		if err := checkLoginCollection(conn, true); err != nil {
+			return "", false, fmt.Errorf("after an unlock attempt: %v\n%s", err, r.logs())
+		}
+	}
+	if !mode.setEnv {
+		return addr, false, nil
 	}
 
 	prev, hadPrev := os.LookupEnv("DBUS_SESSION_BUS_ADDRESS")
@@ -238,8 +317,10 @@ func startKeyring() (addr string, missing bool, err error) {
 	if err := checkSessionBus(conn); err != nil {
 		return "", false, err
 	}
-	if err := probeKeyring(); err != nil {
-		return "", false, fmt.Errorf("go-keyring round trip on the private Secret Service: %v\n%s", err, ring.logs())
+	if !mode.locked {
+		if err := probeKeyring(); err != nil {
+			return "", false, fmt.Errorf("go-keyring round trip on the private Secret Service: %v\n%s", err, r.logs())
+		}
 	}
 	return addr, false, nil
 }
@@ -282,7 +363,7 @@ func busConfig(socket string) string {
 // in its process group (the daemons join it), once this process has exited:
 // its stdin is a pipe whose only writer is this process, so it reads EOF
 // when the process exits, however it exits.
-func startWatchdog(dir string) error {
+func (r *keyringState) startWatchdog(dir string) error {
 	sh := exec.Command("/bin/sh", "-c", `trap '' TERM INT HUP
 cat >/dev/null
 kill -TERM 0 2>/dev/null
@@ -298,38 +379,36 @@ rm -rf -- "$1" 2>/dev/null || { sleep 1; rm -rf -- "$1"; }`, "mcpgw-keyring-clea
 		return fmt.Errorf("starting the keyring's cleanup shell: %v", err)
 	}
 	// Never closed, never collected: closing it is what triggers cleanup.
-	ring.cleanup = w
-	watchdogPgid = sh.Process.Pid
+	r.cleanup = w
+	r.watchdogPgid = sh.Process.Pid
 	return nil
 }
 
-var watchdogPgid int
-
 // startDaemon starts cmd with env and the given stdin, logging to a file in
-// the keyring's directory, in the watchdog's process group, killed when
-// this process exits, and records its exit in ring.exited.
-func startDaemon(cmd *exec.Cmd, name string, env []string, stdin string) error {
-	log, err := os.OpenFile(filepath.Join(ring.dir, name+".log"), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
+// r's directory, in r's watchdog's process group, killed when this process
+// exits, and records its exit in r.exited.
+func (r *keyringState) startDaemon(cmd *exec.Cmd, name string, env []string, stdin string) error {
+	log, err := os.OpenFile(filepath.Join(r.dir, name+".log"), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
 	if err != nil {
 		return err
 	}
 	defer log.Close()
 	cmd.Env = env
-	cmd.Dir = ring.dir
+	cmd.Dir = r.dir
 	cmd.Stdout = log
 	cmd.Stderr = log
 	if stdin != "" {
 		cmd.Stdin = strings.NewReader(stdin)
 	}
-	cmd.SysProcAttr = procAttr(true, watchdogPgid, true)
+	cmd.SysProcAttr = procAttr(true, r.watchdogPgid, true)
 	if err := startLocked(cmd); err != nil {
 		return fmt.Errorf("starting %s: %v", name, err)
 	}
 	go func() {
 		err := cmd.Wait()
-		ring.exitOnce.Do(func() {
-			ring.exitErr = fmt.Errorf("%s exited: %v", name, err)
-			close(ring.exited)
+		r.exitOnce.Do(func() {
+			r.exitErr = fmt.Errorf("%s exited: %v", name, err)
+			close(r.exited)
 		})
 	}()
 	return nil
@@ -370,9 +449,11 @@ var (
 )
 
 // checkLoginCollection checks that the login collection exists and is
-// unlocked.
-func checkLoginCollection(conn *dbus.Conn) error {
-	v, err := conn.Object(secretsName, secretsPath).GetProperty("org.freedesktop.Secret.Service.Collections")
+// locked or unlocked, as wanted.
+func checkLoginCollection(conn *dbus.Conn, wantLocked bool) error {
+	ctx, cancel := context.WithTimeout(context.Background(), keyringTimeout)
+	defer cancel()
+	v, err := getProperty(ctx, conn.Object(secretsName, secretsPath), serviceIface, "Collections")
 	if err != nil {
 		return fmt.Errorf("listing the Secret Service's collections: %v", err)
 	}
@@ -384,14 +465,93 @@ func checkLoginCollection(conn *dbus.Conn) error {
 	if !found {
 		return fmt.Errorf("gnome-keyring-daemon has no login collection (collections: %v)", paths)
 	}
-	v, err = conn.Object(secretsName, loginPath).GetProperty("org.freedesktop.Secret.Collection.Locked")
+	v, err = getProperty(ctx, conn.Object(secretsName, loginPath), collectionIface, "Locked")
 	if err != nil {
 		return fmt.Errorf("reading the login collection's Locked property: %v", err)
 	}
-	if locked, _ := v.Value().(bool); locked {
+	locked, ok := v.Value().(bool)
+	switch {
+	case !ok:
+		return fmt.Errorf("the login collection's Locked property is %v, not a boolean", v)
+	case locked && !wantLocked:
 		return errors.New("gnome-keyring-daemon --unlock left the login collection locked")
+	case !locked && wantLocked:
+		return errors.New("the login collection is unlocked; want it locked")
 	}
 	return nil
+}
+
+// getProperty is BusObject.GetProperty with a context.
+func getProperty(ctx context.Context, obj dbus.BusObject, iface, name string) (dbus.Variant, error) {
+	var v dbus.Variant
+	err := obj.CallWithContext(ctx, "org.freedesktop.DBus.Properties.Get", 0, iface, name).Store(&v)
+	return v, err
+}
+
+// lockLogin locks the login collection. gnome-keyring-daemon locks without
+// a prompt.
+func lockLogin(conn *dbus.Conn) error {
+	ctx, cancel := context.WithTimeout(context.Background(), keyringTimeout)
+	defer cancel()
+	var locked []dbus.ObjectPath
+	var prompt dbus.ObjectPath
+	if err := conn.Object(secretsName, secretsPath).CallWithContext(ctx, serviceIface+".Lock", 0, []dbus.ObjectPath{loginPath}).Store(&locked, &prompt); err != nil {
+		return fmt.Errorf("locking the login collection: %v", err)
+	}
+	if len(locked) != 1 || locked[0] != loginPath || prompt != "/" {
+		return fmt.Errorf("locking the login collection: Lock returned %v and prompt %s; want [%s] and no prompt", locked, prompt, loginPath)
+	}
+	return checkLoginCollection(conn, true)
+}
+
+// checkUnlockFails tries to unlock the login collection the way go-keyring
+// does before each call (Unlock, then the prompt Unlock returns, waiting
+// for its Completed signal) and checks that it fails at once: the bus
+// starts no services, so gnome-keyring-daemon cannot show the prompt and
+// dismisses it. go-keyring waits for Completed without a timeout: a prompt
+// that stayed open would hang every go-keyring call.
+func checkUnlockFails(conn *dbus.Conn) error {
+	ctx, cancel := context.WithTimeout(context.Background(), keyringTimeout)
+	defer cancel()
+	var unlocked []dbus.ObjectPath
+	var prompt dbus.ObjectPath
+	if err := conn.Object(secretsName, secretsPath).CallWithContext(ctx, serviceIface+".Unlock", 0, []dbus.ObjectPath{loginPath}).Store(&unlocked, &prompt); err != nil {
+		return fmt.Errorf("Unlock of the locked login collection: %v", err)
+	}
+	if len(unlocked) != 0 {
+		return fmt.Errorf("Unlock of the locked login collection unlocked %v without a prompt", unlocked)
+	}
+	if prompt == "/" {
+		return nil // refused outright: fails even faster
+	}
+	match := []dbus.MatchOption{dbus.WithMatchObjectPath(prompt), dbus.WithMatchInterface(promptIface), dbus.WithMatchMember("Completed")}
+	if err := conn.AddMatchSignalContext(ctx, match...); err != nil {
+		return fmt.Errorf("watching the unlock prompt %s: %v", prompt, err)
+	}
+	defer conn.RemoveMatchSignalContext(ctx, match...)
+	completed := make(chan *dbus.Signal, 16)
+	conn.Signal(completed)
+	defer conn.RemoveSignal(completed)
+	if err := conn.Object(secretsName, prompt).CallWithContext(ctx, promptIface+".Prompt", 0, "").Err; err != nil {
+		return fmt.Errorf("showing the unlock prompt %s: %v", prompt, err)
+	}
+	for {
+		select {
+		case s := <-completed:
+			if s.Path != prompt || s.Name != promptIface+".Completed" {
+				continue
+			}
+			if len(s.Body) != 2 {
+				return fmt.Errorf("the unlock prompt completed with %v; want (dismissed, result)", s.Body)
+			}
+			if dismissed, _ := s.Body[0].(bool); !dismissed {
+				return fmt.Errorf("the unlock prompt completed without being dismissed: %v", s.Body)
+			}
+			return nil
+		case <-ctx.Done():
+			return fmt.Errorf("the unlock prompt %s did not complete within %v: go-keyring would hang on this keyring", prompt, keyringTimeout)
+		}
+	}
 }
 
 // checkSessionBus checks that godbus's shared session bus connection, which

@@ -15,6 +15,13 @@ func Keyring(t testing.TB) []string {
 	return nil
 }
 
+// LockedKeyring skips off Linux, like [Keyring].
+func LockedKeyring(t testing.TB) []string {
+	t.Helper()
+	t.Skipf("skipping: testenv.LockedKeyring runs a private, locked gnome-keyring Secret Service, which only works on Linux (GOOS=%s); tests do not touch the OS keychain", runtime.GOOS)
+	return nil
+}
+
 // SilentBus skips off Linux, like [Keyring].
 func SilentBus(t testing.TB) string {
 	t.Helper()
