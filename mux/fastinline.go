@@ -6,7 +6,6 @@ package mux
 
 import (
 	"context"
-	"fmt"
 	"time"
 )
 
@@ -22,6 +21,7 @@ func (fc *fastCalls) takeInline(id string) *inlineCall {
 // inlineCall is a fast-path call answered from the server's reader.
 type inlineCall struct {
 	g     *Gateway
+	call  *Call
 	d     *downstream
 	front *fastFront
 	agent any // the agent's request id
@@ -43,20 +43,23 @@ func (c *inlineCall) finish(out *Outcome) {
 		c.g.progress.remove(c.token)
 	}
 	c.front.forget(c.key)
-	if out != nil {
-		c.front.respond(c.agent, *out)
+	if out == nil {
+		c.g.recordCall(context.Background(), c.call, Outcome{Err: context.Canceled})
+		return
 	}
+	c.g.recordCall(context.Background(), c.call, *out)
+	c.front.respond(c.agent, *out)
 }
 
 // forwardInline sends a fast-path call and returns at once: the server's
 // reader answers the agent when the result arrives (fastCalls.take), a timer
 // answers when it does not, and the agent's cancellation withdraws it.
 func (g *Gateway) forwardInline(ctx context.Context, c *Call, d *downstream, fc *fastCalls, ic *inflightCall, id string, req []byte, token string) Outcome {
-	call := &inlineCall{g: g, d: d, front: c.fast.front, agent: c.fast.id, key: c.fast.key, tool: c.Tool, ic: ic, token: token}
+	call := &inlineCall{g: g, call: c, d: d, front: c.fast.front, agent: c.fast.id, key: c.fast.key, tool: c.Tool, ic: ic, token: token}
 	call.timer = time.AfterFunc(d.spec.CallTimeout, func() {
 		if fc.takeInline(id) != nil {
 			fc.cancelDownstream(id, context.DeadlineExceeded)
-			out := errorResult(fmt.Errorf("server %q did not answer %q within %s", d.spec.Name, c.Tool, d.spec.CallTimeout))
+			out := timeoutResult(d, c.Tool)
 			call.finish(&out)
 		}
 	})
@@ -70,7 +73,7 @@ func (g *Gateway) forwardInline(ctx context.Context, c *Call, d *downstream, fc 
 	if fc.err != nil {
 		err := fc.err
 		fc.mu.Unlock()
-		out := errorResult(fmt.Errorf("server %q failed on %q: %w", d.spec.Name, c.Tool, err))
+		out := failedResult(d, c.Tool, err)
 		go call.finish(&out) // never write to the agent from its own reader
 		return Outcome{answered: true}
 	}
@@ -85,7 +88,7 @@ func (g *Gateway) forwardInline(ctx context.Context, c *Call, d *downstream, fc 
 	}
 	if err := fc.conn.writeNoWait(req); err != nil {
 		if fc.takeInline(id) != nil {
-			out := errorResult(fmt.Errorf("server %q failed on %q: %w", d.spec.Name, c.Tool, err))
+			out := failedResult(d, c.Tool, err)
 			go call.finish(&out)
 		}
 	}

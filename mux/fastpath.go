@@ -143,6 +143,7 @@ func (f *fastFront) call(m *wireMsg) bool {
 			cancel()
 			return // the server's reader answers the agent (see forwardInline)
 		}
+		out = g.recordCall(ctx, c, out)
 		f.forget(key)
 		cancel()
 		if ctx.Err() != nil && out.Err != nil {
@@ -296,7 +297,7 @@ func (fc *fastCalls) closed(err error) {
 	fc.inline = map[string]*inlineCall{}
 	fc.mu.Unlock()
 	for _, ic := range inline {
-		out := errorResult(fmt.Errorf("server %q failed on %q: %w", ic.d.spec.Name, ic.tool, fc.err))
+		out := failedResult(ic.d, ic.tool, fc.err)
 		ic.finish(&out)
 	}
 }
@@ -347,13 +348,13 @@ func (g *Gateway) forwardFast(ctx context.Context, c *Call, d *downstream, fc *f
 	if fc.err != nil {
 		err := fc.err
 		fc.mu.Unlock()
-		return errorResult(fmt.Errorf("server %q failed on %q: %w", d.spec.Name, c.Tool, err))
+		return failedResult(d, c.Tool, err)
 	}
 	fc.pending[id] = ch
 	fc.mu.Unlock()
 	if err := fc.conn.writeRaw(req); err != nil {
 		fc.drop(id)
-		return errorResult(fmt.Errorf("server %q failed on %q: %w", d.spec.Name, c.Tool, err))
+		return failedResult(d, c.Tool, err)
 	}
 	timer := time.NewTimer(d.spec.CallTimeout)
 	defer timer.Stop()
@@ -364,7 +365,7 @@ func (g *Gateway) forwardFast(ctx context.Context, c *Call, d *downstream, fc *f
 			if errors.As(r.err, &jerr) {
 				return Outcome{Err: jerr}
 			}
-			return errorResult(fmt.Errorf("server %q failed on %q: %w", d.spec.Name, c.Tool, r.err))
+			return failedResult(d, c.Tool, r.err)
 		}
 		g.noteLinks(d, r.result)
 		return Outcome{Raw: r.result}
@@ -375,7 +376,7 @@ func (g *Gateway) forwardFast(ctx context.Context, c *Call, d *downstream, fc *f
 	case <-timer.C:
 		fc.drop(id)
 		fc.cancelDownstream(id, context.DeadlineExceeded)
-		return errorResult(fmt.Errorf("server %q did not answer %q within %s", d.spec.Name, c.Tool, d.spec.CallTimeout))
+		return timeoutResult(d, c.Tool)
 	}
 }
 

@@ -8,17 +8,22 @@ import (
 	"encoding/json"
 	"fmt"
 	"sync"
+	"time"
 
 	"github.com/modelcontextprotocol/go-sdk/jsonrpc"
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 )
 
 // promptHandler forwards prompts/get to the prompt's owner.
-func (g *Gateway) promptHandler(ctx context.Context, req *mcp.GetPromptRequest) (*mcp.GetPromptResult, error) {
+func (g *Gateway) promptHandler(ctx context.Context, req *mcp.GetPromptRequest) (res *mcp.GetPromptResult, err error) {
 	r, ok := g.cat.Load().promptRts[req.Params.Name]
 	if !ok {
 		return nil, &jsonrpc.Error{Code: jsonrpc.CodeInvalidParams, Message: fmt.Sprintf("unknown prompt %q", req.Params.Name)}
 	}
+	started := time.Now()
+	defer func() {
+		g.recordRequest(req.Session, "prompts/get", r.server, req.Params.Name, started, req.Params, res, err)
+	}()
 	cs, d, err := g.sessionOf(ctx, r.server)
 	if err != nil {
 		return nil, err
@@ -68,7 +73,9 @@ func (g *Gateway) resourceHandler(ctx context.Context, req *mcp.ReadResourceRequ
 	return g.readFrom(ctx, server, req.Params, req.Session)
 }
 
-func (g *Gateway) readFrom(ctx context.Context, server string, params *mcp.ReadResourceParams, ss *mcp.ServerSession) (*mcp.ReadResourceResult, error) {
+func (g *Gateway) readFrom(ctx context.Context, server string, params *mcp.ReadResourceParams, ss *mcp.ServerSession) (res *mcp.ReadResourceResult, err error) {
+	started := time.Now()
+	defer func() { g.recordRequest(ss, "resources/read", server, params.URI, started, params, res, err) }()
 	cs, d, err := g.sessionOf(ctx, server)
 	if err != nil {
 		return nil, err

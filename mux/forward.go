@@ -10,6 +10,8 @@ import (
 
 	"github.com/modelcontextprotocol/go-sdk/jsonrpc"
 	"github.com/modelcontextprotocol/go-sdk/mcp"
+
+	"github.com/mcpgw/mcpgw/logs"
 )
 
 // toolHandler is the one handler behind every exposed tool: it runs the
@@ -19,7 +21,7 @@ func (g *Gateway) toolHandler(ctx context.Context, req *mcp.CallToolRequest) (*m
 	if len(c.Args) == 0 || string(c.Args) == "null" {
 		c.Args = nil
 	}
-	out := g.call(ctx, c)
+	out := g.recordCall(ctx, c, g.call(ctx, c))
 	if out.Err != nil {
 		return nil, out.Err
 	}
@@ -35,7 +37,7 @@ func (g *Gateway) CallTool(ctx context.Context, name string, args json.RawMessag
 		return nil, err
 	}
 	c := &Call{Exposed: name, Args: args, gw: g, Started: time.Now()}
-	out := g.call(ctx, c)
+	out := g.recordCall(ctx, c, g.call(ctx, c))
 	return out.Result, out.Err
 }
 
@@ -62,11 +64,11 @@ func (g *Gateway) forwardTool(ctx context.Context, c *Call) Outcome {
 		if fc := d.fast.Load(); fc != nil {
 			return g.forwardFast(ctx, c, d, fc)
 		}
-		return errorResult(d.unavailable())
+		return failResult(logs.StatusUnavailable, d.unavailable())
 	}
 	cs, err := d.session(ctx)
 	if err != nil {
-		return errorResult(err)
+		return failResult(logs.StatusUnavailable, err)
 	}
 	params := &mcp.CallToolParams{Name: c.Tool}
 	if c.Args != nil {
@@ -131,24 +133,34 @@ func (g *Gateway) finishCall(c *Call, d *downstream, res *mcp.CallToolResult, er
 			return Outcome{Err: jerr}
 		}
 		if errors.Is(err, context.DeadlineExceeded) {
-			return errorResult(fmt.Errorf("server %q did not answer %q within %s", d.spec.Name, c.Tool, d.spec.CallTimeout))
+			return timeoutResult(d, c.Tool)
 		}
 		if errors.Is(err, context.Canceled) {
 			return Outcome{Err: err}
 		}
-		return errorResult(fmt.Errorf("server %q failed on %q: %w", d.spec.Name, c.Tool, err))
+		return failedResult(d, c.Tool, err)
 	}
 	g.links.note(d.spec.Name, res.Content)
 	return Outcome{Result: res}
 }
 
-// errorResult is a tool result the model can read: downstream failures are
-// results, not protocol errors.
-func errorResult(err error) Outcome {
-	return Outcome{Result: &mcp.CallToolResult{
+// failResult is a tool result the model can read: downstream failures are
+// results, not protocol errors. status is how the record files it.
+func failResult(status logs.Status, err error) Outcome {
+	return Outcome{status: status, Result: &mcp.CallToolResult{
 		IsError: true,
 		Content: []mcp.Content{&mcp.TextContent{Text: "mcpgw: " + err.Error()}},
 	}}
+}
+
+// timeoutResult answers a call d did not answer within its call timeout.
+func timeoutResult(d *downstream, tool string) Outcome {
+	return failResult(logs.StatusTimeout, fmt.Errorf("server %q did not answer %q within %s", d.spec.Name, tool, d.spec.CallTimeout))
+}
+
+// failedResult answers a call d's connection failed under.
+func failedResult(d *downstream, tool string, err error) Outcome {
+	return failResult(logs.StatusUnavailable, fmt.Errorf("server %q failed on %q: %w", d.spec.Name, tool, err))
 }
 
 // metaIdentityKey carries the caller's identity to servers.

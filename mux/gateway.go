@@ -55,6 +55,9 @@ type Gateway struct {
 	inputs   pendingInputs
 	stateKey []byte
 	secrets  *guard.Known // values resolved for servers, masked in their output
+	// sessionTag names this process's stdio session in the record (the SDK
+	// gives stdio sessions no id).
+	sessionTag string
 }
 
 // appliedCatalog is what the upstream server currently lists, so a rebuild
@@ -86,7 +89,12 @@ func New(opts *Options) *Gateway {
 	}
 	g.cat.Store(mergeCatalog(nil))
 	g.call = chain(o.Stages, g.forwardTool)
-	g.inlineAnswers = allRequestOnly(o.Stages) && os.Getenv("MCPGW_NO_INLINE") != "1"
+	// Strict records are stored before the agent is answered, which the
+	// server's reader must not wait for.
+	g.inlineAnswers = allRequestOnly(o.Stages) && !o.RecordStrict && os.Getenv("MCPGW_NO_INLINE") != "1"
+	tag := make([]byte, 6)
+	rand.Read(tag)
+	g.sessionTag = fmt.Sprintf("stdio-%d-%x", os.Getpid(), tag)
 	g.server = g.newUpstream()
 	return g
 }

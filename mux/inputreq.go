@@ -130,7 +130,7 @@ func (g *Gateway) waitParked(ctx context.Context, pc *parkedCall) Outcome {
 	case r := <-pc.result:
 		g.finishParked(pc)
 		if r.err != nil && ctx.Err() == nil && context.Cause(ctx) == nil && r.err == context.DeadlineExceeded {
-			return errorResult(fmt.Errorf("server %q did not answer %q within %s", pc.d.spec.Name, pc.c.Tool, pc.d.spec.CallTimeout))
+			return timeoutResult(pc.d, pc.c.Tool)
 		}
 		return g.finishCall(pc.c, pc.d, r.res, r.err)
 	case pi := <-pc.ic.input:

@@ -6,6 +6,8 @@ import (
 	"time"
 
 	"github.com/modelcontextprotocol/go-sdk/mcp"
+
+	"github.com/mcpgw/mcpgw/logs"
 )
 
 // Identity is who is calling, as far as mcpgw knows.
@@ -46,6 +48,9 @@ type Outcome struct {
 	Err error
 	// answered: the fast path answers the agent itself, later.
 	answered bool
+	// status files a failure mcpgw itself answered (timeout, unavailable)
+	// in the record; empty means it follows from the rest.
+	status logs.Status
 }
 
 // Next continues the call path after a [Stage].

@@ -158,11 +158,15 @@ func agentCaps(ss *mcp.ServerSession) *mcp.ClientCapabilities {
 // it: directly to an older agent, as input_required to one that speaks
 // 2026-07-28. An agent without the capability gets no request; the server
 // gets an error saying why.
-func askAgent[R mcp.InputResponse](ctx context.Context, d *downstream, what string, supported func(*mcp.ClientCapabilities) bool, req mcp.InputRequest, direct func(*mcp.ServerSession) (R, error)) (R, error) {
+func askAgent[R mcp.InputResponse](ctx context.Context, d *downstream, what string, supported func(*mcp.ClientCapabilities) bool, req mcp.InputRequest, direct func(*mcp.ServerSession) (R, error)) (res R, err error) {
 	var zero R
 	ic, ss, err := d.caller()
 	if err != nil {
 		return zero, err
+	}
+	if method := recordedAsks[what]; method != "" {
+		started := time.Now()
+		defer func() { d.gw.recordRequest(ss, method, d.spec.Name, "", started, req, res, err) }()
 	}
 	if !supported(agentCaps(ss)) {
 		return zero, fmt.Errorf("mcpgw: the agent does not support %s, so server %q cannot ask it", what, d.spec.Name)
@@ -170,16 +174,20 @@ func askAgent[R mcp.InputResponse](ctx context.Context, d *downstream, what stri
 	if !agentSpeaksNew(ss) {
 		return direct(ss)
 	}
-	res, err := d.gw.askViaInputRequired(ctx, d, ic, req)
+	answer, err := d.gw.askViaInputRequired(ctx, d, ic, req)
 	if err != nil {
 		return zero, err
 	}
-	r, ok := res.(R)
+	r, ok := answer.(R)
 	if !ok {
-		return zero, fmt.Errorf("mcpgw: the agent answered a %s request with %T", what, res)
+		return zero, fmt.Errorf("mcpgw: the agent answered a %s request with %T", what, answer)
 	}
 	return r, nil
 }
+
+// recordedAsks are the server-to-agent requests the record keeps, by the
+// name askAgent knows them by.
+var recordedAsks = map[string]string{"elicitation": "elicitation/create", "sampling": "sampling/createMessage"}
 
 func (d *downstream) relayElicit(ctx context.Context, req *mcp.ElicitRequest) (*mcp.ElicitResult, error) {
 	return askAgent(ctx, d, "elicitation", func(c *mcp.ClientCapabilities) bool { return c.Elicitation != nil }, req.Params,

@@ -69,6 +69,12 @@ type Options struct {
 	// headers, args and url when it starts; nil fails any server that has
 	// one.
 	Secrets keystore.Getter
+	// Recorder, when set, keeps a record of every finished tools/call and
+	// of the other requests worth auditing.
+	Recorder Recorder
+	// RecordStrict fails a call whose record cannot be stored, instead of
+	// counting the loss.
+	RecordStrict bool
 	// Redactor masks the resolved secret values in everything servers send
 	// (messages, stderr, errors); nil means one of the gateway's own.
 	Redactor *guard.Known
