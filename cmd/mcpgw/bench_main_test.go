@@ -15,5 +15,15 @@ func TestMain(m *testing.M) {
 	if role := os.Getenv(benchRoleEnv); role != "" {
 		os.Exit(benchChildMain(role))
 	}
-	os.Exit(m.Run())
+	// Every mcpgw the tests start records its calls: into a database of
+	// this test process, never the user's own (tests that look at the
+	// record set MCPGW_DB themselves).
+	dir, err := os.MkdirTemp("", "mcpgw-e2e-state-")
+	if err != nil {
+		panic(err)
+	}
+	os.Setenv("XDG_STATE_HOME", dir)
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code)
 }

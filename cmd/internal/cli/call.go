@@ -13,6 +13,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/mcpgw/mcpgw/mux"
+	"github.com/mcpgw/mcpgw/policy/guard"
 )
 
 // CallOptions are the inputs of `mcpgw call`.
@@ -70,7 +71,16 @@ func runCall(ctx context.Context, opts *CallOptions) error {
 	if err != nil {
 		return err
 	}
-	g := newGateway(opts.Factory, cfg, nil)
+	logger := stderrLogger(opts.IO.ErrOut, false)
+	known := guard.NewKnown()
+	record, err := openGatewayRecord(ctx, opts.Factory, cfg, "", known, logger)
+	if err != nil {
+		return err
+	}
+	defer record.close()
+	gwOpts := &mux.Options{Logger: logger, Redactor: known}
+	record.options(gwOpts, cfg.Logs.Strict)
+	g := newGateway(opts.Factory, cfg, gwOpts)
 	defer g.Close()
 	ctx, cancel := context.WithTimeout(ctx, opts.Timeout)
 	defer cancel()

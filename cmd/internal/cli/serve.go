@@ -14,6 +14,7 @@ import (
 
 	"github.com/mcpgw/mcpgw/cmd/internal/config"
 	"github.com/mcpgw/mcpgw/mux"
+	"github.com/mcpgw/mcpgw/policy/guard"
 )
 
 // ServeOptions are the inputs of `mcpgw serve`.
@@ -26,6 +27,9 @@ type ServeOptions struct {
 	// NoWatch disables live reload of the configuration file.
 	NoWatch bool
 	Verbose bool
+	// DB is the record database (--db); empty means MCPGW_DB, the
+	// configuration's logs.path, or the default.
+	DB string
 }
 
 // NewCmdServe builds `mcpgw serve`.
@@ -50,6 +54,7 @@ Changes to the configuration file apply while it runs.`,
 	cmd.Flags().StringVar(&opts.HTTP, "http", "", "serve streamable HTTP on this loopback address (e.g. 127.0.0.1:8931) instead of stdio")
 	cmd.Flags().BoolVar(&opts.NoWatch, "no-watch", false, "do not apply configuration file changes while running")
 	cmd.Flags().BoolVarP(&opts.Verbose, "verbose", "v", false, "log server starts and reloads to stderr")
+	cmd.Flags().StringVar(&opts.DB, "db", "", "record database (env MCPGW_DB; default: logs.path in the config, or mcpgw/mcpgw.db under your OS state dir)")
 	return cmd
 }
 
@@ -82,7 +87,15 @@ func runServe(ctx context.Context, opts *ServeOptions) error {
 	}
 	logger := stderrLogger(opts.IO.ErrOut, opts.Verbose)
 	secrets := newGatewaySecrets(opts.Factory, cfg, logger)
-	g := newGateway(opts.Factory, cfg, &mux.Options{Logger: logger, ChildStderr: opts.IO.ErrOut, Secrets: secrets})
+	known := guard.NewKnown()
+	record, err := openGatewayRecord(ctx, opts.Factory, cfg, opts.DB, known, logger)
+	if err != nil {
+		return err
+	}
+	defer record.close() // after the gateway: its last calls are flushed
+	gwOpts := &mux.Options{Logger: logger, ChildStderr: opts.IO.ErrOut, Secrets: secrets, Redactor: known}
+	record.options(gwOpts, cfg.Logs.Strict)
+	g := newGateway(opts.Factory, cfg, gwOpts)
 	defer g.Close()
 
 	ctx, cancel := context.WithCancel(ctx)

@@ -1,0 +1,90 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/mcpgw/mcpgw/cmd/internal/config"
+	"github.com/mcpgw/mcpgw/logs"
+	"github.com/mcpgw/mcpgw/mux"
+	"github.com/mcpgw/mcpgw/policy/guard"
+)
+
+// gatewayRecord is the call record a gateway writes to: the database, the
+// recorder in front of it, and the adapter the gateway sees.
+type gatewayRecord struct {
+	db  *logs.DB
+	rec *logs.Recorder
+}
+
+// openGatewayRecord opens the record for a gateway as cfg.Logs says; nil when
+// recording is off. known masks resolved secrets in what is stored. A
+// record that cannot be opened is reported and the gateway runs without
+// one, unless logs.strict asks for every call to be recorded.
+func openGatewayRecord(ctx context.Context, f *Factory, cfg *config.Config, dbFlag string, known *guard.Known, logger *slog.Logger) (*gatewayRecord, error) {
+	if !cfg.Logs.IsEnabled() {
+		return nil, nil
+	}
+	fail := func(err error) (*gatewayRecord, error) {
+		if cfg.Logs.Strict {
+			return nil, withCode(ExitError, fmt.Errorf("%w (logs.strict is set, so mcpgw does not run without its record)", err))
+		}
+		logger.Warn("calls will not be recorded", "err", err)
+		return nil, nil
+	}
+	path, err := f.DBPath(cfg, dbFlag)
+	if err != nil {
+		return fail(err)
+	}
+	payloads, err := logs.ParsePayloadMode(cfg.Logs.Payloads)
+	if err != nil {
+		return fail(err)
+	}
+	db, err := logs.Open(ctx, path, nil)
+	if err != nil {
+		return fail(err)
+	}
+	rec := logs.NewRecorder(db, &logs.RecorderOptions{
+		Payloads:        payloads,
+		MaxPayloadBytes: cfg.Logs.MaxPayloadBytes,
+		Redactor:        known,
+		Retention:       logs.Retention{MaxAge: cfg.Logs.Retention.MaxAge, MaxSize: cfg.Logs.Retention.MaxSize},
+		OnDrop: func(n int64, err error) {
+			logger.Warn("calls not recorded", "dropped_total", n, "err", err, "db", path)
+		},
+	})
+	return &gatewayRecord{db: db, rec: rec}, nil
+}
+
+// options hands the record to the gateway.
+func (r *gatewayRecord) options(o *mux.Options, strict bool) {
+	if r == nil {
+		return
+	}
+	o.Recorder = recorderAdapter{r.rec}
+	o.RecordStrict = strict
+}
+
+// close flushes what is queued, within a few seconds, and closes the file.
+func (r *gatewayRecord) close() {
+	if r == nil {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	r.rec.Close(ctx)
+	r.db.Close()
+}
+
+// recorderAdapter is a [logs.Recorder] as the gateway's [mux.Recorder].
+type recorderAdapter struct{ r *logs.Recorder }
+
+func (a recorderAdapter) Record(c logs.Call, args, result []byte) {
+	a.r.Record(logs.Entry{Call: c, Args: args, Result: result})
+}
+
+func (a recorderAdapter) RecordSync(ctx context.Context, c logs.Call, args, result []byte) error {
+	return a.r.RecordSync(ctx, logs.Entry{Call: c, Args: args, Result: result})
+}

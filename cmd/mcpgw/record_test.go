@@ -1,0 +1,232 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/modelcontextprotocol/go-sdk/mcp"
+
+	"github.com/mcpgw/mcpgw/cmd/internal/testenv"
+	"github.com/mcpgw/mcpgw/logs"
+)
+
+// recordOf reads every recorded call in the database at path, oldest first.
+func recordOf(t *testing.T, path string) []logs.Call {
+	t.Helper()
+	db, err := logs.Open(context.Background(), path, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	calls, err := db.Query(context.Background(), logs.Filter{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	slices.Reverse(calls)
+	return calls
+}
+
+// TestRecordEveryStatus makes calls that end every way a call can end
+// without policy, through a real `mcpgw serve`, and reads them back from
+// the SQLite file once mcpgw has exited (shutdown flushes the queue).
+func TestRecordEveryStatus(t *testing.T) {
+	fx := testenv.Fixture(t)
+	db := filepath.Join(t.TempDir(), "record.db")
+	cfgPath := writeConfig(t, fmt.Sprintf("servers:\n  fx:\n    command: %q\n    timeouts: {call: 2s}\n", fx))
+	a := startServeEnv(t, cfgPath, "2025-11-25", "MCPGW_DB="+db, "MCPGW_USER=ana@example.com", "MCPGW_TEAM=data", "MCPGW_ROLES=dev,oncall")
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	waitFor(t, ctx, "fx's tools", func() bool { return slices.Contains(a.toolNames(t, ctx), "fx__echo") })
+
+	callTool := func(ctx context.Context, name string, args map[string]any) {
+		a.cs.CallTool(ctx, &mcp.CallToolParams{Name: name, Arguments: args})
+	}
+	callTool(ctx, "fx__echo", map[string]any{"text": "hello record"})
+	callTool(ctx, "fx__fail", nil)
+	callTool(ctx, "fx__sleep", map[string]any{"ms": 10000}) // past the 2s call timeout
+	cctx, ccancel := context.WithCancel(ctx)
+	go func() {
+		waitFor(t, ctx, "the wait call to reach the server", func() bool {
+			res, err := a.cs.CallTool(ctx, &mcp.CallToolParams{Name: "fx__cancelled_count"})
+			return err == nil && res.StructuredContent != nil && strings.Contains(fmt.Sprint(res.StructuredContent), "waiting:1")
+		})
+		ccancel()
+	}()
+	callTool(cctx, "fx__wait", nil)
+	callTool(ctx, "fx__echo", map[string]any{"text": 42}) // wrong type: the server's own protocol error
+	callTool(ctx, "fx__crash", nil)
+	// The record is complete once mcpgw has shut down.
+	a.cs.Close()
+	a.cmd.Wait()
+
+	calls := recordOf(t, db)
+	byTool := map[string][]logs.Call{}
+	for _, c := range calls {
+		byTool[c.Tool] = append(byTool[c.Tool], c)
+	}
+	want := []struct {
+		tool   string
+		status logs.Status
+		detail string
+	}{
+		{"fx__echo", logs.StatusOK, ""},
+		{"fx__fail", logs.StatusToolError, ""},
+		{"fx__sleep", logs.StatusTimeout, "did not answer"},
+		{"fx__wait", logs.StatusCancelled, ""},
+		{"fx__echo", logs.StatusError, "text"},
+		{"fx__crash", logs.StatusUnavailable, "failed on"},
+	}
+	seen := map[string]int{}
+	for _, w := range want {
+		i := seen[w.tool]
+		seen[w.tool]++
+		if i >= len(byTool[w.tool]) {
+			t.Errorf("no record #%d of %s (records: %+v)", i+1, w.tool, calls)
+			continue
+		}
+		c := byTool[w.tool][i]
+		if c.Status != w.status || !strings.Contains(c.Error, w.detail) {
+			t.Errorf("%s #%d: status %s, error %q; want %s with %q", w.tool, i+1, c.Status, c.Error, w.status, w.detail)
+		}
+	}
+	ok := byTool["fx__echo"][0]
+	if ok.Server != "fx" || ok.ToolOriginal != "echo" || ok.Method != "tools/call" || ok.Agent != "reload-agent" ||
+		ok.User != "ana@example.com" || ok.Team != "data" || !slices.Equal(ok.Roles, []string{"dev", "oncall"}) ||
+		!strings.Contains(ok.Args, "hello record") || !strings.Contains(ok.Result, "hello record") ||
+		ok.ArgsHash == "" || ok.ResultSize == 0 || ok.Latency <= 0 || ok.PID == 0 || ok.Session == "" {
+		t.Errorf("the ok call's record is incomplete: %+v", ok)
+	}
+}
+
+// TestRecordManyProcesses runs six `mcpgw serve` processes at once, each
+// making 3,000 calls, into one database: every call is recorded.
+func TestRecordManyProcesses(t *testing.T) {
+	const procs, perProc, callers = 6, 3000, 6
+	fx := testenv.Fixture(t)
+	db := filepath.Join(t.TempDir(), "shared.db")
+	cfgPath := writeConfig(t, fmt.Sprintf("servers:\n  fx:\n    command: %q\n", fx))
+	ctx, cancel := context.WithTimeout(context.Background(), 8*time.Minute)
+	defer cancel()
+	var wg sync.WaitGroup
+	errs := make(chan error, procs)
+	for p := range procs {
+		a := startServeEnv(t, cfgPath, "2025-11-25", "MCPGW_DB="+db)
+		wg.Go(func() {
+			defer func() { a.cs.Close(); a.cmd.Wait() }()
+			waitFor(t, ctx, "fx's tools", func() bool { return slices.Contains(a.toolNames(t, ctx), "fx__echo") })
+			var cw sync.WaitGroup
+			for c := range callers {
+				cw.Go(func() {
+					for i := c; i < perProc; i += callers {
+						res, err := a.cs.CallTool(ctx, &mcp.CallToolParams{Name: "fx__echo", Arguments: map[string]any{"text": fmt.Sprintf("p%d-%d", p, i)}})
+						if err != nil || res.IsError {
+							errs <- fmt.Errorf("process %d call %d: %v %+v", p, i, err, res)
+							return
+						}
+					}
+				})
+			}
+			cw.Wait()
+		})
+	}
+	// Read while they write: never an error, never SQLITE_BUSY.
+	reads := 0
+	done := make(chan struct{})
+	go func() { wg.Wait(); close(done) }()
+	for reading := true; reading; {
+		select {
+		case <-done:
+			reading = false
+		case err := <-errs:
+			t.Fatal(err)
+		case <-time.After(200 * time.Millisecond):
+			if _, err := os.Stat(db); err != nil {
+				continue
+			}
+			r, err := logs.Open(ctx, db, &logs.OpenOptions{ReadOnly: true})
+			if err != nil {
+				t.Fatalf("opening the record while it is written: %v", err)
+			}
+			if _, err := r.Query(ctx, logs.Filter{Limit: 10}); err != nil {
+				t.Fatalf("reading the record while it is written: %v", err)
+			}
+			r.Close()
+			reads++
+		}
+	}
+	select {
+	case err := <-errs:
+		t.Fatal(err)
+	default:
+	}
+	calls := recordOf(t, db)
+	if len(calls) != procs*perProc {
+		t.Errorf("%d calls recorded; want %d", len(calls), procs*perProc)
+	}
+	pids := map[int]int{}
+	for _, c := range calls {
+		pids[c.PID]++
+	}
+	if len(pids) != procs {
+		t.Errorf("records from %d processes; want %d", len(pids), procs)
+	}
+	r, err := logs.Open(ctx, db, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	if d, err := r.Dropped(ctx); err != nil || d.Total != 0 {
+		t.Errorf("dropped = %+v, %v; want none", d, err)
+	}
+	t.Logf("%d rows from %d processes, %d reads while writing", len(calls), len(pids), reads)
+}
+
+// TestLogsFollowSeesAnotherProcess runs `mcpgw logs -f` while a separate
+// `mcpgw serve` writes the record.
+func TestLogsFollowSeesAnotherProcess(t *testing.T) {
+	fx := testenv.Fixture(t)
+	db := filepath.Join(t.TempDir(), "follow.db")
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	follow := exec.CommandContext(ctx, testenv.Mcpgw(t), "logs", "-f", "-o", "jsonl", "--db", db, "--tool", "fx__echo")
+	out, err := follow.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	follow.Stderr = &testWriter{t: t}
+	if err := follow.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() { follow.Process.Kill(); follow.Wait() }()
+
+	cfgPath := writeConfig(t, fmt.Sprintf("servers:\n  fx:\n    command: %q\n", fx))
+	a := startServeEnv(t, cfgPath, "2025-11-25", "MCPGW_DB="+db)
+	waitFor(t, ctx, "fx's tools", func() bool { return slices.Contains(a.toolNames(t, ctx), "fx__echo") })
+	for i := range 3 {
+		a.cs.CallTool(ctx, &mcp.CallToolParams{Name: "fx__echo", Arguments: map[string]any{"text": fmt.Sprintf("followed-%d", i)}})
+	}
+	a.cs.CallTool(ctx, &mcp.CallToolParams{Name: "fx__fail"}) // filtered out
+	sc := bufio.NewScanner(out)
+	for i := range 3 {
+		if !sc.Scan() {
+			t.Fatalf("logs -f ended after %d rows: %v", i, sc.Err())
+		}
+		var c logs.Call
+		if err := json.Unmarshal(sc.Bytes(), &c); err != nil {
+			t.Fatalf("logs -f row %q: %v", sc.Text(), err)
+		}
+		if c.Tool != "fx__echo" || !strings.Contains(c.Args, fmt.Sprintf("followed-%d", i)) {
+			t.Errorf("row %d = %s", i, sc.Text())
+		}
+	}
+}
