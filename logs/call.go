@@ -47,8 +47,9 @@ type Call struct {
 	ToolOriginal string `json:"tool_original,omitempty"` // the server's own name
 
 	// Args and Result are the stored payloads: redacted and capped per the
-	// payload policy, or empty. The sizes and hashes (sha256, hex) are of
-	// the original payloads.
+	// payload policy, or empty. The sizes are the original payloads'; the
+	// hashes (sha256, hex) are of the payloads with known secrets masked,
+	// so the file cannot be used to test guesses of a secret.
 	Args       string `json:"args,omitempty"`
 	ArgsSize   int64  `json:"args_size"`
 	ArgsHash   string `json:"args_hash,omitempty"`

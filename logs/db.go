@@ -37,6 +37,10 @@ type OpenOptions struct {
 	// BusyTimeout is how long a statement waits for another process's
 	// write lock; zero means 5s.
 	BusyTimeout time.Duration
+
+	// pragmas are added to every connection's; tests use them to make a
+	// database fail (max_page_count) or to shrink limits.
+	pragmas []string
 }
 
 // DefaultPath returns the database path under the OS state directory:
@@ -93,6 +97,9 @@ func dsn(path string, o OpenOptions) string {
 	q.Add("_pragma", "synchronous(NORMAL)")
 	q.Add("_pragma", "foreign_keys(1)")
 	q.Add("_pragma", "temp_store(MEMORY)")
+	for _, p := range o.pragmas {
+		q.Add("_pragma", p)
+	}
 	return "file:" + filepath.ToSlash(path) + "?" + q.Encode()
 }
 
@@ -113,7 +120,13 @@ func Open(ctx context.Context, path string, opts *OpenOptions) (*DB, error) {
 		if err != nil {
 			return nil, fmt.Errorf("opening the record %s: %w", path, err)
 		}
+		fi, err := f.Stat()
 		f.Close()
+		if err == nil && fi.Size() == 0 {
+			if err := initFile(ctx, path, o); err != nil {
+				return nil, fmt.Errorf("creating the record %s: %w", path, err)
+			}
+		}
 	} else if _, err := os.Stat(path); err != nil {
 		return nil, fmt.Errorf("opening the record %s: %w", path, err)
 	}
@@ -127,6 +140,23 @@ func Open(ctx context.Context, path string, opts *OpenOptions) (*DB, error) {
 		return nil, fmt.Errorf("opening the record %s: %w", path, err)
 	}
 	return db, nil
+}
+
+// initFile turns on incremental vacuum in a new, empty file, so that
+// [DB.Prune] can give freed pages back to the OS. The setting must come
+// before anything else writes the file, WAL mode included, and it cannot
+// go in the DSN: setting it takes the write lock, on every connection.
+// Another process creating the file at the same moment is harmless: the
+// first to write page 1 decides.
+func initFile(ctx context.Context, path string, o OpenOptions) error {
+	first := o
+	first.pragmas = append([]string{"auto_vacuum(INCREMENTAL)"}, o.pragmas...)
+	sdb, err := sql.Open("sqlite", dsn(path, first))
+	if err != nil {
+		return err
+	}
+	defer sdb.Close()
+	return sdb.PingContext(ctx)
 }
 
 // Path returns the database file's path.

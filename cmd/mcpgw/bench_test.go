@@ -78,9 +78,19 @@ func BenchmarkGateway(b *testing.B) {
 		return cmd
 	}
 
+	// The mcpgw path records every call (the default); mcpgw-norec is the
+	// same gateway with the record off, so the record's cost is measured
+	// against a baseline of the same run.
+	noRec := filepath.Join(b.TempDir(), "norec.yaml")
+	if err := os.WriteFile(noRec, []byte(fmt.Sprintf("logs: {enabled: false}\nservers:\n  fx:\n    command: %q\n", fixture)), 0o600); err != nil {
+		b.Fatal(err)
+	}
+	recDB := filepath.Join(b.TempDir(), "bench.db")
+	withRecord := exec.Command(gw, "serve", "--config", cfg, "--db", recDB)
 	paths := []*benchPath{
 		{name: "direct", tool: "echo", cmd: exec.Command(fixture)},
-		{name: "mcpgw", tool: "fx__echo", cmd: exec.Command(gw, "serve", "--config", cfg)},
+		{name: "mcpgw", tool: "fx__echo", cmd: withRecord},
+		{name: "mcpgw-norec", tool: "fx__echo", cmd: exec.Command(gw, "serve", "--config", noRec)},
 		{name: "naive", tool: "echo", cmd: child("naive")},
 		{name: "floor", tool: "echo", cmd: child("floor")},
 	}
@@ -150,7 +160,13 @@ func BenchmarkGateway(b *testing.B) {
 		b.ReportMetric(seqR, p.name+"-seq-ratio")
 		b.ReportMetric(xR, p.name+"-x8-ratio")
 	}
-	fmt.Fprintf(&tbl, "targets: mcpgw +p50 ≤ 250 µs, mcpgw 8x ≥ 0.66× direct")
+	rec, norec := paths[1].stats(), paths[2].stats()
+	recP50 := us(rec.p50-norec.p50) / us(norec.p50) * 100
+	recX := rec.xRate / norec.xRate
+	fmt.Fprintf(&tbl, "record on vs off: p50 %+.1f%%, 8x throughput %.2f×\n", recP50, recX)
+	b.ReportMetric(recP50, "record-added-p50-%")
+	b.ReportMetric(recX, "record-x8-ratio")
+	fmt.Fprintf(&tbl, "targets: mcpgw +p50 ≤ 250 µs, mcpgw 8x ≥ 0.66× direct; record ≤ +5%% p50, ≥ 0.90× throughput")
 	b.Log("\n" + tbl.String())
 	// ns/op would be the whole run divided by b.N: meaningless here.
 	b.ReportMetric(0, "ns/op")

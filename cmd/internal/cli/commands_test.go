@@ -77,7 +77,7 @@ func cmdArgs(c *cobra.Command) []string {
 }
 
 // dataCommands print data and so must take -o/--output.
-var dataCommands = []string{"server list", "tools", "call", "version"}
+var dataCommands = []string{"server list", "tools", "call", "version", "secret list", "secret check", "logs", "logs show", "logs stats", "logs prune"}
 
 func TestCommandTreeDocumented(t *testing.T) {
 	root := testRoot()
@@ -100,7 +100,7 @@ func TestCommandTreeDocumented(t *testing.T) {
 		})
 	}
 	// The walk really visits the tree (a broken walk would pass vacuously).
-	for _, want := range append([]string{"serve", "server add", "server remove", "server enable", "server disable", "exit-codes", "demo"}, dataCommands...) {
+	for _, want := range append([]string{"serve", "server add", "server remove", "server enable", "server disable", "exit-codes", "demo", "secret set", "secret rm"}, dataCommands...) {
 		if !seen[want] {
 			t.Errorf("command %q not found in the tree; have %v", want, seen)
 		}

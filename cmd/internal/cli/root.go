@@ -85,6 +85,7 @@ resources and prompts into one catalog, and relays every call.`,
 		NewCmdSecret(f),
 		NewCmdTools(f, nil),
 		NewCmdCall(f, nil),
+		NewCmdLogs(f, nil),
 		NewCmdVersion(f, nil),
 		NewCmdDemo(f, nil),
 		newCmdDemoServer(f),
@@ -104,8 +105,17 @@ func Main() int {
 // Run runs mcpgw with args and streams, returning the exit code. Tests call
 // it directly.
 func Run(ctx context.Context, args []string, io *IOStreams) int {
+	return run(ctx, args, io, nil)
+}
+
+// run is [Run] with a hook that may change the command tree first (tests
+// swap in commands with an injected clock).
+func run(ctx context.Context, args []string, io *IOStreams, adjust func(*Factory, *cobra.Command)) int {
 	f := &Factory{IO: io, v: viper.New()}
 	root := NewRootCmd(f)
+	if adjust != nil {
+		adjust(f, root)
+	}
 	root.SetArgs(args)
 	err := root.ExecuteContext(ctx)
 	if err == nil {

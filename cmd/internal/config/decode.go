@@ -2,7 +2,6 @@ package config
 
 import (
 	"fmt"
-	"strconv"
 	"strings"
 	"time"
 
@@ -278,18 +277,19 @@ func (d *decoder) retention(n *yaml.Node, key string) (Retention, error) {
 	return r, nil
 }
 
-// age decodes a duration that may also be given in days (30d).
+// age decodes a duration that may also be given in days and weeks (30d).
 func (d *decoder) age(n *yaml.Node, key string) (time.Duration, error) {
 	v, err := d.str(n, key)
 	if err != nil || v == "" {
 		return 0, err
 	}
-	if days, ok := strings.CutSuffix(v, "d"); ok {
-		if n, perr := strconv.Atoi(days); perr == nil && n >= 0 {
-			return time.Duration(n) * 24 * time.Hour, nil
-		}
+	a, perr := ParseAge(v)
+	if perr != nil {
+		e := d.errAt(deref(n), key, "%v", perr)
+		e.Err = perr
+		return 0, e
 	}
-	return d.duration(n, key)
+	return a, d.check(deref(n), key, validateDuration(a))
 }
 
 // size decodes a byte size such as 500MB; null means unset.
@@ -298,7 +298,7 @@ func (d *decoder) size(n *yaml.Node, key string) (int64, error) {
 	if err != nil || v == "" {
 		return 0, err
 	}
-	s, serr := parseSize(v)
+	s, serr := ParseSize(v)
 	return s, d.check(deref(n), key, serr)
 }
 

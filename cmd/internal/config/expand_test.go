@@ -91,7 +91,7 @@ func TestLogsSection(t *testing.T) {
 	for src, want := range map[string]string{
 		"logs: {payloads: some}\n":              "unknown payloads",
 		"logs: {retention: {max_size: lots}}\n": "is not a size",
-		"logs: {retention: {max_age: 3w}}\n":    "is not a duration",
+		"logs: {retention: {max_age: 3y}}\n":    "is not a duration",
 		"logs: {enabled: maybe}\n":              "expected true or false",
 		"logs: {pth: x}\n":                      `unknown key "pth" (did you mean "path"?)`,
 	} {

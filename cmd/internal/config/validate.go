@@ -102,20 +102,59 @@ func validatePayloads(p string) error {
 	return fmt.Errorf("unknown payloads %q; use redacted (the default: stored with secrets masked), full (stored as sent) or none (sizes and hashes only)", p)
 }
 
-// parseSize reads a byte size such as 500MB, 2GiB, 64KB or 1048576.
-func parseSize(s string) (int64, error) {
+// ParseSize reads a byte size such as 500MB, 2GiB, 64KB or 1048576, in
+// binary units (500MB is 500 MiB), as the configuration and the CLI do.
+func ParseSize(s string) (int64, error) {
 	t := strings.TrimSpace(s)
 	i := len(t)
 	for i > 0 && (t[i-1] < '0' || t[i-1] > '9') {
 		i--
 	}
 	num, unit := t[:i], strings.ToUpper(strings.TrimSpace(t[i:]))
-	mult := map[string]int64{"": 1, "B": 1, "K": 1 << 10, "KB": 1 << 10, "KIB": 1 << 10, "M": 1 << 20, "MB": 1 << 20, "MIB": 1 << 20, "G": 1 << 30, "GB": 1 << 30, "GIB": 1 << 30}[unit]
+	mult := map[string]int64{"": 1, "B": 1, "K": 1 << 10, "KB": 1 << 10, "KIB": 1 << 10, "M": 1 << 20, "MB": 1 << 20, "MIB": 1 << 20,
+		"G": 1 << 30, "GB": 1 << 30, "GIB": 1 << 30, "T": 1 << 40, "TB": 1 << 40, "TIB": 1 << 40}[unit]
 	n, err := strconv.ParseInt(num, 10, 64)
-	if err != nil || mult == 0 || n < 0 {
+	if err != nil || mult == 0 || n <= 0 {
 		return 0, fmt.Errorf("%q is not a size; write a number with a unit, like 500MB, 2GB or 64KB", s)
 	}
 	return n * mult, nil
+}
+
+var ageChunk = regexp.MustCompile(`^(\d+)([dw])`)
+
+// ParseAge reads a duration that may start with days and weeks: 7d, 2w,
+// 1d12h, 90m, 1.5h.
+func ParseAge(s string) (time.Duration, error) {
+	in := strings.TrimSpace(s)
+	rest := in
+	var d time.Duration
+	for {
+		m := ageChunk.FindStringSubmatch(rest)
+		if m == nil {
+			break
+		}
+		n, err := strconv.ParseInt(m[1], 10, 32)
+		if err != nil {
+			return 0, fmt.Errorf("%q is not a duration", s)
+		}
+		unit := 24 * time.Hour
+		if m[2] == "w" {
+			unit *= 7
+		}
+		d += time.Duration(n) * unit
+		rest = rest[len(m[0]):]
+	}
+	if rest != "" {
+		r, err := time.ParseDuration(rest)
+		if err != nil {
+			return 0, fmt.Errorf("%q is not a duration; write e.g. 90s, 15m, 2h, 7d or 1d12h", s)
+		}
+		d += r
+	}
+	if in == "" || d < 0 {
+		return 0, fmt.Errorf("%q is not a duration; write e.g. 90s, 15m, 2h, 7d or 1d12h", s)
+	}
+	return d, nil
 }
 
 // validateFallback checks where secrets come from when the keychain lacks them.
