@@ -230,3 +230,22 @@ func TestLogsFollowSeesAnotherProcess(t *testing.T) {
 		}
 	}
 }
+
+// TestRecordUnwritable points the record at a path that cannot be a
+// database: calls still work, and stderr says why nothing is recorded.
+func TestRecordUnwritable(t *testing.T) {
+	fx := testenv.Fixture(t)
+	dir := t.TempDir() // a directory where the database file should be
+	cfgPath := writeConfig(t, fmt.Sprintf("servers:\n  fx:\n    command: %q\n", fx))
+	a := startServeEnv(t, cfgPath, "2025-11-25", "MCPGW_DB="+dir)
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	waitFor(t, ctx, "fx's tools", func() bool { return slices.Contains(a.toolNames(t, ctx), "fx__echo") })
+	res, err := a.cs.CallTool(ctx, &mcp.CallToolParams{Name: "fx__echo", Arguments: map[string]any{"text": "unrecorded"}})
+	if err != nil || res.IsError {
+		t.Fatalf("a call with an unwritable record: %v %+v", err, res)
+	}
+	if logs := a.stderr.String(); !strings.Contains(logs, "calls will not be recorded") {
+		t.Errorf("stderr does not say the record is off:\n%s", logs)
+	}
+}

@@ -13,6 +13,7 @@ import (
 	"net/url"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -113,7 +114,8 @@ func TestSecretsEndToEnd(t *testing.T) {
 		t.Errorf("secret set did not say which servers use it: %s", stderr)
 	}
 
-	a := startServeEnv(t, cfgPath, "2025-11-25", append(kenv, "MCPGW_SECRET_E2E_TOKEN=must-not-reach-servers")...)
+	db := filepath.Join(t.TempDir(), "record.db")
+	a := startServeEnv(t, cfgPath, "2025-11-25", append(kenv, "MCPGW_SECRET_E2E_TOKEN=must-not-reach-servers", "MCPGW_DB="+db)...)
 	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
 	defer cancel()
 	waitFor(t, ctx, "fx and everything tools", func() bool {
@@ -187,6 +189,25 @@ func TestSecretsEndToEnd(t *testing.T) {
 	}
 	if f := leaks(logs, value); len(f) > 0 {
 		t.Errorf("mcpgw's stderr holds the secret as %v:\n%s", f, logs)
+	}
+
+	// The record has the calls, with the secret masked, in the database
+	// file and in whatever WAL and shared-memory files are left.
+	rows := recordOf(t, db)
+	if len(rows) < 4 {
+		t.Errorf("%d calls recorded; want the 4 made", len(rows))
+	}
+	for _, suffix := range []string{"", "-wal", "-shm"} {
+		b, err := os.ReadFile(db + suffix)
+		if errors.Is(err, os.ErrNotExist) && suffix != "" {
+			continue
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		if f := leaks(string(b), value); len(f) > 0 {
+			t.Errorf("the record file %s holds the secret as %v", filepath.Base(db+suffix), f)
+		}
 	}
 }
 
