@@ -10,6 +10,7 @@ import (
 	"io"
 	"os"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	segjson "github.com/segmentio/encoding/json"
@@ -75,6 +76,12 @@ type lineConn struct {
 	wmu  sync.Mutex
 	wbuf []byte
 	once sync.Once
+
+	// backlog holds, in order, messages writeNoWait could not write at
+	// once; backlogged is set while it is not empty.
+	qmu        sync.Mutex
+	backlog    [][]byte
+	backlogged atomic.Bool
 }
 
 // wireMsg is the JSON-RPC envelope; params and results stay raw for the
@@ -239,19 +246,25 @@ func (c *lineConn) writeRaw(data []byte) error {
 
 // writeNoWait writes one message without ever blocking its caller for
 // long: a pipe that would not take it at once (its reader is behind) gets
-// it from a goroutine instead. Messages up to PIPE_BUF are written whole or
-// not at all, so a timed-out attempt leaves nothing half-written.
+// it from the backlog's goroutine instead. Messages up to PIPE_BUF are
+// written whole or not at all, so a timed-out attempt leaves nothing
+// half-written.
 func (c *lineConn) writeNoWait(data []byte) error {
+	if c.backlogged.Load() {
+		// Keep order: a call's cancellation must not overtake the call.
+		c.later(data)
+		return nil
+	}
 	dw, ok := c.w.(interface{ SetWriteDeadline(time.Time) error })
 	if !ok || len(data)+1 > 4096 || !c.wmu.TryLock() {
 		// Not bounded here (no deadlines, too big to be atomic, or
-		// another write in progress): write from a goroutine.
-		go c.writeRaw(data)
+		// another write in progress).
+		c.later(data)
 		return nil
 	}
 	if dw.SetWriteDeadline(time.Now().Add(20*time.Millisecond)) != nil {
 		c.wmu.Unlock()
-		go c.writeRaw(data)
+		c.later(data)
 		return nil
 	}
 	c.wbuf = append(append(c.wbuf[:0], data...), '\n')
@@ -259,10 +272,41 @@ func (c *lineConn) writeNoWait(data []byte) error {
 	dw.SetWriteDeadline(time.Time{})
 	c.wmu.Unlock()
 	if err != nil && n == 0 && errors.Is(err, os.ErrDeadlineExceeded) {
-		go c.writeRaw(data)
+		c.later(data)
 		return nil
 	}
 	return err
+}
+
+// later queues a message writeNoWait could not write at once. One
+// goroutine writes the backlog in order; until it is empty, every
+// writeNoWait queues behind it.
+func (c *lineConn) later(data []byte) {
+	c.qmu.Lock()
+	c.backlog = append(c.backlog, data)
+	start := !c.backlogged.Load()
+	c.backlogged.Store(true)
+	c.qmu.Unlock()
+	if start {
+		go c.drainBacklog()
+	}
+}
+
+func (c *lineConn) drainBacklog() {
+	for {
+		c.qmu.Lock()
+		q := c.backlog
+		c.backlog = nil
+		if len(q) == 0 {
+			c.backlogged.Store(false)
+			c.qmu.Unlock()
+			return
+		}
+		c.qmu.Unlock()
+		for _, m := range q {
+			c.writeRaw(m) // an error means the connection is ending
+		}
+	}
 }
 
 // Close implements mcp.Connection.
