@@ -43,12 +43,15 @@ func (c *inlineCall) finish(out *Outcome) {
 		c.g.progress.remove(c.token)
 	}
 	c.front.forget(c.key)
+	ended := time.Now()
 	if out == nil {
-		c.g.recordCall(context.Background(), c.call, Outcome{Err: context.Canceled})
+		c.g.recordCall(context.Background(), c.call, Outcome{Err: context.Canceled}, ended)
 		return
 	}
-	c.g.recordCall(context.Background(), c.call, *out)
 	c.front.respond(c.agent, *out)
+	// Recorded after the answer, off the call's latency (strict records
+	// never come here: they turn inline answers off).
+	c.g.recordCall(context.Background(), c.call, *out, ended)
 }
 
 // forwardInline sends a fast-path call and returns at once: the server's

@@ -143,17 +143,30 @@ func (f *fastFront) call(m *wireMsg) bool {
 			cancel()
 			return // the server's reader answers the agent (see forwardInline)
 		}
-		out = g.recordCall(ctx, c, out)
+		ended := time.Now()
+		strict := g.opts.RecordStrict
+		if strict {
+			out = g.recordCall(ctx, c, out, ended)
+		}
+		// Read before cancel, which sets it for every call.
+		agentCancelled := ctx.Err() != nil
 		f.forget(key)
 		cancel()
-		if ctx.Err() != nil && out.Err != nil {
-			return // cancelled by the agent: no answer is owed
+		if !agentCancelled || out.Err == nil { // a cancelled call is owed no answer
+			if g.inlineAnswers {
+				go f.respond(id, out) // never write to the agent from its own reader
+			} else {
+				f.respond(id, out)
+			}
 		}
-		if g.inlineAnswers {
-			go f.respond(id, out) // never write to the agent from its own reader
-			return
+		if !strict {
+			// Recorded after the answer, off the call's latency.
+			rctx := context.Background()
+			if agentCancelled {
+				rctx = ctx
+			}
+			g.recordCall(rctx, c, out, ended)
 		}
-		f.respond(id, out)
 	}
 	if g.inlineAnswers {
 		// Nothing in the call path waits for the server: run it here, on

@@ -21,7 +21,8 @@ func (g *Gateway) toolHandler(ctx context.Context, req *mcp.CallToolRequest) (*m
 	if len(c.Args) == 0 || string(c.Args) == "null" {
 		c.Args = nil
 	}
-	out := g.recordCall(ctx, c, g.call(ctx, c))
+	out := g.call(ctx, c)
+	out = g.recordCall(ctx, c, out, time.Now())
 	if out.Err != nil {
 		return nil, out.Err
 	}
@@ -37,7 +38,8 @@ func (g *Gateway) CallTool(ctx context.Context, name string, args json.RawMessag
 		return nil, err
 	}
 	c := &Call{Exposed: name, Args: args, gw: g, Started: time.Now()}
-	out := g.recordCall(ctx, c, g.call(ctx, c))
+	out := g.call(ctx, c)
+	out = g.recordCall(ctx, c, out, time.Now())
 	return out.Result, out.Err
 }
 

@@ -58,10 +58,10 @@ func rawIsError(raw []byte) bool {
 	return strings.HasPrefix(rest, "true")
 }
 
-// recordCall hands a finished tools/call to the recorder. It returns the
-// outcome to answer with: in strict setups, a record that cannot be stored
-// fails the call.
-func (g *Gateway) recordCall(ctx context.Context, c *Call, out Outcome) Outcome {
+// recordCall hands a tools/call that ended at ended to the recorder. It
+// returns the outcome to answer with: in strict setups, a record that
+// cannot be stored fails the call.
+func (g *Gateway) recordCall(ctx context.Context, c *Call, out Outcome, ended time.Time) Outcome {
 	r := g.opts.Recorder
 	if r == nil {
 		return out
@@ -70,7 +70,7 @@ func (g *Gateway) recordCall(ctx context.Context, c *Call, out Outcome) Outcome 
 		Time: c.Started, PID: recordPID, Method: "tools/call",
 		User: c.Identity.User, Team: c.Identity.Team, Roles: c.Identity.Roles,
 		Server: c.Server, Tool: c.Exposed, ToolOriginal: c.Tool,
-		Status: callStatus(&out, ctx), Latency: time.Since(c.Started),
+		Status: callStatus(&out, ctx), Latency: ended.Sub(c.Started),
 		BytesIn: int64(len(c.Args)),
 	}
 	var ss *mcp.ServerSession

@@ -15,13 +15,15 @@ import (
 )
 
 // TestFastPathMatchesSDKPath makes the same calls through mcpgw with its raw
-// tools/call fast path on and off (MCPGW_NO_FASTPATH=1) and requires the
-// agent to see the same results, progress and errors.
+// tools/call fast path on and off (MCPGW_NO_FASTPATH=1), and on without
+// inline answers (MCPGW_NO_INLINE=1), and requires the agent to see the
+// same results, progress and errors.
 func TestFastPathMatchesSDKPath(t *testing.T) {
 	fixture := testenv.Fixture(t)
 	cfg := fmt.Sprintf("servers:\n  fx:\n    command: %q\n", fixture)
 	fast := startAgent(t, cfg, "2025-11-25")
 	slow := startAgentEnv(t, cfg, "2025-11-25", "MCPGW_NO_FASTPATH=1")
+	noInline := startAgentEnv(t, cfg, "2025-11-25", "MCPGW_NO_INLINE=1")
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
 
@@ -38,6 +40,7 @@ func TestFastPathMatchesSDKPath(t *testing.T) {
 		{"fx__meta", nil, mcp.Meta{"custom": "kept", "io.modelcontextprotocol/related": "dropped"}},
 		{"fx__progress", map[string]any{"steps": 2}, mcp.Meta{"progressToken": 42}},
 		{"fx__echo", map[string]any{"text": 5}, nil}, // the server rejects it
+		{"fx__protocol_error", nil, nil},             // a JSON-RPC error, not a result
 	}
 	tools, err := fast.cs.ListTools(ctx, nil)
 	if err != nil {
@@ -59,8 +62,8 @@ func TestFastPathMatchesSDKPath(t *testing.T) {
 		t.Errorf("server saw _meta %s; want custom kept and io.modelcontextprotocol/* dropped", got)
 	}
 	for _, c := range calls {
-		var got [2]string
-		for i, a := range []*agent{fast, slow} {
+		var got [3]string
+		for i, a := range []*agent{fast, slow, noInline} {
 			res, err := a.cs.CallTool(ctx, &mcp.CallToolParams{Name: c.name, Arguments: c.args, Meta: c.meta})
 			if err != nil {
 				got[i] = "error: " + err.Error()
@@ -71,6 +74,9 @@ func TestFastPathMatchesSDKPath(t *testing.T) {
 		}
 		if diff := cmp.Diff(got[1], got[0]); diff != "" {
 			t.Errorf("%s: fast path differs from the SDK path (-sdk +fast):\n%s", c.name, diff)
+		}
+		if diff := cmp.Diff(got[1], got[2]); diff != "" {
+			t.Errorf("%s: fast path without inline answers differs from the SDK path (-sdk +no-inline):\n%s", c.name, diff)
 		}
 	}
 	waitFor(t, ctx, "progress on both paths", func() bool { return len(fast.progressNotes()) == 2 && len(slow.progressNotes()) == 2 })
