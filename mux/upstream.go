@@ -51,6 +51,13 @@ func (g *Gateway) upstreamMiddleware(next mcp.MethodHandler) mcp.MethodHandler {
 					return nil, err
 				}
 			}
+			if r, ok := req.(*mcp.CallToolRequest); ok {
+				if _, routed := g.routeTool(r.Params.Name); !routed {
+					if server, tool, denied := g.deniedTool(r.Params.Name); denied {
+						return g.answerDenied(ctx, r, server, tool), nil
+					}
+				}
+			}
 			return next(ctx, method, req)
 		case "initialize":
 			res, err := next(ctx, method, req)

@@ -37,12 +37,13 @@ func recordOf(t *testing.T, path string) []logs.Call {
 }
 
 // TestRecordEveryStatus makes calls that end every way a call can end
-// without policy, through a real `mcpgw serve`, and reads them back from
-// the SQLite file once mcpgw has exited (shutdown flushes the queue).
+// (but blocked, which only guards produce), through a real `mcpgw serve`,
+// and reads them back from the SQLite file once mcpgw has exited (shutdown
+// flushes the queue).
 func TestRecordEveryStatus(t *testing.T) {
 	fx := testenv.Fixture(t)
 	db := filepath.Join(t.TempDir(), "record.db")
-	cfgPath := writeConfig(t, fmt.Sprintf("servers:\n  fx:\n    command: %q\n    timeouts: {call: 2s}\n", fx))
+	cfgPath := writeConfig(t, fmt.Sprintf("servers:\n  fx:\n    command: %q\n    timeouts: {call: 2s}\n    tools: {deny: [add]}\n", fx))
 	a := startServeEnv(t, cfgPath, "2025-11-25", "MCPGW_DB="+db, "MCPGW_USER=ana@example.com", "MCPGW_TEAM=data", "MCPGW_ROLES=dev,oncall")
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
@@ -64,6 +65,11 @@ func TestRecordEveryStatus(t *testing.T) {
 	}()
 	callTool(cctx, "fx__wait", nil)
 	callTool(ctx, "fx__echo", map[string]any{"text": 42}) // wrong type: the server's own protocol error
+	// A tool the server's filter removed is denied, not unknown.
+	res, err := a.cs.CallTool(ctx, &mcp.CallToolParams{Name: "fx__add", Arguments: map[string]any{"a": 1, "b": 2}})
+	if err != nil || !res.IsError || !strings.Contains(fmt.Sprint(res.Content[0]), "denied by this gateway's configuration") {
+		t.Errorf("a denied tool: %v %+v", err, res)
+	}
 	callTool(ctx, "fx__crash", nil)
 	// The record is complete once mcpgw has shut down.
 	a.cs.Close()
@@ -84,6 +90,7 @@ func TestRecordEveryStatus(t *testing.T) {
 		{"fx__sleep", logs.StatusTimeout, "did not answer"},
 		{"fx__wait", logs.StatusCancelled, ""},
 		{"fx__echo", logs.StatusError, "text"},
+		{"fx__add", logs.StatusDenied, "denied"},
 		{"fx__crash", logs.StatusUnavailable, "failed on"},
 	}
 	seen := map[string]int{}
