@@ -386,3 +386,8 @@ func queryInt(ctx context.Context, q querier, query string) (int64, error) {
 	}
 	return v, nil
 }
+
+// Count returns how many calls the record holds.
+func (db *DB) Count(ctx context.Context) (int64, error) {
+	return queryInt(ctx, db.sql, "SELECT count(*) FROM calls")
+}

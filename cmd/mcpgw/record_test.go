@@ -126,10 +126,11 @@ func TestRecordManyProcesses(t *testing.T) {
 	defer cancel()
 	var wg sync.WaitGroup
 	errs := make(chan error, procs)
+	var agents []*reloadAgent
 	for p := range procs {
 		a := startServeEnv(t, cfgPath, "2025-11-25", "MCPGW_DB="+db)
+		agents = append(agents, a)
 		wg.Go(func() {
-			defer func() { a.cs.Close(); a.cmd.Wait() }()
 			waitFor(t, ctx, "fx's tools", func() bool { return slices.Contains(a.toolNames(t, ctx), "fx__echo") })
 			var cw sync.WaitGroup
 			for c := range callers {
@@ -176,6 +177,23 @@ func TestRecordManyProcesses(t *testing.T) {
 		t.Fatal(err)
 	default:
 	}
+	// Records trail their calls by a batch or so; under -race SQLite (Go
+	// compiled from C) writes several times slower than the calls come,
+	// and a stopping mcpgw flushes for a few seconds only. So wait for the
+	// rows to arrive, then stop the gateways.
+	r, err := logs.Open(ctx, db, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	waitFor(t, ctx, "every call in the record", func() bool {
+		n, err := r.Count(ctx)
+		return err == nil && n == procs*perProc
+	})
+	for _, a := range agents {
+		a.cs.Close()
+		a.cmd.Wait()
+	}
 	calls := recordOf(t, db)
 	if len(calls) != procs*perProc {
 		t.Errorf("%d calls recorded; want %d", len(calls), procs*perProc)
@@ -187,11 +205,6 @@ func TestRecordManyProcesses(t *testing.T) {
 	if len(pids) != procs {
 		t.Errorf("records from %d processes; want %d", len(pids), procs)
 	}
-	r, err := logs.Open(ctx, db, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer r.Close()
 	if d, err := r.Dropped(ctx); err != nil || d.Total != 0 {
 		t.Errorf("dropped = %+v, %v; want none", d, err)
 	}
