@@ -186,6 +186,12 @@ func TestDemoCleanEnvironment(t *testing.T) {
 					t.Errorf("demo output lacks %q:\n%s", want, out)
 				}
 			}
+			// The record lists every call the demo made.
+			for _, tool := range []string{"alpha__echo", "beta__echo", "alpha__add", "beta__count", "demo://beta/readme", "alpha__greet"} {
+				if !regexp.MustCompile(`(?m)^\s+\S+ \S+\s+\S+\s+` + regexp.QuoteMeta(tool) + `\s+ok\s`).MatchString(out) {
+					t.Errorf("the demo's record lacks an ok row for %s:\n%s", tool, out)
+				}
+			}
 			// Relayed progress: all three steps of beta__count.
 			for step := 1; step <= 3; step++ {
 				if want := fmt.Sprintf("progress relayed: %d/3 step %d", step, step); !strings.Contains(out, want) {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -75,7 +76,8 @@ func runDemo(ctx context.Context, opts *DemoOptions) error {
 	ctx, cancel := context.WithTimeout(ctx, time.Minute)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, self, "serve", "--config", cfgPath, "--no-watch")
-	cmd.Env = append(os.Environ(), "XDG_STATE_HOME="+dir, "XDG_CONFIG_HOME="+dir)
+	db := filepath.Join(dir, "record.db")
+	cmd.Env = append(os.Environ(), "XDG_STATE_HOME="+dir, "XDG_CONFIG_HOME="+dir, envDB+"="+db)
 	cmd.Stderr = opts.IO.ErrOut
 	progress := make(chan string, 16)
 	client := mcp.NewClient(&mcp.Implementation{Name: "mcpgw-demo-agent", Version: Version}, &mcp.ClientOptions{
@@ -163,8 +165,23 @@ collect:
 	if t, ok := pr.Messages[0].Content.(*mcp.TextContent); ok {
 		fmt.Fprintf(out, "   prompts/get alpha__greet → %s\n", t.Text)
 	}
+	// Stopping the gateway flushes its record.
+	cs.Close()
+	fmt.Fprintf(out, "\n6. The record: every call above, in SQLite (%s), as mcpgw logs shows it:\n", db)
+	if code := Run(ctx, []string{"logs", "--db", db, "-o", "table", "-n", "20"}, &IOStreams{In: opts.IO.In, Out: indentWriter{out}, ErrOut: opts.IO.ErrOut}); code != ExitOK {
+		return fmt.Errorf("mcpgw logs exited with %d", code)
+	}
 	fmt.Fprintln(out, "\nDone. Point your agent at mcpgw with: mcpgw server add NAME -- CMD ARGS, then use \"mcpgw serve\" as its MCP server (see README).")
 	return nil
+}
+
+// indentWriter indents what it is given, line by line.
+type indentWriter struct{ w io.Writer }
+
+func (iw indentWriter) Write(p []byte) (int, error) {
+	s := strings.TrimSuffix(string(p), "\n")
+	_, err := io.WriteString(iw.w, indent(s)+"\n")
+	return len(p), err
 }
 
 func indent(s string) string {
