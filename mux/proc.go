@@ -114,12 +114,19 @@ func procStart(spec ProcessSpec, supervise bool) (*Process, error) {
 	if spec.MaxLineBytes <= 0 {
 		spec.MaxLineBytes = DefaultMaxLineBytes
 	}
-	cmd := exec.Command(spec.Command, spec.Args...)
+	prog, childPath, err := lookCommand(spec.Command, spec.Env)
+	if err != nil {
+		return nil, err
+	}
+	cmd := exec.Command(prog, spec.Args...)
 	if cmd.Err != nil {
 		return nil, cmd.Err
 	}
 	cmd.Dir = spec.Dir
 	cmd.Env = append(childEnviron(), spec.Env...)
+	if childPath != "" {
+		cmd.Env = append(cmd.Env, "PATH="+childPath)
+	}
 
 	var files []*os.File // every end we created, for cleanup on failure
 	closeAll := func() {
