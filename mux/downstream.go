@@ -49,6 +49,9 @@ type downstream struct {
 	ready    chan struct{} // closed while state is ready; replaced on restart
 	attempt  chan struct{} // closed when the current start attempt ended
 	snap     *snapshot
+	// cached is the catalog kept from an earlier run, listed until the
+	// first start attempt ends (then snap, or nothing, takes over).
+	cached   *snapshot
 	restarts int
 	inflight map[*inflightCall]struct{}
 	lastCall *inflightCall    // the last call that ended (see callContext)
@@ -151,7 +154,11 @@ func (d *downstream) run(ctx context.Context) {
 		d.endAttempt()
 		if first {
 			first = false
+			d.mu.Lock()
+			d.cached = nil
+			d.mu.Unlock()
 			close(d.settled)
+			d.gw.rebuild() // without the cached catalog, if it failed
 		}
 		readyAt := time.Now()
 		if err == nil {
@@ -502,6 +509,7 @@ func (d *downstream) refresh(ctx context.Context, cs *mcp.ClientSession, tools, 
 	}
 	d.mu.Lock()
 	d.snap = &snap
+	d.saveCached(&snap)
 	d.mu.Unlock()
 	return nil
 }

@@ -58,6 +58,7 @@ type Gateway struct {
 	// sessionTag names this process's stdio session in the record (the SDK
 	// gives stdio sessions no id).
 	sessionTag string
+	saves      sync.WaitGroup // catalog cache writes in progress
 }
 
 // appliedCatalog is what the upstream server currently lists, so a rebuild
@@ -118,8 +119,9 @@ func (g *Gateway) Apply(specs []ServerSpec) {
 				stopped = append(stopped, old)
 			}
 			d := newDownstream(g, spec, i)
+			d.cached = d.loadCached()
 			next[spec.Name] = d
-			if g.started && (!spec.Lazy || g.lazyStarted.Load()) {
+			if g.started && (!spec.Lazy || g.lazyStarted.Load() && d.cached == nil) {
 				d.start()
 			}
 		}
@@ -183,8 +185,8 @@ func (g *Gateway) startLazy() {
 	g.mu.Lock()
 	var lazy []*downstream
 	for _, d := range g.servers {
-		if d.spec.Lazy {
-			lazy = append(lazy, d)
+		if d.spec.Lazy && !d.hasCached() {
+			lazy = append(lazy, d) // a cached one starts on its first call
 		}
 	}
 	g.mu.Unlock()
@@ -197,6 +199,27 @@ func (g *Gateway) downstreamVersion() string {
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	return g.version
+}
+
+// waitListable waits until every started server can be listed: its first
+// connection attempt has ended, or a cached catalog stands in for it.
+func (g *Gateway) waitListable(ctx context.Context) error {
+	g.mu.Lock()
+	var wait []*downstream
+	for _, d := range g.servers {
+		if g.started && (!d.spec.Lazy || g.lazyStarted.Load()) && !d.hasCached() {
+			wait = append(wait, d)
+		}
+	}
+	g.mu.Unlock()
+	for _, d := range wait {
+		select {
+		case <-d.settled:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+	return nil
 }
 
 // WaitStarted waits until the first connection attempt of every started
@@ -241,6 +264,7 @@ func (g *Gateway) Close() error {
 		wg.Go(d.close)
 	}
 	wg.Wait()
+	g.saves.Wait()
 	return nil
 }
 
@@ -261,7 +285,11 @@ func (g *Gateway) snapshots() []serverSnap {
 	out := make([]serverSnap, 0, len(ds))
 	for _, d := range ds {
 		d.mu.Lock()
-		out = append(out, serverSnap{name: d.spec.Name, prefix: d.spec.Prefix, snap: d.snap})
+		snap := d.snap
+		if snap == nil {
+			snap = d.cached
+		}
+		out = append(out, serverSnap{name: d.spec.Name, prefix: d.spec.Prefix, snap: snap})
 		d.mu.Unlock()
 	}
 	return out

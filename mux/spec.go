@@ -69,6 +69,10 @@ type Options struct {
 	// headers, args and url when it starts; nil fails any server that has
 	// one.
 	Secrets keystore.Getter
+	// CatalogCache, when set, keeps each server's last good catalog, so
+	// tools/list answers from it while servers start; a lazy server with a
+	// cached catalog starts on its first call instead of its first list.
+	CatalogCache CatalogCache
 	// Recorder, when set, keeps a record of every finished tools/call and
 	// of the other requests worth auditing.
 	Recorder Recorder

@@ -71,7 +71,9 @@ func (g *Gateway) upstreamMiddleware(next mcp.MethodHandler) mcp.MethodHandler {
 			return res, err
 		case "tools/list", "prompts/list", "resources/list", "resources/templates/list":
 			g.startFrom(req)
-			if err := g.WaitStarted(ctx); err != nil {
+			// Servers with a cached catalog are listed from it while
+			// they start; list_changed follows if they differ.
+			if err := g.waitListable(ctx); err != nil {
 				return nil, err
 			}
 			// Lazy servers start when their catalog is first wanted; they

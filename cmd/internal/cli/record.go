@@ -65,6 +65,31 @@ func (r *gatewayRecord) options(o *mux.Options, strict bool) {
 	}
 	o.Recorder = recorderAdapter{r.rec}
 	o.RecordStrict = strict
+	o.CatalogCache = catalogCache{r.db, o.Logger}
+}
+
+// catalogCache keeps servers' catalogs in the record database.
+type catalogCache struct {
+	db     *logs.DB
+	logger *slog.Logger
+}
+
+func (c catalogCache) LoadCatalog(server, fingerprint string) ([]byte, bool) {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	b, ok, err := c.db.LoadCatalog(ctx, server, fingerprint)
+	if err != nil && c.logger != nil {
+		c.logger.Warn("catalog cache not read", "server", server, "err", err)
+	}
+	return b, ok
+}
+
+func (c catalogCache) SaveCatalog(server, fingerprint string, catalog []byte) {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := c.db.SaveCatalog(ctx, server, fingerprint, catalog); err != nil && c.logger != nil {
+		c.logger.Warn("catalog cache not written", "server", server, "err", err)
+	}
 }
 
 // close flushes what is queued, within a few seconds, and closes the file.

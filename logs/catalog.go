@@ -1,0 +1,36 @@
+package logs
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"time"
+)
+
+// LoadCatalog returns the catalog last saved for server under fingerprint
+// (the server's launch spec), or false when there is none or the spec
+// changed since.
+func (db *DB) LoadCatalog(ctx context.Context, server, fingerprint string) ([]byte, bool, error) {
+	var cat string
+	err := db.sql.QueryRowContext(ctx, "SELECT catalog FROM catalog_cache WHERE server = ? AND fingerprint = ?", server, fingerprint).Scan(&cat)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, false, nil
+	}
+	if err != nil {
+		return nil, false, fmt.Errorf("reading the catalog cache: %w", err)
+	}
+	return []byte(cat), true, nil
+}
+
+// SaveCatalog keeps catalog as server's last good catalog under
+// fingerprint, replacing what was kept before.
+func (db *DB) SaveCatalog(ctx context.Context, server, fingerprint string, catalog []byte) error {
+	_, err := db.sql.ExecContext(ctx, `INSERT INTO catalog_cache (server, fingerprint, catalog, updated) VALUES (?, ?, ?, ?)
+		ON CONFLICT (server) DO UPDATE SET fingerprint = excluded.fingerprint, catalog = excluded.catalog, updated = excluded.updated`,
+		server, fingerprint, string(catalog), time.Now().UnixMicro())
+	if err != nil {
+		return fmt.Errorf("writing the catalog cache: %w", err)
+	}
+	return nil
+}

@@ -1,0 +1,82 @@
+package mux
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+
+	"github.com/modelcontextprotocol/go-sdk/mcp"
+)
+
+// CatalogCache keeps each server's last good catalog between runs, so
+// tools/list can answer while servers start (see [Options].CatalogCache).
+// Implementations must be safe for concurrent use; Save may be slow and is
+// called off the call path.
+type CatalogCache interface {
+	// LoadCatalog returns what SaveCatalog kept for server under the same
+	// fingerprint, or false.
+	LoadCatalog(server, fingerprint string) ([]byte, bool)
+	SaveCatalog(server, fingerprint string, catalog []byte)
+}
+
+// cachedSnapshot is a snapshot as the cache keeps it.
+type cachedSnapshot struct {
+	ProtocolVersion string                  `json:"protocolVersion"`
+	Tools           []*mcp.Tool             `json:"tools,omitempty"`
+	Prompts         []*mcp.Prompt           `json:"prompts,omitempty"`
+	Resources       []*mcp.Resource         `json:"resources,omitempty"`
+	Templates       []*mcp.ResourceTemplate `json:"templates,omitempty"`
+}
+
+// fingerprint identifies a server's launch spec as written (secret
+// references, not values): a catalog cached under another spec is stale.
+func fingerprint(s ServerSpec) string {
+	b, _ := json.Marshal(struct {
+		Command, Cwd, URL, Transport, ProtocolVersion string
+		Args, AllowTools, DenyTools                   []string
+		Env, Headers                                  map[string]string
+	}{s.Command, s.Cwd, s.URL, s.Transport, s.ProtocolVersion, s.Args, s.AllowTools, s.DenyTools, s.Env, s.Headers})
+	sum := sha256.Sum256(b)
+	return hex.EncodeToString(sum[:])
+}
+
+// loadCached reads d's cached catalog, if the gateway keeps one.
+func (d *downstream) loadCached() *snapshot {
+	cache := d.gw.opts.CatalogCache
+	if cache == nil {
+		return nil
+	}
+	b, ok := cache.LoadCatalog(d.spec.Name, fingerprint(d.spec))
+	if !ok {
+		return nil
+	}
+	var c cachedSnapshot
+	if json.Unmarshal(b, &c) != nil {
+		return nil
+	}
+	// The tool filter may have changed the fingerprint, not the tools: it
+	// is applied to what the cache holds as to what the server lists.
+	return &snapshot{protocolVersion: c.ProtocolVersion, tools: filterTools(c.Tools, d.spec.AllowTools, d.spec.DenyTools),
+		prompts: c.Prompts, resources: c.Resources, templates: c.Templates}
+}
+
+// saveCached keeps snap as d's last good catalog.
+func (d *downstream) saveCached(snap *snapshot) {
+	cache := d.gw.opts.CatalogCache
+	if cache == nil {
+		return
+	}
+	b, err := json.Marshal(cachedSnapshot{snap.protocolVersion, snap.tools, snap.prompts, snap.resources, snap.templates})
+	if err != nil {
+		return
+	}
+	name, fp := d.spec.Name, fingerprint(d.spec)
+	d.gw.saves.Go(func() { cache.SaveCatalog(name, fp, b) }) // Close waits for it
+}
+
+// hasCached reports whether a cached catalog stands in for d.
+func (d *downstream) hasCached() bool {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.cached != nil
+}
