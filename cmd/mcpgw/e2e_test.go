@@ -81,7 +81,7 @@ func startAgentEnv(t *testing.T, cfg, version string, env ...string) *agent {
 	})
 	client.AddRoots(&mcp.Root{URI: "file:///e2e-root", Name: "e2e"})
 	cmd := exec.Command(bin, "serve", "--config", cfgPath)
-	cmd.Env = append(os.Environ(), env...)
+	cmd.Env = append(os.Environ(), ownRecord(t, env)...)
 	cmd.Stderr = &testWriter{t: t}
 	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
 	defer cancel()
@@ -92,6 +92,18 @@ func startAgentEnv(t *testing.T, cfg, version string, env ...string) *agent {
 	t.Cleanup(func() { cs.Close() })
 	a.cs, a.cmd = cs, cmd
 	return a
+}
+
+// ownRecord gives an mcpgw a record (and catalog cache) of its test's own,
+// unless env names one: a catalog cached by another test must not stand in
+// for this one's servers.
+func ownRecord(t testing.TB, env []string) []string {
+	for _, e := range env {
+		if strings.HasPrefix(e, "MCPGW_DB=") {
+			return env
+		}
+	}
+	return append(slices.Clip(env), "MCPGW_DB="+filepath.Join(t.TempDir(), "record.db"))
 }
 
 // writeConfig writes a configuration file into a temporary directory.

@@ -67,7 +67,7 @@ func startServeEnv(t *testing.T, cfgPath, version string, env ...string) *reload
 		},
 	})
 	a.cmd = exec.Command(testenv.Mcpgw(t), "serve", "--config", cfgPath)
-	a.cmd.Env = append(os.Environ(), env...)
+	a.cmd.Env = append(os.Environ(), ownRecord(t, env)...)
 	a.cmd.Stderr = a.stderr
 	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
 	defer cancel()
