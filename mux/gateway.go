@@ -204,34 +204,31 @@ func (g *Gateway) downstreamVersion() string {
 // waitListable waits until every started server can be listed: its first
 // connection attempt has ended, or a cached catalog stands in for it.
 func (g *Gateway) waitListable(ctx context.Context) error {
-	g.mu.Lock()
-	var wait []*downstream
-	for _, d := range g.servers {
-		if g.started && (!d.spec.Lazy || g.lazyStarted.Load()) && !d.hasCached() {
-			wait = append(wait, d)
-		}
-	}
-	g.mu.Unlock()
-	for _, d := range wait {
-		select {
-		case <-d.settled:
-		case <-ctx.Done():
-			return ctx.Err()
-		}
-	}
-	return nil
+	_, err := g.waitFirstAttempts(ctx, (*downstream).hasCached)
+	return err
 }
 
 // WaitStarted waits until the first connection attempt of every started
 // server (the eager ones, and the lazy ones once started) has ended, ready
 // or failed, or ctx is done.
 func (g *Gateway) WaitStarted(ctx context.Context) error {
+	started, err := g.waitFirstAttempts(ctx, nil)
+	if err == nil && started {
+		g.settled.Store(true)
+	}
+	return err
+}
+
+// waitFirstAttempts waits for the first connection attempt of every started
+// server that skip (if set) does not exempt, and reports whether the
+// gateway had started.
+func (g *Gateway) waitFirstAttempts(ctx context.Context, skip func(*downstream) bool) (bool, error) {
 	g.mu.Lock()
 	var wait []*downstream
 	started := g.started
 	if started {
 		for _, d := range g.servers {
-			if !d.spec.Lazy || g.lazyStarted.Load() {
+			if (!d.spec.Lazy || g.lazyStarted.Load()) && (skip == nil || !skip(d)) {
 				wait = append(wait, d)
 			}
 		}
@@ -241,13 +238,10 @@ func (g *Gateway) WaitStarted(ctx context.Context) error {
 		select {
 		case <-d.settled:
 		case <-ctx.Done():
-			return ctx.Err()
+			return started, ctx.Err()
 		}
 	}
-	if started {
-		g.settled.Store(true)
-	}
-	return nil
+	return started, nil
 }
 
 // Close stops every server and waits for their processes to exit.
