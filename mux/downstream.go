@@ -255,6 +255,13 @@ func (d *downstream) connect(runCtx context.Context) (*mcp.ClientSession, *Proce
 	known := d.gw.secrets
 	switch {
 	case spec.Command != "":
+		// Spawning is bounded: twenty servers starting at once would
+		// each take longer than one at a time, and starve the answers
+		// the agent waits for. A slot is held until the server has
+		// initialized or for spawnWindow, so a hanging one cannot keep
+		// the others waiting.
+		release := d.gw.spawnSlot(ctx)
+		defer release()
 		env := make([]string, 0, len(spec.Env))
 		for k, v := range spec.Env {
 			env = append(env, k+"="+v)
@@ -306,6 +313,7 @@ func (d *downstream) connect(runCtx context.Context) (*mcp.ClientSession, *Proce
 		cs, err := client.Connect(ctx, t, &mcp.ClientSessionOptions{ProtocolVersion: version})
 		ch <- result{cs, err}
 	}()
+
 	var r result
 	select {
 	case r = <-ch:

@@ -59,6 +59,7 @@ type Gateway struct {
 	// gives stdio sessions no id).
 	sessionTag string
 	saves      sync.WaitGroup // catalog cache writes in progress
+	spawns     chan struct{}  // slots for servers starting at once
 }
 
 // appliedCatalog is what the upstream server currently lists, so a rebuild
@@ -82,6 +83,7 @@ func New(opts *Options) *Gateway {
 		clients: map[*mcp.Client]map[string]bool{},
 		applied: appliedCatalog{tools: map[string][]byte{}, prompts: map[string][]byte{}, resources: map[string][]byte{}, templates: map[string][]byte{}},
 		secrets: o.Redactor,
+		spawns:  make(chan struct{}, maxSpawns()),
 	}
 	g.stateKey = o.StateKey
 	if g.stateKey == nil {
