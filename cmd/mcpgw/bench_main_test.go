@@ -4,6 +4,7 @@ import (
 	"os"
 	"testing"
 
+	"github.com/mcpgw/mcpgw/cmd/internal/testenv"
 	"github.com/mcpgw/mcpgw/mux"
 )
 
@@ -18,12 +19,8 @@ func TestMain(m *testing.M) {
 	// Every mcpgw the tests start records its calls: into a database of
 	// this test process, never the user's own (tests that look at the
 	// record set MCPGW_DB themselves).
-	dir, err := os.MkdirTemp("", "mcpgw-e2e-state-")
-	if err != nil {
-		panic(err)
-	}
-	os.Setenv("XDG_STATE_HOME", dir)
+	cleanup := testenv.PrivateState("mcpgw-e2e-state-")
 	code := m.Run()
-	os.RemoveAll(dir)
+	cleanup()
 	os.Exit(code)
 }

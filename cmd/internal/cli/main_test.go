@@ -3,17 +3,15 @@ package cli
 import (
 	"os"
 	"testing"
+
+	"github.com/mcpgw/mcpgw/cmd/internal/testenv"
 )
 
 // TestMain keeps the record of calls the tests make out of the user's state
 // directory.
 func TestMain(m *testing.M) {
-	dir, err := os.MkdirTemp("", "mcpgw-cli-state-")
-	if err != nil {
-		panic(err)
-	}
-	os.Setenv("XDG_STATE_HOME", dir)
+	cleanup := testenv.PrivateState("mcpgw-cli-state-")
 	code := m.Run()
-	os.RemoveAll(dir)
+	cleanup()
 	os.Exit(code)
 }

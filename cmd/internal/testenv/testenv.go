@@ -109,3 +109,17 @@ func NpmBin(t testing.TB, name string) string {
 	}
 	return p
 }
+
+// PrivateState points the state directory (where mcpgw keeps its record)
+// of this test process, and of every mcpgw it starts, at a fresh temporary
+// directory, and forgets any MCPGW_DB of the caller's, so tests never write
+// the user's own record. Call it from TestMain; it returns the cleanup.
+func PrivateState(prefix string) func() {
+	dir, err := os.MkdirTemp("", prefix)
+	if err != nil {
+		panic(err)
+	}
+	os.Setenv("XDG_STATE_HOME", dir)
+	os.Unsetenv("MCPGW_DB")
+	return func() { os.RemoveAll(dir) }
+}
