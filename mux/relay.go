@@ -82,15 +82,17 @@ func (d *downstream) relayLog(ctx context.Context, req *mcp.LoggingMessageReques
 }
 
 // callContext returns the context of a call from ss on this server: one in
-// flight, else the last one. The SDK hands a server's notifications to a
-// goroutine of their own, so a message sent just before a result can be
-// relayed after it; it still belongs to that call, minus its cancellation.
+// flight, else the last one, always minus its cancellation. The SDK hands a
+// server's notifications to a goroutine of their own, so a message sent just
+// before a result can be relayed after it, and a call in flight now may
+// have ended by the time the message is written; it still belongs to that
+// call.
 func (d *downstream) callContext(ss *mcp.ServerSession) context.Context {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	for ic := range d.inflight {
 		if ic.ss == ss && ic.ctx != nil && ic.ctx.Err() == nil {
-			return ic.ctx
+			return context.WithoutCancel(ic.ctx)
 		}
 	}
 	if d.lastCall != nil && d.lastCall.ss == ss && d.lastCall.ctx != nil {
