@@ -49,6 +49,7 @@ func (g *Gateway) answerDenied(ctx context.Context, req *mcp.CallToolRequest, se
 		c.Identity = g.opts.Identity
 	}
 	out := failResult(logs.StatusDenied, fmt.Errorf("tool %q of server %q is denied by this gateway's configuration (the server's tools: allow/deny filter)", tool, server))
+	out.decision, out.reason = "deny", "not allowed by the tools: filter of server "+server
 	out = g.recordCall(ctx, c, out, time.Now())
 	return out.Result
 }

@@ -43,12 +43,16 @@ type downstream struct {
 	mu       sync.Mutex
 	nextFast *fastCalls // made by connect, published when ready
 	state    string
+	since    time.Time // when state was entered
 	lastErr  error
-	cs       *mcp.ClientSession
-	proc     *Process
-	ready    chan struct{} // closed while state is ready; replaced on restart
-	attempt  chan struct{} // closed when the current start attempt ended
-	snap     *snapshot
+	// lastStderr is the last stderr lines of the previous process, shown
+	// while no process runs.
+	lastStderr []string
+	cs         *mcp.ClientSession
+	proc       *Process
+	ready      chan struct{} // closed while state is ready; replaced on restart
+	attempt    chan struct{} // closed when the current start attempt ended
+	snap       *snapshot
 	// cached is the catalog kept from an earlier run, listed until the
 	// first start attempt ends (then snap, or nothing, takes over).
 	cached   *snapshot
@@ -183,6 +187,9 @@ func (d *downstream) run(ctx context.Context) {
 			d.mu.Unlock()
 			if proc != nil {
 				proc.Close()
+				d.mu.Lock()
+				d.lastStderr = proc.StderrTail()
+				d.mu.Unlock()
 			}
 			if ctx.Err() != nil {
 				return
@@ -198,6 +205,7 @@ func (d *downstream) run(ctx context.Context) {
 		d.mu.Lock()
 		d.restarts++
 		d.mu.Unlock()
+		d.gw.status.changed()
 		if err == nil && time.Since(readyAt) >= stableRun {
 			continue // it ran well: restart at once
 		}
@@ -334,9 +342,27 @@ func (d *downstream) connect(runCtx context.Context) (*mcp.ClientSession, *Proce
 		endStreams()
 		d.gw.forgetClient(client)
 		if proc != nil {
+			timedOut := errors.Is(r.err, context.DeadlineExceeded) || errors.Is(ctx.Err(), context.DeadlineExceeded)
+			// A server that exits at start ends its stdout first: wait a
+			// moment for the exit, so the error says how it ended rather
+			// than "EOF".
+			exited := false
+			if !timedOut {
+				select {
+				case <-proc.Done():
+					exited = true
+				case <-time.After(time.Second):
+				}
+			}
 			proc.Close()
-			if errors.Is(r.err, context.DeadlineExceeded) || errors.Is(ctx.Err(), context.DeadlineExceeded) {
+			d.mu.Lock()
+			d.lastStderr = proc.StderrTail()
+			d.mu.Unlock()
+			switch {
+			case timedOut:
 				return nil, nil, fmt.Errorf("no answer to initialize within %s%s", d.spec.ConnectTimeout, stderrHint(proc))
+			case exited:
+				return nil, nil, fmt.Errorf("process %s before answering initialize%s", exitText(proc), stderrHint(proc))
 			}
 			return nil, nil, fmt.Errorf("initialize: %w%s", r.err, stderrHint(proc))
 		}
@@ -449,7 +475,11 @@ func (d *downstream) setState(state string, err error) {
 		return
 	}
 	wasReady := d.state == StateReady
+	if state != d.state {
+		d.since = time.Now()
+	}
 	d.state, d.lastErr = state, err
+	d.gw.status.changed()
 	switch {
 	case state == StateReady && !wasReady:
 		close(d.ready)
@@ -469,9 +499,13 @@ func (d *downstream) speaksNew() bool {
 func (d *downstream) status() ServerStatus {
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	st := ServerStatus{Name: d.spec.Name, State: d.state, Restarts: d.restarts}
+	st := ServerStatus{Name: d.spec.Name, State: d.state, Since: d.since, Restarts: d.restarts, Stderr: d.lastStderr}
 	if d.lastErr != nil {
 		st.Error = d.lastErr.Error()
+	}
+	if d.proc != nil {
+		st.PID = d.proc.PID()
+		st.Stderr = d.proc.StderrTail()
 	}
 	if d.snap != nil {
 		st.Tools, st.Prompts, st.Resources = len(d.snap.tools), len(d.snap.prompts), len(d.snap.resources)+len(d.snap.templates)

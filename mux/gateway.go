@@ -60,6 +60,7 @@ type Gateway struct {
 	sessionTag string
 	saves      sync.WaitGroup // catalog cache writes in progress
 	spawns     chan struct{}  // slots for servers starting at once
+	status     *statusWriter  // nil when Options.Status is
 }
 
 // appliedCatalog is what the upstream server currently lists, so a rebuild
@@ -91,6 +92,7 @@ func New(opts *Options) *Gateway {
 		rand.Read(g.stateKey)
 	}
 	g.cat.Store(mergeCatalog(nil))
+	g.status = newStatusWriter(g, o.Status, o.ConfigPath)
 	g.call = chain(o.Stages, g.forwardTool)
 	// Strict records are stored before the agent is answered, which the
 	// server's reader must not wait for.
@@ -261,6 +263,7 @@ func (g *Gateway) Close() error {
 	}
 	wg.Wait()
 	g.saves.Wait()
+	g.status.close()
 	return nil
 }
 

@@ -15,6 +15,31 @@ import (
 	"time"
 )
 
+// LookCommand finds the program a stdio server's command names, exactly as
+// starting the server would (see lookCommand): env is the server's
+// configured env. A command with a path separator is checked to exist,
+// relative to dir when it is relative.
+func LookCommand(command string, env map[string]string, dir string) (string, error) {
+	kv := make([]string, 0, len(env))
+	for k, v := range env {
+		kv = append(kv, k+"="+v)
+	}
+	prog, _, err := lookCommand(command, kv)
+	if err != nil {
+		return "", err
+	}
+	if strings.ContainsRune(prog, '/') || strings.ContainsRune(prog, filepath.Separator) {
+		p := prog
+		if !filepath.IsAbs(p) && dir != "" {
+			p = filepath.Join(dir, p)
+		}
+		if _, err := os.Stat(p); err != nil {
+			return "", fmt.Errorf("command %q: %w", command, err)
+		}
+	}
+	return prog, nil
+}
+
 // lookCommand finds the program a server's command names. A name with a
 // path separator is used as it is. A bare name is looked up in the PATH of
 // the server's own env, else mcpgw's, else the login shell's: agents

@@ -51,6 +51,10 @@ type Outcome struct {
 	// status files a failure mcpgw itself answered (timeout, unavailable)
 	// in the record; empty means it follows from the rest.
 	status logs.Status
+	// decision, reason and findings are a guard's or the policy's verdict,
+	// for the record (findings name rules and paths, never values).
+	decision, reason string
+	findings         []logs.Finding
 }
 
 // Next continues the call path after a [Stage].
@@ -96,11 +100,12 @@ func allRequestOnly(stages []Stage) bool {
 }
 
 // DefaultStages is the call path with nothing configured: identity from the
-// gateway options, then routing. Policy, guardrails and the record insert
-// their own stages around routing; forwarding is always the last step and
-// is not a stage, so no stage can skip or replace it by accident.
+// gateway options, routing, then the guard that keeps stored secrets out of
+// tool arguments. Policy and further guardrails insert their own stages
+// around routing; forwarding is always the last step and is not a stage, so
+// no stage can skip or replace it by accident.
 func DefaultStages() []Stage {
-	return []Stage{identityStage{}, routeStage{}}
+	return []Stage{identityStage{}, routeStage{}, secretArgsStage{}}
 }
 
 // chain builds the call path once, so a call costs one closure per stage.

@@ -71,7 +71,8 @@ func (g *Gateway) recordCall(ctx context.Context, c *Call, out Outcome, ended ti
 		User: c.Identity.User, Team: c.Identity.Team, Roles: c.Identity.Roles,
 		Server: c.Server, Tool: c.Exposed, ToolOriginal: c.Tool,
 		Status: callStatus(&out, ctx), Latency: ended.Sub(c.Started),
-		BytesIn: int64(len(c.Args)),
+		BytesIn:  int64(len(c.Args)),
+		Decision: out.decision, Reason: out.reason, Findings: out.findings,
 	}
 	var ss *mcp.ServerSession
 	switch {

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
 
 	"github.com/modelcontextprotocol/go-sdk/jsonrpc"
 	"github.com/modelcontextprotocol/go-sdk/mcp"
@@ -80,19 +79,6 @@ func (g *Gateway) redactErr(err error) error {
 		return errors.New(r)
 	}
 	return err
-}
-
-// childEnviron is mcpgw's environment as a child inherits it: without the
-// MCPGW_SECRET_* variables of the opt-in fallback, which belong to mcpgw.
-func childEnviron() []string {
-	env := os.Environ()
-	out := env[:0:0]
-	for _, e := range env {
-		if !keystore.IsEnvSecret(e) {
-			out = append(out, e)
-		}
-	}
-	return out
 }
 
 // redactingTransport masks known secret values in every message a remote

@@ -73,15 +73,6 @@ func TestResolveSpecFailures(t *testing.T) {
 	}
 }
 
-func TestChildEnvironDropsFallbackSecrets(t *testing.T) {
-	t.Setenv("MCPGW_SECRET_X", "v")
-	t.Setenv("MCPGW_KEEP", "1")
-	env := strings.Join(childEnviron(), "\n")
-	if strings.Contains(env, "MCPGW_SECRET_X") || !strings.Contains(env, "MCPGW_KEEP=1") {
-		t.Errorf("child environment:\n%s", env)
-	}
-}
-
 // fakeConn hands out fixed messages.
 type fakeConn struct {
 	msgs []jsonrpc.Message

@@ -79,6 +79,13 @@ type Options struct {
 	// RecordStrict fails a call whose record cannot be stored, instead of
 	// counting the loss.
 	RecordStrict bool
+	// Status, when set, receives every server's state (and its process,
+	// restarts, last error and stderr lines) as it changes, so other
+	// processes (`mcpgw tools`, `mcpgw doctor`) can show it. One gateway
+	// per process may have one.
+	Status StatusStore
+	// ConfigPath names the configuration in the status rows.
+	ConfigPath string
 	// Redactor masks the resolved secret values in everything servers send
 	// (messages, stderr, errors); nil means one of the gateway's own.
 	Redactor *guard.Known

@@ -37,14 +37,18 @@ func recordOf(t *testing.T, path string) []logs.Call {
 }
 
 // TestRecordEveryStatus makes calls that end every way a call can end
-// (but blocked, which only guards produce), through a real `mcpgw serve`,
+// through a real `mcpgw serve`,
 // and reads them back from the SQLite file once mcpgw has exited (shutdown
 // flushes the queue).
 func TestRecordEveryStatus(t *testing.T) {
 	fx := testenv.Fixture(t)
 	db := filepath.Join(t.TempDir(), "record.db")
-	cfgPath := writeConfig(t, fmt.Sprintf("servers:\n  fx:\n    command: %q\n    timeouts: {call: 2s}\n    tools: {deny: [add]}\n", fx))
-	a := startServeEnv(t, cfgPath, "2025-11-25", "MCPGW_DB="+db, "MCPGW_USER=ana@example.com", "MCPGW_TEAM=data", "MCPGW_ROLES=dev,oncall")
+	// The server is given a stored secret (through the env fallback, so
+	// no keychain is needed): a call carrying its value is blocked.
+	const deployKey = "s3cr3t-deploy-value-1234"
+	cfgPath := writeConfig(t, fmt.Sprintf("servers:\n  fx:\n    command: %q\n    timeouts: {call: 2s}\n    tools: {deny: [add]}\n    env: {DEPLOY_KEY: \"${secret:DEPLOY_KEY}\"}\nsecrets: {fallback: env}\n", fx))
+	a := startServeEnv(t, cfgPath, "2025-11-25", "MCPGW_DB="+db, "MCPGW_USER=ana@example.com", "MCPGW_TEAM=data", "MCPGW_ROLES=dev,oncall",
+		"MCPGW_SECRET_DEPLOY_KEY="+deployKey)
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
 	waitFor(t, ctx, "fx's tools", func() bool { return slices.Contains(a.toolNames(t, ctx), "fx__echo") })
@@ -70,6 +74,12 @@ func TestRecordEveryStatus(t *testing.T) {
 	if err != nil || !res.IsError || !strings.Contains(fmt.Sprint(res.Content[0]), "denied by this gateway's configuration") {
 		t.Errorf("a denied tool: %v %+v", err, res)
 	}
+	// A stored secret's value in the arguments is blocked by the guard.
+	res, err = a.cs.CallTool(ctx, &mcp.CallToolParams{Name: "fx__echo", Arguments: map[string]any{"text": "deploy with " + deployKey}})
+	if err != nil || !res.IsError || !strings.Contains(fmt.Sprint(res.Content[0]), "blocked") || !strings.Contains(fmt.Sprint(res.Content[0]), "DEPLOY_KEY") ||
+		strings.Contains(fmt.Sprint(res.Content[0]), deployKey) {
+		t.Errorf("a call carrying a stored secret: %v %+v", err, res)
+	}
 	callTool(ctx, "fx__crash", nil)
 	// The record is complete once mcpgw has shut down.
 	a.cs.Close()
@@ -91,6 +101,7 @@ func TestRecordEveryStatus(t *testing.T) {
 		{"fx__wait", logs.StatusCancelled, ""},
 		{"fx__echo", logs.StatusError, "text"},
 		{"fx__add", logs.StatusDenied, "denied"},
+		{"fx__echo", logs.StatusBlocked, "stored secret DEPLOY_KEY"},
 		{"fx__crash", logs.StatusUnavailable, "failed on"},
 	}
 	seen := map[string]int{}
@@ -105,6 +116,20 @@ func TestRecordEveryStatus(t *testing.T) {
 		if c.Status != w.status || !strings.Contains(c.Error, w.detail) {
 			t.Errorf("%s #%d: status %s, error %q; want %s with %q", w.tool, i+1, c.Status, c.Error, w.status, w.detail)
 		}
+	}
+	blocked := byTool["fx__echo"][2]
+	if blocked.Decision != "block" || !strings.Contains(blocked.Reason, "DEPLOY_KEY") ||
+		!slices.Equal(blocked.Findings, []logs.Finding{{Rule: "stored-secret", Path: "$.arguments.text"}}) ||
+		strings.Contains(blocked.Args, deployKey) || !strings.Contains(blocked.Args, "[redacted:DEPLOY_KEY]") {
+		t.Errorf("the blocked call's record: decision %q reason %q findings %+v args %q", blocked.Decision, blocked.Reason, blocked.Findings, blocked.Args)
+	}
+	if denied := byTool["fx__add"][0]; denied.Decision != "deny" || !strings.Contains(denied.Reason, "tools: filter") {
+		t.Errorf("the denied call's record: decision %q reason %q", denied.Decision, denied.Reason)
+	}
+	raw, _ := os.ReadFile(db)
+	wal, _ := os.ReadFile(db + "-wal")
+	if strings.Contains(string(raw)+string(wal), deployKey) {
+		t.Error("the stored secret's value is in the database file")
 	}
 	ok := byTool["fx__echo"][0]
 	if ok.Server != "fx" || ok.ToolOriginal != "echo" || ok.Method != "tools/call" || ok.Agent != "reload-agent" ||

@@ -68,6 +68,40 @@ func (r *gatewayRecord) options(o *mux.Options, strict bool) {
 	o.CatalogCache = catalogCache{r.db, o.Logger}
 }
 
+// statusOptions has a serving gateway keep its servers' status in the
+// record, for `mcpgw tools` and `mcpgw doctor` in other processes.
+func (r *gatewayRecord) statusOptions(o *mux.Options, configPath string) {
+	if r == nil {
+		return
+	}
+	o.Status = r.db
+	o.ConfigPath = configPath
+}
+
+// sweep kills the servers gateways that died without cleaning up left
+// running, and forgets those gateways' status.
+func (r *gatewayRecord) sweep(logger *slog.Logger) {
+	if r == nil {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	rows, err := r.db.ServerStatuses(ctx)
+	if err != nil {
+		logger.Warn("leftover servers not swept", "err", err)
+		return
+	}
+	s := mux.SweepLeftovers(rows)
+	for _, k := range s.Killed {
+		logger.Info("stopped a server left running by a gateway that died", "server", k.Server, "pid", k.ServerPID, "gateway_pid", k.Gateway.PID)
+	}
+	for _, gw := range s.Dead {
+		if err := r.db.DeleteServerStatus(ctx, gw.PID); err != nil {
+			logger.Warn("status of a dead gateway not removed", "gateway_pid", gw.PID, "err", err)
+		}
+	}
+}
+
 // catalogCache keeps servers' catalogs in the record database.
 type catalogCache struct {
 	db     *logs.DB

@@ -95,6 +95,8 @@ func runServe(ctx context.Context, opts *ServeOptions) error {
 	defer record.close() // after the gateway: its last calls are flushed
 	gwOpts := &mux.Options{Logger: logger, ChildStderr: opts.IO.ErrOut, Secrets: secrets, Redactor: known}
 	record.options(gwOpts, cfg.Logs.Strict)
+	record.statusOptions(gwOpts, cfg.Path)
+	record.sweep(logger) // before this gateway writes rows of its own
 	g := newGateway(opts.Factory, cfg, gwOpts)
 	defer g.Close()
 

@@ -3,11 +3,13 @@ package cli
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
 
+	"github.com/mcpgw/mcpgw/cmd/internal/config"
 	"github.com/mcpgw/mcpgw/mux"
 )
 
@@ -68,10 +70,75 @@ func runTools(ctx context.Context, opts *ToolsOptions) error {
 	if opts.Server != "" {
 		view = filterView(view, opts.Server)
 	}
+	running := liveGateways(ctx, opts.Factory, cfg, opts.Server)
 	if format == FormatJSON {
-		return printJSON(opts.IO.Out, view)
+		return printJSON(opts.IO.Out, toolsJSON{view, running})
 	}
-	return printToolsTable(opts.IO, view)
+	if err := printToolsTable(opts.IO, view); err != nil {
+		return err
+	}
+	return printRunning(opts.IO, running)
+}
+
+// toolsJSON is `mcpgw tools -o json`: the catalog as this command saw it,
+// and what each running `mcpgw serve` sees of its servers.
+type toolsJSON struct {
+	*mux.CatalogView
+	Running []gatewayStatus `json:"running"`
+}
+
+// liveGateways is the status of every running `mcpgw serve` that records
+// to the same database, limited to server when it is set. Not being able
+// to read it is no reason to fail the listing.
+func liveGateways(ctx context.Context, f *Factory, cfg *config.Config, server string) []gatewayStatus {
+	out := []gatewayStatus{}
+	if !cfg.Logs.IsEnabled() {
+		return out
+	}
+	path, err := f.DBPath(cfg, "")
+	if err != nil {
+		return out
+	}
+	all, err := runningGateways(ctx, path)
+	if err != nil {
+		fmt.Fprintf(f.IO.ErrOut, "mcpgw: running gateways not shown: %v\n", err)
+		return out
+	}
+	for _, g := range all {
+		if !g.Alive {
+			continue
+		}
+		if server != "" {
+			g.Servers = slices.DeleteFunc(g.Servers, func(s gatewayServerInfo) bool { return s.Server != server })
+		}
+		out = append(out, g)
+	}
+	return out
+}
+
+// printRunning prints what running gateways see, below the catalog.
+func printRunning(s *IOStreams, running []gatewayStatus) error {
+	for _, g := range running {
+		fmt.Fprintf(s.Out, "\nSeen by the running mcpgw serve (%s):\n", g.title())
+		t := newTable(s.Out, "SERVER", "STATE", "SINCE", "PID", "RESTARTS", "DETAIL")
+		for _, st := range g.Servers {
+			since, pid, detail := "-", "-", ""
+			if !st.Since.IsZero() {
+				since = st.Since.Local().Format(time.TimeOnly)
+			}
+			if st.PID > 0 {
+				pid = fmt.Sprint(st.PID)
+			}
+			if st.State != mux.StateReady {
+				detail = st.problem()
+			}
+			t.row(st.Server, st.State, since, pid, fmt.Sprint(st.Restarts), oneLine(detail, 100))
+		}
+		if err := t.flush(); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 func filterView(v *mux.CatalogView, server string) *mux.CatalogView {

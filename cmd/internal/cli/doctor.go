@@ -1,0 +1,330 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"log/slog"
+	"os"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/mcpgw/mcpgw/cmd/internal/config"
+	"github.com/mcpgw/mcpgw/keystore"
+	"github.com/mcpgw/mcpgw/mux"
+)
+
+// DoctorOptions are the inputs of `mcpgw doctor`.
+type DoctorOptions struct {
+	IO      *IOStreams
+	Factory *Factory
+	Output  string
+	DB      string
+	Start   bool
+	Timeout time.Duration
+}
+
+// Check results, from best to worst.
+const (
+	checkOK   = "ok"
+	checkOff  = "off"
+	checkWarn = "warn"
+	checkFail = "fail"
+)
+
+// doctorCheck is one line of the report.
+type doctorCheck struct {
+	Check  string `json:"check"`
+	Status string `json:"status"`
+	Detail string `json:"detail"`
+	Fix    string `json:"fix,omitempty"`
+	code   int    // exit code when it fails
+}
+
+// doctorReport is everything doctor found.
+type doctorReport struct {
+	Checks   []doctorCheck   `json:"checks"`
+	Gateways []gatewayStatus `json:"gateways"`
+}
+
+func (r *doctorReport) add(c doctorCheck) { r.Checks = append(r.Checks, c) }
+
+// NewCmdDoctor builds `mcpgw doctor`.
+func NewCmdDoctor(f *Factory, runF func(context.Context, *DoctorOptions) error) *cobra.Command {
+	opts := &DoctorOptions{IO: f.IO, Factory: f}
+	cmd := &cobra.Command{
+		Use:   "doctor",
+		Short: "Check the configuration, the servers, the keychain and the record",
+		Long: `Doctor checks what mcpgw needs, without changing anything: the configuration
+parses; each server's command is found (as mcpgw serve would find it, login
+shell PATH included) and its secrets resolve; the record can be read; and
+what every running mcpgw serve sees of its servers right now (state,
+restarts, last error, last stderr lines). With --start it also starts each
+server and lists its tools.
+
+It exits 0 when nothing failed; otherwise with the code of the first failing
+check: 3 (configuration), 6 (a secret or the keychain), 5 (a server), or 1.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if runF != nil {
+				return runF(cmd.Context(), opts)
+			}
+			return runDoctor(cmd.Context(), opts)
+		},
+	}
+	cmd.Flags().StringVar(&opts.DB, "db", "", "record database (env MCPGW_DB; default: logs.path, or the default location)")
+	cmd.Flags().BoolVar(&opts.Start, "start", false, "also start every enabled server and list its tools")
+	cmd.Flags().DurationVar(&opts.Timeout, "timeout", 60*time.Second, "with --start: how long to wait for servers to start")
+	addOutputFlag(cmd, &opts.Output)
+	return cmd
+}
+
+func runDoctor(ctx context.Context, opts *DoctorOptions) error {
+	format, err := resolveFormat(opts.IO, opts.Output)
+	if err != nil {
+		return err
+	}
+	r := &doctorReport{Checks: []doctorCheck{}, Gateways: []gatewayStatus{}}
+	cfg := doctorConfig(opts.Factory, r)
+	if cfg != nil {
+		doctorServers(ctx, opts.Factory, cfg, r)
+		if opts.Start {
+			doctorStart(ctx, opts, cfg, r)
+		}
+	}
+	doctorRecord(ctx, opts.Factory, cfg, opts.DB, r)
+
+	if format == FormatJSON {
+		if err := printJSON(opts.IO.Out, r); err != nil {
+			return err
+		}
+	} else if err := printDoctor(opts.IO, r); err != nil {
+		return err
+	}
+	// The report said what failed; the error only counts, with the first
+	// failure's code.
+	code, failed := ExitOK, 0
+	for _, c := range r.Checks {
+		if c.Status == checkFail {
+			if failed == 0 {
+				code = c.code
+			}
+			failed++
+		}
+	}
+	if failed > 0 {
+		return withCode(code, fmt.Errorf("%d of %d checks failed", failed, len(r.Checks)))
+	}
+	return nil
+}
+
+// doctorConfig loads the configuration; nil when there is none to check.
+func doctorConfig(f *Factory, r *doctorReport) *config.Config {
+	path, err := f.ConfigPath()
+	if err != nil {
+		r.add(doctorCheck{Check: "config", Status: checkFail, Detail: err.Error(), code: ExitConfig})
+		return nil
+	}
+	cfg, err := config.Load(path)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		r.add(doctorCheck{Check: "config", Status: checkWarn, Detail: "no configuration at " + path + "; mcpgw serve runs with no servers",
+			Fix: "add a server: mcpgw server add NAME -- COMMAND ARGS"})
+		return nil
+	case err != nil:
+		r.add(doctorCheck{Check: "config", Status: checkFail, Detail: err.Error(), Fix: "edit " + path + " (or mcpgw server edit)", code: ExitConfig})
+		return nil
+	}
+	enabled := 0
+	for _, s := range cfg.Servers {
+		if s.IsEnabled() {
+			enabled++
+		}
+	}
+	r.add(doctorCheck{Check: "config", Status: checkOK, Detail: fmt.Sprintf("%s: %d servers, %d enabled", cfg.Path, len(cfg.Servers), enabled)})
+	return cfg
+}
+
+// doctorServers checks each server's command and secrets as a start would
+// resolve them, without starting anything.
+func doctorServers(ctx context.Context, f *Factory, cfg *config.Config, r *doctorReport) {
+	var store keystore.Store // opened on the first reference
+	for _, name := range cfg.Order {
+		s := cfg.Servers[name]
+		check := "server " + name
+		if !s.IsEnabled() {
+			r.add(doctorCheck{Check: check, Status: checkOff, Detail: "disabled"})
+			continue
+		}
+		c := doctorCheck{Check: check, Status: checkOK}
+		switch {
+		case s.Command != "":
+			prog, err := mux.LookCommand(s.Command, s.Env, s.Cwd)
+			if err != nil {
+				c.Status, c.Detail, c.code = checkFail, err.Error(), ExitUnavailable
+				c.Fix = "install it, or write its full path in command: (mcpgw server edit " + name + ")"
+				break
+			}
+			c.Detail = s.Command + " → " + prog
+			if s.Cwd != "" {
+				if fi, err := os.Stat(s.Cwd); err != nil || !fi.IsDir() {
+					c.Status, c.Detail, c.code = checkFail, fmt.Sprintf("cwd %s is not a directory", s.Cwd), ExitUnavailable
+				}
+			}
+		default:
+			c.Detail = s.URL
+		}
+		if s.Lazy() {
+			c.Detail += " (starts on first use)"
+		}
+		r.add(c)
+		for _, ref := range s.SecretRefs() {
+			if store == nil {
+				store = f.Keystore(cfg)
+			}
+			row := resolveRow(ctx, store, ref, []string{name})
+			sc := doctorCheck{Check: "secret " + ref, Status: checkOK, Detail: fmt.Sprintf("%s (used by %s)", row.Status, name)}
+			if row.Error != "" {
+				sc.Status, sc.Detail, sc.code = checkFail, row.Error, ExitSecret
+				if row.Status == "missing" {
+					sc.Fix = "mcpgw secret set " + ref
+				}
+			}
+			r.add(sc)
+		}
+	}
+}
+
+// doctorStart starts every enabled server in a gateway of its own and
+// reports how each came up.
+func doctorStart(ctx context.Context, opts *DoctorOptions, cfg *config.Config, r *doctorReport) {
+	g := newGateway(opts.Factory, cfg, &mux.Options{Logger: slog.New(slog.DiscardHandler)})
+	defer g.Close()
+	ctx, cancel := context.WithTimeout(ctx, opts.Timeout)
+	defer cancel()
+	view, err := g.View(ctx)
+	if err != nil {
+		r.add(doctorCheck{Check: "start", Status: checkFail, Detail: fmt.Sprintf("servers did not finish starting within %s: %v", opts.Timeout, err), code: ExitUnavailable})
+		return
+	}
+	for _, st := range view.Servers {
+		c := doctorCheck{Check: "start " + st.Name, Status: checkOK,
+			Detail: fmt.Sprintf("%s: %d tools, %d prompts, %d resources (protocol %s)", st.State, st.Tools, st.Prompts, st.Resources, st.ProtocolVersion)}
+		if st.State != mux.StateReady {
+			c.Status, c.code = checkFail, ExitUnavailable
+			c.Detail = st.State
+			if st.Error != "" {
+				c.Detail += ": " + st.Error
+			}
+		}
+		r.add(c)
+	}
+}
+
+// doctorRecord checks the record database and reads the running gateways'
+// server status from it.
+func doctorRecord(ctx context.Context, f *Factory, cfg *config.Config, flag string, r *doctorReport) {
+	if cfg != nil && !cfg.Logs.IsEnabled() {
+		r.add(doctorCheck{Check: "record", Status: checkOff, Detail: "logs.enabled is false: calls are not recorded, and running gateways cannot be shown"})
+		return
+	}
+	path, err := f.DBPath(cfg, flag)
+	if err != nil {
+		r.add(doctorCheck{Check: "record", Status: checkFail, Detail: err.Error(), code: ExitError})
+		return
+	}
+	ok, err := recordExists(path)
+	if err != nil {
+		r.add(doctorCheck{Check: "record", Status: checkFail, Detail: err.Error(), code: ExitError})
+		return
+	}
+	if !ok {
+		r.add(doctorCheck{Check: "record", Status: checkOK, Detail: noRecord(path)})
+		return
+	}
+	db, err := openRecord(ctx, path)
+	if err != nil {
+		r.add(doctorCheck{Check: "record", Status: checkFail, Detail: err.Error(), code: ExitError})
+		return
+	}
+	defer db.Close()
+	c := doctorCheck{Check: "record", Status: checkOK}
+	n, err := db.Count(ctx)
+	if err != nil {
+		r.add(doctorCheck{Check: "record", Status: checkFail, Detail: err.Error(), code: ExitError})
+		return
+	}
+	c.Detail = fmt.Sprintf("%s: %d calls", path, n)
+	if fi, err := os.Stat(path); err == nil {
+		c.Detail += fmt.Sprintf(", %s", humanBytes(fi.Size()))
+	}
+	if d, err := db.Dropped(ctx); err == nil && d.Total > 0 {
+		c.Status = checkWarn
+		last := d.Processes[0]
+		c.Detail += fmt.Sprintf(", %d not recorded (last by pid %d at %s: %s)", d.Total, last.PID, last.Last.Local().Format(time.DateTime), last.Reason)
+		c.Fix = "see mcpgw logs stats; a full or read-only disk is the usual cause"
+	}
+	r.add(c)
+
+	rows, err := db.ServerStatuses(ctx)
+	if err != nil {
+		r.add(doctorCheck{Check: "gateways", Status: checkFail, Detail: err.Error(), code: ExitError})
+		return
+	}
+	r.Gateways = groupGateways(rows, mux.GatewayAlive)
+	if len(r.Gateways) == 0 {
+		r.add(doctorCheck{Check: "gateways", Status: checkOK, Detail: "no mcpgw serve is running with this record"})
+	}
+	for _, g := range r.Gateways {
+		check := fmt.Sprintf("gateway %d", g.PID)
+		if !g.Alive {
+			r.add(doctorCheck{Check: check, Status: checkWarn, Detail: fmt.Sprintf("%s died without stopping cleanly (last seen %s)", g.title(), g.Updated.Local().Format(time.DateTime)),
+				Fix: "the next mcpgw serve stops any server it left running"})
+			continue
+		}
+		r.add(doctorCheck{Check: check, Status: checkOK, Detail: g.title() + ": " + g.summary()})
+		for _, s := range g.Servers {
+			if s.State == mux.StateFailed {
+				r.add(doctorCheck{Check: fmt.Sprintf("gateway %d: %s", g.PID, s.Server), Status: checkFail, Detail: s.problem(), code: ExitUnavailable})
+			}
+		}
+	}
+}
+
+// printDoctor prints the report as a table, then each problem in full with
+// what to do about it.
+func printDoctor(s *IOStreams, r *doctorReport) error {
+	t := newTable(s.Out, "CHECK", "STATUS", "DETAIL")
+	for _, c := range r.Checks {
+		t.row(c.Check, c.Status, oneLine(c.Detail, 100))
+	}
+	if err := t.flush(); err != nil {
+		return err
+	}
+	for _, c := range r.Checks {
+		if c.Status != checkFail && c.Status != checkWarn {
+			continue
+		}
+		fmt.Fprintf(s.Out, "\n%s (%s): %s\n", c.Check, c.Status, c.Detail)
+		if c.Fix != "" {
+			fmt.Fprintf(s.Out, "  fix: %s\n", c.Fix)
+		}
+	}
+	return nil
+}
+
+// humanBytes prints a size the way people read it: 512 B, 3.4 MB.
+func humanBytes(n int64) string {
+	const unit = 1000
+	if n < unit {
+		return fmt.Sprintf("%d B", n)
+	}
+	div, exp := int64(unit), 0
+	for m := n / unit; m >= unit; m /= unit {
+		div *= unit
+		exp++
+	}
+	return fmt.Sprintf("%.1f %cB", float64(n)/float64(div), "kMGTPE"[exp])
+}
