@@ -43,12 +43,13 @@ func recordOf(t *testing.T, path string) []logs.Call {
 func TestRecordEveryStatus(t *testing.T) {
 	fx := testenv.Fixture(t)
 	db := filepath.Join(t.TempDir(), "record.db")
-	// The server is given a stored secret (through the env fallback, so
-	// no keychain is needed): a call carrying its value is blocked.
+	// The server is given a stored secret through the env fallback, with
+	// no session bus (so no keychain is asked, nor started by activation):
+	// a call carrying its value is blocked.
 	const deployKey = "s3cr3t-deploy-value-1234"
 	cfgPath := writeConfig(t, fmt.Sprintf("servers:\n  fx:\n    command: %q\n    timeouts: {call: 2s}\n    tools: {deny: [add]}\n    env: {DEPLOY_KEY: \"${secret:DEPLOY_KEY}\"}\nsecrets: {fallback: env}\n", fx))
 	a := startServeEnv(t, cfgPath, "2025-11-25", "MCPGW_DB="+db, "MCPGW_USER=ana@example.com", "MCPGW_TEAM=data", "MCPGW_ROLES=dev,oncall",
-		"MCPGW_SECRET_DEPLOY_KEY="+deployKey)
+		"MCPGW_SECRET_DEPLOY_KEY="+deployKey, "DBUS_SESSION_BUS_ADDRESS=unix:path="+t.TempDir()+"/no-bus")
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
 	waitFor(t, ctx, "fx's tools", func() bool { return slices.Contains(a.toolNames(t, ctx), "fx__echo") })
