@@ -59,13 +59,17 @@ func (c *inlineCall) finish(out *Outcome) {
 // answers when it does not, and the agent's cancellation withdraws it.
 func (g *Gateway) forwardInline(ctx context.Context, c *Call, d *downstream, fc *fastCalls, ic *inflightCall, id string, req []byte, token string) Outcome {
 	call := &inlineCall{g: g, call: c, d: d, front: c.fast.front, agent: c.fast.id, key: c.fast.key, tool: c.Tool, ic: ic, token: token}
-	call.timer = time.AfterFunc(d.spec.CallTimeout, func() {
+	timeout := d.spec.CallTimeoutFor(c.Tool)
+	call.timer = time.AfterFunc(timeout, func() {
 		if fc.takeInline(id) != nil {
 			fc.cancelDownstream(id, context.DeadlineExceeded)
 			out := timeoutResult(d, c.Tool)
 			call.finish(&out)
 		}
 	})
+	// Progress from the server pushes the deadline back (see callDeadline);
+	// a reset after the timer fired finds the call already taken.
+	g.progress.onProgress(token, func() { call.timer.Reset(timeout) })
 	c.fast.front.setCancel(c.fast.key, func() {
 		if fc.takeInline(id) != nil {
 			fc.cancelDownstream(id, context.Canceled)

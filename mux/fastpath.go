@@ -369,8 +369,12 @@ func (g *Gateway) forwardFast(ctx context.Context, c *Call, d *downstream, fc *f
 		fc.drop(id)
 		return failedResult(d, c.Tool, err)
 	}
-	timer := time.NewTimer(d.spec.CallTimeout)
+	// The deadline is pushed back by the server's progress (see
+	// callDeadline).
+	timeout := d.spec.CallTimeoutFor(c.Tool)
+	timer := time.NewTimer(timeout)
 	defer timer.Stop()
+	g.progress.onProgress(token, func() { timer.Reset(timeout) })
 	select {
 	case r := <-ch:
 		if r.err != nil {

@@ -120,9 +120,13 @@ func (g *Gateway) forwardTool(ctx context.Context, c *Call) Outcome {
 	if token != "" {
 		defer g.progress.remove(token)
 	}
-	ctx, cancel := context.WithTimeout(ctx, d.spec.CallTimeout)
-	defer cancel()
+	ctx, dl, stop := withCallDeadline(ctx, d.spec.CallTimeoutFor(c.Tool))
+	defer stop()
+	g.progress.onProgress(token, dl.touch)
 	res, err := cs.CallTool(ctx, params)
+	if err != nil && dl.timedOut() {
+		return timeoutResult(d, c.Tool)
+	}
 	return g.finishCall(c, d, res, err)
 }
 
@@ -155,9 +159,10 @@ func failResult(status logs.Status, err error) Outcome {
 	}}
 }
 
-// timeoutResult answers a call d did not answer within its call timeout.
+// timeoutResult answers a call d did not answer within its call timeout
+// (tool is the server's own name for it).
 func timeoutResult(d *downstream, tool string) Outcome {
-	return failResult(logs.StatusTimeout, fmt.Errorf("server %q did not answer %q within %s", d.spec.Name, tool, d.spec.CallTimeout))
+	return failResult(logs.StatusTimeout, fmt.Errorf("server %q did not answer %q within %s (and sent no progress in that time); raise timeouts.call, or timeouts.tools for this tool, if it needs longer", d.spec.Name, tool, d.spec.CallTimeoutFor(tool)))
 }
 
 // failedResult answers a call d's connection failed under.

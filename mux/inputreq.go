@@ -38,6 +38,7 @@ type parkedCall struct {
 	ic      *inflightCall
 	result  chan callResult
 	cancel  context.CancelFunc
+	dl      *callDeadline
 	token   string
 	pending *pendingInput
 	once    sync.Once
@@ -114,8 +115,9 @@ func verifyState(secret []byte, state string) (string, bool) {
 // downstream call runs detached from the agent's request, so it can stay
 // parked across input_required round trips.
 func (g *Gateway) callWithInput(ctx context.Context, c *Call, d *downstream, cs *mcp.ClientSession, params *mcp.CallToolParams, ic *inflightCall, token string) Outcome {
-	dctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), d.spec.CallTimeout)
-	pc := &parkedCall{c: c, d: d, ic: ic, result: make(chan callResult, 1), cancel: cancel, token: token}
+	dctx, dl, cancel := withCallDeadline(context.WithoutCancel(ctx), d.spec.CallTimeoutFor(c.Tool))
+	g.progress.onProgress(token, dl.touch)
+	pc := &parkedCall{c: c, d: d, ic: ic, result: make(chan callResult, 1), cancel: cancel, dl: dl, token: token}
 	go func() {
 		res, err := cs.CallTool(dctx, params)
 		pc.result <- callResult{res, err}
@@ -129,7 +131,7 @@ func (g *Gateway) waitParked(ctx context.Context, pc *parkedCall) Outcome {
 	select {
 	case r := <-pc.result:
 		g.finishParked(pc)
-		if r.err != nil && ctx.Err() == nil && context.Cause(ctx) == nil && r.err == context.DeadlineExceeded {
+		if r.err != nil && pc.dl.timedOut() {
 			return timeoutResult(pc.d, pc.c.Tool)
 		}
 		return g.finishCall(pc.c, pc.d, r.res, r.err)

@@ -283,12 +283,26 @@ type progressRoutes struct {
 type progressRoute struct {
 	ss    *mcp.ServerSession
 	token any
+	touch func() // pushes the call's deadline back; nil when none
 }
 
 func (p *progressRoutes) add(ss *mcp.ServerSession, token any) string {
 	t := "mcpgw-" + strconv.FormatUint(p.seq.Add(1), 10)
 	p.m.Store(t, progressRoute{ss: ss, token: token})
 	return t
+}
+
+// onProgress has every progress notification for token call touch as well
+// (the call's deadline); an empty token (no progress asked for) is ignored.
+func (p *progressRoutes) onProgress(token string, touch func()) {
+	if token == "" {
+		return
+	}
+	if v, ok := p.m.Load(token); ok {
+		r := v.(progressRoute)
+		r.touch = touch
+		p.m.Store(token, r)
+	}
 }
 
 // remove forgets a token once its call has ended. The SDK hands a
@@ -308,6 +322,9 @@ func (g *Gateway) relayProgress(ctx context.Context, req *mcp.ProgressNotificati
 		return
 	}
 	r := v.(progressRoute)
+	if r.touch != nil {
+		r.touch()
+	}
 	p := *req.Params
 	p.ProgressToken = r.token
 	if err := r.ss.NotifyProgress(ctx, &p); err != nil {

@@ -3,6 +3,7 @@ package mux
 import (
 	"io"
 	"log/slog"
+	"path"
 	"time"
 
 	"github.com/mcpgw/mcpgw/keystore"
@@ -38,6 +39,9 @@ type ServerSpec struct {
 
 	ConnectTimeout time.Duration
 	CallTimeout    time.Duration
+	// ToolTimeouts overrides CallTimeout per tool: keys are the server's
+	// tool names or path.Match globs (see [ServerSpec.CallTimeoutFor]).
+	ToolTimeouts map[string]time.Duration
 	// ProtocolVersion overrides the version spoken to this server; empty
 	// means the agent's version.
 	ProtocolVersion string
@@ -131,3 +135,21 @@ const (
 	defaultConnectTimeout = 30 * time.Second
 	defaultCallTimeout    = 120 * time.Second
 )
+
+// CallTimeoutFor is how long a call of tool (the server's own name) may go
+// without an answer or progress: its entry in ToolTimeouts (an exact name
+// first, else the longest matching glob), else CallTimeout.
+func (s *ServerSpec) CallTimeoutFor(tool string) time.Duration {
+	if d, ok := s.ToolTimeouts[tool]; ok {
+		return d
+	}
+	best, d := "", s.CallTimeout
+	for glob, t := range s.ToolTimeouts {
+		if len(glob) > len(best) || len(glob) == len(best) && glob < best {
+			if ok, _ := path.Match(glob, tool); ok {
+				best, d = glob, t
+			}
+		}
+	}
+	return d
+}

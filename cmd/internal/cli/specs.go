@@ -29,6 +29,7 @@ func serverSpecs(cfg *config.Config) []mux.ServerSpec {
 			DenyTools:       s.Tools.Deny,
 			ConnectTimeout:  s.ConnectTimeout(),
 			CallTimeout:     s.CallTimeout(),
+			ToolTimeouts:    s.Timeouts.Tools,
 			ProtocolVersion: s.ProtocolVersion,
 		})
 	}

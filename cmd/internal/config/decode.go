@@ -305,7 +305,7 @@ func (d *decoder) size(n *yaml.Node, key string) (int64, error) {
 // timeouts decodes a server's timeouts: {connect, call}.
 func (d *decoder) timeouts(n *yaml.Node, key string) (Timeouts, error) {
 	var t Timeouts
-	pairs, err := d.mappingPairs(n, key, "a mapping with connect: and/or call: durations")
+	pairs, err := d.mappingPairs(n, key, "a mapping with connect: and/or call: durations, and tools: {TOOL: duration}")
 	if err != nil {
 		return t, err
 	}
@@ -316,6 +316,8 @@ func (d *decoder) timeouts(n *yaml.Node, key string) (Timeouts, error) {
 			t.Connect, err = d.duration(p.val, fk)
 		case "call":
 			t.Call, err = d.duration(p.val, fk)
+		case "tools":
+			t.Tools, err = d.toolTimeouts(p.val, fk)
 		default:
 			return t, d.errAt(p.key, key, "%s", unknownKeyMsg(p.key.Value, timeoutsKeys))
 		}
@@ -324,6 +326,30 @@ func (d *decoder) timeouts(n *yaml.Node, key string) (Timeouts, error) {
 		}
 	}
 	return t, nil
+}
+
+// toolTimeouts decodes per-tool call timeouts: {TOOL or GLOB: duration}.
+func (d *decoder) toolTimeouts(n *yaml.Node, key string) (map[string]time.Duration, error) {
+	pairs, err := d.mappingPairs(n, key, "a mapping of tool names or globs to durations, like {export_*: 10m}")
+	if err != nil || len(pairs) == 0 {
+		return nil, err
+	}
+	out := make(map[string]time.Duration, len(pairs))
+	for _, p := range pairs {
+		fk := key + "." + p.key.Value
+		if err := d.check(p.key, fk, validateGlob(p.key.Value)); err != nil {
+			return nil, err
+		}
+		v, err := d.duration(p.val, fk)
+		if err != nil {
+			return nil, err
+		}
+		if v == 0 {
+			return nil, d.errAt(deref(p.val), fk, "a tool's call timeout must be set; write a duration like 10m")
+		}
+		out[p.key.Value] = v
+	}
+	return out, nil
 }
 
 // str decodes a scalar value as a string and expands ${VAR} references in

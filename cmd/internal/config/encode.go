@@ -1,6 +1,7 @@
 package config
 
 import (
+	"maps"
 	"slices"
 	"strconv"
 
@@ -55,13 +56,20 @@ func serverNode(s *Server) *yaml.Node {
 		}
 		add("tools", t)
 	}
-	if s.Timeouts.Connect != 0 || s.Timeouts.Call != 0 {
+	if s.Timeouts.Connect != 0 || s.Timeouts.Call != 0 || len(s.Timeouts.Tools) > 0 {
 		t := &yaml.Node{Kind: yaml.MappingNode}
 		if s.Timeouts.Connect != 0 {
 			t.Content = append(t.Content, strNode("connect"), strNode(s.Timeouts.Connect.String()))
 		}
 		if s.Timeouts.Call != 0 {
 			t.Content = append(t.Content, strNode("call"), strNode(s.Timeouts.Call.String()))
+		}
+		if len(s.Timeouts.Tools) > 0 {
+			tt := &yaml.Node{Kind: yaml.MappingNode}
+			for _, name := range slices.Sorted(maps.Keys(s.Timeouts.Tools)) {
+				tt.Content = append(tt.Content, strNode(name), strNode(s.Timeouts.Tools[name].String()))
+			}
+			t.Content = append(t.Content, strNode("tools"), tt)
 		}
 		add("timeouts", t)
 	}

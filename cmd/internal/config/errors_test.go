@@ -66,7 +66,17 @@ func TestParseErrors(t *testing.T) {
 		{
 			name: "unknown key in timeouts",
 			src:  "servers:\n  a:\n    command: x\n    timeouts: {start: 5s}\n",
-			want: file + `:4: servers.a.timeouts: unknown key "start"; allowed keys: connect, call`,
+			want: file + `:4: servers.a.timeouts: unknown key "start"; allowed keys: connect, call, tools`,
+		},
+		{
+			name: "bad glob in tool timeouts",
+			src:  "servers:\n  a:\n    command: x\n    timeouts:\n      tools: {\"export_[\": 10m}\n",
+			want: file + `:5: servers.a.timeouts.tools.export_[: bad glob "export_[": …`,
+		},
+		{
+			name: "zero tool timeout",
+			src:  "servers:\n  a:\n    command: x\n    timeouts:\n      tools: {export: 0s}\n",
+			want: file + `:5: servers.a.timeouts.tools.export: …`,
 		},
 		{
 			name: "args not a list",

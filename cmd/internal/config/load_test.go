@@ -28,7 +28,7 @@ servers:
     tools:
       allow: ["read_*", search]
       deny: [delete_*]
-    timeouts: {connect: 10s, call: 1m30s}
+    timeouts: {connect: 10s, call: 1m30s, tools: {export_*: 10m, ping: 5s}}
     protocol_version: 2025-06-18
   remote:
     url: https://${MCPGW_TEST_HOST}/mcp
@@ -60,7 +60,7 @@ func TestParseFullConfig(t *testing.T) {
 				Cwd:     "/tmp",
 				Prefix:  &ev, Enabled: &f, Start: "lazy",
 				Tools:           ToolFilter{Allow: []string{"read_*", "search"}, Deny: []string{"delete_*"}},
-				Timeouts:        Timeouts{Connect: 10 * time.Second, Call: 90 * time.Second},
+				Timeouts:        Timeouts{Connect: 10 * time.Second, Call: 90 * time.Second, Tools: map[string]time.Duration{"export_*": 10 * time.Minute, "ping": 5 * time.Second}},
 				ProtocolVersion: "2025-06-18",
 			},
 			"remote": {

@@ -63,7 +63,7 @@ func (s *Server) Equal(other *Server) bool {
 		s.Start == other.Start &&
 		slices.Equal(s.Tools.Allow, other.Tools.Allow) &&
 		slices.Equal(s.Tools.Deny, other.Tools.Deny) &&
-		s.Timeouts == other.Timeouts &&
+		s.Timeouts.Equal(other.Timeouts) &&
 		s.ProtocolVersion == other.ProtocolVersion
 }
 

@@ -4,6 +4,7 @@
 package config
 
 import (
+	"maps"
 	"slices"
 	"time"
 
@@ -117,6 +118,14 @@ type ToolFilter struct {
 type Timeouts struct {
 	Connect time.Duration `yaml:"connect,omitempty"`
 	Call    time.Duration `yaml:"call,omitempty"`
+	// Tools overrides Call per tool: keys are tool names (as the server
+	// names them) or globs in path.Match syntax.
+	Tools map[string]time.Duration `yaml:"tools,omitempty"`
+}
+
+// Equal reports whether t and o set the same timeouts.
+func (t Timeouts) Equal(o Timeouts) bool {
+	return t.Connect == o.Connect && t.Call == o.Call && maps.Equal(t.Tools, o.Tools)
 }
 
 // Defaults applied when a field is unset.

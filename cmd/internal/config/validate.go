@@ -19,7 +19,7 @@ var (
 	secretsKeys   = []string{"fallback", "timeout"}
 	serverKeys    = []string{"command", "args", "env", "cwd", "url", "transport", "headers", "prefix", "enabled", "start", "tools", "timeouts", "protocol_version"}
 	toolsKeys     = []string{"allow", "deny"}
-	timeoutsKeys  = []string{"connect", "call"}
+	timeoutsKeys  = []string{"connect", "call", "tools"}
 )
 
 // Keys that only make sense for one kind of server.
