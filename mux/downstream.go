@@ -53,8 +53,10 @@ type downstream struct {
 	ready      chan struct{} // closed while state is ready; replaced on restart
 	attempt    chan struct{} // closed when the current start attempt ended
 	snap       *snapshot
-	// cached is the catalog kept from an earlier run, listed until the
-	// first start attempt ends (then snap, or nothing, takes over).
+	// cached is a catalog listed while the server has no live one: the
+	// one kept from an earlier run (the catalog cache) until the first
+	// start attempt ends, and the last live one while a crashed server
+	// restarts, until it has failed maxFailures times in a row.
 	cached   *snapshot
 	restarts int
 	inflight map[*inflightCall]struct{}
@@ -115,10 +117,18 @@ func (d *downstream) endAttempt() {
 // once; one that stops sooner is in a crash loop and backs off.
 const stableRun = 10 * time.Second
 
+// maxFailures is how many failures in a row (failed starts, or crashes
+// before a stable run) a server's tools stay listed through while it
+// restarts; then it is taken out of the catalog (the agent gets
+// list_changed) until a restart succeeds. One crash does not make an
+// agent's tools flicker.
+const maxFailures = 3
+
 func (d *downstream) run(ctx context.Context) {
 	defer close(d.done)
 	backoff := time.Second
 	first := true
+	failures := 0 // in a row; see maxFailures
 	for {
 		if !first {
 			d.beginAttempt()
@@ -136,12 +146,17 @@ func (d *downstream) run(ctx context.Context) {
 				return
 			}
 			err = d.gw.redactErr(err)
+			failures++
 			d.setState(StateFailed, err)
-			d.gw.logger.Warn("server failed to start", "server", d.spec.Name, "err", err)
+			d.gw.logger.Warn("server failed to start", "server", d.spec.Name, "err", err, "failures_in_a_row", failures)
+			if !first {
+				d.takeOutAfter(failures)
+			}
 		} else {
 			d.mu.Lock()
 			d.cs, d.proc = cs, proc
-			d.level = "" // a new session has no level yet
+			d.cached = nil // the live catalog takes over
+			d.level = ""   // a new session has no level yet
 			fc := d.nextFast
 			d.nextFast = nil
 			d.mu.Unlock()
@@ -181,8 +196,17 @@ func (d *downstream) run(ctx context.Context) {
 				return
 			}
 			d.fast.Store(nil)
+			if time.Since(readyAt) >= stableRun {
+				failures = 0
+			}
+			failures++
 			d.mu.Lock()
 			d.cs, d.proc = nil, nil
+			// The tools stay listed while it restarts, unless it keeps
+			// failing (see maxFailures).
+			if failures < maxFailures {
+				d.cached = d.snap
+			}
 			d.snap = nil
 			d.mu.Unlock()
 			if proc != nil {
@@ -199,7 +223,10 @@ func (d *downstream) run(ctx context.Context) {
 				reason = fmt.Errorf("process %s%s", exitText(proc), stderrHint(proc))
 			}
 			d.setState(StateFailed, reason)
-			d.gw.logger.Warn("server stopped; restarting", "server", d.spec.Name, "err", reason)
+			d.gw.logger.Warn("server stopped; restarting", "server", d.spec.Name, "err", reason, "failures_in_a_row", failures)
+			if failures >= maxFailures {
+				d.gw.logger.Warn("server taken out of the catalog until a restart succeeds", "server", d.spec.Name, "failures_in_a_row", failures)
+			}
 			d.gw.rebuild()
 		}
 		d.mu.Lock()
@@ -215,6 +242,21 @@ func (d *downstream) run(ctx context.Context) {
 		case <-time.After(backoff):
 		}
 		backoff = min(backoff*2, 30*time.Second)
+	}
+}
+
+// takeOutAfter drops the catalog kept for a restarting server once it has
+// failed maxFailures times in a row; the caller rebuilds.
+func (d *downstream) takeOutAfter(failures int) {
+	if failures < maxFailures {
+		return
+	}
+	d.mu.Lock()
+	had := d.cached != nil
+	d.cached = nil
+	d.mu.Unlock()
+	if had {
+		d.gw.logger.Warn("server taken out of the catalog until a restart succeeds", "server", d.spec.Name, "failures_in_a_row", failures)
 	}
 }
 
