@@ -162,13 +162,16 @@ func agentCaps(ss *mcp.ServerSession) *mcp.ClientCapabilities {
 // gets an error saying why.
 func askAgent[R mcp.InputResponse](ctx context.Context, d *downstream, what string, supported func(*mcp.ClientCapabilities) bool, req mcp.InputRequest, direct func(*mcp.ServerSession) (R, error)) (res R, err error) {
 	var zero R
+	var ss *mcp.ServerSession
+	if method := recordedAsks[what]; method != "" {
+		// Recorded however it ends, declined ones included (ss is nil
+		// when no agent session could be picked).
+		started := time.Now()
+		defer func() { d.gw.recordRequest(ss, method, d.spec.Name, "", started, req, res, err) }()
+	}
 	ic, ss, err := d.caller()
 	if err != nil {
 		return zero, err
-	}
-	if method := recordedAsks[what]; method != "" {
-		started := time.Now()
-		defer func() { d.gw.recordRequest(ss, method, d.spec.Name, "", started, req, res, err) }()
 	}
 	if !supported(agentCaps(ss)) {
 		return zero, fmt.Errorf("mcpgw: the agent does not support %s, so server %q cannot ask it", what, d.spec.Name)
