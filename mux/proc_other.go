@@ -1,4 +1,4 @@
-//go:build !unix
+//go:build !unix && !windows
 
 package mux
 
@@ -7,10 +7,11 @@ import (
 	"os/exec"
 )
 
-// On Windows (and other non-Unix systems) children are spawned directly and
-// Close kills the direct child only; grandchildren can survive it, and so can
-// the whole tree when mcpgw is killed. Job Objects with
-// JOB_OBJECT_LIMIT_KILL_ON_JOB_CLOSE are the planned fix.
+// Systems that are neither Unix nor Windows (Plan 9, js/wasm, wasip1):
+// children are spawned directly and Close kills the direct child only;
+// grandchildren can survive it, and so can the whole tree when mcpgw is
+// killed. (Linux, macOS and the BSDs run each child under a supervisor,
+// Windows puts it in a Job Object, AIX and Solaris kill its process group.)
 
 // SupervisorMain must be called first thing in main() (and in TestMain of
 // tests that spawn processes). On this system it does nothing: children are
