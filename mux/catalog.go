@@ -54,7 +54,13 @@ type ExposedTool struct {
 // catalog is the merge stage's output: what the agent sees and where each
 // name routes.
 type catalog struct {
-	tools      []ExposedTool
+	tools []ExposedTool
+	// entries are tools[i]'s listing data, in the same order; byTool keeps
+	// them for the next merge, so a tool is named and encoded once for as
+	// long as its server lists it (a rebuild per server start would
+	// otherwise re-encode every tool of every server).
+	entries    []*toolEntry
+	byTool     map[*mcp.Tool]*toolEntry
 	toolRoutes map[string]route
 	prompts    map[string]*mcp.Prompt
 	promptRts  map[string]route
@@ -77,9 +83,23 @@ type serverSnap struct {
 
 // mergeCatalog runs the resolve and merge stages over snapshots given in
 // config order.
-func mergeCatalog(servers []serverSnap) *catalog {
+func mergeCatalog(servers []serverSnap) *catalog { return mergeCatalogFrom(nil, servers) }
+
+// mergeCatalogFrom is mergeCatalog reusing prev's tool entries.
+func mergeCatalogFrom(prev *catalog, servers []serverSnap) *catalog {
+	// Sized up front: a rebuild runs each time a server starts, over every
+	// server's tools.
+	n := 0
+	for _, s := range servers {
+		if s.snap != nil {
+			n += len(s.snap.tools)
+		}
+	}
 	c := &catalog{
-		toolRoutes: map[string]route{},
+		tools:      make([]ExposedTool, 0, n),
+		entries:    make([]*toolEntry, 0, n),
+		byTool:     make(map[*mcp.Tool]*toolEntry, n),
+		toolRoutes: make(map[string]route, n),
 		prompts:    map[string]*mcp.Prompt{},
 		promptRts:  map[string]route{},
 		resources:  map[string]*mcp.Resource{},
@@ -91,13 +111,24 @@ func mergeCatalog(servers []serverSnap) *catalog {
 			continue
 		}
 		for _, t := range s.snap.tools {
-			name := ExposedName(s.prefix, t.Name)
-			if prev, ok := c.toolRoutes[name]; ok {
-				c.collisions = append(c.collisions, Collision{Kind: "tool", Name: name, Kept: prev.server, Hidden: s.name, Original: t.Name})
+			var e *toolEntry
+			if prev != nil {
+				e = prev.byTool[t]
+			}
+			if e == nil || e.prefix != s.prefix {
+				e = &toolEntry{prefix: s.prefix, name: ExposedName(s.prefix, t.Name)}
+			}
+			name := e.name
+			if kept, ok := c.toolRoutes[name]; ok {
+				c.collisions = append(c.collisions, Collision{Kind: "tool", Name: name, Kept: kept.server, Hidden: s.name, Original: t.Name})
+				c.byTool[t] = e // named, not encoded
 				continue
 			}
+			e = e.visible(t)
+			c.byTool[t] = e
 			c.toolRoutes[name] = route{server: s.name, name: t.Name}
-			c.tools = append(c.tools, ExposedTool{Tool: exposeTool(t, name), Server: s.name, Original: t.Name})
+			c.tools = append(c.tools, ExposedTool{Tool: e.tool, Server: s.name, Original: t.Name})
+			c.entries = append(c.entries, e)
 		}
 		for _, p := range s.snap.prompts {
 			name := ExposedName(s.prefix, p.Name)

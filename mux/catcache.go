@@ -46,7 +46,8 @@ func (d *downstream) loadCached() *snapshot {
 	if cache == nil {
 		return nil
 	}
-	b, ok := cache.LoadCatalog(d.spec.Name, fingerprint(d.spec))
+	fp := fingerprint(d.spec)
+	b, ok := cache.LoadCatalog(d.spec.Name, fp)
 	if !ok {
 		return nil
 	}
@@ -54,6 +55,7 @@ func (d *downstream) loadCached() *snapshot {
 	if json.Unmarshal(b, &c) != nil {
 		return nil
 	}
+	d.gw.cacheSums.Store(d.spec.Name+"\x00"+fp, sha256.Sum256(b))
 	// The tool filter may have changed the fingerprint, not the tools: it
 	// is applied to what the cache holds as to what the server lists.
 	return &snapshot{protocolVersion: c.ProtocolVersion, tools: filterTools(c.Tools, d.spec.AllowTools, d.spec.DenyTools),
@@ -70,7 +72,13 @@ func (d *downstream) saveCached(snap *snapshot) {
 	if err != nil {
 		return
 	}
+	// A server that lists what it listed last time (the usual start) costs
+	// no write.
 	name, fp := d.spec.Name, fingerprint(d.spec)
+	sum := sha256.Sum256(b)
+	if prev, ok := d.gw.cacheSums.Swap(name+"\x00"+fp, sum); ok && prev == sum {
+		return
+	}
 	d.gw.saves.Go(func() { cache.SaveCatalog(name, fp, b) }) // Close waits for it
 }
 

@@ -40,6 +40,7 @@ type fastFront struct {
 }
 
 func newFastFront(g *Gateway) *fastFront {
+	g.held.watched.Store(true) // written reports the answers
 	ctx, cancel := context.WithCancel(context.Background())
 	return &fastFront{g: g, inflight: map[string]context.CancelFunc{}, ctx: ctx, cancel: cancel}
 }
@@ -81,6 +82,9 @@ func (f *fastFront) take(m *wireMsg) bool {
 }
 
 func (f *fastFront) closed(error) { f.cancel() }
+
+// written is told of every message the SDK writes to the agent.
+func (f *fastFront) written(m jsonrpc.Message) { f.g.answerWritten(m) }
 
 // idKey is a JSON-RPC id as a map key.
 func idKey(id any) string {

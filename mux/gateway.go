@@ -43,6 +43,7 @@ type Gateway struct {
 	rebuildMu sync.Mutex
 	cat       atomic.Pointer[catalog]
 	applied   appliedCatalog
+	listing   atomic.Pointer[toolListing] // the tools/list answer (toollist.go)
 
 	clientsMu sync.Mutex
 	clients   map[*mcp.Client]map[string]bool // client → roots given to it
@@ -59,7 +60,9 @@ type Gateway struct {
 	// gives stdio sessions no id).
 	sessionTag string
 	saves      sync.WaitGroup // catalog cache writes in progress
+	cacheSums  sync.Map       // server name and fingerprint → sha256 of its cached catalog
 	spawns     chan struct{}  // slots for servers starting at once
+	held       heldStart      // servers held back while the first list is answered
 	status     *statusWriter  // nil when Options.Status is
 }
 
@@ -67,6 +70,7 @@ type Gateway struct {
 // only adds and removes what changed (each change notifies the agent).
 type appliedCatalog struct {
 	tools     map[string][]byte
+	whole     map[string]bool // tools the SDK server knows by name (toollist.go)
 	prompts   map[string][]byte
 	resources map[string][]byte
 	templates map[string][]byte
@@ -82,7 +86,7 @@ func New(opts *Options) *Gateway {
 		servers: map[string]*downstream{},
 		version: o.ProtocolVersion,
 		clients: map[*mcp.Client]map[string]bool{},
-		applied: appliedCatalog{tools: map[string][]byte{}, prompts: map[string][]byte{}, resources: map[string][]byte{}, templates: map[string][]byte{}},
+		applied: appliedCatalog{tools: map[string][]byte{}, whole: map[string]bool{}, prompts: map[string][]byte{}, resources: map[string][]byte{}, templates: map[string][]byte{}},
 		secrets: o.Redactor,
 		spawns:  make(chan struct{}, maxSpawns()),
 	}
@@ -92,6 +96,7 @@ func New(opts *Options) *Gateway {
 		rand.Read(g.stateKey)
 	}
 	g.cat.Store(mergeCatalog(nil))
+	g.publishListing(g.applied.tools, g.applied.whole)
 	g.status = newStatusWriter(g, o.Status, o.ConfigPath)
 	g.call = chain(o.Stages, g.forwardTool)
 	// Strict records are stored before the agent is answered, which the
@@ -101,6 +106,7 @@ func New(opts *Options) *Gateway {
 	rand.Read(tag)
 	g.sessionTag = fmt.Sprintf("stdio-%d-%x", os.Getpid(), tag)
 	g.server = g.newUpstream()
+	g.registerDispatcher()
 	return g
 }
 
@@ -176,6 +182,9 @@ func (g *Gateway) Start(version string, caps *mcp.ClientCapabilities) {
 		}
 	}
 	g.mu.Unlock()
+	if g.holdStart(eager) {
+		return // see startdefer.go
+	}
 	for _, d := range eager {
 		d.start()
 	}
@@ -227,6 +236,9 @@ func (g *Gateway) WaitStarted(ctx context.Context) error {
 // server that skip (if set) does not exempt, and reports whether the
 // gateway had started.
 func (g *Gateway) waitFirstAttempts(ctx context.Context, skip func(*downstream) bool) (bool, error) {
+	if skip == nil {
+		g.startHeld() // something needs the servers themselves
+	}
 	g.mu.Lock()
 	var wait []*downstream
 	started := g.started
@@ -300,7 +312,7 @@ func (g *Gateway) rebuild() {
 	g.rebuildMu.Lock()
 	defer g.rebuildMu.Unlock()
 	old := g.cat.Load()
-	c := mergeCatalog(g.snapshots())
+	c := mergeCatalogFrom(old, g.snapshots())
 	for _, col := range c.collisions {
 		if !slices.Contains(old.collisions, col) {
 			g.logger.Warn("name collision", "detail", col.String())
@@ -308,11 +320,7 @@ func (g *Gateway) rebuild() {
 	}
 	g.cat.Store(c)
 
-	tools := make(map[string]*mcp.Tool, len(c.tools))
-	for _, t := range c.tools {
-		tools[t.Tool.Name] = t.Tool
-	}
-	syncFeature(g, g.applied.tools, tools, g.server.RemoveTools, func(t *mcp.Tool) { g.server.AddTool(t, g.toolHandler) })
+	g.syncTools(c)
 	syncFeature(g, g.applied.prompts, c.prompts, g.server.RemovePrompts, func(p *mcp.Prompt) { g.server.AddPrompt(p, g.promptHandler) })
 	syncFeature(g, g.applied.resources, c.resources, g.server.RemoveResources, func(r *mcp.Resource) { g.server.AddResource(r, g.resourceHandler) })
 	templates := make(map[string]*mcp.ResourceTemplate, len(c.templates))

@@ -57,9 +57,20 @@ type lineHook interface {
 
 // Connect implements mcp.Transport.
 func (t *lineTransport) Connect(context.Context) (mcp.Connection, error) {
-	t.conn = &lineConn{br: bufio.NewReaderSize(t.r, 64<<10), r: t.r, w: t.w, hook: t.hook, junk: t.junk, parseErrors: t.parseErrors, redact: t.redact}
+	t.conn = &lineConn{br: bufio.NewReaderSize(t.r, lineReadBuf), r: t.r, w: t.w, hook: t.hook, junk: t.junk, parseErrors: t.parseErrors, redact: t.redact}
+	if w, ok := t.hook.(interface{ written(jsonrpc.Message) }); ok {
+		t.conn.written = w.written
+	}
 	return t.conn, nil
 }
+
+// Buffers are per connection, and a gateway has one connection per
+// server: they stay small, and a long line is gathered in memory of its own
+// (acc) that is released with it. Most messages are a few hundred bytes.
+const (
+	lineReadBuf  = 4 << 10
+	lineWriteBuf = 64 << 10 // a write buffer grown past this is released
+)
 
 type lineConn struct {
 	br          *bufio.Reader
@@ -68,6 +79,7 @@ type lineConn struct {
 	queue       []jsonrpc.Message // the rest of a batch
 	acc         []byte
 	hook        lineHook
+	written     func(jsonrpc.Message) // when set, hears of each message Write wrote
 	junk        func(string)
 	parseErrors bool
 	redact      *guard.Known
@@ -232,7 +244,11 @@ func (c *lineConn) Write(ctx context.Context, msg jsonrpc.Message) error {
 	if err != nil {
 		return err
 	}
-	return c.writeRaw(data)
+	err = c.writeRaw(data)
+	if err == nil && c.written != nil {
+		c.written(msg)
+	}
+	return err
 }
 
 // writeRaw writes one encoded message.
@@ -241,6 +257,9 @@ func (c *lineConn) writeRaw(data []byte) error {
 	defer c.wmu.Unlock()
 	c.wbuf = append(append(c.wbuf[:0], data...), '\n')
 	_, err := c.w.Write(c.wbuf)
+	if cap(c.wbuf) > lineWriteBuf {
+		c.wbuf = nil // one large message (a catalog) does not stay
+	}
 	return err
 }
 

@@ -8,10 +8,11 @@ import (
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 )
 
-// newUpstream builds the MCP server agents talk to. Tools, prompts and
-// resources are added by rebuild; the middleware here handles what the SDK
-// cannot know: when to start downstreams, waiting for them before the first
-// list, routing unlisted resource URIs, and fanning out logging/setLevel.
+// newUpstream builds the MCP server agents talk to. Prompts and resources
+// are added by rebuild; tools are listed and dispatched from the merged
+// catalog (toollist.go). The middleware here handles what the SDK cannot
+// know: when to start downstreams, waiting for them before the first list,
+// routing unlisted resource URIs, and fanning out logging/setLevel.
 func (g *Gateway) newUpstream() *mcp.Server {
 	s := mcp.NewServer(&mcp.Implementation{Name: g.opts.Name, Version: g.opts.Version}, &mcp.ServerOptions{
 		Logger:                  g.logger,
@@ -57,6 +58,7 @@ func (g *Gateway) upstreamMiddleware(next mcp.MethodHandler) mcp.MethodHandler {
 						return g.answerDenied(ctx, r, server, tool), nil
 					}
 				}
+				return g.callThroughDispatcher(ctx, method, r, next)
 			}
 			return next(ctx, method, req)
 		case "initialize":
@@ -79,6 +81,10 @@ func (g *Gateway) upstreamMiddleware(next mcp.MethodHandler) mcp.MethodHandler {
 			// Lazy servers start when their catalog is first wanted; they
 			// join through list_changed without holding up this answer.
 			g.startLazy()
+			g.listAnswered()
+			if method == "tools/list" {
+				return g.listTools(req)
+			}
 		case "resources/read":
 			g.startFrom(req)
 			if err := g.WaitStarted(ctx); err != nil {

@@ -21,113 +21,253 @@ import (
 
 // BenchmarkStartup measures how long an agent waits, from spawning `mcpgw
 // serve` in front of 20 stdio servers to a complete tools/list, cold (no
-// catalog cache) and from the cache; and mcpgw's own memory (RSS, without
-// its children) idle with 20 servers and after 100,000 calls
-// (MCPGW_BENCH_CALLS overrides the count).
+// catalog cache) and from the cache, against the same cold start with one
+// server (the baseline: with 20 servers the target is the slowest server
+// plus a small constant); and mcpgw's own memory (RSS, without its
+// children: anonymous and file-backed) idle with 20 servers and after
+// 100,000 calls (MCPGW_BENCH_CALLS overrides the count). With each time it
+// reports the CPU time mcpgw itself (not its children) spent until then,
+// which a busy machine disturbs much less than the time.
 //
 //	go test -bench=Startup -run='^$' ./cmd/mcpgw
+//
+// The rounds alternate cold, cached and baseline so drift on a noisy
+// machine hits them alike. MCPGW_BENCH_MCPGW_BIN runs that mcpgw binary
+// instead of building ./cmd/mcpgw; MCPGW_BENCH_ALT_BIN adds a second
+// binary measured in the same rounds (an A/B in one run), and
+// MCPGW_BENCH_ALT_ENV (space-separated KEY=VALUE) gives it an environment
+// of its own. MCPGW_BENCH_ROUNDS sets the rounds (default 5).
 func BenchmarkStartup(b *testing.B) {
 	if runtime.GOOS != "linux" {
 		b.Skip("reads RSS from /proc")
 	}
-	const servers, rounds = 20, 5
-	calls := 100_000
-	if s := os.Getenv("MCPGW_BENCH_CALLS"); s != "" {
-		n, err := strconv.Atoi(s)
-		if err != nil {
-			b.Fatalf("MCPGW_BENCH_CALLS=%q: %v", s, err)
-		}
-		calls = n
-	}
+	const servers = 20
+	calls := benchEnvInt(b, "MCPGW_BENCH_CALLS", 100_000)
+	rounds := benchEnvInt(b, "MCPGW_BENCH_ROUNDS", 5)
 	fixture := testenv.Fixture(b)
-	gw := testenv.Mcpgw(b)
-	var cfg strings.Builder
-	cfg.WriteString("servers:\n")
-	for i := range servers {
-		fmt.Fprintf(&cfg, "  fx%02d:\n    command: %q\n", i, fixture)
+	arms := []*startupArm{{name: "mcpgw", bin: os.Getenv("MCPGW_BENCH_MCPGW_BIN")}}
+	if arms[0].bin == "" {
+		arms[0].bin = testenv.Mcpgw(b)
 	}
-	cfgPath := filepath.Join(b.TempDir(), "config.yaml")
-	if err := os.WriteFile(cfgPath, []byte(cfg.String()), 0o600); err != nil {
-		b.Fatal(err)
+	if alt, env := os.Getenv("MCPGW_BENCH_ALT_BIN"), os.Getenv("MCPGW_BENCH_ALT_ENV"); alt != "" || env != "" {
+		if alt == "" {
+			alt = arms[0].bin
+		}
+		arms = append(arms, &startupArm{name: "alt", bin: alt, env: strings.Fields(env)})
 	}
+	config := func(n int) string {
+		var cfg strings.Builder
+		cfg.WriteString("servers:\n")
+		for i := range n {
+			fmt.Fprintf(&cfg, "  fx%02d:\n    command: %q\n", i, fixture)
+		}
+		path := filepath.Join(b.TempDir(), fmt.Sprintf("config%d.yaml", n))
+		if err := os.WriteFile(path, []byte(cfg.String()), 0o600); err != nil {
+			b.Fatal(err)
+		}
+		return path
+	}
+	cfg20, cfg1 := config(servers), config(1)
 	ctx := context.Background()
-	start := func(db string) (*mcp.ClientSession, *exec.Cmd, time.Duration) {
-		cmd := exec.Command(gw, "serve", "--config", cfgPath, "--db", db)
-		t0 := time.Now()
-		cs, err := mcp.NewClient(&mcp.Implementation{Name: "bench", Version: "1"}, nil).Connect(ctx, &mcp.CommandTransport{Command: cmd}, &mcp.ClientSessionOptions{ProtocolVersion: "2025-11-25"})
-		if err != nil {
-			b.Fatal(err)
-		}
-		res, err := cs.ListTools(ctx, nil)
-		if err != nil {
-			b.Fatal(err)
-		}
-		took := time.Since(t0)
-		if n := len(res.Tools); n < servers*10 {
-			b.Fatalf("tools/list returned %d tools; want all %d servers'", n, servers)
-		}
-		return cs, cmd, took
-	}
+
 	b.ResetTimer()
-	var cold, cached []time.Duration
 	for r := range rounds {
-		db := filepath.Join(b.TempDir(), fmt.Sprintf("r%d.db", r))
-		cs, cmd, took := start(db) // cold: a new database
-		cold = append(cold, took)
-		cs.Close()
-		cmd.Wait()
-		cs, cmd, took = start(db) // the same database: from the cache
-		cached = append(cached, took)
-		cs.Close()
-		cmd.Wait()
+		for _, a := range arms {
+			db := filepath.Join(b.TempDir(), fmt.Sprintf("%s-r%d.db", a.name, r))
+			g := a.start(b, ctx, cfg20, db, servers) // cold: a new database
+			a.cold, a.coldCPU = append(a.cold, g.took), append(a.coldCPU, g.cpu)
+			g.stop()
+			g = a.start(b, ctx, cfg20, db, servers) // the same database: from the cache
+			a.cached, a.cachedCPU = append(a.cached, g.took), append(a.cachedCPU, g.cpu)
+			g.stop()
+			g = a.start(b, ctx, cfg1, filepath.Join(b.TempDir(), fmt.Sprintf("%s-one-r%d.db", a.name, r)), 1)
+			a.one, a.oneCPU = append(a.one, g.took), append(a.oneCPU, g.cpu)
+			g.stop()
+		}
 	}
 	// Memory: idle with 20 servers, then after the calls.
-	cs, cmd, _ := start(filepath.Join(b.TempDir(), "mem.db"))
-	defer func() { cs.Close(); cmd.Wait() }()
-	for _, fx := range []string{"fx00__echo", "fx19__echo"} { // every server is up
-		if _, err := cs.CallTool(ctx, &mcp.CallToolParams{Name: fx, Arguments: map[string]any{"text": "up"}}); err != nil {
-			b.Fatal(err)
-		}
-	}
-	idle := rssKiB(b, cmd.Process.Pid)
-	var wg sync.WaitGroup
-	for w := range 8 {
-		wg.Go(func() {
-			for i := w; i < calls; i += 8 {
-				if _, err := cs.CallTool(ctx, &mcp.CallToolParams{Name: fmt.Sprintf("fx%02d__echo", i%servers), Arguments: map[string]any{"text": benchText}}); err != nil {
-					b.Error(err)
-					return
-				}
+	for _, a := range arms {
+		g := a.start(b, ctx, cfg20, filepath.Join(b.TempDir(), a.name+"-mem.db"), servers)
+		for _, fx := range []string{"fx00__echo", "fx19__echo"} { // every server is up
+			if _, err := g.cs.CallTool(ctx, &mcp.CallToolParams{Name: fx, Arguments: map[string]any{"text": "up"}}); err != nil {
+				b.Fatal(err)
 			}
-		})
+		}
+		a.idle = readRSS(b, g.cmd.Process.Pid)
+		var wg sync.WaitGroup
+		for w := range 8 {
+			wg.Go(func() {
+				for i := w; i < calls; i += 8 {
+					if _, err := g.cs.CallTool(ctx, &mcp.CallToolParams{Name: fmt.Sprintf("fx%02d__echo", i%servers), Arguments: map[string]any{"text": benchText}}); err != nil {
+						b.Error(err)
+						return
+					}
+				}
+			})
+		}
+		wg.Wait()
+		a.after = readRSS(b, g.cmd.Process.Pid)
+		g.stop()
 	}
-	wg.Wait()
-	after := rssKiB(b, cmd.Process.Pid)
 	b.StopTimer()
 
-	med := func(d []time.Duration) time.Duration { slices.Sort(d); return d[len(d)/2] }
-	b.Logf("\n%d stdio servers, spawn to complete tools/list, median of %d: cold %s (%v), from cache %s (%v)\nmcpgw RSS: idle %.1f MB, after %d calls %.1f MB\ntargets: ≤ 50 ms from cache; ≤ 20 MB idle, ≤ 30 MB after 100k calls",
-		servers, rounds, med(cold).Round(time.Millisecond), cold, med(cached).Round(time.Millisecond), cached, float64(idle)/1024, calls, float64(after)/1024)
-	b.ReportMetric(float64(med(cold).Milliseconds()), "cold-ms")
-	b.ReportMetric(float64(med(cached).Milliseconds()), "cached-ms")
-	b.ReportMetric(float64(idle)/1024, "idle-MB")
-	b.ReportMetric(float64(after)/1024, "after-calls-MB")
+	var out strings.Builder
+	fmt.Fprintf(&out, "spawn to complete tools/list, median of %d rounds (all samples in brackets); RSS of mcpgw alone (anonymous + file-backed)\n", rounds)
+	for _, a := range arms {
+		fmt.Fprintf(&out, "%s (%s):\n", a.name, a.bin)
+		fmt.Fprintf(&out, "  %d servers cold %s %v (mcpgw CPU %s), from cache %s %v (CPU %s)\n", servers, med(a.cold), ms(a.cold), med(a.coldCPU), med(a.cached), ms(a.cached), med(a.cachedCPU))
+		fmt.Fprintf(&out, "  1 server cold %s %v (CPU %s): 20 servers cold = baseline + %s\n", med(a.one), ms(a.one), med(a.oneCPU), med(a.cold)-med(a.one))
+		fmt.Fprintf(&out, "  RSS idle %s; after %d calls %s\n", a.idle, calls, a.after)
+		suffix := ""
+		if a.name != "mcpgw" {
+			suffix = "-" + a.name
+		}
+		b.ReportMetric(float64(med(a.cold).Milliseconds()), "cold-ms"+suffix)
+		b.ReportMetric(float64(med(a.cached).Milliseconds()), "cached-ms"+suffix)
+		b.ReportMetric(float64(med(a.one).Milliseconds()), "cold1-ms"+suffix)
+		b.ReportMetric(float64(med(a.cachedCPU).Milliseconds()), "cached-cpu-ms"+suffix)
+		b.ReportMetric(a.idle.total(), "idle-MB"+suffix)
+		b.ReportMetric(a.after.total(), "after-calls-MB"+suffix)
+	}
+	if len(arms) == 2 {
+		x, y := arms[0], arms[1]
+		fmt.Fprintf(&out, "mcpgw / alt: cold %.2f× (CPU %.2f×), cached %.2f× (CPU %.2f×), cold 1 server %.2f×, RSS idle %.2f×, after calls %.2f×\n",
+			ratio(med(x.cold), med(y.cold)), ratio(med(x.coldCPU), med(y.coldCPU)), ratio(med(x.cached), med(y.cached)), ratio(med(x.cachedCPU), med(y.cachedCPU)),
+			ratio(med(x.one), med(y.one)), x.idle.total()/y.idle.total(), x.after.total()/y.after.total())
+	}
+	out.WriteString("targets: ≤ 50 ms from cache; cold ≤ 1 server + a small constant; ≤ 20 MB idle, ≤ 30 MB after 100k calls")
+	b.Log("\n" + out.String())
 	b.ReportMetric(0, "ns/op")
 }
 
-// rssKiB reads a process's resident set size.
-func rssKiB(b *testing.B, pid int) int {
+// startupArm is one mcpgw binary (and environment) under measurement.
+type startupArm struct {
+	name, bin                  string
+	env                        []string
+	cold, cached               []time.Duration
+	one                        []time.Duration // cold with one server
+	coldCPU, cachedCPU, oneCPU []time.Duration
+	idle, after                rss
+}
+
+// startedGateway is an mcpgw serve process with an agent session.
+type startedGateway struct {
+	cs   *mcp.ClientSession
+	cmd  *exec.Cmd
+	took time.Duration // spawn to a complete tools/list
+	cpu  time.Duration // mcpgw's CPU time until then
+}
+
+func (g *startedGateway) stop() {
+	g.cs.Close()
+	g.cmd.Wait()
+}
+
+// start spawns mcpgw serve and times it to a complete tools/list, which
+// must hold every one of the servers' tools.
+func (a *startupArm) start(b *testing.B, ctx context.Context, cfg, db string, servers int) *startedGateway {
+	b.Helper()
+	cmd := exec.Command(a.bin, "serve", "--config", cfg, "--db", db)
+	if len(a.env) > 0 {
+		cmd.Env = append(os.Environ(), a.env...)
+	}
+	t0 := time.Now()
+	cs, err := mcp.NewClient(&mcp.Implementation{Name: "bench", Version: "1"}, nil).Connect(ctx, &mcp.CommandTransport{Command: cmd}, &mcp.ClientSessionOptions{ProtocolVersion: "2025-11-25"})
+	if err != nil {
+		b.Fatal(err)
+	}
+	res, err := cs.ListTools(ctx, nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	took := time.Since(t0)
+	cpu := cpuTime(cmd.Process.Pid)
+	if n := len(res.Tools); n < servers*10 {
+		b.Fatalf("%s: tools/list returned %d tools; want all %d servers'", a.name, n, servers)
+	}
+	return &startedGateway{cs: cs, cmd: cmd, took: took, cpu: cpu}
+}
+
+// cpuTime is the CPU time a process's threads have run (schedstat).
+func cpuTime(pid int) time.Duration {
+	tasks, _ := os.ReadDir(fmt.Sprintf("/proc/%d/task", pid))
+	var sum time.Duration
+	for _, t := range tasks {
+		data, err := os.ReadFile(fmt.Sprintf("/proc/%d/task/%s/schedstat", pid, t.Name()))
+		if err != nil {
+			continue
+		}
+		f := strings.Fields(string(data))
+		if len(f) > 0 {
+			n, _ := strconv.ParseInt(f[0], 10, 64)
+			sum += time.Duration(n)
+		}
+	}
+	return sum
+}
+
+// rss is a process's resident set, split as /proc reports it.
+type rss struct{ anonKiB, fileKiB int }
+
+func (r rss) total() float64 { return float64(r.anonKiB+r.fileKiB) / 1024 }
+
+func (r rss) String() string {
+	return fmt.Sprintf("%.1f MB (anon %.1f + file %.1f)", r.total(), float64(r.anonKiB)/1024, float64(r.fileKiB)/1024)
+}
+
+// readRSS reads a process's resident set size (shared memory, which mcpgw
+// has none of, left out).
+func readRSS(b *testing.B, pid int) rss {
 	b.Helper()
 	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
 	if err != nil {
 		b.Fatal(err)
 	}
+	var r rss
 	for _, line := range strings.Split(string(data), "\n") {
-		if v, ok := strings.CutPrefix(line, "VmRSS:"); ok {
-			n, _ := strconv.Atoi(strings.TrimSuffix(strings.TrimSpace(v), " kB"))
-			return n
+		k, v, ok := strings.Cut(line, ":")
+		if !ok {
+			continue
+		}
+		n, _ := strconv.Atoi(strings.TrimSuffix(strings.TrimSpace(v), " kB"))
+		switch k {
+		case "RssAnon":
+			r.anonKiB = n
+		case "RssFile":
+			r.fileKiB = n
 		}
 	}
-	b.Fatal("no VmRSS")
-	return 0
+	if r.anonKiB == 0 {
+		b.Fatal("no RssAnon")
+	}
+	return r
 }
+
+func benchEnvInt(b *testing.B, name string, def int) int {
+	s := os.Getenv(name)
+	if s == "" {
+		return def
+	}
+	n, err := strconv.Atoi(s)
+	if err != nil || n <= 0 {
+		b.Fatalf("%s=%q: want a positive number", name, s)
+	}
+	return n
+}
+
+func med(d []time.Duration) time.Duration {
+	d = slices.Clone(d)
+	slices.Sort(d)
+	return d[len(d)/2].Round(time.Millisecond)
+}
+
+// ms rounds durations for display.
+func ms(d []time.Duration) []time.Duration {
+	out := make([]time.Duration, len(d))
+	for i, v := range d {
+		out[i] = v.Round(time.Millisecond)
+	}
+	return out
+}
+
+func ratio(x, y time.Duration) float64 { return float64(x) / float64(y) }

@@ -85,6 +85,16 @@ func runServe(ctx context.Context, opts *ServeOptions) error {
 		// callers) for a few MB of memory.
 		debug.SetGCPercent(400)
 	}
+	if os.Getenv("GOMEMLIMIT") == "" {
+		// GOGC=400 alone lets the heap grow to five times what is live
+		// before collecting: RSS 41 MB idle and 58 MB after 100k calls
+		// with 20 servers, for about 4 MB live. A soft limit collects
+		// sooner while little is live, and yields when more really is
+		// (the runtime caps GC work near the limit); measured: 28 MB idle,
+		// 33 MB after 100k calls, no throughput change in the gateway
+		// bench.
+		debug.SetMemoryLimit(16 << 20)
+	}
 	logger := stderrLogger(opts.IO.ErrOut, opts.Verbose)
 	secrets := newGatewaySecrets(opts.Factory, cfg, logger)
 	known := guard.NewKnown()

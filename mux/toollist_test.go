@@ -1,0 +1,239 @@
+package mux
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/modelcontextprotocol/go-sdk/jsonrpc"
+	"github.com/modelcontextprotocol/go-sdk/mcp"
+)
+
+// rawResults is a client transport that keeps the raw result of every
+// response it reads.
+type rawResults struct {
+	mcp.Transport
+	results chan []byte
+}
+
+func (t *rawResults) Connect(ctx context.Context) (mcp.Connection, error) {
+	c, err := t.Transport.Connect(ctx)
+	return rawResultsConn{c, t.results}, err
+}
+
+type rawResultsConn struct {
+	mcp.Connection
+	results chan []byte
+}
+
+func (c rawResultsConn) Read(ctx context.Context) (jsonrpc.Message, error) {
+	m, err := c.Connection.Read(ctx)
+	if r, ok := m.(*jsonrpc.Response); ok && r.Result != nil {
+		select {
+		case c.results <- r.Result:
+		default:
+		}
+	}
+	return m, err
+}
+
+// listingTools are tools that exercise the listing: more than one page,
+// text the SDK writes without HTML escaping, schemas to normalize, and
+// x-mcp-header annotations the SDK accepts and rejects.
+func listingTools() []*mcp.Tool {
+	var tools []*mcp.Tool
+	for i := range mcp.DefaultPageSize*2 + 7 {
+		tools = append(tools, &mcp.Tool{
+			Name:        fmt.Sprintf("tool_%04d", (i*7919)%(mcp.DefaultPageSize*2+7)),
+			Description: "a <b>tool</b> & \u2028 \"quoted\" é",
+			InputSchema: map[string]any{"type": "object", "properties": map[string]any{"n": map[string]any{"type": "number", "maximum": 1e21}}},
+		})
+	}
+	tools = append(tools,
+		&mcp.Tool{Name: "no_schema"},
+		&mcp.Tool{Name: "string_schema", InputSchema: map[string]any{"type": "string"}},
+		&mcp.Tool{Name: "with_output", InputSchema: map[string]any{"type": "object"}, OutputSchema: map[string]any{"type": "object", "properties": map[string]any{}},
+			Annotations: &mcp.ToolAnnotations{Title: "t", ReadOnlyHint: true}, Meta: mcp.Meta{"k": "v"}, Title: "With output"},
+		&mcp.Tool{Name: "header_ok", InputSchema: map[string]any{"type": "object", "properties": map[string]any{
+			"region": map[string]any{"type": "string", "x-mcp-header": "Region"}}}},
+		&mcp.Tool{Name: "header_bad", InputSchema: map[string]any{"type": "object", "properties": map[string]any{
+			"region": map[string]any{"type": "object", "x-mcp-header": "Region"}}}},
+	)
+	return tools
+}
+
+// TestToolListMatchesSDK lists the same tools from the gateway and from an
+// SDK server that registers them whole, page by page at both protocol
+// generations, and wants the same bytes.
+func TestToolListMatchesSDK(t *testing.T) {
+	tools := listingTools()
+	g := New(nil)
+	defer g.Close()
+	c := mergeCatalog([]serverSnap{{name: "s", snap: &snapshot{tools: tools}}})
+	g.cat.Store(c)
+	g.syncTools(c)
+
+	ref := mcp.NewServer(&mcp.Implementation{Name: "mcpgw", Version: "dev"}, &mcp.ServerOptions{Capabilities: upstreamCapabilities()})
+	for _, e := range c.entries {
+		safely(func() { ref.AddTool(e.tool, g.toolHandler) })
+	}
+
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	for _, version := range []string{ProtocolV20251125, ProtocolV20260728} {
+		pages := func(s *mcp.Server) []string {
+			ct, st := mcp.NewInMemoryTransports()
+			if _, err := s.Connect(ctx, st, nil); err != nil {
+				t.Fatal(err)
+			}
+			rt := &rawResults{Transport: ct, results: make(chan []byte, 1)}
+			cs, err := mcp.NewClient(&mcp.Implementation{Name: "agent", Version: "1"}, nil).Connect(ctx, rt, &mcp.ClientSessionOptions{ProtocolVersion: version})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer cs.Close()
+			for len(rt.results) > 0 {
+				<-rt.results
+			}
+			var out []string
+			params := &mcp.ListToolsParams{}
+			for {
+				res, err := cs.ListTools(ctx, params)
+				if err != nil {
+					t.Fatal(err)
+				}
+				out = append(out, normalizeCursor(t, <-rt.results))
+				if res.NextCursor == "" {
+					return out
+				}
+				params = &mcp.ListToolsParams{Cursor: res.NextCursor}
+			}
+		}
+		want, got := pages(ref), pages(g.server)
+		if len(want) != 3 {
+			t.Fatalf("%s: the SDK answered %d pages; the test wants 3", version, len(want))
+		}
+		if len(got) != len(want) {
+			t.Fatalf("%s: %d pages, the SDK %d", version, len(got), len(want))
+		}
+		for i := range want {
+			if got[i] != want[i] {
+				t.Errorf("%s: page %d differs:\n got %.300s…\nwant %.300s…", version, i, got[i], want[i])
+			}
+		}
+		if strings.Contains(strings.Join(got, ""), "header_bad") {
+			t.Errorf("%s: a tool the SDK rejects is listed", version)
+		}
+	}
+}
+
+// normalizeCursor replaces a result's cursor by what it encodes: gob
+// numbers types per process in the order it meets them, so the SDK's
+// cursors and the gateway's differ in bytes while naming the same place.
+func normalizeCursor(t *testing.T, result []byte) string {
+	var r struct {
+		NextCursor string `json:"nextCursor"`
+	}
+	if err := json.Unmarshal(result, &r); err != nil {
+		t.Fatal(err)
+	}
+	if r.NextCursor == "" {
+		return string(result)
+	}
+	uid, err := decodeCursor(r.NextCursor)
+	if err != nil {
+		t.Fatalf("cursor %q: %v", r.NextCursor, err)
+	}
+	return strings.Replace(string(result), r.NextCursor, "cursor:"+uid, 1)
+}
+
+// TestToolListBadCursor answers an invalid cursor as the SDK does.
+func TestToolListBadCursor(t *testing.T) {
+	g := New(nil)
+	defer g.Close()
+	_, err := g.listTools(&mcp.ListToolsRequest{Params: &mcp.ListToolsParams{Cursor: "not a cursor"}})
+	var jerr *jsonrpc.Error
+	if b, _ := json.Marshal(err); err == nil || !strings.Contains(string(b), `"code":-32602`) {
+		t.Fatalf("err = %v (%T), want invalid params", err, jerr)
+	}
+}
+
+// TestToolEntriesReused checks that a rebuild reuses what an earlier one
+// encoded for the same tool, and re-encodes a tool whose prefix changed.
+func TestToolEntriesReused(t *testing.T) {
+	tool := &mcp.Tool{Name: "t", InputSchema: map[string]any{"type": "object"}}
+	snap := &snapshot{tools: []*mcp.Tool{tool}}
+	a := mergeCatalog([]serverSnap{{name: "s", prefix: "s", snap: snap}})
+	b := mergeCatalogFrom(a, []serverSnap{{name: "s", prefix: "s", snap: snap}})
+	if a.entries[0] != b.entries[0] {
+		t.Error("the same tool was encoded again")
+	}
+	c := mergeCatalogFrom(b, []serverSnap{{name: "s", prefix: "x", snap: snap}})
+	if c.entries[0].name != "x__t" || !strings.Contains(string(c.entries[0].data), `"name":"x__t"`) {
+		t.Errorf("after a prefix change: %s", c.entries[0].data)
+	}
+}
+
+// TestCallsThroughDispatcher calls tools the SDK server does not know by
+// name (and one it does) through the gateway, and names it does not list.
+func TestCallsThroughDispatcher(t *testing.T) {
+	s := mcp.NewServer(&mcp.Implementation{Name: "remote", Version: "1"}, nil)
+	echo := func(ctx context.Context, req *mcp.CallToolRequest) (*mcp.CallToolResult, error) {
+		return &mcp.CallToolResult{Content: []mcp.Content{&mcp.TextContent{Text: req.Params.Name + " " + string(req.Params.Arguments)}}}, nil
+	}
+	s.AddTool(&mcp.Tool{Name: "plain", InputSchema: map[string]any{"type": "object"}}, echo)
+	s.AddTool(&mcp.Tool{Name: "regional", InputSchema: map[string]any{"type": "object", "properties": map[string]any{
+		"region": map[string]any{"type": "string", "x-mcp-header": "Region"}}}}, echo)
+	srv := httptest.NewServer(mcp.NewStreamableHTTPHandler(func(*http.Request) *mcp.Server { return s }, nil))
+	defer srv.Close()
+
+	g := New(nil)
+	defer g.Close()
+	g.Apply([]ServerSpec{{Name: "r", URL: srv.URL, Prefix: "r"}})
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	ct, st := mcp.NewInMemoryTransports()
+	if _, err := g.server.Connect(ctx, st, nil); err != nil {
+		t.Fatal(err)
+	}
+	cs, err := mcp.NewClient(&mcp.Implementation{Name: "agent", Version: "1"}, nil).Connect(ctx, ct, &mcp.ClientSessionOptions{ProtocolVersion: ProtocolV20251125})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cs.Close()
+	res, err := cs.ListTools(ctx, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, tl := range res.Tools {
+		names = append(names, tl.Name)
+	}
+	if strings.Join(names, ",") != "r__plain,r__regional" {
+		t.Fatalf("tools = %v", names)
+	}
+	if !g.listing.Load().whole["r__regional"] || g.listing.Load().whole["r__plain"] {
+		t.Errorf("registered whole: %v; want only r__regional", g.listing.Load().whole)
+	}
+	for _, name := range []string{"r__plain", "r__regional"} {
+		res, err := cs.CallTool(ctx, &mcp.CallToolParams{Name: name, Arguments: map[string]any{"region": "eu"}})
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		want := strings.TrimPrefix(name, "r__") + ` {"region":"eu"}`
+		if tc, ok := res.Content[0].(*mcp.TextContent); !ok || tc.Text != want {
+			t.Errorf("%s: %+v, want %q", name, res.Content[0], want)
+		}
+	}
+	for _, name := range []string{"nope", dispatchTool} {
+		_, err := cs.CallTool(ctx, &mcp.CallToolParams{Name: name})
+		if err == nil || !strings.Contains(err.Error(), fmt.Sprintf("unknown tool %q", name)) {
+			t.Errorf("calling %q: %v, want unknown tool", name, err)
+		}
+	}
+}
