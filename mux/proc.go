@@ -17,14 +17,21 @@ const (
 	// child's stdin before it signals the process tree.
 	DefaultGracePeriod = 2 * time.Second
 	// DefaultMaxLineBytes bounds one line of a child's stdout; a longer line
-	// is discarded while it streams.
-	DefaultMaxLineBytes = 64 << 20
+	// is discarded while it streams. It is the line limit of go-sdk's stdio
+	// transports (mcp.DefaultMaxLineLength), which agents built on it apply
+	// to what mcpgw sends them: a longer response passed on would end the
+	// agent's whole session, every server's calls with it, where discarding
+	// it fails only its own call.
+	DefaultMaxLineBytes = 16 << 20
 )
 
 const (
 	procStderrLines   = 200     // lines kept by the stderr ring
 	procStderrLineCap = 8 << 10 // longest stderr line kept whole
 	procStderrDrain   = 500 * time.Millisecond
+	// procEndWait bounds how long the end of a child's stdout waits for the
+	// child to exit, to say how it ended (see procEndReader).
+	procEndWait = time.Second
 )
 
 // ProcessSpec describes a stdio MCP server to spawn.
@@ -55,9 +62,10 @@ type ProcessSpec struct {
 //
 // Its stdout is filtered (see [Process.Stdout]), its stderr is kept in a
 // ring buffer (see [Process.StderrTail]), and [Process.Close] never leaves a
-// child, grandchild or zombie behind. On Linux, when the binary calls
-// [SupervisorMain], each child runs under a small supervisor process so that
-// even a SIGKILL of mcpgw takes the whole tree down with it.
+// child, grandchild or zombie behind. On Linux, macOS and the BSDs, when
+// the binary calls [SupervisorMain], each child runs under a small
+// supervisor process, and on Windows in a Job Object, so that even a SIGKILL
+// of mcpgw takes the whole tree down with it.
 type Process struct {
 	spec ProcessSpec
 	pid  int
@@ -84,7 +92,8 @@ type procHandle interface {
 	// wait blocks until the child has exited and its tree is cleaned up,
 	// and returns how it exited (nil for status 0).
 	wait() error
-	// terminate asks the child's process group to stop (SIGTERM).
+	// terminate asks the child's process group to stop (SIGTERM; on
+	// Windows CTRL_BREAK, when the child shares mcpgw's console).
 	terminate()
 	// kill kills the child's whole tree and makes wait return soon.
 	kill()
@@ -92,12 +101,14 @@ type procHandle interface {
 
 // StartProcess starts the child and returns it running.
 //
-// On Linux, when [SupervisorMain] has run in this binary (the program called
-// it first thing in main, or a test binary in TestMain), the child is started
-// under a supervisor: mcpgw re-executed from os.Executable. Otherwise (and
-// on other systems) the child is spawned directly in its own process group;
-// then a SIGKILL of mcpgw itself can leave the child's tree running, which
-// the supervisor exists to prevent.
+// On Linux, macOS and the BSDs, when [SupervisorMain] has run in this
+// binary (the program called it first thing in main, or a test binary in
+// TestMain), the child is started under a supervisor: mcpgw re-executed.
+// Otherwise (and on AIX and Solaris) the child is spawned directly in its
+// own process group; then a SIGKILL of mcpgw itself can leave the child's
+// tree running, which the supervisor exists to prevent. On Windows the child
+// is started in a Job Object that Windows kills when mcpgw exits. Setting
+// MCPGW_NO_SUPERVISOR=1 turns supervisors and jobs off (for debugging).
 func StartProcess(spec ProcessSpec) (*Process, error) {
 	return procStart(spec, procSupervisorEnabled())
 }
@@ -166,6 +177,7 @@ func procStart(spec ProcessSpec, supervise bool) (*Process, error) {
 		done:      make(chan struct{}),
 	}
 	p.filter = newProcFilter(outR, spec.MaxLineBytes, p.note)
+	p.filter.server = spec.Name
 	h, pid, err := procLaunch(cmd, supervise)
 	// The child has its own copies now (or failed to start).
 	inR.Close()
@@ -206,6 +218,38 @@ func procStart(spec ProcessSpec, supervise bool) (*Process, error) {
 // Reads happen in the caller's goroutine; there is one Stdout per Process,
 // and it is not safe for concurrent reads.
 func (p *Process) Stdout() io.Reader { return p.filter }
+
+// stdoutUntilExit is [Process.Stdout] for a connection to the server: at the
+// end of the stream, instead of a bare io.EOF, Read returns a
+// [*procEndError] saying how the process ended and what it last wrote on
+// stderr. A connection hands its read error to every call still waiting for
+// an answer, so a call in flight when its server dies can say why.
+func (p *Process) stdoutUntilExit() io.Reader { return procEndReader{p} }
+
+type procEndReader struct{ p *Process }
+
+func (r procEndReader) Read(b []byte) (int, error) {
+	n, err := r.p.filter.Read(b)
+	if err == io.EOF {
+		err = r.p.endError()
+	}
+	return n, err
+}
+
+// procEndError is the end of a child's stdout, described. It matches io.EOF
+// (errors.Is), so the end of the stream is still seen as one.
+type procEndError struct{ msg string }
+
+func (e *procEndError) Error() string { return e.msg }
+func (e *procEndError) Unwrap() error { return io.EOF }
+
+// endError describes the end of the child's stdout. A child that dies
+// closes its stdout as it goes: wait a moment for its exit status and its
+// last stderr lines (Done waits for stderr to drain).
+func (p *Process) endError() error {
+	p.waitDone(procEndWait)
+	return &procEndError{"process " + exitText(p) + stderrHint(p)}
+}
 
 // Stdin returns the child's stdin. Closing it tells a well-behaved server to
 // exit.
@@ -320,6 +364,9 @@ func (p *Process) readStderr() {
 			continue
 		}
 		if len(chunk) > 0 || len(long) > 0 {
+			// The line ending is not part of the line, nor of what a
+			// truncated line says it dropped.
+			chunk = trimEOL(chunk)
 			line := chunk
 			if len(long) > 0 {
 				room := procStderrLineCap - len(long)
@@ -328,7 +375,6 @@ func (p *Process) readStderr() {
 				dropped += len(chunk) - n
 				line = long
 			}
-			line = trimEOL(line)
 			s := string(line)
 			if dropped > 0 {
 				s += fmt.Sprintf(" …[%d more bytes]", dropped)

@@ -33,6 +33,9 @@ type procFilter struct {
 	r     io.Reader
 	limit int
 	note  func(string)
+	// server names the server in the error that replaces a discarded
+	// response: the agent sees that error among many servers' answers.
+	server string
 
 	buf []byte
 	// buf[r0:ready] is deliverable (complete JSON lines). buf[ready:ls] is
@@ -324,7 +327,11 @@ func (f *procFilter) endDiscard() bool {
 	msg := fmt.Sprintf("stdout line of %d bytes discarded: longer than the %d-byte limit", f.discarded, f.limit)
 	if ok {
 		msg += "; answered request " + string(id) + " with an error"
-		f.inject = procErrorResponse(id, fmt.Sprintf("mcpgw: the server's response (%d bytes) exceeds the %d-byte message limit and was discarded", f.discarded, f.limit))
+		whose := "the server's response"
+		if f.server != "" {
+			whose = fmt.Sprintf("server %q: its response", f.server)
+		}
+		f.inject = procErrorResponse(id, fmt.Sprintf("mcpgw: %s (%d bytes) exceeds the %d-byte message limit and was discarded", whose, f.discarded, f.limit))
 	}
 	f.note(msg)
 	f.prefix, f.tailN, f.discarded = f.prefix[:0], 0, 0
@@ -337,7 +344,7 @@ func procErrorResponse(id []byte, message string) []byte {
 	b = append(b, `,"error":{"code":`...)
 	b = strconv.AppendInt(b, procOversizeCode, 10)
 	b = append(b, `,"message":`...)
-	b = strconv.AppendQuote(b, message) // message is ASCII: a valid JSON string
+	b = strconv.AppendQuote(b, message) // message is printable (%q quotes the server's name): a valid JSON string
 	b = append(b, "}}\n"...)
 	return b
 }

@@ -68,6 +68,29 @@ func listProcs() []procInfo {
 	return out
 }
 
+// descendants returns the live processes below pid, found by walking each
+// process's parent chain.
+func descendants(pid int) []procInfo {
+	procs := listProcs()
+	parent := make(map[int]int, len(procs))
+	for _, p := range procs {
+		parent[p.pid] = p.ppid
+	}
+	var out []procInfo
+	for _, p := range procs {
+		if p.state == 'Z' {
+			continue
+		}
+		for q, hops := p.ppid, 0; q > 1 && hops < 64; q, hops = parent[q], hops+1 {
+			if q == pid {
+				out = append(out, p)
+				break
+			}
+		}
+	}
+	return out
+}
+
 // procEnvHas reports whether process pid's environment holds kv.
 func procEnvHas(pid int, kv string) bool {
 	b, err := os.ReadFile(filepath.Join("/proc", strconv.Itoa(pid), "environ"))

@@ -19,31 +19,10 @@ import (
 	"github.com/mcpgw/mcpgw/cmd/internal/testenv"
 )
 
-// descendants returns the live processes below pid, found by walking each
-// process's parent chain.
-func descendants(pid int) []procInfo {
-	procs := listProcs()
-	parent := make(map[int]int, len(procs))
-	for _, p := range procs {
-		parent[p.pid] = p.ppid
-	}
-	var out []procInfo
-	for _, p := range procs {
-		if p.state == 'Z' {
-			continue
-		}
-		for q, hops := p.ppid, 0; q > 1 && hops < 64; q, hops = parent[q], hops+1 {
-			if q == pid {
-				out = append(out, p)
-				break
-			}
-		}
-	}
-	return out
-}
-
 // TestKilledServeLeavesNoChildren SIGKILLs `mcpgw serve` (no chance to
-// clean up) and checks that the servers it started die with it.
+// clean up) and checks that the servers it started die with it, within 2 s,
+// and so does a grandchild one of them started in a session of its own
+// (which only SIGKILL stops: fixture mode grandchild).
 func TestKilledServeLeavesNoChildren(t *testing.T) {
 	fixture := testenv.Fixture(t)
 	fixtureReal, err := filepath.EvalSymlinks(fixture)
@@ -51,7 +30,7 @@ func TestKilledServeLeavesNoChildren(t *testing.T) {
 		t.Fatal(err)
 	}
 	cfgPath := filepath.Join(t.TempDir(), "config.yaml")
-	cfg := fmt.Sprintf("servers:\n  one:\n    command: %q\n  two:\n    command: %q\n", fixture, fixture)
+	cfg := fmt.Sprintf("servers:\n  one:\n    command: %q\n  two:\n    command: %q\n    args: [-mode, grandchild]\n", fixture, fixture)
 	if err := os.WriteFile(cfgPath, []byte(cfg), 0o600); err != nil {
 		t.Fatal(err)
 	}
@@ -80,12 +59,22 @@ func TestKilledServeLeavesNoChildren(t *testing.T) {
 		return slices.Contains(names, "one__echo") && slices.Contains(names, "two__echo")
 	})
 
+	for _, name := range []string{"one__echo", "two__echo"} {
+		res, err := cs.CallTool(ctx, &mcp.CallToolParams{Name: name, Arguments: map[string]any{"text": "alive"}})
+		if err != nil || res.IsError {
+			t.Fatalf("%s: %v %v", name, res, err)
+		}
+	}
+
 	serve := cmd.Process.Pid
 	tree := descendants(serve)
-	var fixtures []procInfo
+	var fixtures, grandchildren []procInfo
 	for _, p := range tree {
 		exe, _ := os.Readlink(filepath.Join("/proc", fmt.Sprint(p.pid), "exe"))
-		if exe == fixtureReal || len(p.argv) > 0 && p.argv[0] == fixture {
+		switch {
+		case isGrandchild(p):
+			grandchildren = append(grandchildren, p)
+		case exe == fixtureReal || len(p.argv) > 0 && p.argv[0] == fixture:
 			fixtures = append(fixtures, p)
 		}
 	}
@@ -94,14 +83,14 @@ func TestKilledServeLeavesNoChildren(t *testing.T) {
 		all = append(all, p.String())
 	}
 	t.Logf("process tree of mcpgw serve (pid %d):\n  %s", serve, strings.Join(all, "\n  "))
-	if len(fixtures) != 2 {
-		t.Fatalf("want 2 fixture processes under mcpgw serve (pid %d), found %d; its tree:\n  %s", serve, len(fixtures), strings.Join(all, "\n  "))
+	if len(fixtures) != 2 || len(grandchildren) != 1 {
+		t.Fatalf("want 2 fixture servers and 1 grandchild under mcpgw serve (pid %d), found %d and %d; its tree:\n  %s", serve, len(fixtures), len(grandchildren), strings.Join(all, "\n  "))
 	}
 
 	if err := cmd.Process.Signal(syscall.SIGKILL); err != nil {
 		t.Fatal(err)
 	}
-	waitAllGone(t, "fixture servers of the killed mcpgw serve", fixtures, 15*time.Second)
-	// Nothing else it started (supervisors included) survives either.
-	waitAllGone(t, "processes started by the killed mcpgw serve", tree, 15*time.Second)
+	// Nothing it started (servers, supervisors, the grandchild) is alive
+	// 2 s later.
+	waitAllGone(t, "processes started by the killed mcpgw serve", tree, 2*time.Second)
 }
