@@ -41,6 +41,14 @@ func (g *Gateway) deniedTool(exposed string) (server, tool string, ok bool) {
 // answerDenied answers and records a call to a tool the configuration
 // denies.
 func (g *Gateway) answerDenied(ctx context.Context, req *mcp.CallToolRequest, server, tool string) *mcp.CallToolResult {
+	out := failResult(logs.StatusDenied, fmt.Errorf("tool %q of server %q is denied by this gateway's configuration (the server's tools: allow/deny filter)", tool, server))
+	out.decision, out.reason = "deny", "not allowed by the tools: filter of server "+server
+	return g.answerOwn(ctx, req, server, tool, out)
+}
+
+// answerOwn answers a call mcpgw decides itself, before routing, with out,
+// and records it as a call of server's tool.
+func (g *Gateway) answerOwn(ctx context.Context, req *mcp.CallToolRequest, server, tool string, out Outcome) *mcp.CallToolResult {
 	c := &Call{Exposed: req.Params.Name, Server: server, Tool: tool, Args: req.Params.Arguments, req: req, gw: g, Started: time.Now()}
 	if len(c.Args) == 0 || string(c.Args) == "null" {
 		c.Args = nil
@@ -48,8 +56,6 @@ func (g *Gateway) answerDenied(ctx context.Context, req *mcp.CallToolRequest, se
 	if c.Identity.User == "" && c.Identity.Team == "" {
 		c.Identity = g.opts.Identity
 	}
-	out := failResult(logs.StatusDenied, fmt.Errorf("tool %q of server %q is denied by this gateway's configuration (the server's tools: allow/deny filter)", tool, server))
-	out.decision, out.reason = "deny", "not allowed by the tools: filter of server "+server
 	out = g.recordCall(ctx, c, out, time.Now())
 	return out.Result
 }

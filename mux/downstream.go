@@ -33,6 +33,7 @@ type downstream struct {
 	order int
 
 	startOnce sync.Once
+	begun     atomic.Bool   // start has run: a first attempt is under way or over
 	settled   chan struct{} // closed when the first connect attempt ended
 	stop      context.CancelFunc
 	done      chan struct{} // closed when the run loop returned
@@ -82,6 +83,7 @@ func newDownstream(gw *Gateway, spec ServerSpec, order int) *downstream {
 // start launches the run loop once.
 func (d *downstream) start() {
 	d.startOnce.Do(func() {
+		d.begun.Store(true)
 		ctx, cancel := context.WithCancel(context.Background())
 		d.stop = cancel
 		d.beginAttempt()
@@ -195,6 +197,9 @@ func (d *downstream) run(ctx context.Context) {
 				d.mu.Unlock()
 				return
 			}
+			// Until the process is stopped, calls get why the session
+			// ended (as far as known yet), not "ready".
+			d.setState(StateFailed, stopReason(proc, werr))
 			d.fast.Store(nil)
 			if time.Since(readyAt) >= stableRun {
 				failures = 0
@@ -218,10 +223,7 @@ func (d *downstream) run(ctx context.Context) {
 			if ctx.Err() != nil {
 				return
 			}
-			reason := fmt.Errorf("connection closed: %v", werr)
-			if proc != nil {
-				reason = fmt.Errorf("process %s%s", exitText(proc), stderrHint(proc))
-			}
+			reason := stopReason(proc, werr)
 			d.setState(StateFailed, reason)
 			d.gw.logger.Warn("server stopped; restarting", "server", d.spec.Name, "err", reason, "failures_in_a_row", failures)
 			if failures >= maxFailures {
@@ -258,6 +260,15 @@ func (d *downstream) takeOutAfter(failures int) {
 	if had {
 		d.gw.logger.Warn("server taken out of the catalog until a restart succeeds", "server", d.spec.Name, "failures_in_a_row", failures)
 	}
+}
+
+// stopReason says why a session ended: how its process ended, with its
+// last stderr lines, or else the connection's error.
+func stopReason(proc *Process, werr error) error {
+	if proc != nil {
+		return fmt.Errorf("process %s%s", exitText(proc), stderrHint(proc))
+	}
+	return fmt.Errorf("connection closed: %v", werr)
 }
 
 func exitText(p *Process) string {
@@ -323,7 +334,9 @@ func (d *downstream) connect(runCtx context.Context) (*mcp.ClientSession, *Proce
 		}
 		proc = p
 		fc := newFastCalls()
-		lt := &lineTransport{r: io.NopCloser(p.Stdout()), w: p.Stdin(), hook: fc, junk: p.note, redact: known}
+		// Reading to the end says how the process ended, for the calls
+		// its death fails.
+		lt := &lineTransport{r: io.NopCloser(p.stdoutUntilExit()), w: p.Stdin(), hook: fc, junk: p.note, redact: known}
 		defer func() {
 			if lt.conn != nil {
 				fc.conn = lt.conn
@@ -478,7 +491,10 @@ func (d *downstream) session(ctx context.Context) (*mcp.ClientSession, error) {
 		// Failed and backing off: say so now rather than hold the call.
 		return nil, d.unavailable()
 	}
-	wait := time.NewTimer(d.spec.ConnectTimeout)
+	// The attempt ends by its own connect deadline and then stops its
+	// process, which takes a moment: wait that much longer, so the call
+	// gets the attempt's error rather than "starting".
+	wait := time.NewTimer(d.spec.ConnectTimeout + attemptStopSlack)
 	defer wait.Stop()
 	select {
 	case <-ready:
@@ -500,6 +516,11 @@ func (d *downstream) session(ctx context.Context) (*mcp.ClientSession, error) {
 	}
 	return d.cs, nil
 }
+
+// attemptStopSlack bounds how long a failed start attempt takes to stop its
+// process after its connect deadline (Process.Close: the grace period, then
+// signals).
+const attemptStopSlack = 2 * DefaultGracePeriod
 
 func (d *downstream) unavailable() error {
 	d.mu.Lock()

@@ -11,6 +11,7 @@ import (
 	"slices"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
@@ -39,6 +40,7 @@ type Gateway struct {
 	// so calls stop checking.
 	settled     atomic.Bool
 	lazyStarted atomic.Bool // lazy servers start with the first list
+	settleOnce  sync.Once   // the background wait of waitForCall
 
 	rebuildMu sync.Mutex
 	cat       atomic.Pointer[catalog]
@@ -214,10 +216,22 @@ func (g *Gateway) downstreamVersion() string {
 	return g.version
 }
 
+// firstListWait bounds how long a list waits for servers' first attempts:
+// a server that is slow to start (an npx download) or hangs joins later
+// through list_changed instead of holding up every other server's tools.
+const firstListWait = 5 * time.Second
+
 // waitListable waits until every started server can be listed: its first
-// connection attempt has ended, or a cached catalog stands in for it.
+// connection attempt has ended, or a cached catalog stands in for it, or
+// firstListWait has passed.
 func (g *Gateway) waitListable(ctx context.Context) error {
-	_, err := g.waitFirstAttempts(ctx, (*downstream).hasCached)
+	wctx, cancel := context.WithTimeout(ctx, firstListWait)
+	defer cancel()
+	_, err := g.waitFirstAttempts(wctx, (*downstream).hasCached)
+	if err != nil && ctx.Err() == nil {
+		g.logger.Info("answering the list without servers still starting; they join through list_changed", "waited", firstListWait)
+		return nil
+	}
 	return err
 }
 
@@ -244,7 +258,9 @@ func (g *Gateway) waitFirstAttempts(ctx context.Context, skip func(*downstream) 
 	started := g.started
 	if started {
 		for _, d := range g.servers {
-			if (!d.spec.Lazy || g.lazyStarted.Load()) && (skip == nil || !skip(d)) {
+			// A lazy server is waited for once it has begun: one with a
+			// cached catalog starts only on its first call, and may never.
+			if (!d.spec.Lazy || d.begun.Load()) && (skip == nil || !skip(d)) {
 				wait = append(wait, d)
 			}
 		}

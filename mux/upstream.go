@@ -48,7 +48,7 @@ func (g *Gateway) upstreamMiddleware(next mcp.MethodHandler) mcp.MethodHandler {
 			// The hot path: one atomic load once servers have started.
 			if !g.settled.Load() {
 				g.startFrom(req)
-				if err := g.WaitStarted(ctx); err != nil {
+				if err := g.waitForCall(ctx, req); err != nil {
 					return nil, err
 				}
 			}
@@ -56,6 +56,11 @@ func (g *Gateway) upstreamMiddleware(next mcp.MethodHandler) mcp.MethodHandler {
 				if _, routed := g.routeTool(r.Params.Name); !routed {
 					if server, tool, denied := g.deniedTool(r.Params.Name); denied {
 						return g.answerDenied(ctx, r, server, tool), nil
+					}
+					if d := g.failedOwner(r.Params.Name); d != nil {
+						if res := g.answerUnavailable(ctx, r, d); res != nil {
+							return res, nil
+						}
 					}
 				}
 				return g.callThroughDispatcher(ctx, method, r, next)
