@@ -94,7 +94,7 @@ type procTreePIDs struct {
 
 func procModes(t *testing.T, f func(t *testing.T, supervise bool)) {
 	t.Run("direct", func(t *testing.T) { f(t, false) })
-	if runtime.GOOS == "linux" {
+	if runtime.GOOS == "linux" || runtime.GOOS == "darwin" { // the systems with a supervisor that tests can check
 		t.Run("supervised", func(t *testing.T) {
 			if !procSupervisorEnabled() {
 				t.Fatal("SupervisorMain did not enable the supervisor")
