@@ -39,7 +39,7 @@ type ProcessSpec struct {
 	Name    string   // server name, used to prefix stderr lines
 	Command string   // program: a path, or a name looked up in PATH
 	Args    []string // arguments, without the program name
-	Env     []string // extra KEY=VALUE entries appended to os.Environ()
+	Env     []string // KEY=VALUE entries added to the minimal environment servers get (see childEnviron)
 	Dir     string   // working directory; "" means mcpgw's
 
 	// GracePeriod is how long Close waits for the child to exit once its
