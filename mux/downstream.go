@@ -208,10 +208,8 @@ func (d *downstream) run(ctx context.Context) {
 			d.mu.Lock()
 			d.cs, d.proc = nil, nil
 			// The tools stay listed while it restarts, unless it keeps
-			// failing (see maxFailures).
-			if failures < maxFailures {
-				d.cached = d.snap
-			}
+			// failing (takeOutAfter, below).
+			d.cached = d.snap
 			d.snap = nil
 			d.mu.Unlock()
 			if proc != nil {
@@ -226,9 +224,7 @@ func (d *downstream) run(ctx context.Context) {
 			reason := stopReason(proc, werr)
 			d.setState(StateFailed, reason)
 			d.gw.logger.Warn("server stopped; restarting", "server", d.spec.Name, "err", reason, "failures_in_a_row", failures)
-			if failures >= maxFailures {
-				d.gw.logger.Warn("server taken out of the catalog until a restart succeeds", "server", d.spec.Name, "failures_in_a_row", failures)
-			}
+			d.takeOutAfter(failures)
 			d.gw.rebuild()
 		}
 		d.mu.Lock()

@@ -303,12 +303,7 @@ func (g *Gateway) downstream(name string) *downstream {
 
 // snapshots returns each server's last snapshot in config order.
 func (g *Gateway) snapshots() []serverSnap {
-	g.mu.Lock()
-	ds := make([]*downstream, 0, len(g.order))
-	for _, name := range g.order {
-		ds = append(ds, g.servers[name])
-	}
-	g.mu.Unlock()
+	ds := g.downstreams()
 	out := make([]serverSnap, 0, len(ds))
 	for _, d := range ds {
 		d.mu.Lock()

@@ -9,6 +9,7 @@ import (
 	"os"
 	"time"
 
+	"github.com/dustin/go-humanize"
 	"github.com/spf13/cobra"
 
 	"github.com/mcpgw/mcpgw/cmd/internal/config"
@@ -258,7 +259,7 @@ func doctorRecord(ctx context.Context, f *Factory, cfg *config.Config, flag stri
 	}
 	c.Detail = fmt.Sprintf("%s: %d calls", path, n)
 	if fi, err := os.Stat(path); err == nil {
-		c.Detail += fmt.Sprintf(", %s", humanBytes(fi.Size()))
+		c.Detail += ", " + humanize.Bytes(uint64(fi.Size()))
 	}
 	if d, err := db.Dropped(ctx); err == nil && d.Total > 0 {
 		c.Status = checkWarn
@@ -313,18 +314,4 @@ func printDoctor(s *IOStreams, r *doctorReport) error {
 		}
 	}
 	return nil
-}
-
-// humanBytes prints a size the way people read it: 512 B, 3.4 MB.
-func humanBytes(n int64) string {
-	const unit = 1000
-	if n < unit {
-		return fmt.Sprintf("%d B", n)
-	}
-	div, exp := int64(unit), 0
-	for m := n / unit; m >= unit; m /= unit {
-		div *= unit
-		exp++
-	}
-	return fmt.Sprintf("%.1f %cB", float64(n)/float64(div), "kMGTPE"[exp])
 }
