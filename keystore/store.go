@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"regexp"
+	"sync"
 )
 
 // Service is the keychain service name every mcpgw secret is stored under.
@@ -64,12 +65,14 @@ func (e *UnavailableError) Unwrap() error { return e.Err }
 // ErrTooLarge is matched by the error for a value over [MaxValueLen].
 var ErrTooLarge = fmt.Errorf("secret value is larger than %d bytes, the smallest limit among OS keychains; store a file path or a shorter token instead", MaxValueLen)
 
-var nameRE = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$`)
+// nameRE is compiled on first use: the {0,63} expands to a large program,
+// and every process (each server's supervisor too) would pay for it at start.
+var nameRE = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$`) })
 
 // ValidName checks a secret's name: 1 to 64 letters, digits, '_', '-' and
 // '.', starting with a letter or digit.
 func ValidName(name string) error {
-	if !nameRE.MatchString(name) {
+	if !nameRE().MatchString(name) {
 		return fmt.Errorf("bad secret name %q; use 1 to 64 letters, digits, _, - and ., starting with a letter or digit (e.g. github-token)", name)
 	}
 	return nil

@@ -37,6 +37,10 @@ type OpenOptions struct {
 	// BusyTimeout is how long a statement waits for another process's
 	// write lock; zero means 5s.
 	BusyTimeout time.Duration
+	// CacheKiB caps each connection's page cache, in KiB; zero leaves
+	// SQLite's default (2 MiB). A gateway that appends rows all day needs
+	// little of it, and a full cache is memory the process keeps.
+	CacheKiB int
 
 	// pragmas are added to every connection's; tests use them to make a
 	// database fail (max_page_count) or to shrink limits.
@@ -97,6 +101,9 @@ func dsn(path string, o OpenOptions) string {
 	q.Add("_pragma", "synchronous(NORMAL)")
 	q.Add("_pragma", "foreign_keys(1)")
 	q.Add("_pragma", "temp_store(MEMORY)")
+	if o.CacheKiB > 0 {
+		q.Add("_pragma", "cache_size(-"+strconv.Itoa(o.CacheKiB)+")")
+	}
 	for _, p := range o.pragmas {
 		q.Add("_pragma", p)
 	}

@@ -63,3 +63,31 @@ func TestOpenMigratesAndRoundTrips(t *testing.T) {
 		t.Errorf("user_version = %d; want %d", v, SchemaVersion())
 	}
 }
+
+func TestOpenCacheKiB(t *testing.T) {
+	ctx := context.Background()
+	for _, tc := range []struct {
+		kib  int
+		want int
+	}{{0, -2000}, {512, -512}} { // 0: SQLite's default, 2000 KiB
+		db := openTemp(t, &OpenOptions{CacheKiB: tc.kib})
+		// Two connections at once: the pragma is in every one's DSN.
+		conns := make([]int, 2)
+		tx1, err := db.sql.BeginTx(ctx, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer tx1.Rollback()
+		if err := tx1.QueryRowContext(ctx, "PRAGMA cache_size").Scan(&conns[0]); err != nil {
+			t.Fatal(err)
+		}
+		if err := db.sql.QueryRowContext(ctx, "PRAGMA cache_size").Scan(&conns[1]); err != nil {
+			t.Fatal(err)
+		}
+		for i, got := range conns {
+			if got != tc.want {
+				t.Errorf("CacheKiB %d: connection %d has cache_size %d, want %d", tc.kib, i, got, tc.want)
+			}
+		}
+	}
+}

@@ -2,7 +2,7 @@ package mux
 
 // Linux: each child runs under a supervisor (mcpgw re-executed, see
 // SupervisorMain and proc_supervisor_unix.go) that is a child subreaper and
-// gets SIGTERM when mcpgw dies (PR_SET_PDEATHSIG). When mcpgw dies, when the
+// learns that mcpgw died from its lifeline. When mcpgw dies, when the
 // server exits, or on SIGTERM, it kills the server's process group and every
 // descendant it has (orphans of the tree are re-parented to it), reaps them
 // all, and reports the server's wait status to mcpgw. Children spawned
@@ -74,8 +74,8 @@ func procSupervisorExe() (string, error) {
 }
 
 // procSupervisorLost is called when a supervisor died without a report (it
-// was SIGKILLed): the server got SIGKILL through its Pdeathsig; take what
-// is left of its group.
+// was SIGKILLed): the server got SIGKILL through its Pdeathsig (tied to the
+// supervisor's main thread); take what is left of its group.
 func procSupervisorLost(child int) {
 	syscall.Kill(-child, syscall.SIGKILL)
 }
@@ -94,14 +94,10 @@ func procSupervise() int {
 	if err := unix.Prctl(unix.PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0); err != nil {
 		procSupervisorLogf("PR_SET_CHILD_SUBREAPER: %v", err)
 	}
-	if err := unix.Prctl(unix.PR_SET_PDEATHSIG, uintptr(syscall.SIGTERM), 0, 0, 0); err != nil {
-		procSupervisorLogf("PR_SET_PDEATHSIG: %v", err)
-	}
-	if os.Getppid() != ppid {
-		// mcpgw died before the death signal was armed.
-		return 1
-	}
 
+	if os.Getppid() != ppid {
+		return 1 // mcpgw is gone already: start nothing
+	}
 	child, ok := procStartServer(report, path, &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL})
 	if !ok {
 		return 127

@@ -2,9 +2,16 @@ package mux
 
 import (
 	"bufio"
+	"bytes"
 	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
 	"os"
 	"os/exec"
+	"runtime"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -55,5 +62,71 @@ func TestProcKillDescendants(t *testing.T) {
 	// processes; with no children it signals nothing.
 	if n := procKillDescendants(os.Getpid()); n != 0 {
 		t.Fatalf("killed %d processes of a test binary without children", n)
+	}
+}
+
+// TestProcSupervisedOutlivesForkingThread starts a server from a goroutine
+// that then exits locked to its thread, so the thread that forked the
+// supervisor dies while this process lives on: the server must keep
+// running and exit cleanly when its stdin closes. (A parent-death signal on
+// the supervisor, tied to that thread, would have had it killed.)
+func TestProcSupervisedOutlivesForkingThread(t *testing.T) {
+	type started struct {
+		p   *Process
+		tid int
+		err error
+	}
+	var s started
+	for s.p == nil && s.err == nil {
+		c := make(chan started, 1)
+		go func() {
+			runtime.LockOSThread()
+			if syscall.Gettid() == os.Getpid() {
+				// The runtime never ends the main thread (it parks it
+				// instead): try again on another.
+				runtime.UnlockOSThread()
+				c <- started{}
+				return
+			}
+			// Never unlocked: the thread ends with this goroutine.
+			p, err := procStart(ProcessSpec{Name: "fake", Command: os.Args[0], Env: []string{"GORACE=atexit_sleep_ms=0", "MCPGW_PROC_FAKE=echo"}}, true)
+			c <- started{p, syscall.Gettid(), err}
+		}()
+		s = <-c
+	}
+	if s.err != nil {
+		t.Fatal(s.err)
+	}
+	t.Cleanup(func() { s.p.Close() })
+	task := fmt.Sprintf("/proc/self/task/%d", s.tid)
+	for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(5 * time.Millisecond) {
+		if _, err := os.Stat(task); errors.Is(err, fs.ErrNotExist) {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("thread %d still there after its locked goroutine returned", s.tid)
+		}
+	}
+	r := bufio.NewReader(s.p.Stdout())
+	for { // what it prints at start ends with the big line
+		line, err := r.ReadBytes('\n')
+		if err != nil {
+			t.Fatalf("reading the server's first lines: %v", err)
+		}
+		if bytes.HasPrefix(line, []byte(`{"big"`)) {
+			break
+		}
+	}
+	msg := `{"after":"the forking thread exited"}` + "\n"
+	if _, err := io.WriteString(s.p.Stdin(), msg); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := r.ReadString('\n'); err != nil || got != msg {
+		t.Fatalf("got %.200q, %v; want the echo %q", got, err, msg)
+	}
+	s.p.Stdin().Close()
+	<-s.p.Done()
+	if err := s.p.ExitErr(); err != nil {
+		t.Fatalf("the server did not exit cleanly: %v", err)
 	}
 }

@@ -36,6 +36,7 @@ const (
 	// StartProcess spawn children directly (for debugging).
 	procEnvNoSupervisor = "MCPGW_NO_SUPERVISOR"
 	procReportFD        = 3 // the supervisor's report pipe
+	procLifelineFD      = 4 // read end of mcpgw's lifeline (see procLifeline)
 	procSupervisorKill  = 2 * time.Second
 )
 
@@ -59,9 +60,9 @@ var procSupervisorReady atomic.Bool
 // its wait status to mcpgw over a pipe, and exits. SIGUSR1 makes it send
 // SIGTERM to the server's group.
 //
-//   - Linux: the supervisor makes itself a child subreaper and asks for
-//     SIGTERM when mcpgw dies (PR_SET_PDEATHSIG, then checks getppid to
-//     close the race). Orphans of the tree are re-parented to it, so it
+//   - Everywhere: the supervisor learns that mcpgw died, however it died,
+//     when its lifeline (a pipe only mcpgw holds open for writing) ends.
+//   - Linux: the supervisor makes itself a child subreaper. Orphans of the tree are re-parented to it, so it
 //     finds and kills every descendant, even those that left the group
 //     (setsid), and even after the server itself exited.
 //   - macOS and the BSDs: there is no subreaper and no death signal. The
@@ -89,6 +90,25 @@ func SupervisorMain() {
 	os.Exit(procSupervise())
 }
 
+// procLifeline is a pipe whose write end only mcpgw holds, for as long as
+// it lives (it is close-on-exec, so no child inherits it). Every supervisor
+// gets the read end: the kernel closes the write end however mcpgw dies,
+// SIGKILL included, and the supervisor reads end of file. Unlike a
+// parent-death signal it is not tied to the thread that forked the
+// supervisor, so no thread has to be held for each child.
+var procLifeline struct {
+	once sync.Once
+	r, w *os.File // package-level: never collected, so never closed
+	err  error
+}
+
+func procLifelineRead() (*os.File, error) {
+	procLifeline.once.Do(func() {
+		procLifeline.r, procLifeline.w, procLifeline.err = os.Pipe()
+	})
+	return procLifeline.r, procLifeline.err
+}
+
 func procSupervisorEnabled() bool {
 	return procSupervisorReady.Load() && os.Getenv(procEnvNoSupervisor) != "1"
 }
@@ -110,7 +130,6 @@ type procSupervised struct {
 	child      int       // the server's pid (and pgid)
 	report     *bufio.Reader
 	reportFile *os.File
-	res        chan error
 	exited     chan struct{} // closed once the supervisor has been reaped
 	once       sync.Once
 }
@@ -120,14 +139,14 @@ func procLaunchSupervised(cmd *exec.Cmd) (procHandle, int, error) {
 	if err != nil {
 		return nil, 0, fmt.Errorf("supervisor: %w", err)
 	}
+	life, err := procLifelineRead()
+	if err != nil {
+		return nil, 0, fmt.Errorf("supervisor: %w", err)
+	}
 	repR, repW, err := os.Pipe()
 	if err != nil {
 		return nil, 0, err
 	}
-	// Linux: the supervisor gets SIGTERM when mcpgw (the forking thread)
-	// dies. Elsewhere there is no such signal: the supervisor watches mcpgw.
-	attr := &syscall.SysProcAttr{}
-	procSetDeathSignal(attr, syscall.SIGTERM)
 	sup := &exec.Cmd{
 		Path:   exe,
 		Args:   append([]string{"mcpgw-supervisor"}, cmd.Args...),
@@ -140,33 +159,17 @@ func procLaunchSupervised(cmd *exec.Cmd) (procHandle, int, error) {
 			procEnvPath+"="+cmd.Path,
 			procEnvPPID+"="+strconv.Itoa(os.Getpid()),
 		),
-		ExtraFiles:  []*os.File{repW},
-		SysProcAttr: attr,
+		ExtraFiles: []*os.File{repW, life},
 	}
-	s := &procSupervised{sup: sup, report: bufio.NewReader(repR), reportFile: repR, res: make(chan error, 1), exited: make(chan struct{})}
-	started := make(chan error, 1)
-	firstRead := make(chan struct{})
-	go func() {
-		unlock := procLockThread()
-		defer unlock()
-		if err := sup.Start(); err != nil {
-			started <- err
-			return
-		}
-		started <- nil
-		werr := sup.Wait()
-		close(s.exited)
-		<-firstRead
-		s.res <- s.finish(werr)
-	}()
-	err = <-started
+	// The report lines are short: a small buffer per child.
+	s := &procSupervised{sup: sup, report: bufio.NewReaderSize(repR, 64), reportFile: repR, exited: make(chan struct{})}
+	err = sup.Start()
 	repW.Close()
 	if err != nil {
 		repR.Close()
 		return nil, 0, fmt.Errorf("supervisor: %w", err)
 	}
 	line, rerr := s.report.ReadString('\n')
-	close(firstRead)
 	kind, arg, _ := strings.Cut(strings.TrimSpace(line), " ")
 	switch {
 	case kind == "pid":
@@ -177,22 +180,20 @@ func procLaunchSupervised(cmd *exec.Cmd) (procHandle, int, error) {
 	case kind == "err":
 		errno, path, _ := strings.Cut(arg, " ")
 		n, _ := strconv.Atoi(errno)
-		<-s.res
+		s.wait()
 		return nil, 0, &os.PathError{Op: "fork/exec", Path: path, Err: syscall.Errno(n)}
 	}
 	s.kill()
-	werr := <-s.res
+	werr := s.wait()
 	if rerr == nil {
 		rerr = fmt.Errorf("bad report %q", line)
 	}
 	return nil, 0, fmt.Errorf("supervisor failed to start the server (%v; supervisor %v)", rerr, werr)
 }
 
-// finish reads the server's wait status from the report pipe once the
-// supervisor has exited.
-func (s *procSupervised) finish(werr error) error {
-	rest, _ := io.ReadAll(s.report)
-	s.reportFile.Close()
+// finish finds the server's wait status in the rest of the report, read
+// once the supervisor has exited.
+func (s *procSupervised) finish(rest []byte, werr error) error {
 	for l := range strings.SplitSeq(string(rest), "\n") {
 		if v, ok := strings.CutPrefix(l, "exit "); ok {
 			if n, err := strconv.ParseUint(v, 10, 32); err == nil {
@@ -211,7 +212,17 @@ func (s *procSupervised) finish(werr error) error {
 	return errors.New("supervisor exited without a report")
 }
 
-func (s *procSupervised) wait() error { return <-s.res }
+// wait reads the report to its end, which comes when the supervisor exits
+// (the pipe is close-on-exec there, so the server never holds it), then
+// reaps the supervisor. The read goes through the poller, so waiting holds
+// no thread. It is called once.
+func (s *procSupervised) wait() error {
+	rest, _ := io.ReadAll(s.report)
+	s.reportFile.Close()
+	werr := s.sup.Wait()
+	close(s.exited)
+	return s.finish(rest, werr)
+}
 
 // terminate has the supervisor send SIGTERM to the server's group.
 func (s *procSupervised) terminate() {
@@ -262,11 +273,26 @@ func procSupervisorArgs() (report *os.File, path string, ppid int, ok bool) {
 
 // procSupervisorSignals ignores the terminal keys (they are mcpgw's
 // business; it tells the supervisor what to do) and returns the signals the
-// supervisor acts on: SIGCHLD, SIGTERM, SIGHUP, SIGUSR1.
+// supervisor acts on: SIGCHLD, SIGTERM, SIGHUP, SIGUSR1, and a SIGTERM of
+// its own when mcpgw's lifeline ends (mcpgw died, however it died).
 func procSupervisorSignals() chan os.Signal {
 	signal.Ignore(syscall.SIGINT, syscall.SIGQUIT)
 	sigc := make(chan os.Signal, 64)
 	signal.Notify(sigc, syscall.SIGCHLD, syscall.SIGTERM, syscall.SIGHUP, syscall.SIGUSR1)
+	syscall.CloseOnExec(procLifelineFD) // the server has no business with it
+	life := os.NewFile(procLifelineFD, "mcpgw-lifeline")
+	go func() {
+		// Nothing is ever written: the read returns when the write end,
+		// held by mcpgw alone, is closed. An error (no such descriptor)
+		// means the same: nothing proves mcpgw is still there.
+		var b [1]byte
+		for {
+			if _, err := life.Read(b[:]); err != nil {
+				break
+			}
+		}
+		sigc <- syscall.SIGTERM
+	}()
 	return sigc
 }
 

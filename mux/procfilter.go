@@ -10,11 +10,11 @@ import (
 )
 
 const (
-	procFilterBuf    = 64 << 10 // initial (and resting) read buffer size
+	procFilterBuf    = 4 << 10  // initial read buffer size; it doubles as lines need
+	procShrinkAbove  = 64 << 10 // a drained buffer larger than this is released
 	procJunkCap      = 4 << 10  // bytes of a non-JSON line kept in its note
 	procPrefixCap    = 4 << 10  // head of a discarded line kept to find its id
 	procTailCap      = 512      // end of a discarded line kept to find its id
-	procShrinkAbove  = 1 << 20  // a drained buffer larger than this is released
 	procOversizeCode = -32603   // JSON-RPC internal error
 )
 

@@ -21,19 +21,25 @@ import (
 
 // BenchmarkStartup measures how long an agent waits, from spawning `mcpgw
 // serve` in front of 20 stdio servers to a complete tools/list, cold (no
-// catalog cache) and from the cache, against the same cold start with one
-// server (the baseline: with 20 servers the target is the slowest server
-// plus a small constant); and mcpgw's own memory (RSS, without its
-// children: anonymous and file-backed) idle with 20 servers and after
-// 100,000 calls (MCPGW_BENCH_CALLS overrides the count). With each time it
-// reports the CPU time mcpgw itself (not its children) spent until then,
-// which a busy machine disturbs much less than the time.
+// catalog cache) and from the cache, against two baselines: the same cold
+// start with one server, and the 20 servers started directly, all at once,
+// by 20 go-sdk clients (what starting them costs this machine, without
+// mcpgw: the "slowest server" when 20 start together). It also measures
+// mcpgw's own memory (RSS, without its children: anonymous and
+// file-backed, and PSS, which splits the binary's pages with the
+// supervisors that share them) idle with 20 servers, and after 100,000
+// calls (MCPGW_BENCH_CALLS overrides the count) both at once and once idle
+// again; and what the 20 supervisors hold. Idle means benchIdle without a
+// call. With each time it reports the CPU time mcpgw itself (not its
+// children) spent until then, which a busy machine disturbs much less than
+// the time.
 //
 //	go test -bench=Startup -run='^$' ./cmd/mcpgw
 //
-// The rounds alternate cold, cached and baseline so drift on a noisy
-// machine hits them alike. MCPGW_BENCH_MCPGW_BIN runs that mcpgw binary
-// instead of building ./cmd/mcpgw; MCPGW_BENCH_ALT_BIN adds a second
+// The rounds alternate cold, cached and the baselines so drift on a noisy
+// machine hits them alike. mcpgw is built as a release is (see
+// testenv.Release); MCPGW_BENCH_MCPGW_BIN runs that mcpgw binary instead;
+// MCPGW_BENCH_ALT_BIN adds a second
 // binary measured in the same rounds (an A/B in one run), and
 // MCPGW_BENCH_ALT_ENV (space-separated KEY=VALUE) gives it an environment
 // of its own. MCPGW_BENCH_ROUNDS sets the rounds (default 5).
@@ -47,7 +53,7 @@ func BenchmarkStartup(b *testing.B) {
 	fixture := testenv.Fixture(b)
 	arms := []*startupArm{{name: "mcpgw", bin: os.Getenv("MCPGW_BENCH_MCPGW_BIN")}}
 	if arms[0].bin == "" {
-		arms[0].bin = testenv.Mcpgw(b)
+		arms[0].bin = testenv.Release(b)
 	}
 	if alt, env := os.Getenv("MCPGW_BENCH_ALT_BIN"), os.Getenv("MCPGW_BENCH_ALT_ENV"); alt != "" || env != "" {
 		if alt == "" {
@@ -70,8 +76,10 @@ func BenchmarkStartup(b *testing.B) {
 	cfg20, cfg1 := config(servers), config(1)
 	ctx := context.Background()
 
+	var direct []time.Duration
 	b.ResetTimer()
 	for r := range rounds {
+		direct = append(direct, startDirect(b, ctx, fixture, servers))
 		for _, a := range arms {
 			db := filepath.Join(b.TempDir(), fmt.Sprintf("%s-r%d.db", a.name, r))
 			g := a.start(b, ctx, cfg20, db, servers) // cold: a new database
@@ -85,7 +93,7 @@ func BenchmarkStartup(b *testing.B) {
 			g.stop()
 		}
 	}
-	// Memory: idle with 20 servers, then after the calls.
+	// Memory: idle with 20 servers, then after the calls, at once and idle.
 	for _, a := range arms {
 		g := a.start(b, ctx, cfg20, filepath.Join(b.TempDir(), a.name+"-mem.db"), servers)
 		for _, fx := range []string{"fx00__echo", "fx19__echo"} { // every server is up
@@ -93,7 +101,11 @@ func BenchmarkStartup(b *testing.B) {
 				b.Fatal(err)
 			}
 		}
+		// Idle is a stretch of time without calls; there is no event to
+		// wait for instead.
+		time.Sleep(benchIdle)
 		a.idle = readRSS(b, g.cmd.Process.Pid)
+		a.sup, a.sups = childrenRSS(b, g.cmd.Process.Pid)
 		var wg sync.WaitGroup
 		for w := range 8 {
 			wg.Go(func() {
@@ -107,6 +119,8 @@ func BenchmarkStartup(b *testing.B) {
 		}
 		wg.Wait()
 		a.after = readRSS(b, g.cmd.Process.Pid)
+		time.Sleep(benchIdle)
+		a.afterIdle = readRSS(b, g.cmd.Process.Pid)
 		g.stop()
 	}
 	b.StopTimer()
@@ -116,8 +130,9 @@ func BenchmarkStartup(b *testing.B) {
 	for _, a := range arms {
 		fmt.Fprintf(&out, "%s (%s):\n", a.name, a.bin)
 		fmt.Fprintf(&out, "  %d servers cold %s %v (mcpgw CPU %s), from cache %s %v (CPU %s)\n", servers, med(a.cold), ms(a.cold), med(a.coldCPU), med(a.cached), ms(a.cached), med(a.cachedCPU))
-		fmt.Fprintf(&out, "  1 server cold %s %v (CPU %s): 20 servers cold = baseline + %s\n", med(a.one), ms(a.one), med(a.oneCPU), med(a.cold)-med(a.one))
-		fmt.Fprintf(&out, "  RSS idle %s; after %d calls %s\n", a.idle, calls, a.after)
+		fmt.Fprintf(&out, "  1 server cold %s %v (CPU %s): 20 servers cold = 1 server + %s = 20 started directly + %s\n", med(a.one), ms(a.one), med(a.oneCPU), med(a.cold)-med(a.one), med(a.cold)-med(direct))
+		fmt.Fprintf(&out, "  RSS idle %s\n  after %d calls %s at once, %s idle\n", a.idle, calls, a.after, a.afterIdle)
+		fmt.Fprintf(&out, "  its %d supervisors: %.1f MB private in all (%s each, file-backed pages shared with mcpgw)\n", a.sups, a.sup.private(), a.sup.per(a.sups))
 		suffix := ""
 		if a.name != "mcpgw" {
 			suffix = "-" + a.name
@@ -128,13 +143,15 @@ func BenchmarkStartup(b *testing.B) {
 		b.ReportMetric(float64(med(a.cachedCPU).Milliseconds()), "cached-cpu-ms"+suffix)
 		b.ReportMetric(a.idle.total(), "idle-MB"+suffix)
 		b.ReportMetric(a.after.total(), "after-calls-MB"+suffix)
+		b.ReportMetric(a.afterIdle.total(), "after-calls-idle-MB"+suffix)
 	}
 	if len(arms) == 2 {
 		x, y := arms[0], arms[1]
-		fmt.Fprintf(&out, "mcpgw / alt: cold %.2f× (CPU %.2f×), cached %.2f× (CPU %.2f×), cold 1 server %.2f×, RSS idle %.2f×, after calls %.2f×\n",
+		fmt.Fprintf(&out, "mcpgw / alt: cold %.2f× (CPU %.2f×), cached %.2f× (CPU %.2f×), cold 1 server %.2f×, RSS idle %.2f×, after calls %.2f× (idle %.2f×)\n",
 			ratio(med(x.cold), med(y.cold)), ratio(med(x.coldCPU), med(y.coldCPU)), ratio(med(x.cached), med(y.cached)), ratio(med(x.cachedCPU), med(y.cachedCPU)),
-			ratio(med(x.one), med(y.one)), x.idle.total()/y.idle.total(), x.after.total()/y.after.total())
+			ratio(med(x.one), med(y.one)), x.idle.total()/y.idle.total(), x.after.total()/y.after.total(), x.afterIdle.total()/y.afterIdle.total())
 	}
+	fmt.Fprintf(&out, "baseline: %d servers started directly, all at once: %s %v\n", servers, med(direct), ms(direct))
 	out.WriteString("targets: ≤ 50 ms from cache; cold ≤ 1 server + a small constant; ≤ 20 MB idle, ≤ 30 MB after 100k calls")
 	b.Log("\n" + out.String())
 	b.ReportMetric(0, "ns/op")
@@ -147,7 +164,44 @@ type startupArm struct {
 	cold, cached               []time.Duration
 	one                        []time.Duration // cold with one server
 	coldCPU, cachedCPU, oneCPU []time.Duration
-	idle, after                rss
+	idle, after, afterIdle     rss
+	sup                        rss // the supervisors, summed
+	sups                       int
+}
+
+// benchIdle is how long the gateway goes without a call before its memory
+// is read as idle: a little over two of serve's trim ticks.
+const benchIdle = 5 * time.Second
+
+// startDirect starts n servers directly, all at once, each with its own
+// go-sdk client, and returns the time until every one has listed its
+// tools: the baseline for a cold start through mcpgw.
+func startDirect(b *testing.B, ctx context.Context, server string, n int) time.Duration {
+	b.Helper()
+	sessions := make([]*mcp.ClientSession, n)
+	errs := make([]error, n)
+	t0 := time.Now()
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Go(func() {
+			cs, err := mcp.NewClient(&mcp.Implementation{Name: "bench", Version: "1"}, nil).Connect(ctx, &mcp.CommandTransport{Command: exec.Command(server)}, &mcp.ClientSessionOptions{ProtocolVersion: "2025-11-25"})
+			if err == nil {
+				_, err = cs.ListTools(ctx, nil)
+			}
+			sessions[i], errs[i] = cs, err
+		})
+	}
+	wg.Wait()
+	took := time.Since(t0)
+	for i, cs := range sessions {
+		if cs != nil {
+			cs.Close()
+		}
+		if errs[i] != nil {
+			b.Fatalf("direct server %d: %v", i, errs[i])
+		}
+	}
+	return took
 }
 
 // startedGateway is an mcpgw serve process with an agent session.
@@ -206,13 +260,46 @@ func cpuTime(pid int) time.Duration {
 	return sum
 }
 
-// rss is a process's resident set, split as /proc reports it.
-type rss struct{ anonKiB, fileKiB int }
+// rss is a process's resident set, split as /proc reports it, and its
+// proportional set (PSS: each shared page divided among its sharers).
+type rss struct{ anonKiB, fileKiB, pssKiB int }
 
 func (r rss) total() float64 { return float64(r.anonKiB+r.fileKiB) / 1024 }
 
+func (r rss) private() float64 { return float64(r.anonKiB) / 1024 }
+
 func (r rss) String() string {
-	return fmt.Sprintf("%.1f MB (anon %.1f + file %.1f)", r.total(), float64(r.anonKiB)/1024, float64(r.fileKiB)/1024)
+	return fmt.Sprintf("%.1f MB (anon %.1f + file %.1f; PSS %.1f)", r.total(), float64(r.anonKiB)/1024, float64(r.fileKiB)/1024, float64(r.pssKiB)/1024)
+}
+
+// per is r divided among n processes.
+func (r rss) per(n int) string {
+	if n == 0 {
+		return "-"
+	}
+	return fmt.Sprintf("anon %.1f MB, RSS %.1f MB", r.private()/float64(n), r.total()/float64(n))
+}
+
+// childrenRSS sums the resident sets of pid's children (mcpgw's: one
+// supervisor per server).
+func childrenRSS(b *testing.B, pid int) (sum rss, n int) {
+	b.Helper()
+	tasks, _ := os.ReadDir(fmt.Sprintf("/proc/%d/task", pid))
+	for _, t := range tasks {
+		data, _ := os.ReadFile(fmt.Sprintf("/proc/%d/task/%s/children", pid, t.Name()))
+		for _, f := range strings.Fields(string(data)) {
+			c, err := strconv.Atoi(f)
+			if err != nil {
+				continue
+			}
+			r := readRSS(b, c)
+			sum.anonKiB += r.anonKiB
+			sum.fileKiB += r.fileKiB
+			sum.pssKiB += r.pssKiB
+			n++
+		}
+	}
+	return sum, n
 }
 
 // readRSS reads a process's resident set size (shared memory, which mcpgw
@@ -239,6 +326,13 @@ func readRSS(b *testing.B, pid int) rss {
 	}
 	if r.anonKiB == 0 {
 		b.Fatal("no RssAnon")
+	}
+	if data, err := os.ReadFile(fmt.Sprintf("/proc/%d/smaps_rollup", pid)); err == nil {
+		for _, line := range strings.Split(string(data), "\n") {
+			if v, ok := strings.CutPrefix(line, "Pss:"); ok {
+				r.pssKiB, _ = strconv.Atoi(strings.TrimSuffix(strings.TrimSpace(v), " kB"))
+			}
+		}
 	}
 	return r
 }

@@ -8,7 +8,6 @@ import (
 	"net"
 	"os"
 	"path/filepath"
-	"runtime/debug"
 
 	"github.com/spf13/cobra"
 
@@ -78,23 +77,7 @@ func runServe(ctx context.Context, opts *ServeOptions) error {
 			fmt.Fprintf(opts.IO.ErrOut, "mcpgw: cannot create %s (%v); restart mcpgw after adding servers\n", filepath.Dir(path), err)
 		}
 	}
-	if os.Getenv("GOGC") == "" {
-		// Forwarding makes short-lived garbage at a high rate and keeps
-		// little live heap; collecting less often is the cheapest
-		// throughput there is (measured: 0.41× → 0.66× direct with 8
-		// callers) for a few MB of memory.
-		debug.SetGCPercent(400)
-	}
-	if os.Getenv("GOMEMLIMIT") == "" {
-		// GOGC=400 alone lets the heap grow to five times what is live
-		// before collecting: RSS 41 MB idle and 58 MB after 100k calls
-		// with 20 servers, for about 4 MB live. A soft limit collects
-		// sooner while little is live, and yields when more really is
-		// (the runtime caps GC work near the limit); measured: 28 MB idle,
-		// 33 MB after 100k calls, no throughput change in the gateway
-		// bench.
-		debug.SetMemoryLimit(16 << 20)
-	}
+	setServeMemory()
 	logger := stderrLogger(opts.IO.ErrOut, opts.Verbose)
 	secrets := newGatewaySecrets(opts.Factory, cfg, logger)
 	known := guard.NewKnown()
@@ -112,6 +95,7 @@ func runServe(ctx context.Context, opts *ServeOptions) error {
 
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
+	go trimWhenQuiet(ctx)
 	if !opts.NoWatch {
 		go func() {
 			err := config.Watch(ctx, path, func(c *config.Config, err error) {

@@ -5,7 +5,7 @@ import (
 	"slices"
 	"strconv"
 
-	"gopkg.in/yaml.v3"
+	"go.yaml.in/yaml/v3"
 )
 
 // serverNode renders s as a YAML mapping holding only the fields that are

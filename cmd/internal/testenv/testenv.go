@@ -38,9 +38,25 @@ var (
 // repository root) once per test process and returns the binary's path.
 func Build(t testing.TB, pkg string) string {
 	t.Helper()
+	return build(t, pkg, false)
+}
+
+// Release builds mcpgw as .goreleaser.yaml does (no cgo, trimmed paths,
+// no symbol table), never with -race: what benchmarks should measure.
+func Release(t testing.TB) string {
+	t.Helper()
+	return build(t, "./cmd/mcpgw", true)
+}
+
+func build(t testing.TB, pkg string, release bool) string {
+	t.Helper()
 	buildMu.Lock()
 	defer buildMu.Unlock()
-	if p, ok := built[pkg]; ok {
+	key := pkg
+	if release {
+		key += " (release)"
+	}
+	if p, ok := built[key]; ok {
 		return p
 	}
 	dir, err := os.MkdirTemp("", "mcpgw-testbin-")
@@ -52,7 +68,9 @@ func Build(t testing.TB, pkg string) string {
 		out += ".exe"
 	}
 	args := []string{"build", "-o", out}
-	if raceEnabled {
+	if release {
+		args = append(args, "-trimpath", "-ldflags=-s -w")
+	} else if raceEnabled {
 		args = append(args, "-race")
 		// A -race binary sleeps a second at exit by default; the tests
 		// start and stop many.
@@ -61,12 +79,14 @@ func Build(t testing.TB, pkg string) string {
 		}
 	}
 	cmd := exec.Command("go", append(args, pkg)...)
-
 	cmd.Dir = RepoRoot(t)
+	if release {
+		cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
+	}
 	if b, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("go build %s: %v\n%s", pkg, err, b)
 	}
-	built[pkg] = out
+	built[key] = out
 	return out
 }
 
