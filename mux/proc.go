@@ -14,8 +14,11 @@ import (
 // Defaults for [ProcessSpec] fields left at their zero value.
 const (
 	// DefaultGracePeriod is how long [Process.Close] waits after closing the
-	// child's stdin before it signals the process tree.
-	DefaultGracePeriod = 2 * time.Second
+	// child's stdin before it signals the process tree; it then waits
+	// two thirds of it after SIGTERM. With the default the slowest stop
+	// (a server that ignores both) takes 2.5 s and the kill, inside the
+	// 3 s a shutdown gets.
+	DefaultGracePeriod = 1500 * time.Millisecond
 	// DefaultMaxLineBytes bounds one line of a child's stdout; a longer line
 	// is discarded while it streams. It is the line limit of go-sdk's stdio
 	// transports (mcp.DefaultMaxLineLength), which agents built on it apply
@@ -286,8 +289,8 @@ func (p *Process) ExitErr() error {
 func (p *Process) PID() int { return p.pid }
 
 // Close stops the child: it closes its stdin, waits up to the grace period
-// for it to exit, then sends SIGTERM to its process group, waits half the
-// grace period more, and finally kills the whole tree (process group and
+// for it to exit, then sends SIGTERM to its process group, waits two thirds
+// of the grace period more, and finally kills the whole tree (process group and
 // every descendant) and waits for it. It then closes the stdout and stderr
 // pipes, so a blocked Stdout read returns io.EOF. Close is idempotent and
 // safe for concurrent use; every call returns after the child is gone. Call
@@ -297,7 +300,7 @@ func (p *Process) Close() error {
 		p.stdin.Close()
 		if !p.waitDone(p.spec.GracePeriod) {
 			p.h.terminate()
-			if !p.waitDone(p.spec.GracePeriod / 2) {
+			if !p.waitDone(p.spec.GracePeriod * 2 / 3) {
 				p.h.kill()
 				<-p.done
 			}

@@ -511,10 +511,10 @@ func TestStderrFlood(t *testing.T) {
 
 // TestStdinClosedLeavesNoChildren closes mcpgw's stdin with a server that
 // left a grandchild in a session of its own, ignores SIGTERM and keeps
-// running after its stdin closes: mcpgw exits within 5 s, and no process it
-// started is left.
+// running after its stdin closes: mcpgw exits within 3 s (the shutdown
+// budget; the test asks for 5), and no process it started is left.
 func TestStdinClosedLeavesNoChildren(t *testing.T) {
-	// Not parallel: the 5 s include the 3 s mcpgw gives a stubborn server,
+	// Not parallel: the 3 s include the 2.5 s mcpgw gives a stubborn server,
 	// and the rest must not go to other tests' load.
 	fixture := testenv.Fixture(t)
 	s := startServed(t, "servers:\n"+healthy(fixture)+serverYAML("fx", fixture, []string{"-mode", "grandchild,stubborn"}, nil, ""), "2025-11-25")
@@ -539,8 +539,8 @@ func TestStdinClosedLeavesNoChildren(t *testing.T) {
 	select {
 	case <-s.exited:
 		t.Logf("mcpgw exited %v after its stdin closed", time.Since(start).Round(time.Millisecond))
-	case <-time.After(5 * time.Second):
-		t.Fatalf("mcpgw still running 5 s after its stdin closed")
+	case <-time.After(3 * time.Second):
+		t.Fatalf("mcpgw still running 3 s after its stdin closed")
 	}
 	if runtime.GOOS != "linux" {
 		t.Log("skipping the check for leftover processes: it reads /proc")
