@@ -5,7 +5,7 @@ package mux
 // macOS and the BSDs: each child runs under a supervisor too (mcpgw
 // re-executed, see SupervisorMain and proc_supervisor_unix.go), but these
 // systems have neither a child subreaper nor a parent-death signal. The
-// supervisor watches mcpgw with kqueue instead (EVFILT_PROC, NOTE_EXIT on
+// supervisor watches mcpgw with kqueue besides its lifeline (EVFILT_PROC, NOTE_EXIT on
 // mcpgw's pid, armed before the server starts and followed by a getppid
 // check, which closes the race with a death before it was armed), and
 // watches the server the same way, which tells it that the server exited

@@ -94,7 +94,6 @@ func procSupervise() int {
 	if err := unix.Prctl(unix.PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0); err != nil {
 		procSupervisorLogf("PR_SET_CHILD_SUBREAPER: %v", err)
 	}
-
 	if os.Getppid() != ppid {
 		return 1 // mcpgw is gone already: start nothing
 	}

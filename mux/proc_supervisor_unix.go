@@ -62,11 +62,12 @@ var procSupervisorReady atomic.Bool
 //
 //   - Everywhere: the supervisor learns that mcpgw died, however it died,
 //     when its lifeline (a pipe only mcpgw holds open for writing) ends.
-//   - Linux: the supervisor makes itself a child subreaper. Orphans of the tree are re-parented to it, so it
-//     finds and kills every descendant, even those that left the group
-//     (setsid), and even after the server itself exited.
-//   - macOS and the BSDs: there is no subreaper and no death signal. The
-//     supervisor watches mcpgw with kqueue (EVFILT_PROC, NOTE_EXIT on
+//   - Linux: the supervisor makes itself a child subreaper. Orphans of the
+//     tree are re-parented to it, so it finds and kills every descendant,
+//     even those that left the group (setsid), and even after the server
+//     itself exited.
+//   - macOS and the BSDs: there is no subreaper. The supervisor also
+//     watches mcpgw with kqueue (EVFILT_PROC, NOTE_EXIT on
 //     mcpgw's pid, armed before the server starts, then a getppid check).
 //     When mcpgw dies it stops and kills the server and every descendant
 //     found by walking parent links in the process table (macOS: sysctl
