@@ -92,6 +92,7 @@ func New(opts *Options) *Gateway {
 		secrets: o.Redactor,
 		spawns:  make(chan struct{}, maxSpawns()),
 	}
+	g.held.afterList, g.held.max = heldAfterList, heldStartMax
 	g.stateKey = o.StateKey
 	if g.stateKey == nil {
 		g.stateKey = make([]byte, 32)

@@ -34,6 +34,16 @@ func started(d *downstream) bool {
 	return d.state != StateIdle
 }
 
+// waitStarted waits, a second at most, for d to start.
+func waitStarted(t *testing.T, d *downstream) {
+	t.Helper()
+	for deadline := time.Now().Add(time.Second); !started(d); time.Sleep(time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("not started a second after the list was answered")
+		}
+	}
+}
+
 // TestHeldStart checks when servers with cached catalogs start: after the
 // first list answer is written to a stdio agent, when a request needs
 // them, or after heldStartMax; and at once when one has no cache.
@@ -53,27 +63,35 @@ func TestHeldStart(t *testing.T) {
 
 	for _, tc := range []struct {
 		name    string
+		setup   func(g *Gateway)
 		release func(g *Gateway)
 	}{
 		{"list answered", func(g *Gateway) {
+			// Only the list can start it here.
+			g.held.afterList, g.held.max = 0, time.Hour
+		}, func(g *Gateway) {
 			g.answerWritten(&jsonrpc.Response{}) // an answer before the list: not yet
 			if started(g.downstream("a")) {
 				t.Error("started before the list was answered")
 			}
 			g.listAnswered()
 			g.answerWritten(&jsonrpc.Response{})
+			waitStarted(t, g.downstream("a"))
 		}},
-		{"request needs a server", func(g *Gateway) {
+		{"request needs a server", nil, func(g *Gateway) {
 			if err := g.WaitStarted(ctx); err != nil {
 				t.Fatal(err)
 			}
 		}},
-		{"timer", func(g *Gateway) { time.Sleep(2 * heldStartMax) }},
+		{"timer", nil, func(g *Gateway) { time.Sleep(2 * heldStartMax) }},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			g := New(&Options{CatalogCache: cache})
 			defer g.Close()
 			g.held.watched.Store(true) // as ServeStdio's fast front does
+			if tc.setup != nil {
+				tc.setup(g)
+			}
 			g.Apply([]ServerSpec{spec})
 			g.Start(ProtocolV20251125, nil)
 			if started(g.downstream("a")) {
