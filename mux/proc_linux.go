@@ -101,6 +101,9 @@ func procSupervise() int {
 	if !ok {
 		return 127
 	}
+	// From here on the supervisor only waits: of the 9 MB of the binary its
+	// start touched, it needs a few pages.
+	ReleaseExecutablePages()
 
 	var (
 		status    syscall.WaitStatus

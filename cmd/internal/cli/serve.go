@@ -95,7 +95,7 @@ func runServe(ctx context.Context, opts *ServeOptions) error {
 
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	go trimWhenQuiet(ctx)
+	go trimWhenQuiet(ctx, logger)
 	if !opts.NoWatch {
 		go func() {
 			err := config.Watch(ctx, path, func(c *config.Config, err error) {
