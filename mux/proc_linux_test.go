@@ -11,6 +11,8 @@ import (
 	"os"
 	"os/exec"
 	"runtime"
+	"strconv"
+	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -129,4 +131,48 @@ func TestProcSupervisedOutlivesForkingThread(t *testing.T) {
 	if err := s.p.ExitErr(); err != nil {
 		t.Fatalf("the server did not exit cleanly: %v", err)
 	}
+}
+
+// TestProcSupervisorReleasesExecutablePages checks that a supervisor, once
+// its server runs, gives up the pages of the binary its start touched.
+func TestProcSupervisorReleasesExecutablePages(t *testing.T) {
+	p, err := procStart(ProcessSpec{Name: "fake", Command: os.Args[0], Env: []string{"GORACE=atexit_sleep_ms=0", "MCPGW_PROC_FAKE=echo"}}, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { p.Close() })
+	sup := procParent(p.PID())
+	first := procRssFileKiB(t, sup)
+	// Nothing announces the release: watch the supervisor's resident
+	// file pages fall, procReleaseAfter after its server started.
+	for deadline := time.Now().Add(procReleaseAfter + 5*time.Second); ; time.Sleep(20 * time.Millisecond) {
+		now := procRssFileKiB(t, sup)
+		if now*2 < first {
+			t.Logf("supervisor %d: file-backed pages resident %d kB → %d kB", sup, first, now)
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("supervisor %d: file-backed pages resident %d kB at start, still %d kB", sup, first, now)
+		}
+	}
+}
+
+// procRssFileKiB reads a process's resident file-backed pages.
+func procRssFileKiB(t *testing.T, pid int) int {
+	t.Helper()
+	status, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for line := range strings.Lines(string(status)) {
+		if v, ok := strings.CutPrefix(line, "RssFile:"); ok {
+			kb, err := strconv.Atoi(strings.TrimSuffix(strings.TrimSpace(v), " kB"))
+			if err != nil {
+				t.Fatalf("RssFile in /proc/%d/status: %v", pid, err)
+			}
+			return kb
+		}
+	}
+	t.Fatalf("no RssFile in /proc/%d/status", pid)
+	return 0
 }
