@@ -89,7 +89,14 @@ func startAgentEnv(t *testing.T, cfg, version string, env ...string) *agent {
 	if err != nil {
 		t.Fatalf("connecting to mcpgw serve at %s: %v", version, err)
 	}
-	t.Cleanup(func() { cs.Close() })
+	t.Cleanup(func() {
+		if t.Failed() {
+			// Its goroutines, in the test's log (it is gone already if
+			// the test failed because it died).
+			cmd.Process.Signal(dumpSignal)
+		}
+		cs.Close()
+	})
 	a.cs, a.cmd = cs, cmd
 	return a
 }
