@@ -10,6 +10,7 @@ import (
 	"io/fs"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"runtime"
 	"strconv"
 	"strings"
@@ -175,4 +176,28 @@ func procRssFileKiB(t *testing.T, pid int) int {
 	}
 	t.Fatalf("no RssFile in /proc/%d/status", pid)
 	return 0
+}
+
+// TestProcSupervisorSilentFailsStart has a supervisor that never reports:
+// the start fails with an error saying so once procReportTimeout has
+// passed, and the supervisor is gone.
+func TestProcSupervisorSilentFailsStart(t *testing.T) {
+	defer func(d time.Duration) { procReportTimeout = d }(procReportTimeout)
+	procReportTimeout = 300 * time.Millisecond
+	p, err := procStart(ProcessSpec{Name: "fake", Command: os.Args[0], Env: []string{"GORACE=atexit_sleep_ms=0", "MCPGW_PROC_FAKE=echo", "MCPGW_PROC_SUPERVISOR_HANG=1"}}, true)
+	if err == nil {
+		p.Close()
+		t.Fatal("started, through a supervisor that never reported")
+	}
+	if !strings.Contains(err.Error(), "no word from it in 300ms") {
+		t.Errorf("error %q; want it to say the supervisor did not report", err)
+	}
+	// Reaped, not only killed: no process with its environment is left.
+	procs, _ := filepath.Glob("/proc/[0-9]*/environ")
+	for _, f := range procs {
+		env, _ := os.ReadFile(f)
+		if bytes.Contains(env, []byte("MCPGW_PROC_SUPERVISOR_HANG=1\x00")) {
+			t.Errorf("%s: the silent supervisor is still there", filepath.Dir(f))
+		}
+	}
 }

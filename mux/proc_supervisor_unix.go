@@ -40,6 +40,10 @@ const (
 	procSupervisorKill  = 2 * time.Second
 )
 
+// procReportTimeout bounds the wait for a supervisor's first report (the
+// server's pid, or why it did not start); a variable for tests.
+var procReportTimeout = 20 * time.Second
+
 // procSupervisorReady records that this binary calls SupervisorMain, so it
 // can be re-executed as a supervisor.
 var procSupervisorReady atomic.Bool
@@ -170,7 +174,15 @@ func procLaunchSupervised(cmd *exec.Cmd) (procHandle, int, error) {
 		repR.Close()
 		return nil, 0, fmt.Errorf("supervisor: %w", err)
 	}
+	// A supervisor reports within milliseconds. One that does not (an exec
+	// stuck on a dead file system) must not hold the server's start, and
+	// a spawn slot, forever.
+	repR.SetReadDeadline(time.Now().Add(procReportTimeout))
 	line, rerr := s.report.ReadString('\n')
+	repR.SetReadDeadline(time.Time{})
+	if errors.Is(rerr, os.ErrDeadlineExceeded) {
+		rerr = fmt.Errorf("no word from it in %v", procReportTimeout)
+	}
 	kind, arg, _ := strings.Cut(strings.TrimSpace(line), " ")
 	switch {
 	case kind == "pid":
