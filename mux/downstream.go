@@ -137,7 +137,7 @@ func (d *downstream) run(ctx context.Context) {
 		}
 		cs, proc, err := d.connect(ctx)
 		if err == nil {
-			err = d.refresh(ctx, cs, true, true, true)
+			err = d.firstList(ctx, cs, proc)
 			if err != nil {
 				closeSession(cs, proc)
 			}
@@ -282,6 +282,9 @@ func exitText(p *Process) string {
 // stderrHint returns the child's last stderr lines, so a failing server's
 // last words reach the user.
 func stderrHint(p *Process) string {
+	if p == nil { // a remote server
+		return ""
+	}
 	tail := p.StderrTail()
 	if len(tail) == 0 {
 		return ""
@@ -656,6 +659,20 @@ func matchAny(globs []string, name string) bool {
 	return false
 }
 
+// firstList lists a new session's catalog under the connect deadline: a
+// server that answers initialize but not its lists must not hold up its
+// start, and everyone waiting for the first attempts, for ever.
+func (d *downstream) firstList(ctx context.Context, cs *mcp.ClientSession, proc *Process) error {
+	lctx, cancel := context.WithTimeout(ctx, d.spec.ConnectTimeout)
+	defer cancel()
+	err := d.refresh(lctx, cs, true, true, true)
+	if err != nil && ctx.Err() == nil && errors.Is(lctx.Err(), context.DeadlineExceeded) {
+		what, _, _ := strings.Cut(err.Error(), ":") // "listing tools"
+		return fmt.Errorf("%s: no answer within %s%s", what, d.spec.ConnectTimeout, stderrHint(proc))
+	}
+	return err
+}
+
 // onListChanged re-lists one kind of feature after the server said it
 // changed, then rebuilds the merged catalog (which notifies the agent).
 func (d *downstream) onListChanged(tools, prompts, resources bool) {
@@ -681,6 +698,9 @@ func (d *downstream) applyLogLevel(ctx context.Context, cs *mcp.ClientSession) {
 	if lvl == nil || init == nil || init.Capabilities == nil || init.Capabilities.Logging == nil || init.ProtocolVersion >= ProtocolV20260728 {
 		return
 	}
+	// Bounded: the server's start is not settled until this returns.
+	ctx, cancel := context.WithTimeout(ctx, d.spec.ConnectTimeout)
+	defer cancel()
 	if err := cs.SetLoggingLevel(ctx, &mcp.SetLoggingLevelParams{Level: *lvl}); err != nil {
 		d.gw.logger.Warn("setting log level", "server", d.spec.Name, "err", err)
 	}

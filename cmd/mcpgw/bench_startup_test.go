@@ -183,7 +183,7 @@ type startupArm struct {
 	coldCPU, cachedCPU, oneCPU []time.Duration
 	idle, after, afterIdle     rss
 	wake                       [2]time.Duration // the first call after idle, and the next
-	sup                        rss // the supervisors, summed
+	sup                        rss              // the supervisors, summed
 	sups                       int
 }
 

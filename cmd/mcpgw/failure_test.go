@@ -166,6 +166,17 @@ func TestServerStartFailures(t *testing.T) {
 		},
 		breakIt: func(t *testing.T, dir string) { writeFile(t, filepath.Join(dir, "mode"), "hang-init") },
 		cause:   []string{"no answer to initialize within ", "never answering initialize (mode hang-init)"},
+	}, {
+		name: "hangs on listing tools",
+		server: func(t *testing.T, name, dir string) string {
+			connect := "5s"
+			if name == "never" {
+				connect = "2s"
+			}
+			return serverYAML(name, fixture, []string{"-mode-file", filepath.Join(dir, "mode")}, nil, "    timeouts: {connect: "+connect+"}\n")
+		},
+		breakIt: func(t *testing.T, dir string) { writeFile(t, filepath.Join(dir, "mode"), "hang-list") },
+		cause:   []string{"listing tools: no answer within ", "never answering tools/list (mode hang-list)"},
 	}} {
 		t.Run(c.name, func(t *testing.T) {
 			t.Parallel()
