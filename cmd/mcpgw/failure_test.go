@@ -125,6 +125,16 @@ func hasAll(names []string, want ...string) bool {
 func TestServerStartFailures(t *testing.T) {
 	t.Parallel()
 	fixture := testenv.Fixture(t)
+	// hanging is a server for the modes that hang a start: fx needs long
+	// enough for a first start on a loaded machine; the first calls wait
+	// for never's first attempt.
+	hanging := func(t *testing.T, name, dir string) string {
+		connect := "5s"
+		if name == "never" {
+			connect = "2s"
+		}
+		return serverYAML(name, fixture, []string{"-mode-file", filepath.Join(dir, "mode")}, nil, "    timeouts: {connect: "+connect+"}\n")
+	}
 	for _, c := range []struct {
 		name string
 		// server is a configuration of server name, working until
@@ -154,27 +164,13 @@ func TestServerStartFailures(t *testing.T) {
 		},
 		cause: []string{`command "fixture-server" not found in the PATH given in the server's env`},
 	}, {
-		name: "hangs on initialize",
-		server: func(t *testing.T, name, dir string) string {
-			// fx needs long enough for a first start on a loaded machine;
-			// the first calls wait for never's first attempt.
-			connect := "5s"
-			if name == "never" {
-				connect = "2s"
-			}
-			return serverYAML(name, fixture, []string{"-mode-file", filepath.Join(dir, "mode")}, nil, "    timeouts: {connect: "+connect+"}\n")
-		},
+		name:    "hangs on initialize",
+		server:  hanging,
 		breakIt: func(t *testing.T, dir string) { writeFile(t, filepath.Join(dir, "mode"), "hang-init") },
 		cause:   []string{"no answer to initialize within ", "never answering initialize (mode hang-init)"},
 	}, {
-		name: "hangs on listing tools",
-		server: func(t *testing.T, name, dir string) string {
-			connect := "5s"
-			if name == "never" {
-				connect = "2s"
-			}
-			return serverYAML(name, fixture, []string{"-mode-file", filepath.Join(dir, "mode")}, nil, "    timeouts: {connect: "+connect+"}\n")
-		},
+		name:    "hangs on listing tools",
+		server:  hanging,
 		breakIt: func(t *testing.T, dir string) { writeFile(t, filepath.Join(dir, "mode"), "hang-list") },
 		cause:   []string{"listing tools: no answer within ", "never answering tools/list (mode hang-list)"},
 	}} {
