@@ -6,6 +6,8 @@ import (
 	"encoding/json"
 
 	"github.com/modelcontextprotocol/go-sdk/mcp"
+
+	"github.com/mcpgw/mcpgw/mux/catalog"
 )
 
 // CatalogCache keeps each server's last good catalog between runs, so
@@ -41,7 +43,7 @@ func fingerprint(s ServerSpec) string {
 }
 
 // loadCached reads d's cached catalog, if the gateway keeps one.
-func (d *downstream) loadCached() *snapshot {
+func (d *downstream) loadCached() *catalog.Snapshot {
 	cache := d.gw.opts.CatalogCache
 	if cache == nil {
 		return nil
@@ -58,17 +60,17 @@ func (d *downstream) loadCached() *snapshot {
 	d.gw.cacheSums.Store(d.spec.Name+"\x00"+fp, sha256.Sum256(b))
 	// The tool filter may have changed the fingerprint, not the tools: it
 	// is applied to what the cache holds as to what the server lists.
-	return &snapshot{protocolVersion: c.ProtocolVersion, tools: filterTools(c.Tools, d.spec.AllowTools, d.spec.DenyTools),
-		prompts: c.Prompts, resources: c.Resources, templates: c.Templates}
+	return &catalog.Snapshot{ProtocolVersion: c.ProtocolVersion, Tools: catalog.FilterTools(c.Tools, d.spec.AllowTools, d.spec.DenyTools),
+		Prompts: c.Prompts, Resources: c.Resources, Templates: c.Templates}
 }
 
 // saveCached keeps snap as d's last good catalog.
-func (d *downstream) saveCached(snap *snapshot) {
+func (d *downstream) saveCached(snap *catalog.Snapshot) {
 	cache := d.gw.opts.CatalogCache
 	if cache == nil {
 		return
 	}
-	b, err := json.Marshal(cachedSnapshot{snap.protocolVersion, snap.tools, snap.prompts, snap.resources, snap.templates})
+	b, err := json.Marshal(cachedSnapshot{snap.ProtocolVersion, snap.Tools, snap.Prompts, snap.Resources, snap.Templates})
 	if err != nil {
 		return
 	}

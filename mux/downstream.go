@@ -6,14 +6,15 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"os"
-	"path"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
 
 	"github.com/modelcontextprotocol/go-sdk/mcp"
+
+	"github.com/mcpgw/mcpgw/mux/catalog"
+	"github.com/mcpgw/mcpgw/mux/internal/stdio"
 )
 
 // Server states shown by `mcpgw tools` and used for routing.
@@ -53,12 +54,12 @@ type downstream struct {
 	proc       *Process
 	ready      chan struct{} // closed while state is ready; replaced on restart
 	attempt    chan struct{} // closed when the current start attempt ended
-	snap       *snapshot
+	snap       *catalog.Snapshot
 	// cached is a catalog listed while the server has no live one: the
 	// one kept from an earlier run (the catalog cache) until the first
 	// start attempt ends, and the last live one while a crashed server
 	// restarts, until it has failed maxFailures times in a row.
-	cached   *snapshot
+	cached   *catalog.Snapshot
 	restarts int
 	inflight map[*inflightCall]struct{}
 	lastCall *inflightCall    // the last call that ended (see callContext)
@@ -162,7 +163,7 @@ func (d *downstream) run(ctx context.Context) {
 			fc := d.nextFast
 			d.nextFast = nil
 			d.mu.Unlock()
-			if fc != nil && os.Getenv("MCPGW_NO_FASTPATH") != "1" {
+			if fc != nil && !d.gw.opts.NoFastPath {
 				d.fast.Store(fc)
 			}
 			d.setState(StateReady, nil)
@@ -335,10 +336,10 @@ func (d *downstream) connect(runCtx context.Context) (*mcp.ClientSession, *Proce
 		fc := newFastCalls()
 		// Reading to the end says how the process ended, for the calls
 		// its death fails.
-		lt := &lineTransport{r: io.NopCloser(p.stdoutUntilExit()), w: p.Stdin(), hook: fc, junk: p.note, redact: known}
+		lt := stdio.NewTransport(io.NopCloser(p.stdoutUntilExit()), p.Stdin(), &stdio.Options{Hook: fc, Junk: p.note, Redact: known})
 		defer func() {
-			if lt.conn != nil {
-				fc.conn = lt.conn
+			if conn := lt.Conn(); conn != nil {
+				fc.conn = conn
 				d.mu.Lock()
 				d.nextFast = fc
 				d.mu.Unlock()
@@ -554,7 +555,7 @@ func (d *downstream) setState(state string, err error) {
 func (d *downstream) speaksNew() bool {
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	return d.snap != nil && d.snap.protocolVersion >= ProtocolV20260728
+	return d.snap != nil && d.snap.ProtocolVersion >= ProtocolV20260728
 }
 
 // status reports the server's state for `mcpgw tools`.
@@ -570,8 +571,8 @@ func (d *downstream) status() ServerStatus {
 		st.Stderr = d.proc.StderrTail()
 	}
 	if d.snap != nil {
-		st.Tools, st.Prompts, st.Resources = len(d.snap.tools), len(d.snap.prompts), len(d.snap.resources)+len(d.snap.templates)
-		st.ProtocolVersion = d.snap.protocolVersion
+		st.Tools, st.Prompts, st.Resources = len(d.snap.Tools), len(d.snap.Prompts), len(d.snap.Resources)+len(d.snap.Templates)
+		st.ProtocolVersion = d.snap.ProtocolVersion
 	}
 	return st
 }
@@ -579,7 +580,7 @@ func (d *downstream) status() ServerStatus {
 // refresh lists what changed (or everything) and stores the snapshot.
 func (d *downstream) refresh(ctx context.Context, cs *mcp.ClientSession, tools, prompts, resources bool) error {
 	d.mu.Lock()
-	var snap snapshot
+	var snap catalog.Snapshot
 	if d.snap != nil {
 		snap = *d.snap
 	}
@@ -588,26 +589,26 @@ func (d *downstream) refresh(ctx context.Context, cs *mcp.ClientSession, tools, 
 	caps := &mcp.ServerCapabilities{}
 	if init != nil && init.Capabilities != nil {
 		caps = init.Capabilities
-		snap.protocolVersion = init.ProtocolVersion
+		snap.ProtocolVersion = init.ProtocolVersion
 	}
-	snap.caps = caps
+	snap.Caps = caps
 	var err error
 	if tools && caps.Tools != nil {
-		if snap.tools, err = collect(cs.Tools(ctx, nil)); err != nil {
+		if snap.Tools, err = collect(cs.Tools(ctx, nil)); err != nil {
 			return fmt.Errorf("listing tools: %w", err)
 		}
-		snap.tools = filterTools(snap.tools, d.spec.AllowTools, d.spec.DenyTools)
+		snap.Tools = catalog.FilterTools(snap.Tools, d.spec.AllowTools, d.spec.DenyTools)
 	}
 	if prompts && caps.Prompts != nil {
-		if snap.prompts, err = collect(cs.Prompts(ctx, nil)); err != nil {
+		if snap.Prompts, err = collect(cs.Prompts(ctx, nil)); err != nil {
 			return fmt.Errorf("listing prompts: %w", err)
 		}
 	}
 	if resources && caps.Resources != nil {
-		if snap.resources, err = collect(cs.Resources(ctx, nil)); err != nil {
+		if snap.Resources, err = collect(cs.Resources(ctx, nil)); err != nil {
 			return fmt.Errorf("listing resources: %w", err)
 		}
-		if snap.templates, err = collect(cs.ResourceTemplates(ctx, nil)); err != nil {
+		if snap.Templates, err = collect(cs.ResourceTemplates(ctx, nil)); err != nil {
 			return fmt.Errorf("listing resource templates: %w", err)
 		}
 	}
@@ -628,35 +629,6 @@ func collect[T any](seq func(func(*T, error) bool)) ([]*T, error) {
 		out = append(out, v)
 	}
 	return out, nil
-}
-
-// filterTools applies the server's own allow/deny globs. It runs before
-// naming, policy or anything else, so nothing later can re-enable a tool it
-// removed.
-func filterTools(tools []*mcp.Tool, allow, deny []string) []*mcp.Tool {
-	if len(allow) == 0 && len(deny) == 0 {
-		return tools
-	}
-	out := tools[:0:0]
-	for _, t := range tools {
-		if len(allow) > 0 && !matchAny(allow, t.Name) {
-			continue
-		}
-		if matchAny(deny, t.Name) {
-			continue
-		}
-		out = append(out, t)
-	}
-	return out
-}
-
-func matchAny(globs []string, name string) bool {
-	for _, g := range globs {
-		if ok, _ := path.Match(g, name); ok {
-			return true
-		}
-	}
-	return false
 }
 
 // firstList lists a new session's catalog under the connect deadline: a

@@ -1,6 +1,6 @@
 package mux
 
-// Inline answers: when no stage looks at outcomes, a fast-path call is sent
+// Inline answers: when no stage looks at results, a fast-path call is sent
 // and forgotten by the goroutine that sent it (the agent's reader), and the
 // server's reader answers the agent when the result arrives.
 
@@ -21,56 +21,50 @@ func (fc *fastCalls) takeInline(id string) *inlineCall {
 // inlineCall is a fast-path call answered from the server's reader.
 type inlineCall struct {
 	g     *Gateway
-	call  *Call
+	call  *call
 	d     *downstream
-	front *fastFront
-	agent any // the agent's request id
-	key   string
-	tool  string
 	ic    *inflightCall
 	token string
-	timer *time.Timer
+	dl    *callDeadline
 }
 
 // finish releases the call and, unless out is nil (cancelled by the agent),
-// answers the agent.
-func (c *inlineCall) finish(out *Outcome) {
-	if c.timer != nil {
-		c.timer.Stop()
-	}
+// answers the agent; then it records the call.
+func (c *inlineCall) finish(out *outcome) {
+	c.dl.stop()
 	c.d.removeInflight(c.ic)
-	if c.token != "" {
-		c.g.progress.remove(c.token)
-	}
-	c.front.forget(c.key)
+	c.g.progress.remove(c.token)
+	f := c.call.fast.front
+	f.forget(c.call.fast.key)
 	ended := time.Now()
 	if out == nil {
-		c.g.recordCall(context.Background(), c.call, Outcome{Err: context.Canceled}, ended)
+		c.g.recordCall(context.Background(), c.call, outcome{err: context.Canceled}, ended)
 		return
 	}
-	c.front.respond(c.agent, *out)
+	f.respond(c.call.fast.id, *out)
 	// Recorded after the answer, off the call's latency (strict records
 	// never come here: they turn inline answers off).
 	c.g.recordCall(context.Background(), c.call, *out, ended)
 }
 
 // forwardInline sends a fast-path call and returns at once: the server's
-// reader answers the agent when the result arrives (fastCalls.take), a timer
-// answers when it does not, and the agent's cancellation withdraws it.
-func (g *Gateway) forwardInline(ctx context.Context, c *Call, d *downstream, fc *fastCalls, ic *inflightCall, id string, req []byte, token string) Outcome {
-	call := &inlineCall{g: g, call: c, d: d, front: c.fast.front, agent: c.fast.id, key: c.fast.key, tool: c.Tool, ic: ic, token: token}
-	timeout := d.spec.CallTimeoutFor(c.Tool)
-	call.timer = time.AfterFunc(timeout, func() {
+// reader answers the agent when the result arrives (fastCalls.Take), the
+// call's deadline answers when it does not, and the agent's cancellation
+// withdraws it.
+func (g *Gateway) forwardInline(ctx context.Context, c *call, d *downstream, fc *fastCalls, ic *inflightCall, id string, req []byte, token string) outcome {
+	call := &inlineCall{g: g, call: c, d: d, ic: ic, token: token}
+	call.dl = startDeadline(d.spec.CallTimeoutFor(c.Name), func() {
 		if fc.takeInline(id) != nil {
 			fc.cancelDownstream(id, context.DeadlineExceeded)
-			out := timeoutResult(d, c.Tool)
+			out := timeoutResult(d, c.Name)
 			call.finish(&out)
 		}
 	})
-	// Progress from the server pushes the deadline back (see callDeadline);
-	// a reset after the timer fired finds the call already taken.
-	g.progress.onProgress(token, func() { call.timer.Reset(timeout) })
-	c.fast.front.setCancel(c.fast.key, func() {
+	// Progress from the server pushes the deadline back; a touch after it
+	// passed finds the call already taken.
+	g.progress.onProgress(token, call.dl.touch)
+	front := c.fast.front
+	front.setCancel(c.fast.key, func() {
 		if fc.takeInline(id) != nil {
 			fc.cancelDownstream(id, context.Canceled)
 			call.finish(nil)
@@ -80,9 +74,9 @@ func (g *Gateway) forwardInline(ctx context.Context, c *Call, d *downstream, fc 
 	if fc.err != nil {
 		err := fc.err
 		fc.mu.Unlock()
-		out := failedResult(d, c.Tool, err)
+		out := failedResult(d, c.Name, err)
 		go call.finish(&out) // never write to the agent from its own reader
-		return Outcome{answered: true}
+		return outcome{answered: true}
 	}
 	fc.inline[id] = call
 	fc.mu.Unlock()
@@ -91,13 +85,13 @@ func (g *Gateway) forwardInline(ctx context.Context, c *Call, d *downstream, fc 
 		if fc.takeInline(id) != nil {
 			call.finish(nil)
 		}
-		return Outcome{answered: true}
+		return outcome{answered: true}
 	}
-	if err := fc.conn.writeNoWait(req); err != nil {
+	if err := fc.conn.WriteNoWait(req); err != nil {
 		if fc.takeInline(id) != nil {
-			out := failedResult(d, c.Tool, err)
+			out := failedResult(d, c.Name, err)
 			go call.finish(&out)
 		}
 	}
-	return Outcome{answered: true}
+	return outcome{answered: true}
 }

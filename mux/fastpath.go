@@ -16,21 +16,24 @@ import (
 
 	"github.com/modelcontextprotocol/go-sdk/jsonrpc"
 	"github.com/modelcontextprotocol/go-sdk/mcp"
+
+	"github.com/mcpgw/mcpgw/mux/callpath"
+	"github.com/mcpgw/mcpgw/mux/internal/stdio"
 )
 
 // The fast path carries tools/call between a stdio agent and a stdio server
-// as raw JSON, through the same call path (stages, routing, progress and
-// cancellation relays) but without the SDK decoding and re-encoding the
-// request and the result on both sides, which is most of what a forwarded
-// call costs. It takes only the plain case; everything else (another
-// protocol generation, input requests, HTTP servers, a session not yet
-// initialized) goes the SDK way, and so does every other method.
-// MCPGW_NO_FASTPATH=1 turns it off.
+// as raw JSON, through the same call path (routing, stages, progress and
+// cancellation relays, the record) but without the SDK decoding and
+// re-encoding the request and the result on both sides, which is most of
+// what a forwarded call costs. It takes only the plain case; everything
+// else (another protocol generation, input requests, HTTP servers, a
+// session not yet initialized) goes the SDK way, and so does every other
+// method. Options.NoFastPath turns it off.
 
 // fastFront takes tools/call requests off the agent's connection.
 type fastFront struct {
 	g    *Gateway
-	conn *lineConn
+	conn *stdio.Conn
 	ss   atomic.Pointer[mcp.ServerSession]
 
 	mu       sync.Mutex
@@ -40,21 +43,22 @@ type fastFront struct {
 }
 
 func newFastFront(g *Gateway) *fastFront {
-	g.held.watched.Store(true) // written reports the answers
 	ctx, cancel := context.WithCancel(context.Background())
 	return &fastFront{g: g, inflight: map[string]context.CancelFunc{}, ctx: ctx, cancel: cancel}
 }
 
-// fastCallParams is what the fast path decodes of a tools/call.
+// fastCallParams is what the fast path decodes of a tools/call. _meta is
+// decoded only when present (a progress token, mostly), as the SDK would.
 type fastCallParams struct {
-	Name           string                        `json:"name"`
-	Arguments      segjson.RawMessage            `json:"arguments"`
-	Meta           map[string]segjson.RawMessage `json:"_meta"`
-	InputResponses segjson.RawMessage            `json:"inputResponses"`
-	RequestState   string                        `json:"requestState"`
+	Name           string             `json:"name"`
+	Arguments      segjson.RawMessage `json:"arguments"`
+	Meta           mcp.Meta           `json:"_meta"`
+	InputResponses segjson.RawMessage `json:"inputResponses"`
+	RequestState   string             `json:"requestState"`
 }
 
-func (f *fastFront) take(m *wireMsg) bool {
+// Take implements [stdio.Hook].
+func (f *fastFront) Take(m *stdio.Msg) bool {
 	if m.Method == nil {
 		return false
 	}
@@ -81,10 +85,8 @@ func (f *fastFront) take(m *wireMsg) bool {
 	return false
 }
 
-func (f *fastFront) closed(error) { f.cancel() }
-
-// written is told of every message the SDK writes to the agent.
-func (f *fastFront) written(m jsonrpc.Message) { f.g.answerWritten(m) }
+// Closed implements [stdio.Hook].
+func (f *fastFront) Closed(error) { f.cancel() }
 
 // idKey is a JSON-RPC id as a map key.
 func idKey(id any) string {
@@ -98,8 +100,9 @@ func idKey(id any) string {
 }
 
 // call decides whether a tools/call can take the fast path and, if so,
-// runs it in its own goroutine (as the SDK does).
-func (f *fastFront) call(m *wireMsg) bool {
+// runs it: on the agent's reader when inline answers are on, else in its
+// own goroutine (as the SDK does).
+func (f *fastFront) call(m *stdio.Msg) bool {
 	g := f.g
 	ss := f.ss.Load()
 	if ss == nil || m.ID == nil || !g.settled.Load() {
@@ -116,11 +119,11 @@ func (f *fastFront) call(m *wireMsg) bool {
 	if p.RequestState != "" || len(p.InputResponses) > 0 {
 		return false
 	}
-	rt, ok := g.routeTool(p.Name)
+	e, ok := g.cat.Load().Tool(p.Name)
 	if !ok {
-		return false // the SDK answers unknown names
+		return false // the SDK path answers names nobody lists
 	}
-	d := g.downstream(rt.server)
+	d := g.downstream(e.Server)
 	if d == nil || d.fast.Load() == nil || d.speaksNew() {
 		return false
 	}
@@ -134,55 +137,86 @@ func (f *fastFront) call(m *wireMsg) bool {
 	}
 	f.inflight[key] = cancel
 	f.mu.Unlock()
-	id := m.ID
-	run := func() {
-		args := json.RawMessage(p.Arguments)
-		if len(args) == 0 || string(args) == "null" {
-			args = nil
+	c := g.newCall(callpath.ToolCall, ss, p.Name, e.Route(), json.RawMessage(p.Arguments))
+	c.fast = &fastCall{meta: p.Meta, front: f, id: m.ID, key: key, inline: g.inlineAnswers}
+	if !g.inlineAnswers {
+		go f.run(ctx, cancel, c, nil)
+		return true
+	}
+	// Nothing in the call path waits for the server: run it here, on the
+	// agent's reader, and save a goroutine hand-off per call (measured:
+	// −75…−95 µs). Nothing here blocks for long: request checks may not
+	// wait (a stage that must, holds, and the call moves to a goroutine of
+	// its own), the write to the server is bounded (WriteNoWait), and
+	// answers the reader would have to write go out from goroutines of
+	// their own.
+	if v := g.admit(ctx, c); v != nil {
+		if v.Hold != nil {
+			c.fast.inline = false
+			go f.run(ctx, cancel, c, v)
+			return true
 		}
-		c := &Call{Exposed: p.Name, Server: rt.server, Tool: rt.name, Args: args, gw: g, Started: time.Now(),
-			fast: &fastCall{ss: ss, meta: p.Meta, front: f, id: id, key: key, inline: g.inlineAnswers}}
-		out := g.call(ctx, c)
-		if out.answered {
-			cancel()
-			return // the server's reader answers the agent (see forwardInline)
-		}
-		ended := time.Now()
-		strict := g.opts.RecordStrict
-		if strict {
-			out = g.recordCall(ctx, c, out, ended)
-		}
-		// Read before cancel, which sets it for every call.
-		agentCancelled := ctx.Err() != nil
-		f.forget(key)
-		cancel()
-		if !agentCancelled || out.Err == nil { // a cancelled call is owed no answer
-			if g.inlineAnswers {
-				go f.respond(id, out) // never write to the agent from its own reader
-			} else {
-				f.respond(id, out)
-			}
-		}
-		if !strict {
-			// Recorded after the answer, off the call's latency.
-			rctx := context.Background()
-			if agentCancelled {
-				rctx = ctx
-			}
-			g.recordCall(rctx, c, out, ended)
+		if v.Stops() {
+			go f.finish(ctx, cancel, c, refusal(c, v))
+			return true
 		}
 	}
-	if g.inlineAnswers {
-		// Nothing in the call path waits for the server: run it here, on
-		// the agent's reader, and save a goroutine hand-off per call
-		// (measured: −75…−95 µs). Nothing here blocks for long: the write
-		// to the server is bounded (writeNoWait) and answers the reader
-		// would have to write go out from goroutines of their own.
-		run()
-	} else {
-		go run()
-	}
+	f.forward(ctx, cancel, c)
 	return true
+}
+
+// run governs and forwards a fast-path call in a goroutine of its own; v is
+// the request checks' verdict when admit already ran (a hold).
+func (f *fastFront) run(ctx context.Context, cancel context.CancelFunc, c *call, v *callpath.Verdict) {
+	g := f.g
+	if v == nil {
+		v = g.admit(ctx, c)
+	}
+	if v != nil && v.Hold != nil {
+		v = v.Hold(ctx)
+	}
+	if v.Stops() {
+		f.finish(ctx, cancel, c, refusal(c, v))
+		return
+	}
+	out := g.inspect(ctx, c, g.forwardTool(ctx, c))
+	f.finish(ctx, cancel, c, out)
+}
+
+// forward forwards an admitted call from the agent's reader; inline
+// answers come from the server's reader (see forwardInline).
+func (f *fastFront) forward(ctx context.Context, cancel context.CancelFunc, c *call) {
+	out := f.g.forwardTool(ctx, c)
+	if out.answered {
+		cancel()
+		return
+	}
+	go f.finish(ctx, cancel, c, out) // never write to the agent from its own reader
+}
+
+// finish answers the agent and records the call.
+func (f *fastFront) finish(ctx context.Context, cancel context.CancelFunc, c *call, out outcome) {
+	g := f.g
+	ended := time.Now()
+	strict := g.opts.RecordStrict
+	if strict {
+		out = g.recordCall(ctx, c, out, ended)
+	}
+	// Read before cancel, which sets it for every call.
+	agentCancelled := ctx.Err() != nil
+	f.forget(c.fast.key)
+	cancel()
+	if !agentCancelled || out.err == nil { // a cancelled call is owed no answer
+		f.respond(c.fast.id, out)
+	}
+	if !strict {
+		// Recorded after the answer, off the call's latency.
+		rctx := context.Background()
+		if agentCancelled {
+			rctx = ctx
+		}
+		g.recordCall(rctx, c, out, ended)
+	}
 }
 
 // forget drops an agent request id from the in-flight table.
@@ -200,22 +234,22 @@ func (f *fastFront) setCancel(key string, cancel context.CancelFunc) {
 }
 
 // respond writes the outcome to the agent under its own request id.
-func (f *fastFront) respond(id any, out Outcome) {
+func (f *fastFront) respond(id any, out outcome) {
 	idJSON, _ := json.Marshal(id)
 	var b []byte
 	switch {
-	case out.Err != nil:
+	case out.err != nil:
 		var jerr *jsonrpc.Error
-		if !errors.As(out.Err, &jerr) {
-			jerr = &jsonrpc.Error{Code: jsonrpc.CodeInternalError, Message: out.Err.Error()}
+		if !errors.As(out.err, &jerr) {
+			jerr = &jsonrpc.Error{Code: jsonrpc.CodeInternalError, Message: out.err.Error()}
 		}
 		e, _ := json.Marshal(jerr)
 		b = fmt.Appendf(nil, `{"jsonrpc":"2.0","id":%s,"error":%s}`, idJSON, e)
 	default:
-		raw := out.Raw
+		raw := out.raw
 		if raw == nil {
-			res := out.Result
-			if res.Content == nil {
+			res, _ := out.res.(*mcp.CallToolResult)
+			if res != nil && res.Content == nil {
 				res.Content = []mcp.Content{}
 			}
 			var err error
@@ -230,15 +264,14 @@ func (f *fastFront) respond(id any, out Outcome) {
 		b = append(b, raw...)
 		b = append(b, '}')
 	}
-	if err := f.conn.writeRaw(b); err != nil {
+	if err := f.conn.WriteRaw(b); err != nil {
 		f.g.logger.Debug("writing a fast-path response", "err", err)
 	}
 }
 
-// fastCall is the fast path's part of a [Call].
+// fastCall is the fast path's part of a [call].
 type fastCall struct {
-	ss    *mcp.ServerSession
-	meta  map[string]segjson.RawMessage
+	meta  mcp.Meta
 	front *fastFront
 	id    any    // the agent's request id
 	key   string // idKey(id)
@@ -250,7 +283,7 @@ type fastCall struct {
 // fastCalls are the fast-path calls in flight on one stdio server, keyed by
 // the request ids mcpgw gave them ("mcpgw-f-N", never used by the SDK).
 type fastCalls struct {
-	conn    *lineConn
+	conn    *stdio.Conn
 	seq     atomic.Uint64
 	mu      sync.Mutex
 	pending map[string]chan fastReply
@@ -269,7 +302,9 @@ func newFastCalls() *fastCalls {
 	return &fastCalls{pending: map[string]chan fastReply{}, inline: map[string]*inlineCall{}}
 }
 
-func (fc *fastCalls) take(m *wireMsg) bool {
+// Take implements [stdio.Hook]: it takes the server's answers to fast-path
+// calls.
+func (fc *fastCalls) Take(m *stdio.Msg) bool {
 	if m.Method != nil {
 		return false
 	}
@@ -284,9 +319,9 @@ func (fc *fastCalls) take(m *wireMsg) bool {
 	delete(fc.inline, id)
 	fc.mu.Unlock()
 	if ic != nil {
-		out := Outcome{Raw: m.Result}
+		out := outcome{raw: json.RawMessage(m.Result)}
 		if m.Error != nil {
-			out = Outcome{Err: m.Error}
+			out = outcome{err: m.Error}
 		} else {
 			ic.g.noteLinks(ic.d, m.Result)
 		}
@@ -303,7 +338,8 @@ func (fc *fastCalls) take(m *wireMsg) bool {
 	return true
 }
 
-func (fc *fastCalls) closed(err error) {
+// Closed implements [stdio.Hook]: calls still waiting fail.
+func (fc *fastCalls) Closed(err error) {
 	fc.mu.Lock()
 	fc.err = fmt.Errorf("connection closed: %w", err)
 	for id, ch := range fc.pending {
@@ -314,7 +350,7 @@ func (fc *fastCalls) closed(err error) {
 	fc.inline = map[string]*inlineCall{}
 	fc.mu.Unlock()
 	for _, ic := range inline {
-		out := failedResult(ic.d, ic.tool, fc.err)
+		out := failedResult(ic.d, ic.call.Name, fc.err)
 		ic.finish(&out)
 	}
 }
@@ -331,29 +367,28 @@ func (g *Gateway) noteLinks(d *downstream, result []byte) {
 }
 
 // forwardFast is forwardTool's raw twin.
-func (g *Gateway) forwardFast(ctx context.Context, c *Call, d *downstream, fc *fastCalls) Outcome {
-	ic := &inflightCall{ss: c.fast.ss}
+func (g *Gateway) forwardFast(ctx context.Context, c *call, d *downstream, fc *fastCalls) outcome {
+	ic := &inflightCall{ss: c.agent.ss}
 	d.addInflight(ic)
 	id := fastIDPrefix + strconv.FormatUint(fc.seq.Add(1), 10)
-	meta, token := g.fastMeta(c)
+	meta, token := g.downstreamMeta(d, c.fast.meta, c.Identity, c.agent.ss)
 	if !c.fast.inline {
 		defer d.removeInflight(ic)
-		if token != "" {
-			defer g.progress.remove(token)
-		}
+		defer g.progress.remove(token)
 	}
-	req := make([]byte, 0, 96+len(c.Tool)+len(c.Args)+len(meta))
+	req := make([]byte, 0, 128+len(c.Name)+len(c.Params))
 	req = append(req, `{"jsonrpc":"2.0","id":"`...)
 	req = append(req, id...)
 	req = append(req, `","method":"tools/call","params":{"name":`...)
-	req = strconv.AppendQuote(req, c.Tool)
-	if c.Args != nil {
+	req = strconv.AppendQuote(req, c.Name)
+	if c.Params != nil {
 		req = append(req, `,"arguments":`...)
-		req = append(req, c.Args...)
+		req = append(req, c.Params...)
 	}
 	if meta != nil {
+		b, _ := json.Marshal(meta)
 		req = append(req, `,"_meta":`...)
-		req = append(req, meta...)
+		req = append(req, b...)
 	}
 	req = append(req, "}}"...)
 
@@ -365,39 +400,38 @@ func (g *Gateway) forwardFast(ctx context.Context, c *Call, d *downstream, fc *f
 	if fc.err != nil {
 		err := fc.err
 		fc.mu.Unlock()
-		return failedResult(d, c.Tool, err)
+		return failedResult(d, c.Name, err)
 	}
 	fc.pending[id] = ch
 	fc.mu.Unlock()
-	if err := fc.conn.writeRaw(req); err != nil {
+	if err := fc.conn.WriteRaw(req); err != nil {
 		fc.drop(id)
-		return failedResult(d, c.Tool, err)
+		return failedResult(d, c.Name, err)
 	}
 	// The deadline is pushed back by the server's progress (see
 	// callDeadline).
-	timeout := d.spec.CallTimeoutFor(c.Tool)
-	timer := time.NewTimer(timeout)
-	defer timer.Stop()
-	g.progress.onProgress(token, func() { timer.Reset(timeout) })
+	ctx, dl, stop := withCallDeadline(ctx, d.spec.CallTimeoutFor(c.Name))
+	defer stop()
+	g.progress.onProgress(token, dl.touch)
 	select {
 	case r := <-ch:
 		if r.err != nil {
 			var jerr *jsonrpc.Error
 			if errors.As(r.err, &jerr) {
-				return Outcome{Err: jerr}
+				return outcome{err: jerr}
 			}
-			return failedResult(d, c.Tool, r.err)
+			return failedResult(d, c.Name, r.err)
 		}
 		g.noteLinks(d, r.result)
-		return Outcome{Raw: r.result}
+		return outcome{raw: r.result}
 	case <-ctx.Done():
 		fc.drop(id)
+		if dl.timedOut() {
+			fc.cancelDownstream(id, context.DeadlineExceeded)
+			return timeoutResult(d, c.Name)
+		}
 		fc.cancelDownstream(id, ctx.Err())
-		return Outcome{Err: ctx.Err()}
-	case <-timer.C:
-		fc.drop(id)
-		fc.cancelDownstream(id, context.DeadlineExceeded)
-		return timeoutResult(d, c.Tool)
+		return outcome{err: ctx.Err()}
 	}
 }
 
@@ -409,41 +443,5 @@ func (fc *fastCalls) drop(id string) {
 
 func (fc *fastCalls) cancelDownstream(id string, reason error) {
 	b := fmt.Appendf(nil, `{"jsonrpc":"2.0","method":"notifications/cancelled","params":{"requestId":%q,"reason":%q}}`, id, reason.Error())
-	fc.conn.writeNoWait(b) // may run on the agent's reader
-}
-
-// fastMeta builds the downstream _meta like downstreamMeta does: agent
-// description keys dropped, the progress token rewritten, identity added.
-func (g *Gateway) fastMeta(c *Call) ([]byte, string) {
-	var out map[string]any
-	var token string
-	for k, v := range c.fast.meta {
-		if strings.HasPrefix(k, "io.modelcontextprotocol/") || strings.HasPrefix(k, "io.mcpgw/") {
-			continue
-		}
-		if out == nil {
-			out = make(map[string]any, len(c.fast.meta)+1)
-		}
-		if k == "progressToken" {
-			var tok any
-			if json.Unmarshal(v, &tok) != nil || tok == nil {
-				continue
-			}
-			token = g.progress.add(c.fast.ss, tok)
-			out[k] = token
-			continue
-		}
-		out[k] = json.RawMessage(v)
-	}
-	if c.Identity.User != "" || c.Identity.Team != "" {
-		if out == nil {
-			out = map[string]any{}
-		}
-		out[metaIdentityKey] = c.Identity
-	}
-	if out == nil {
-		return nil, token
-	}
-	b, _ := json.Marshal(out)
-	return b, token
+	fc.conn.WriteNoWait(b) // may run on the agent's reader
 }

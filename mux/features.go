@@ -12,32 +12,40 @@ import (
 
 	"github.com/modelcontextprotocol/go-sdk/jsonrpc"
 	"github.com/modelcontextprotocol/go-sdk/mcp"
+
+	"github.com/mcpgw/mcpgw/mux/callpath"
+	"github.com/mcpgw/mcpgw/mux/catalog"
 )
 
-// promptHandler forwards prompts/get to the prompt's owner.
-func (g *Gateway) promptHandler(ctx context.Context, req *mcp.GetPromptRequest) (res *mcp.GetPromptResult, err error) {
-	r, ok := g.cat.Load().promptRts[req.Params.Name]
+// promptHandler governs, forwards and records prompts/get.
+func (g *Gateway) promptHandler(ctx context.Context, req *mcp.GetPromptRequest) (*mcp.GetPromptResult, error) {
+	rt, ok := g.cat.Load().Prompt(req.Params.Name)
 	if !ok {
 		return nil, &jsonrpc.Error{Code: jsonrpc.CodeInvalidParams, Message: fmt.Sprintf("unknown prompt %q", req.Params.Name)}
 	}
-	started := time.Now()
-	defer func() {
-		g.recordRequest(req.Session, "prompts/get", r.server, req.Params.Name, started, req.Params, res, err)
-	}()
-	cs, d, err := g.sessionOf(ctx, r.server)
-	if err != nil {
-		return nil, err
+	var args json.RawMessage
+	if req.Params.Arguments != nil {
+		args, _ = json.Marshal(req.Params.Arguments)
 	}
-	p := *req.Params
-	p.Name = r.name
-	var token string
-	p.Meta, token = g.downstreamMeta(req.Params.Meta, g.opts.Identity, req.Session)
-	if token != "" {
+	c := g.newCall(callpath.PromptGet, req.Session, req.Params.Name, rt, args)
+	c.request, _ = json.Marshal(req.Params)
+	out := g.govern(ctx, c, func(ctx context.Context, c *call) outcome {
+		cs, d, err := g.sessionOf(ctx, c.Server)
+		if err != nil {
+			return outcome{err: err}
+		}
+		p := *req.Params
+		p.Name = c.Name
+		var token string
+		p.Meta, token = g.downstreamMeta(d, req.Params.Meta, c.Identity, req.Session)
 		defer g.progress.remove(token)
-	}
-	ctx, cancel := context.WithTimeout(ctx, d.spec.CallTimeout)
-	defer cancel()
-	return cs.GetPrompt(ctx, &p)
+		ctx, cancel := context.WithTimeout(ctx, d.spec.CallTimeout)
+		defer cancel()
+		res, err := cs.GetPrompt(ctx, &p)
+		return outcome{res: res, err: err}
+	})
+	out = g.recordCall(ctx, c, out, time.Now())
+	return decoded[mcp.GetPromptResult](&out)
 }
 
 func (g *Gateway) sessionOf(ctx context.Context, server string) (*mcp.ClientSession, *downstream, error) {
@@ -49,58 +57,46 @@ func (g *Gateway) sessionOf(ctx context.Context, server string) (*mcp.ClientSess
 	return cs, d, err
 }
 
-// resourceOwner finds the server that listed uri, or whose template
-// matches it (first in config order).
-func (g *Gateway) resourceOwner(uri string) (string, bool) {
-	c := g.cat.Load()
-	if s, ok := c.resOwner[uri]; ok {
-		return s, true
-	}
-	for _, t := range c.templates {
-		if templateMatches(t.t.URITemplate, uri) {
-			return t.server, true
-		}
-	}
-	return "", false
-}
-
 // resourceHandler forwards resources/read to the URI's owner.
 func (g *Gateway) resourceHandler(ctx context.Context, req *mcp.ReadResourceRequest) (*mcp.ReadResourceResult, error) {
-	server, ok := g.resourceOwner(req.Params.URI)
+	server, ok := g.cat.Load().ResourceOwner(req.Params.URI)
 	if !ok {
 		return nil, mcp.ResourceNotFoundError(req.Params.URI)
 	}
 	return g.readFrom(ctx, server, req.Params, req.Session)
 }
 
-func (g *Gateway) readFrom(ctx context.Context, server string, params *mcp.ReadResourceParams, ss *mcp.ServerSession) (res *mcp.ReadResourceResult, err error) {
-	started := time.Now()
-	defer func() { g.recordRequest(ss, "resources/read", server, params.URI, started, params, res, err) }()
-	cs, d, err := g.sessionOf(ctx, server)
-	if err != nil {
-		return nil, err
-	}
-	ctx, cancel := context.WithTimeout(ctx, d.spec.CallTimeout)
-	defer cancel()
-	p := *params
-	var token string
-	p.Meta, token = g.downstreamMeta(params.Meta, g.opts.Identity, ss)
-	if token != "" {
+// readFrom governs, forwards and records a resources/read of server's.
+func (g *Gateway) readFrom(ctx context.Context, server string, params *mcp.ReadResourceParams, ss *mcp.ServerSession) (*mcp.ReadResourceResult, error) {
+	c := g.newCall(callpath.ResourceRead, ss, params.URI, catalog.Route{Server: server, Name: params.URI}, nil)
+	c.request, _ = json.Marshal(params)
+	out := g.govern(ctx, c, func(ctx context.Context, c *call) outcome {
+		cs, d, err := g.sessionOf(ctx, c.Server)
+		if err != nil {
+			return outcome{err: err}
+		}
+		ctx, cancel := context.WithTimeout(ctx, d.spec.CallTimeout)
+		defer cancel()
+		p := *params
+		var token string
+		p.Meta, token = g.downstreamMeta(d, params.Meta, c.Identity, ss)
 		defer g.progress.remove(token)
-	}
-	return cs.ReadResource(ctx, &p)
+		res, err := cs.ReadResource(ctx, &p)
+		return outcome{res: res, err: err}
+	})
+	out = g.recordCall(ctx, c, out, time.Now())
+	return decoded[mcp.ReadResourceResult](&out)
 }
 
 // readUnlisted routes a URI that no server listed (for example one from a
 // resource_link) to the server whose tool produced it; handled is false when
 // the SDK's own routing applies.
 func (g *Gateway) readUnlisted(ctx context.Context, req mcp.Request, p *mcp.ReadResourceParams) (res mcp.Result, err error, handled bool) {
-	if _, ok := g.resourceOwner(p.URI); ok {
+	if _, ok := g.cat.Load().ResourceOwner(p.URI); ok {
 		return nil, nil, false
 	}
 	if server, ok := g.links.owner(p.URI); ok {
-		ss, _ := req.GetSession().(*mcp.ServerSession)
-		r, err := g.readFrom(ctx, server, p, ss)
+		r, err := g.readFrom(ctx, server, p, sessionOf(req))
 		return r, err, true
 	}
 	return nil, &jsonrpc.Error{
@@ -117,13 +113,13 @@ func (g *Gateway) complete(ctx context.Context, req *mcp.CompleteRequest) (*mcp.
 	var server string
 	switch ref.Type {
 	case "ref/prompt":
-		r, ok := g.cat.Load().promptRts[ref.Name]
+		r, ok := g.cat.Load().Prompt(ref.Name)
 		if !ok {
 			return nil, &jsonrpc.Error{Code: jsonrpc.CodeInvalidParams, Message: fmt.Sprintf("unknown prompt %q", ref.Name)}
 		}
-		server, ref.Name = r.server, r.name
+		server, ref.Name = r.Server, r.Name
 	case "ref/resource":
-		s, ok := g.templateOwner(ref.URI)
+		s, ok := g.cat.Load().TemplateOwner(ref.URI)
 		if !ok {
 			return nil, &jsonrpc.Error{Code: jsonrpc.CodeInvalidParams, Message: fmt.Sprintf("unknown resource %q", ref.URI)}
 		}
@@ -142,20 +138,10 @@ func (g *Gateway) complete(ctx context.Context, req *mcp.CompleteRequest) (*mcp.
 	return cs.Complete(ctx, &p)
 }
 
-func (g *Gateway) templateOwner(uri string) (string, bool) {
-	c := g.cat.Load()
-	for _, t := range c.templates {
-		if t.t.URITemplate == uri {
-			return t.server, true
-		}
-	}
-	return g.resourceOwner(uri)
-}
-
 // subscribe forwards resources/subscribe to the owner once per URI, however
 // many agent sessions subscribe.
 func (g *Gateway) subscribe(ctx context.Context, req *mcp.SubscribeRequest) error {
-	server, ok := g.resourceOwner(req.Params.URI)
+	server, ok := g.cat.Load().ResourceOwner(req.Params.URI)
 	if !ok {
 		if server, ok = g.links.owner(req.Params.URI); !ok {
 			return mcp.ResourceNotFoundError(req.Params.URI)
@@ -182,7 +168,7 @@ func (g *Gateway) subscribe(ctx context.Context, req *mcp.SubscribeRequest) erro
 }
 
 func (g *Gateway) unsubscribe(ctx context.Context, req *mcp.UnsubscribeRequest) error {
-	server, ok := g.resourceOwner(req.Params.URI)
+	server, ok := g.cat.Load().ResourceOwner(req.Params.URI)
 	if !ok {
 		if server, ok = g.links.owner(req.Params.URI); !ok {
 			return nil
@@ -221,7 +207,7 @@ func (g *Gateway) setLevel(ctx context.Context, level mcp.LoggingLevel) {
 		d.mu.Lock()
 		cs, snap := d.cs, d.snap
 		d.mu.Unlock()
-		if cs == nil || snap == nil || snap.caps.Logging == nil || snap.protocolVersion >= ProtocolV20260728 {
+		if cs == nil || snap == nil || snap.Caps.Logging == nil || snap.ProtocolVersion >= ProtocolV20260728 {
 			continue
 		}
 		wg.Go(func() {

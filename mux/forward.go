@@ -12,21 +12,14 @@ import (
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
 	"github.com/mcpgw/mcpgw/logs"
+	"github.com/mcpgw/mcpgw/mux/callpath"
 )
 
-// toolHandler is the one handler behind every exposed tool: it runs the
-// call path.
+// toolHandler is the one handler behind every exposed tool on the SDK
+// path: it runs the call path.
 func (g *Gateway) toolHandler(ctx context.Context, req *mcp.CallToolRequest) (*mcp.CallToolResult, error) {
-	c := &Call{Exposed: req.Params.Name, Args: req.Params.Arguments, req: req, gw: g, Started: time.Now()}
-	if len(c.Args) == 0 || string(c.Args) == "null" {
-		c.Args = nil
-	}
-	out := g.call(ctx, c)
-	out = g.recordCall(ctx, c, out, time.Now())
-	if out.Err != nil {
-		return nil, out.Err
-	}
-	return out.Decoded()
+	out := g.callTool(ctx, req.Session, req.Params.Name, req.Params.Arguments, req)
+	return decoded[mcp.CallToolResult](&out)
 }
 
 // CallTool runs one call through the whole call path as if an agent had
@@ -37,10 +30,26 @@ func (g *Gateway) CallTool(ctx context.Context, name string, args json.RawMessag
 	if err := g.WaitStarted(ctx); err != nil {
 		return nil, err
 	}
-	c := &Call{Exposed: name, Args: args, gw: g, Started: time.Now()}
-	out := g.call(ctx, c)
-	out = g.recordCall(ctx, c, out, time.Now())
-	return out.Result, out.Err
+	out := g.callTool(ctx, nil, name, args, nil)
+	return decoded[mcp.CallToolResult](&out)
+}
+
+// callTool routes, governs, forwards and records one tools/call that may
+// wait (the SDK path and `mcpgw call`). A name no server lists is refused
+// as the config's tool filter or a failed server explains it, or else as
+// unknown.
+func (g *Gateway) callTool(ctx context.Context, ss *mcp.ServerSession, name string, args json.RawMessage, req *mcp.CallToolRequest) outcome {
+	e, ok := g.cat.Load().Tool(name)
+	if !ok {
+		if out, ok := g.answerUnlisted(ctx, ss, name, args); ok {
+			return out
+		}
+		return outcome{err: unknownToolError(name)}
+	}
+	c := g.newCall(callpath.ToolCall, ss, name, e.Route(), args)
+	c.req = req
+	out := g.govern(ctx, c, g.forwardTool)
+	return g.recordCall(ctx, c, out, time.Now())
 }
 
 // inflightCall is a forwarded call in progress on one downstream; relays
@@ -55,12 +64,12 @@ type inflightCall struct {
 	input chan *pendingInput
 }
 
-// forwardTool is the last step of the call path: it calls the downstream
-// server and returns its result unchanged.
-func (g *Gateway) forwardTool(ctx context.Context, c *Call) Outcome {
+// forwardTool calls the downstream server and returns its result
+// unchanged: the SDK's way, or the fast path's for a call that came by it.
+func (g *Gateway) forwardTool(ctx context.Context, c *call) outcome {
 	d := g.downstream(c.Server)
 	if d == nil {
-		return Outcome{Err: unknownToolError(c.Exposed)}
+		return outcome{err: unknownToolError(c.Exposed)}
 	}
 	if c.fast != nil {
 		if fc := d.fast.Load(); fc != nil {
@@ -72,13 +81,13 @@ func (g *Gateway) forwardTool(ctx context.Context, c *Call) Outcome {
 	if err != nil {
 		return failResult(logs.StatusUnavailable, err)
 	}
-	params := &mcp.CallToolParams{Name: c.Tool}
-	if c.Args != nil {
-		params.Arguments = c.Args
+	params := &mcp.CallToolParams{Name: c.Name}
+	if c.Params != nil {
+		params.Arguments = c.Params
 	}
-	var ss *mcp.ServerSession
+	var in mcp.Meta
 	if c.req != nil {
-		ss = c.req.Session
+		in = c.req.Params.Meta
 		if st := c.req.Params.RequestState; st != "" {
 			// A retry after input_required: mcpgw's own state resumes the
 			// parked downstream call; anything else belongs to the server.
@@ -89,22 +98,9 @@ func (g *Gateway) forwardTool(ctx context.Context, c *Call) Outcome {
 		}
 		params.InputResponses = c.req.Params.InputResponses
 	}
+	ss := c.agent.ss
 	var token string
-	var in mcp.Meta
-	if c.req != nil {
-		in = c.req.Params.Meta
-	}
-	params.Meta, token = g.downstreamMeta(in, c.Identity, ss)
-	if d.speaksNew() {
-		// 2026-07-28 servers take the log level per request, not through
-		// logging/setLevel.
-		if lvl := g.logLevel.Load(); lvl != nil && params.Meta[metaLogLevelKey] == nil {
-			if params.Meta == nil {
-				params.Meta = mcp.Meta{}
-			}
-			params.Meta[metaLogLevelKey] = *lvl
-		}
-	}
+	params.Meta, token = g.downstreamMeta(d, in, c.Identity, ss)
 	ic := &inflightCall{ss: ss, ctx: ctx}
 	d.addInflight(ic)
 	if ss != nil && agentSpeaksNew(ss) {
@@ -117,43 +113,41 @@ func (g *Gateway) forwardTool(ctx context.Context, c *Call) Outcome {
 		return g.callWithInput(ctx, c, d, cs, params, ic, token)
 	}
 	defer d.removeInflight(ic)
-	if token != "" {
-		defer g.progress.remove(token)
-	}
-	ctx, dl, stop := withCallDeadline(ctx, d.spec.CallTimeoutFor(c.Tool))
+	defer g.progress.remove(token)
+	ctx, dl, stop := withCallDeadline(ctx, d.spec.CallTimeoutFor(c.Name))
 	defer stop()
 	g.progress.onProgress(token, dl.touch)
 	res, err := cs.CallTool(ctx, params)
 	if err != nil && dl.timedOut() {
-		return timeoutResult(d, c.Tool)
+		return timeoutResult(d, c.Name)
 	}
 	return g.finishCall(c, d, res, err)
 }
 
 // finishCall turns a downstream answer into the call's outcome.
-func (g *Gateway) finishCall(c *Call, d *downstream, res *mcp.CallToolResult, err error) Outcome {
+func (g *Gateway) finishCall(c *call, d *downstream, res *mcp.CallToolResult, err error) outcome {
 	if err != nil {
 		var jerr *jsonrpc.Error
 		if errors.As(err, &jerr) {
 			// The server's own protocol error, passed on as it was.
-			return Outcome{Err: jerr}
+			return outcome{err: jerr}
 		}
 		if errors.Is(err, context.DeadlineExceeded) {
-			return timeoutResult(d, c.Tool)
+			return timeoutResult(d, c.Name)
 		}
 		if errors.Is(err, context.Canceled) {
-			return Outcome{Err: err}
+			return outcome{err: err}
 		}
-		return failedResult(d, c.Tool, err)
+		return failedResult(d, c.Name, err)
 	}
 	g.links.note(d.spec.Name, res.Content)
-	return Outcome{Result: res}
+	return outcome{res: res}
 }
 
 // failResult is a tool result the model can read: downstream failures are
 // results, not protocol errors. status is how the record files it.
-func failResult(status logs.Status, err error) Outcome {
-	return Outcome{status: status, Result: &mcp.CallToolResult{
+func failResult(status logs.Status, err error) outcome {
+	return outcome{status: status, res: &mcp.CallToolResult{
 		IsError: true,
 		Content: []mcp.Content{&mcp.TextContent{Text: "mcpgw: " + err.Error()}},
 	}}
@@ -161,12 +155,12 @@ func failResult(status logs.Status, err error) Outcome {
 
 // timeoutResult answers a call d did not answer within its call timeout
 // (tool is the server's own name for it).
-func timeoutResult(d *downstream, tool string) Outcome {
+func timeoutResult(d *downstream, tool string) outcome {
 	return failResult(logs.StatusTimeout, fmt.Errorf("server %q did not answer %q within %s (and sent no progress in that time); raise timeouts.call, or timeouts.tools for this tool, if it needs longer", d.spec.Name, tool, d.spec.CallTimeoutFor(tool)))
 }
 
 // failedResult answers a call d's connection failed under.
-func failedResult(d *downstream, tool string, err error) Outcome {
+func failedResult(d *downstream, tool string, err error) outcome {
 	return failResult(logs.StatusUnavailable, fmt.Errorf("server %q failed on %q: %w", d.spec.Name, tool, err))
 }
 
@@ -177,19 +171,16 @@ const metaIdentityKey = "io.mcpgw/identity"
 // setting for the server, not a description of the agent, so it passes.
 const metaLogLevelKey = "io.modelcontextprotocol/logLevel"
 
-// downstreamMeta copies the agent's _meta selectively: keys describing the
-// agent (io.modelcontextprotocol/*) and mcpgw's own namespace are dropped,
-// the progress token is replaced by one mcpgw routes back, and the identity
-// is added.
-func (g *Gateway) downstreamMeta(in mcp.Meta, id Identity, ss *mcp.ServerSession) (mcp.Meta, string) {
-	var out mcp.Meta
-	var token string
+// downstreamMeta is the _meta a request to d carries, made from the agent's
+// in: keys describing the agent (io.modelcontextprotocol/*, but for the log
+// level) and mcpgw's own namespace are dropped, the progress token is
+// replaced by one mcpgw routes back to ss, the identity is added, and a
+// 2026-07-28 server gets the log level an agent set. token is the progress
+// token given to d ("" for none); release it with progressRoutes.remove.
+func (g *Gateway) downstreamMeta(d *downstream, in mcp.Meta, id callpath.Identity, ss *mcp.ServerSession) (out mcp.Meta, token string) {
 	for k, v := range in {
 		if k != metaLogLevelKey && strings.HasPrefix(k, "io.modelcontextprotocol/") || strings.HasPrefix(k, "io.mcpgw/") {
 			continue
-		}
-		if out == nil {
-			out = make(mcp.Meta, len(in)+1)
 		}
 		if k == "progressToken" {
 			if ss == nil || v == nil {
@@ -198,6 +189,9 @@ func (g *Gateway) downstreamMeta(in mcp.Meta, id Identity, ss *mcp.ServerSession
 			token = g.progress.add(ss, v)
 			v = token
 		}
+		if out == nil {
+			out = make(mcp.Meta, len(in)+1)
+		}
 		out[k] = v
 	}
 	if id.User != "" || id.Team != "" {
@@ -205,6 +199,16 @@ func (g *Gateway) downstreamMeta(in mcp.Meta, id Identity, ss *mcp.ServerSession
 			out = mcp.Meta{}
 		}
 		out[metaIdentityKey] = id
+	}
+	if d != nil && d.speaksNew() {
+		// 2026-07-28 servers take the log level per request, not through
+		// logging/setLevel.
+		if lvl := g.logLevel.Load(); lvl != nil && out[metaLogLevelKey] == nil {
+			if out == nil {
+				out = mcp.Meta{}
+			}
+			out[metaLogLevelKey] = *lvl
+		}
 	}
 	return out, token
 }

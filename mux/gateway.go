@@ -15,6 +15,8 @@ import (
 
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
+	"github.com/mcpgw/mcpgw/mux/callpath"
+	"github.com/mcpgw/mcpgw/mux/catalog"
 	"github.com/mcpgw/mcpgw/policy/guard"
 )
 
@@ -25,8 +27,9 @@ type Gateway struct {
 	opts   Options
 	logger *slog.Logger
 	server *mcp.Server
-	call   Next
-	// inlineAnswers: no stage looks at outcomes (see requestOnly).
+	chain  *callpath.Chain
+	// inlineAnswers: no stage looks at results, so the fast path may answer
+	// from the server's reader (see fastinline.go).
 	inlineAnswers bool
 
 	mu      sync.Mutex
@@ -43,9 +46,11 @@ type Gateway struct {
 	settleOnce  sync.Once   // the background wait of waitForCall
 
 	rebuildMu sync.Mutex
-	cat       atomic.Pointer[catalog]
+	cat       atomic.Pointer[catalog.Catalog]
 	applied   appliedCatalog
-	listing   atomic.Pointer[toolListing] // the tools/list answer (toollist.go)
+	listing   atomic.Pointer[catalog.Listing] // the tools/list answer (toollist.go)
+	views     sync.Map                        // viewKey → *toolView (view.go)
+	viewGen   atomic.Uint64                   // bumped by CatalogChanged
 
 	clientsMu sync.Mutex
 	clients   map[*mcp.Client]map[string]bool // client → roots given to it
@@ -71,7 +76,7 @@ type Gateway struct {
 // appliedCatalog is what the upstream server currently lists, so a rebuild
 // only adds and removes what changed (each change notifies the agent).
 type appliedCatalog struct {
-	tools     map[string][]byte
+	tools     map[string]*catalog.ToolEntry
 	whole     map[string]bool // tools the SDK server knows by name (toollist.go)
 	prompts   map[string][]byte
 	resources map[string][]byte
@@ -79,16 +84,22 @@ type appliedCatalog struct {
 }
 
 // New returns a gateway over no servers; call [Gateway.Apply] to add some.
-// A nil opts means defaults.
+// A nil opts means defaults. It panics on a stage that implements no phase
+// of the call path (a wiring mistake, not bad input).
 func New(opts *Options) *Gateway {
 	o := opts.defaults()
+	chain, err := callpath.NewChain(o.Stages)
+	if err != nil {
+		panic("mux.New: " + err.Error())
+	}
 	g := &Gateway{
 		opts:    o,
+		chain:   chain,
 		logger:  o.Logger,
 		servers: map[string]*downstream{},
 		version: o.ProtocolVersion,
 		clients: map[*mcp.Client]map[string]bool{},
-		applied: appliedCatalog{tools: map[string][]byte{}, whole: map[string]bool{}, prompts: map[string][]byte{}, resources: map[string][]byte{}, templates: map[string][]byte{}},
+		applied: appliedCatalog{tools: map[string]*catalog.ToolEntry{}, whole: map[string]bool{}, prompts: map[string][]byte{}, resources: map[string][]byte{}, templates: map[string][]byte{}},
 		secrets: o.Redactor,
 		spawns:  make(chan struct{}, maxSpawns()),
 	}
@@ -98,13 +109,12 @@ func New(opts *Options) *Gateway {
 		g.stateKey = make([]byte, 32)
 		rand.Read(g.stateKey)
 	}
-	g.cat.Store(mergeCatalog(nil))
-	g.publishListing(g.applied.tools, g.applied.whole)
+	g.cat.Store(catalog.Merge(nil, nil))
+	g.publishListing()
 	g.status = newStatusWriter(g, o.Status, o.ConfigPath)
-	g.call = chain(o.Stages, g.forwardTool)
 	// Strict records are stored before the agent is answered, which the
 	// server's reader must not wait for.
-	g.inlineAnswers = allRequestOnly(o.Stages) && !o.RecordStrict && os.Getenv("MCPGW_NO_INLINE") != "1"
+	g.inlineAnswers = !chain.InspectsResults() && !o.RecordStrict && !o.NoInline
 	tag := make([]byte, 6)
 	rand.Read(tag)
 	g.sessionTag = fmt.Sprintf("stdio-%d-%x", os.Getpid(), tag)
@@ -303,16 +313,16 @@ func (g *Gateway) downstream(name string) *downstream {
 }
 
 // snapshots returns each server's last snapshot in config order.
-func (g *Gateway) snapshots() []serverSnap {
+func (g *Gateway) snapshots() []catalog.Source {
 	ds := g.downstreams()
-	out := make([]serverSnap, 0, len(ds))
+	out := make([]catalog.Source, 0, len(ds))
 	for _, d := range ds {
 		d.mu.Lock()
 		snap := d.snap
 		if snap == nil {
 			snap = d.cached
 		}
-		out = append(out, serverSnap{name: d.spec.Name, prefix: d.spec.Prefix, snap: snap})
+		out = append(out, catalog.Source{Server: d.spec.Name, Prefix: d.spec.Prefix, Snap: snap})
 		d.mu.Unlock()
 	}
 	return out
@@ -324,22 +334,51 @@ func (g *Gateway) rebuild() {
 	g.rebuildMu.Lock()
 	defer g.rebuildMu.Unlock()
 	old := g.cat.Load()
-	c := mergeCatalogFrom(old, g.snapshots())
-	for _, col := range c.collisions {
-		if !slices.Contains(old.collisions, col) {
+	c := catalog.Merge(old, g.snapshots())
+	for _, col := range c.Collisions() {
+		if !slices.Contains(old.Collisions(), col) {
 			g.logger.Warn("name collision", "detail", col.String())
 		}
 	}
 	g.cat.Store(c)
 
 	g.syncTools(c)
-	syncFeature(g, g.applied.prompts, c.prompts, g.server.RemovePrompts, func(p *mcp.Prompt) { g.server.AddPrompt(p, g.promptHandler) })
-	syncFeature(g, g.applied.resources, c.resources, g.server.RemoveResources, func(r *mcp.Resource) { g.server.AddResource(r, g.resourceHandler) })
-	templates := make(map[string]*mcp.ResourceTemplate, len(c.templates))
-	for _, t := range c.templates {
-		templates[t.t.URITemplate] = t.t
+	syncFeature(g, g.applied.prompts, c.Prompts(), g.server.RemovePrompts, g.addPrompt)
+	syncFeature(g, g.applied.resources, c.Resources(), g.server.RemoveResources, g.addResource)
+	syncFeature(g, g.applied.templates, templatesByURI(c), g.server.RemoveResourceTemplates, g.addTemplate)
+}
+
+func (g *Gateway) addPrompt(p *mcp.Prompt)     { g.server.AddPrompt(p, g.promptHandler) }
+func (g *Gateway) addResource(r *mcp.Resource) { g.server.AddResource(r, g.resourceHandler) }
+func (g *Gateway) addTemplate(t *mcp.ResourceTemplate) {
+	g.server.AddResourceTemplate(t, g.resourceHandler)
+}
+
+func templatesByURI(c *catalog.Catalog) map[string]*mcp.ResourceTemplate {
+	templates := make(map[string]*mcp.ResourceTemplate, len(c.Templates()))
+	for _, t := range c.Templates() {
+		templates[t.URITemplate] = t.ResourceTemplate
 	}
-	syncFeature(g, g.applied.templates, templates, g.server.RemoveResourceTemplates, func(t *mcp.ResourceTemplate) { g.server.AddResourceTemplate(t, g.resourceHandler) })
+	return templates
+}
+
+// refreshPromptsAndResources tells agents their prompt and resource lists
+// changed, without changing them: adding an entry again is what makes the
+// SDK say so. The caller holds rebuildMu.
+func (g *Gateway) refreshPromptsAndResources() {
+	c := g.cat.Load()
+	for _, name := range catalog.SortedKeys(c.Prompts()) {
+		if _, ok := g.applied.prompts[name]; ok {
+			g.addPrompt(c.Prompts()[name])
+			break
+		}
+	}
+	for _, uri := range catalog.SortedKeys(c.Resources()) {
+		if _, ok := g.applied.resources[uri]; ok {
+			g.addResource(c.Resources()[uri])
+			break
+		}
+	}
 }
 
 // syncFeature removes what is gone and adds what is new or changed, keyed
@@ -359,7 +398,7 @@ func syncFeature[T any](g *Gateway, applied map[string][]byte, want map[string]*
 			delete(applied, name)
 		}
 	}
-	for _, name := range sortedKeys(want) {
+	for _, name := range catalog.SortedKeys(want) {
 		v := want[name]
 		b, err := json.Marshal(v)
 		if err != nil {
@@ -385,9 +424,4 @@ func safely(f func()) (err error) {
 	}()
 	f()
 	return nil
-}
-
-func (g *Gateway) routeTool(exposed string) (route, bool) {
-	r, ok := g.cat.Load().toolRoutes[exposed]
-	return r, ok
 }

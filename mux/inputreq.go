@@ -33,7 +33,7 @@ type pendingInput struct {
 // parkedCall is a downstream call that outlives the agent request which
 // started it, while the agent answers an input request.
 type parkedCall struct {
-	c       *Call
+	c       *call
 	d       *downstream
 	ic      *inflightCall
 	result  chan callResult
@@ -114,8 +114,8 @@ func verifyState(secret []byte, state string) (string, bool) {
 // callWithInput forwards a call for an agent that speaks 2026-07-28: the
 // downstream call runs detached from the agent's request, so it can stay
 // parked across input_required round trips.
-func (g *Gateway) callWithInput(ctx context.Context, c *Call, d *downstream, cs *mcp.ClientSession, params *mcp.CallToolParams, ic *inflightCall, token string) Outcome {
-	dctx, dl, cancel := withCallDeadline(context.WithoutCancel(ctx), d.spec.CallTimeoutFor(c.Tool))
+func (g *Gateway) callWithInput(ctx context.Context, c *call, d *downstream, cs *mcp.ClientSession, params *mcp.CallToolParams, ic *inflightCall, token string) outcome {
+	dctx, dl, cancel := withCallDeadline(context.WithoutCancel(ctx), d.spec.CallTimeoutFor(c.Name))
 	g.progress.onProgress(token, dl.touch)
 	pc := &parkedCall{c: c, d: d, ic: ic, result: make(chan callResult, 1), cancel: cancel, dl: dl, token: token}
 	go func() {
@@ -127,39 +127,39 @@ func (g *Gateway) callWithInput(ctx context.Context, c *Call, d *downstream, cs 
 
 // waitParked waits for the downstream result, or for the server to ask for
 // input, which is returned to the agent as input_required.
-func (g *Gateway) waitParked(ctx context.Context, pc *parkedCall) Outcome {
+func (g *Gateway) waitParked(ctx context.Context, pc *parkedCall) outcome {
 	select {
 	case r := <-pc.result:
 		g.finishParked(pc)
 		if r.err != nil && pc.dl.timedOut() {
-			return timeoutResult(pc.d, pc.c.Tool)
+			return timeoutResult(pc.d, pc.c.Name)
 		}
 		return g.finishCall(pc.c, pc.d, r.res, r.err)
 	case pi := <-pc.ic.input:
 		pc.pending = pi
 		key := randomKey()
 		g.inputs.park(key, pc)
-		return Outcome{Result: &mcp.CallToolResult{
+		return outcome{res: &mcp.CallToolResult{
 			InputRequests: mcp.InputRequestMap{pi.id: pi.req},
 			RequestState:  signState(g.stateKey, key),
 		}}
 	case <-ctx.Done():
 		g.finishParked(pc)
-		return Outcome{Err: ctx.Err()}
+		return outcome{err: ctx.Err()}
 	}
 }
 
 // resumeInput delivers the agent's answer to the parked server request and
 // goes on waiting.
-func (g *Gateway) resumeInput(ctx context.Context, c *Call, pc *parkedCall) Outcome {
+func (g *Gateway) resumeInput(ctx context.Context, c *call, pc *parkedCall) outcome {
 	if c.Exposed != pc.c.Exposed {
 		g.finishParked(pc)
-		return Outcome{Err: &jsonrpc.Error{Code: jsonrpc.CodeInvalidParams, Message: fmt.Sprintf("requestState belongs to a call of %q, not %q", pc.c.Exposed, c.Exposed)}}
+		return outcome{err: &jsonrpc.Error{Code: jsonrpc.CodeInvalidParams, Message: fmt.Sprintf("requestState belongs to a call of %q, not %q", pc.c.Exposed, c.Exposed)}}
 	}
 	resp, ok := c.req.Params.InputResponses[pc.pending.id]
 	if !ok {
 		g.finishParked(pc)
-		return Outcome{Err: &jsonrpc.Error{Code: jsonrpc.CodeInvalidParams, Message: fmt.Sprintf("inputResponses has no answer for input request %q", pc.pending.id)}}
+		return outcome{err: &jsonrpc.Error{Code: jsonrpc.CodeInvalidParams, Message: fmt.Sprintf("inputResponses has no answer for input request %q", pc.pending.id)}}
 	}
 	pc.pending.reply <- resp
 	pc.pending = nil

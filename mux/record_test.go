@@ -11,6 +11,7 @@ import (
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
 	"github.com/mcpgw/mcpgw/logs"
+	"github.com/mcpgw/mcpgw/mux/callpath"
 )
 
 // memRecorder keeps records in memory; err fails RecordSync.
@@ -66,7 +67,7 @@ func recordingAgent(t *testing.T, opts *Options) (*mcp.ClientSession, context.Co
 
 func TestRecordsCalls(t *testing.T) {
 	rec := &memRecorder{}
-	cs, ctx := recordingAgent(t, &Options{Recorder: rec, Identity: Identity{User: "ana@example.com", Team: "data", Roles: []string{"dev"}}})
+	cs, ctx := recordingAgent(t, &Options{Recorder: rec, Identity: callpath.Identity{User: "ana@example.com", Team: "data", Roles: []string{"dev"}}})
 	if _, err := cs.CallTool(ctx, &mcp.CallToolParams{Name: "a__whoami", Arguments: map[string]any{"x": 1}}); err != nil {
 		t.Fatal(err)
 	}
@@ -95,18 +96,22 @@ func TestCallStatus(t *testing.T) {
 	cancel()
 	bg := context.Background()
 	for _, tc := range []struct {
-		out  Outcome
+		out  outcome
 		ctx  context.Context
 		want logs.Status
 	}{
-		{Outcome{Raw: []byte(`{"content":[]}`)}, bg, logs.StatusOK},
-		{Outcome{Raw: []byte(`{"content":[],"isError": true}`)}, bg, logs.StatusToolError},
-		{Outcome{Raw: []byte(`{"content":[{"type":"text","text":"\"isError\":true"}],"isError":false}`)}, bg, logs.StatusOK},
-		{Outcome{Result: &mcp.CallToolResult{IsError: true}}, bg, logs.StatusToolError},
+		{outcome{raw: []byte(`{"content":[]}`)}, bg, logs.StatusOK},
+		{outcome{raw: []byte(`{"content":[],"isError": true}`)}, bg, logs.StatusToolError},
+		{outcome{raw: []byte(`{"content":[{"type":"text","text":"\"isError\":true"}],"isError":false}`)}, bg, logs.StatusOK},
+		// structuredContent's own isError is the tool's data, not the result's flag.
+		{outcome{raw: []byte(`{"content":[],"structuredContent":{"isError":true}}`)}, bg, logs.StatusOK},
+		{outcome{raw: []byte(`{"isError" :  true,"content":[{"type":"text","text":"x"}],"structuredContent":{"isError":false}}`)}, bg, logs.StatusToolError},
+		{outcome{raw: []byte(`{"content":[{"type":"text","text":"say \"isError\": true\\"}],"_meta":{"k":{"isError":true}}}`)}, bg, logs.StatusOK},
+		{outcome{res: &mcp.CallToolResult{IsError: true}}, bg, logs.StatusToolError},
 		{timeoutResult(&downstream{spec: ServerSpec{Name: "s"}}, "t"), bg, logs.StatusTimeout},
 		{failedResult(&downstream{spec: ServerSpec{Name: "s"}}, "t", errors.New("closed")), bg, logs.StatusUnavailable},
-		{Outcome{Err: context.Canceled}, cancelled, logs.StatusCancelled},
-		{Outcome{Err: errors.New("bad")}, bg, logs.StatusError},
+		{outcome{err: context.Canceled}, cancelled, logs.StatusCancelled},
+		{outcome{err: errors.New("bad")}, bg, logs.StatusError},
 	} {
 		if got := callStatus(&tc.out, tc.ctx); got != tc.want {
 			t.Errorf("callStatus(%+v) = %s; want %s", tc.out, got, tc.want)

@@ -2,6 +2,7 @@ package mux
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"strconv"
@@ -10,7 +11,9 @@ import (
 	"time"
 
 	"github.com/modelcontextprotocol/go-sdk/mcp"
-	"github.com/yosida95/uritemplate/v3"
+
+	"github.com/mcpgw/mcpgw/mux/callpath"
+	"github.com/mcpgw/mcpgw/mux/catalog"
 )
 
 // clientOptions wires a downstream client's handlers to the agent: what the
@@ -105,7 +108,7 @@ func (d *downstream) callContext(ss *mcp.ServerSession) context.Context {
 func (d *downstream) ensureLevel(ctx context.Context, cs *mcp.ClientSession, level mcp.LoggingLevel) {
 	d.mu.Lock()
 	same := d.level == level
-	logs := d.snap != nil && d.snap.caps.Logging != nil
+	logs := d.snap != nil && d.snap.Caps.Logging != nil
 	d.level = level
 	d.mu.Unlock()
 	if same || !logs {
@@ -159,48 +162,64 @@ func agentCaps(ss *mcp.ServerSession) *mcp.ClientCapabilities {
 // askAgent relays one request of a server to the agent whose call caused
 // it: directly to an older agent, as input_required to one that speaks
 // 2026-07-28. An agent without the capability gets no request; the server
-// gets an error saying why.
-func askAgent[R mcp.InputResponse](ctx context.Context, d *downstream, what string, supported func(*mcp.ClientCapabilities) bool, req mcp.InputRequest, direct func(*mcp.ServerSession) (R, error)) (res R, err error) {
-	var zero R
-	var ss *mcp.ServerSession
-	if method := recordedAsks[what]; method != "" {
-		// Recorded however it ends, declined ones included (ss is nil
-		// when no agent session could be picked).
-		started := time.Now()
-		defer func() { d.gw.recordRequest(ss, method, d.spec.Name, "", started, req, res, err) }()
+// gets an error saying why. Elicitation and sampling are governed calls
+// (stages and the record see them, declined ones included); roots are not.
+func askAgent[T any, R interface {
+	*T
+	mcp.InputResponse
+	mcp.Result
+}](ctx context.Context, d *downstream, kind callpath.Kind, what string, supported func(*mcp.ClientCapabilities) bool, req mcp.InputRequest, direct func(*mcp.ServerSession) (R, error)) (R, error) {
+	ic, ss, pickErr := d.caller()
+	ask := func(ctx context.Context) (R, error) {
+		if pickErr != nil {
+			return nil, pickErr
+		}
+		if !supported(agentCaps(ss)) {
+			return nil, fmt.Errorf("mcpgw: the agent does not support %s, so server %q cannot ask it", what, d.spec.Name)
+		}
+		if !agentSpeaksNew(ss) {
+			return direct(ss)
+		}
+		answer, err := d.gw.askViaInputRequired(ctx, d, ic, req)
+		if err != nil {
+			return nil, err
+		}
+		r, ok := answer.(R)
+		if !ok {
+			return nil, fmt.Errorf("mcpgw: the agent answered a %s request with %T", what, answer)
+		}
+		return r, nil
 	}
-	ic, ss, err := d.caller()
-	if err != nil {
-		return zero, err
+	if kind == 0 {
+		return ask(ctx)
 	}
-	if !supported(agentCaps(ss)) {
-		return zero, fmt.Errorf("mcpgw: the agent does not support %s, so server %q cannot ask it", what, d.spec.Name)
+	g := d.gw
+	params, _ := json.Marshal(req)
+	c := g.newCall(kind, ss, "", catalog.Route{Server: d.spec.Name}, params)
+	c.request = c.Params
+	var out outcome
+	if pickErr != nil {
+		out = outcome{err: pickErr} // no session to govern it for: declined
+	} else {
+		out = g.govern(ctx, c, func(ctx context.Context, c *call) outcome {
+			r, err := ask(ctx)
+			if err != nil {
+				return outcome{err: err}
+			}
+			return outcome{res: r}
+		})
 	}
-	if !agentSpeaksNew(ss) {
-		return direct(ss)
-	}
-	answer, err := d.gw.askViaInputRequired(ctx, d, ic, req)
-	if err != nil {
-		return zero, err
-	}
-	r, ok := answer.(R)
-	if !ok {
-		return zero, fmt.Errorf("mcpgw: the agent answered a %s request with %T", what, answer)
-	}
-	return r, nil
+	out = g.recordCall(ctx, c, out, time.Now())
+	return decoded[T, R](&out)
 }
 
-// recordedAsks are the server-to-agent requests the record keeps, by the
-// name askAgent knows them by.
-var recordedAsks = map[string]string{"elicitation": "elicitation/create", "sampling": "sampling/createMessage"}
-
 func (d *downstream) relayElicit(ctx context.Context, req *mcp.ElicitRequest) (*mcp.ElicitResult, error) {
-	return askAgent(ctx, d, "elicitation", func(c *mcp.ClientCapabilities) bool { return c.Elicitation != nil }, req.Params,
+	return askAgent(ctx, d, callpath.Elicitation, "elicitation", func(c *mcp.ClientCapabilities) bool { return c.Elicitation != nil }, req.Params,
 		func(ss *mcp.ServerSession) (*mcp.ElicitResult, error) { return elicitRaw(ctx, ss, req.Params) })
 }
 
 func (d *downstream) relaySample(ctx context.Context, req *mcp.CreateMessageWithToolsRequest) (*mcp.CreateMessageWithToolsResult, error) {
-	return askAgent(ctx, d, "sampling", func(c *mcp.ClientCapabilities) bool { return c.Sampling != nil }, req.Params,
+	return askAgent(ctx, d, callpath.Sampling, "sampling", func(c *mcp.ClientCapabilities) bool { return c.Sampling != nil }, req.Params,
 		func(ss *mcp.ServerSession) (*mcp.CreateMessageWithToolsResult, error) {
 			return ss.CreateMessageWithTools(ctx, req.Params)
 		})
@@ -229,7 +248,7 @@ func (d *downstream) serverRequests(next mcp.MethodHandler) mcp.MethodHandler {
 			if p == nil {
 				p = &mcp.ListRootsParams{}
 			}
-			return askAgent(ctx, d, "roots", func(c *mcp.ClientCapabilities) bool { return c.RootsV2 != nil }, p,
+			return askAgent(ctx, d, 0, "roots", func(c *mcp.ClientCapabilities) bool { return c.RootsV2 != nil }, p,
 				func(*mcp.ServerSession) (*mcp.ListRootsResult, error) {
 					// Older agents: the client answers from the agent's roots,
 					// which refreshRoots keeps current.
@@ -313,6 +332,9 @@ func (p *progressRoutes) onProgress(token string, touch func()) {
 // once, so a server's last progress notifications can be handled after its
 // result: the route stays a little while for them.
 func (p *progressRoutes) remove(token string) {
+	if token == "" {
+		return
+	}
 	time.AfterFunc(progressGrace, func() { p.m.Delete(token) })
 }
 
@@ -381,20 +403,6 @@ func (l *linkOwners) owner(uri string) (string, bool) {
 	defer l.mu.Unlock()
 	s, ok := l.byURI[uri]
 	return s, ok
-}
-
-var templateCache sync.Map // template string → *regexp-bearing template
-
-func templateMatches(tmpl, uri string) bool {
-	v, ok := templateCache.Load(tmpl)
-	if !ok {
-		t, err := uritemplate.New(tmpl)
-		if err != nil {
-			return false
-		}
-		v, _ = templateCache.LoadOrStore(tmpl, t)
-	}
-	return v.(*uritemplate.Template).Regexp().MatchString(uri)
 }
 
 // refreshRoots asks the agent for its roots and gives them to every

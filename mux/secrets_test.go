@@ -3,7 +3,6 @@ package mux
 import (
 	"context"
 	"errors"
-	"io"
 	"strings"
 	"testing"
 
@@ -108,23 +107,3 @@ func TestRedactingConn(t *testing.T) {
 		t.Errorf("untouched result = %s", r)
 	}
 }
-
-func TestLineConnRedacts(t *testing.T) {
-	g := New(nil)
-	g.secrets.Add("k", "stdio-secret-1")
-	r := io.NopCloser(strings.NewReader(`{"jsonrpc":"2.0","method":"notifications/message","params":{"level":"info","data":"token stdio-secret-1"}}` + "\n"))
-	lt := &lineTransport{r: r, w: nopWC{}, redact: g.secrets}
-	c, _ := lt.Connect(context.Background())
-	m, err := c.Read(context.Background())
-	if err != nil {
-		t.Fatal(err)
-	}
-	if p := string(m.(*jsonrpc.Request).Params); !strings.Contains(p, `"token [redacted:k]"`) {
-		t.Errorf("params = %s", p)
-	}
-}
-
-type nopWC struct{}
-
-func (nopWC) Write(b []byte) (int, error) { return len(b), nil }
-func (nopWC) Close() error                { return nil }

@@ -7,29 +7,32 @@ import (
 	"io"
 	"net"
 	"net/http"
-	"os"
 	"strings"
 	"time"
 
 	"github.com/modelcontextprotocol/go-sdk/mcp"
+
+	"github.com/mcpgw/mcpgw/mux/internal/stdio"
 )
 
 // ServeStdio serves one agent over in/out (the agent's pipe to mcpgw) until
 // the agent disconnects or ctx is done. Downstream servers start on the
 // agent's first request, spoken to in its protocol version.
 func (g *Gateway) ServeStdio(ctx context.Context, in io.ReadCloser, out io.WriteCloser) error {
-	lt := &lineTransport{r: in, w: out, parseErrors: true, junk: func(s string) { g.logger.Warn("from the agent: " + s) }}
+	g.held.watched.Store(true) // Written reports the answers
+	o := &stdio.Options{ParseErrors: true, Junk: func(s string) { g.logger.Warn("from the agent: " + s) }, Written: g.answerWritten}
 	var ff *fastFront
-	if os.Getenv("MCPGW_NO_FASTPATH") != "1" {
+	if !g.opts.NoFastPath {
 		ff = newFastFront(g)
-		lt.hook = ff
+		o.Hook = ff
 	}
+	lt := stdio.NewTransport(in, out, o)
 	ss, err := g.server.Connect(ctx, lt, nil)
 	if err != nil {
 		return fmt.Errorf("starting the stdio session: %w", err)
 	}
 	if ff != nil {
-		ff.conn = lt.conn
+		ff.conn = lt.Conn()
 		ff.ss.Store(ss) // publishes conn too: take reads ss first
 	}
 	done := make(chan error, 1)

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/mcpgw/mcpgw/keystore"
+	"github.com/mcpgw/mcpgw/mux/callpath"
 	"github.com/mcpgw/mcpgw/policy/guard"
 )
 
@@ -54,14 +55,15 @@ type Options struct {
 	// Logger receives diagnostics; nil discards them. In serve mode it must
 	// not write to stdout.
 	Logger *slog.Logger
-	// Stages replaces the default call path (see [DefaultStages]).
-	Stages []Stage
+	// Stages are the call path's stages (see package callpath); nil means
+	// [DefaultStages] over Redactor.
+	Stages []callpath.Stage
 	// ProtocolVersion is spoken to downstream servers when no agent has
 	// connected yet (mcpgw tools, mcpgw call, the HTTP front). Empty means
 	// [DefaultProtocolVersion].
 	ProtocolVersion string
 	// Identity is the caller attached to every call of a stdio session.
-	Identity Identity
+	Identity callpath.Identity
 	// ChildStderr, when set, receives every stdio server's stderr lines,
 	// prefixed with the server's name; they are kept for error messages
 	// either way.
@@ -93,6 +95,17 @@ type Options struct {
 	// Redactor masks the resolved secret values in everything servers send
 	// (messages, stderr, errors); nil means one of the gateway's own.
 	Redactor *guard.Known
+	// NoFastPath forwards every tools/call the SDK's way (for debugging and
+	// A/B measurements); NoInline keeps the fast path but answers from the
+	// call's own goroutine (see fastinline.go).
+	NoFastPath, NoInline bool
+}
+
+// DefaultStages is the call path with nothing configured: the guard that
+// keeps the stored secrets known keeps out of tool and prompt arguments.
+// Policy and further guardrails add their own stages.
+func DefaultStages(known *guard.Known) []callpath.Stage {
+	return []callpath.Stage{guard.StoredSecrets{Known: known}}
 }
 
 // Protocol versions mcpgw knows by name.
@@ -119,14 +132,15 @@ func (o *Options) defaults() Options {
 	if d.Logger == nil {
 		d.Logger = slog.New(slog.DiscardHandler)
 	}
-	if d.Stages == nil {
-		d.Stages = DefaultStages()
-	}
+
 	if d.ProtocolVersion == "" {
 		d.ProtocolVersion = DefaultProtocolVersion
 	}
 	if d.Redactor == nil {
 		d.Redactor = guard.NewKnown()
+	}
+	if d.Stages == nil {
+		d.Stages = DefaultStages(d.Redactor)
 	}
 	return d
 }

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/mcpgw/mcpgw/logs"
+	"github.com/mcpgw/mcpgw/mux/catalog"
 )
 
 // ServerStatus is one server's state as `mcpgw tools` shows it.
@@ -27,9 +28,9 @@ type ServerStatus struct {
 // CatalogView is the merged catalog exactly as an agent sees it, with each
 // server's status and any collisions.
 type CatalogView struct {
-	Tools      []ExposedTool  `json:"tools"`
-	Servers    []ServerStatus `json:"servers"`
-	Collisions []Collision    `json:"collisions"`
+	Tools      []catalog.ExposedTool `json:"tools"`
+	Servers    []ServerStatus        `json:"servers"`
+	Collisions []catalog.Collision   `json:"collisions"`
 }
 
 // downstreams returns the servers in config order.
@@ -52,12 +53,12 @@ func (g *Gateway) View(ctx context.Context) (*CatalogView, error) {
 		return nil, err
 	}
 	c := g.cat.Load()
-	v := &CatalogView{Tools: c.tools, Collisions: c.collisions}
+	v := &CatalogView{Tools: c.Tools(), Collisions: c.Collisions()}
 	if v.Tools == nil {
-		v.Tools = []ExposedTool{}
+		v.Tools = []catalog.ExposedTool{}
 	}
 	if v.Collisions == nil {
-		v.Collisions = []Collision{}
+		v.Collisions = []catalog.Collision{}
 	}
 	for _, d := range g.downstreams() {
 		v.Servers = append(v.Servers, d.status())

@@ -12,6 +12,8 @@ import (
 
 	"github.com/modelcontextprotocol/go-sdk/jsonrpc"
 	"github.com/modelcontextprotocol/go-sdk/mcp"
+
+	"github.com/mcpgw/mcpgw/mux/catalog"
 )
 
 // rawResults is a client transport that keeps the raw result of every
@@ -74,13 +76,13 @@ func TestToolListMatchesSDK(t *testing.T) {
 	tools := listingTools()
 	g := New(nil)
 	defer g.Close()
-	c := mergeCatalog([]serverSnap{{name: "s", snap: &snapshot{tools: tools}}})
+	c := catalog.Merge(nil, []catalog.Source{{Server: "s", Snap: &catalog.Snapshot{Tools: tools}}})
 	g.cat.Store(c)
 	g.syncTools(c)
 
 	ref := mcp.NewServer(&mcp.Implementation{Name: "mcpgw", Version: "dev"}, &mcp.ServerOptions{Capabilities: upstreamCapabilities()})
-	for _, e := range c.entries {
-		safely(func() { ref.AddTool(e.tool, g.toolHandler) })
+	for _, e := range c.Entries() {
+		safely(func() { ref.AddTool(e.Tool, g.toolHandler) })
 	}
 
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
@@ -145,38 +147,11 @@ func normalizeCursor(t *testing.T, result []byte) string {
 	if r.NextCursor == "" {
 		return string(result)
 	}
-	uid, err := decodeCursor(r.NextCursor)
+	uid, err := catalog.DecodeCursor(r.NextCursor)
 	if err != nil {
 		t.Fatalf("cursor %q: %v", r.NextCursor, err)
 	}
 	return strings.Replace(string(result), r.NextCursor, "cursor:"+uid, 1)
-}
-
-// TestToolListBadCursor answers an invalid cursor as the SDK does.
-func TestToolListBadCursor(t *testing.T) {
-	g := New(nil)
-	defer g.Close()
-	_, err := g.listTools(&mcp.ListToolsRequest{Params: &mcp.ListToolsParams{Cursor: "not a cursor"}})
-	var jerr *jsonrpc.Error
-	if b, _ := json.Marshal(err); err == nil || !strings.Contains(string(b), `"code":-32602`) {
-		t.Fatalf("err = %v (%T), want invalid params", err, jerr)
-	}
-}
-
-// TestToolEntriesReused checks that a rebuild reuses what an earlier one
-// encoded for the same tool, and re-encodes a tool whose prefix changed.
-func TestToolEntriesReused(t *testing.T) {
-	tool := &mcp.Tool{Name: "t", InputSchema: map[string]any{"type": "object"}}
-	snap := &snapshot{tools: []*mcp.Tool{tool}}
-	a := mergeCatalog([]serverSnap{{name: "s", prefix: "s", snap: snap}})
-	b := mergeCatalogFrom(a, []serverSnap{{name: "s", prefix: "s", snap: snap}})
-	if a.entries[0] != b.entries[0] {
-		t.Error("the same tool was encoded again")
-	}
-	c := mergeCatalogFrom(b, []serverSnap{{name: "s", prefix: "x", snap: snap}})
-	if c.entries[0].name != "x__t" || !strings.Contains(string(c.entries[0].data), `"name":"x__t"`) {
-		t.Errorf("after a prefix change: %s", c.entries[0].data)
-	}
 }
 
 // TestCallsThroughDispatcher calls tools the SDK server does not know by
@@ -217,8 +192,8 @@ func TestCallsThroughDispatcher(t *testing.T) {
 	if strings.Join(names, ",") != "r__plain,r__regional" {
 		t.Fatalf("tools = %v", names)
 	}
-	if !g.listing.Load().whole["r__regional"] || g.listing.Load().whole["r__plain"] {
-		t.Errorf("registered whole: %v; want only r__regional", g.listing.Load().whole)
+	if l := g.listing.Load(); !l.Whole("r__regional") || l.Whole("r__plain") {
+		t.Errorf("registered whole: r__regional %v, r__plain %v; want only r__regional", l.Whole("r__regional"), l.Whole("r__plain"))
 	}
 	for _, name := range []string{"r__plain", "r__regional"} {
 		res, err := cs.CallTool(ctx, &mcp.CallToolParams{Name: name, Arguments: map[string]any{"region": "eu"}})

@@ -53,14 +53,9 @@ func (g *Gateway) upstreamMiddleware(next mcp.MethodHandler) mcp.MethodHandler {
 				}
 			}
 			if r, ok := req.(*mcp.CallToolRequest); ok {
-				if _, routed := g.routeTool(r.Params.Name); !routed {
-					if server, tool, denied := g.deniedTool(r.Params.Name); denied {
-						return g.answerDenied(ctx, r, server, tool), nil
-					}
-					if d := g.failedOwner(r.Params.Name); d != nil {
-						if res := g.answerUnavailable(ctx, r, d); res != nil {
-							return res, nil
-						}
+				if !g.cat.Load().HasTool(r.Params.Name) {
+					if out, ok := g.answerUnlisted(ctx, r.Session, r.Params.Name, r.Params.Arguments); ok {
+						return decoded[mcp.CallToolResult](&out)
 					}
 				}
 				return g.callThroughDispatcher(ctx, method, r, next)
@@ -90,6 +85,8 @@ func (g *Gateway) upstreamMiddleware(next mcp.MethodHandler) mcp.MethodHandler {
 			if method == "tools/list" {
 				return g.listTools(req)
 			}
+			res, err := next(ctx, method, req)
+			return g.filterList(ctx, req, res), err
 		case "resources/read":
 			g.startFrom(req)
 			if err := g.WaitStarted(ctx); err != nil {

@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/mcpgw/mcpgw/mux"
+	"github.com/mcpgw/mcpgw/mux/callpath"
 )
 
 // stderrLogger logs diagnostics as text to w (stderr: in serve mode stdout
@@ -32,8 +33,8 @@ func stderrLogger(w io.Writer, verbose bool) *slog.Logger {
 
 // identityFromEnv is the local caller: MCPGW_USER, MCPGW_TEAM and
 // MCPGW_ROLES (comma-separated).
-func identityFromEnv() mux.Identity {
-	id := mux.Identity{User: os.Getenv("MCPGW_USER"), Team: os.Getenv("MCPGW_TEAM")}
+func identityFromEnv() callpath.Identity {
+	id := callpath.Identity{User: os.Getenv("MCPGW_USER"), Team: os.Getenv("MCPGW_TEAM")}
 	if r := os.Getenv("MCPGW_ROLES"); r != "" {
 		for _, role := range strings.Split(r, ",") {
 			if role = strings.TrimSpace(role); role != "" {
@@ -42,4 +43,12 @@ func identityFromEnv() mux.Identity {
 		}
 	}
 	return id
+}
+
+// debugSwitches reads the environment switches for debugging and A/B
+// measurements: MCPGW_NO_FASTPATH=1 forwards every call the SDK's way,
+// MCPGW_NO_INLINE=1 keeps the fast path without inline answers.
+func debugSwitches(o *mux.Options) {
+	o.NoFastPath = os.Getenv("MCPGW_NO_FASTPATH") == "1"
+	o.NoInline = os.Getenv("MCPGW_NO_INLINE") == "1"
 }

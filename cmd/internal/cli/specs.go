@@ -47,6 +47,7 @@ func newGateway(f *Factory, cfg *config.Config, opts *mux.Options) *mux.Gateway 
 		o.Logger = stderrLogger(f.IO.ErrOut, false)
 	}
 	o.Identity = identityFromEnv()
+	debugSwitches(&o)
 	if o.Secrets == nil {
 		o.Secrets = newGatewaySecrets(f, cfg, o.Logger)
 	}

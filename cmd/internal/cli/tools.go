@@ -11,6 +11,7 @@ import (
 
 	"github.com/mcpgw/mcpgw/cmd/internal/config"
 	"github.com/mcpgw/mcpgw/mux"
+	"github.com/mcpgw/mcpgw/mux/catalog"
 )
 
 // ToolsOptions are the inputs of `mcpgw tools`.
@@ -142,7 +143,7 @@ func printRunning(s *IOStreams, running []gatewayStatus) error {
 }
 
 func filterView(v *mux.CatalogView, server string) *mux.CatalogView {
-	out := &mux.CatalogView{Tools: []mux.ExposedTool{}, Collisions: []mux.Collision{}}
+	out := &mux.CatalogView{Tools: []catalog.ExposedTool{}, Collisions: []catalog.Collision{}}
 	for _, t := range v.Tools {
 		if t.Server == server {
 			out.Tools = append(out.Tools, t)

@@ -13,6 +13,7 @@ import (
 
 	"github.com/mcpgw/mcpgw/cmd/internal/testenv"
 	"github.com/mcpgw/mcpgw/mux"
+	"github.com/mcpgw/mcpgw/mux/catalog"
 )
 
 // fixtureConfig writes a configuration of Go fixture servers (name → YAML
@@ -48,7 +49,7 @@ func toolsView(t *testing.T, cfg string, extra ...string) *mux.CatalogView {
 	return &v
 }
 
-func findTool(v *mux.CatalogView, name string) *mux.ExposedTool {
+func findTool(v *mux.CatalogView, name string) *catalog.ExposedTool {
 	for i := range v.Tools {
 		if v.Tools[i].Tool != nil && v.Tools[i].Tool.Name == name {
 			return &v.Tools[i]
@@ -172,7 +173,7 @@ func TestToolsShowsCollisions(t *testing.T) {
 	if echo == nil || echo.Server != "one" {
 		t.Fatalf("unprefixed echo should be kept by the first server: %+v", echo)
 	}
-	i := slices.IndexFunc(v.Collisions, func(c mux.Collision) bool {
+	i := slices.IndexFunc(v.Collisions, func(c catalog.Collision) bool {
 		return c.Kind == "tool" && c.Name == "echo"
 	})
 	if i < 0 {

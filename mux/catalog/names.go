@@ -1,4 +1,4 @@
-package mux
+package catalog
 
 import (
 	"crypto/sha256"

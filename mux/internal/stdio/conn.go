@@ -1,4 +1,10 @@
-package mux
+// Package stdio is the gateway's newline-delimited JSON-RPC transport, used
+// on both of its stdio sides: the agent's pipe and each server's. It reads
+// in the caller's goroutine from one reusable buffer, decodes only each
+// message's envelope (params and results stay raw), lets a [Hook] take
+// messages before the SDK sees them (the gateway's fast path), and writes
+// without ever blocking a reader for long ([Conn.WriteNoWait]).
+package stdio
 
 import (
 	"bufio"
@@ -21,48 +27,65 @@ import (
 	"github.com/mcpgw/mcpgw/policy/guard"
 )
 
-// lineTransport is newline-delimited JSON-RPC over a pipe, like
+// Transport is newline-delimited JSON-RPC over a pipe, like
 // mcp.IOTransport, made for a gateway's hot path: it reads in the caller's
 // goroutine (no hand-off per message) from one reusable buffer, and decodes
 // each message's envelope in place, where the SDK's transport builds a fresh
 // json.Decoder with a 32 KiB buffer per message. Profiles of the SDK path put
 // about a quarter of a forwarded call's CPU in that garbage. Lines have no
 // length limit here: stdio servers' output is bounded by the process filter.
-type lineTransport struct {
-	r io.ReadCloser
-	w io.WriteCloser
-	// hook, when set, sees every message before the SDK (see fastpath.go).
-	hook lineHook
-	// conn is the connection Connect made.
-	conn *lineConn
-	// junk, when set, hears of lines that are not JSON-RPC messages; they
-	// are skipped, so one bad line cannot end the connection.
-	junk func(string)
-	// parseErrors answers a line that does not parse with a JSON-RPC parse
-	// error (id null), as a server must; used on the agent's side.
-	parseErrors bool
-	// redact, when set, masks known secret values in every line read,
-	// before anything decodes it (used on servers' side).
-	redact *guard.Known
+type Transport struct {
+	r    io.ReadCloser
+	w    io.WriteCloser
+	opts Options
+	conn *Conn
 }
 
-// lineHook may take messages off a connection before the SDK sees them.
-type lineHook interface {
-	// take reports whether it handled m; it runs on the read loop and
+// Options configures a [Transport]; the zero value is a plain transport.
+type Options struct {
+	// Hook, when set, sees every message before the SDK.
+	Hook Hook
+	// Written, when set, hears of each message the SDK wrote.
+	Written func(jsonrpc.Message)
+	// Junk, when set, hears of lines that are not JSON-RPC messages; they
+	// are skipped, so one bad line cannot end the connection.
+	Junk func(string)
+	// ParseErrors answers a line that does not parse with a JSON-RPC parse
+	// error (id null), as a server must; used on the agent's side.
+	ParseErrors bool
+	// Redact, when set, masks known secret values in every line read,
+	// before anything decodes it (used on servers' side).
+	Redact *guard.Known
+}
+
+// NewTransport returns a transport reading r and writing w. A nil opts
+// means defaults.
+func NewTransport(r io.ReadCloser, w io.WriteCloser, opts *Options) *Transport {
+	t := &Transport{r: r, w: w}
+	if opts != nil {
+		t.opts = *opts
+	}
+	return t
+}
+
+// Hook may take messages off a connection before the SDK sees them.
+type Hook interface {
+	// Take reports whether it handled m; it runs on the read loop and
 	// must not block.
-	take(m *wireMsg) bool
-	// closed is called once when reading ends.
-	closed(err error)
+	Take(m *Msg) bool
+	// Closed is called once when reading ends.
+	Closed(err error)
 }
 
 // Connect implements mcp.Transport.
-func (t *lineTransport) Connect(context.Context) (mcp.Connection, error) {
-	t.conn = &lineConn{br: bufio.NewReaderSize(t.r, lineReadBuf), r: t.r, w: t.w, hook: t.hook, junk: t.junk, parseErrors: t.parseErrors, redact: t.redact}
-	if w, ok := t.hook.(interface{ written(jsonrpc.Message) }); ok {
-		t.conn.written = w.written
-	}
+func (t *Transport) Connect(context.Context) (mcp.Connection, error) {
+	o := t.opts
+	t.conn = &Conn{br: bufio.NewReaderSize(t.r, lineReadBuf), r: t.r, w: t.w, hook: o.Hook, written: o.Written, junk: o.Junk, parseErrors: o.ParseErrors, redact: o.Redact}
 	return t.conn, nil
 }
+
+// Conn is the connection Connect made; nil before.
+func (t *Transport) Conn() *Conn { return t.conn }
 
 // Buffers are per connection, and a gateway has one connection per
 // server: they stay small, and a long line is gathered in memory of its own
@@ -72,13 +95,13 @@ const (
 	lineWriteBuf = 64 << 10 // a write buffer grown past this is released
 )
 
-type lineConn struct {
+type Conn struct {
 	br          *bufio.Reader
 	r           io.ReadCloser
 	w           io.WriteCloser
 	queue       []jsonrpc.Message // the rest of a batch
 	acc         []byte
-	hook        lineHook
+	hook        Hook
 	written     func(jsonrpc.Message) // when set, hears of each message Write wrote
 	junk        func(string)
 	parseErrors bool
@@ -89,16 +112,16 @@ type lineConn struct {
 	wbuf []byte
 	once sync.Once
 
-	// backlog holds, in order, messages writeNoWait could not write at
+	// backlog holds, in order, messages WriteNoWait could not write at
 	// once; backlogged is set while it is not empty.
 	qmu        sync.Mutex
 	backlog    [][]byte
 	backlogged atomic.Bool
 }
 
-// wireMsg is the JSON-RPC envelope; params and results stay raw for the
+// Msg is the JSON-RPC envelope; params and results stay raw for the
 // SDK, which decodes them into their own types.
-type wireMsg struct {
+type Msg struct {
 	JSONRPC string             `json:"jsonrpc"`
 	ID      any                `json:"id,omitempty"`
 	Method  *string            `json:"method,omitempty"`
@@ -108,7 +131,7 @@ type wireMsg struct {
 }
 
 // Read implements mcp.Connection.
-func (c *lineConn) Read(ctx context.Context) (jsonrpc.Message, error) {
+func (c *Conn) Read(ctx context.Context) (jsonrpc.Message, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
@@ -128,7 +151,7 @@ func (c *lineConn) Read(ctx context.Context) (jsonrpc.Message, error) {
 				}
 				if c.parseErrors {
 					e, _ := json.Marshal(&jsonrpc.Error{Code: jsonrpc.CodeParseError, Message: "parse error: " + derr.Error()})
-					c.writeRaw(fmt.Appendf(nil, `{"jsonrpc":"2.0","id":null,"error":%s}`, e))
+					c.WriteRaw(fmt.Appendf(nil, `{"jsonrpc":"2.0","id":null,"error":%s}`, e))
 				}
 				continue
 			}
@@ -139,7 +162,7 @@ func (c *lineConn) Read(ctx context.Context) (jsonrpc.Message, error) {
 		}
 		if err != nil {
 			if c.hook != nil {
-				c.ended.Do(func() { c.hook.closed(err) })
+				c.ended.Do(func() { c.hook.Closed(err) })
 			}
 			return nil, err
 		}
@@ -148,7 +171,7 @@ func (c *lineConn) Read(ctx context.Context) (jsonrpc.Message, error) {
 
 // readLine returns the next line, trimmed, in memory of its own (decoded
 // messages keep slices of it).
-func (c *lineConn) readLine() ([]byte, error) {
+func (c *Conn) readLine() ([]byte, error) {
 	for {
 		frag, err := c.br.ReadSlice('\n')
 		if errors.Is(err, bufio.ErrBufferFull) {
@@ -173,7 +196,7 @@ func (c *lineConn) readLine() ([]byte, error) {
 	}
 }
 
-func (c *lineConn) decode(line []byte) (jsonrpc.Message, error) {
+func (c *Conn) decode(line []byte) (jsonrpc.Message, error) {
 	if line[0] != '[' {
 		return c.decodeOne(line)
 	}
@@ -203,12 +226,12 @@ func (c *lineConn) decode(line []byte) (jsonrpc.Message, error) {
 }
 
 // decodeOne decodes one message; it returns nil, nil when the hook took it.
-func (c *lineConn) decodeOne(data []byte) (jsonrpc.Message, error) {
-	var m wireMsg
+func (c *Conn) decodeOne(data []byte) (jsonrpc.Message, error) {
+	var m Msg
 	if _, err := segjson.Parse(data, &m, segjson.DontMatchCaseInsensitiveStructFields); err != nil {
 		return nil, fmt.Errorf("unmarshaling a JSON-RPC message: %w", err)
 	}
-	if c.hook != nil && m.JSONRPC == "2.0" && c.hook.take(&m) {
+	if c.hook != nil && m.JSONRPC == "2.0" && c.hook.Take(&m) {
 		return nil, nil
 	}
 	if m.JSONRPC != "2.0" {
@@ -236,7 +259,7 @@ func wireError(e *jsonrpc.Error) error {
 }
 
 // Write implements mcp.Connection: one write per message, newline included.
-func (c *lineConn) Write(ctx context.Context, msg jsonrpc.Message) error {
+func (c *Conn) Write(ctx context.Context, msg jsonrpc.Message) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
@@ -244,15 +267,15 @@ func (c *lineConn) Write(ctx context.Context, msg jsonrpc.Message) error {
 	if err != nil {
 		return err
 	}
-	err = c.writeRaw(data)
+	err = c.WriteRaw(data)
 	if err == nil && c.written != nil {
 		c.written(msg)
 	}
 	return err
 }
 
-// writeRaw writes one encoded message.
-func (c *lineConn) writeRaw(data []byte) error {
+// WriteRaw writes one encoded message.
+func (c *Conn) WriteRaw(data []byte) error {
 	c.wmu.Lock()
 	defer c.wmu.Unlock()
 	c.wbuf = append(append(c.wbuf[:0], data...), '\n')
@@ -263,12 +286,12 @@ func (c *lineConn) writeRaw(data []byte) error {
 	return err
 }
 
-// writeNoWait writes one message without ever blocking its caller for
+// WriteNoWait writes one message without ever blocking its caller for
 // long: a pipe that would not take it at once (its reader is behind) gets
 // it from the backlog's goroutine instead. Messages up to PIPE_BUF are
 // written whole or not at all, so a timed-out attempt leaves nothing
 // half-written.
-func (c *lineConn) writeNoWait(data []byte) error {
+func (c *Conn) WriteNoWait(data []byte) error {
 	if c.backlogged.Load() {
 		// Keep order: a call's cancellation must not overtake the call.
 		c.later(data)
@@ -297,10 +320,10 @@ func (c *lineConn) writeNoWait(data []byte) error {
 	return err
 }
 
-// later queues a message writeNoWait could not write at once. One
+// later queues a message WriteNoWait could not write at once. One
 // goroutine writes the backlog in order; until it is empty, every
-// writeNoWait queues behind it.
-func (c *lineConn) later(data []byte) {
+// WriteNoWait queues behind it.
+func (c *Conn) later(data []byte) {
 	c.qmu.Lock()
 	c.backlog = append(c.backlog, data)
 	start := !c.backlogged.Load()
@@ -311,7 +334,7 @@ func (c *lineConn) later(data []byte) {
 	}
 }
 
-func (c *lineConn) drainBacklog() {
+func (c *Conn) drainBacklog() {
 	for {
 		c.qmu.Lock()
 		q := c.backlog
@@ -323,17 +346,17 @@ func (c *lineConn) drainBacklog() {
 		}
 		c.qmu.Unlock()
 		for _, m := range q {
-			c.writeRaw(m) // an error means the connection is ending
+			c.WriteRaw(m) // an error means the connection is ending
 		}
 	}
 }
 
 // Close implements mcp.Connection.
-func (c *lineConn) Close() error {
+func (c *Conn) Close() error {
 	var err error
 	c.once.Do(func() { err = errors.Join(c.r.Close(), c.w.Close()) })
 	return err
 }
 
 // SessionID implements mcp.Connection.
-func (c *lineConn) SessionID() string { return "" }
+func (c *Conn) SessionID() string { return "" }

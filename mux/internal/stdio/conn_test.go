@@ -1,12 +1,17 @@
-package mux
+package stdio
 
 import (
 	"bufio"
+	"context"
 	"fmt"
 	"io"
 	"os"
 	"strings"
 	"testing"
+
+	"github.com/modelcontextprotocol/go-sdk/jsonrpc"
+
+	"github.com/mcpgw/mcpgw/policy/guard"
 )
 
 // TestWriteNoWaitKeepsOrder writes through a pipe whose reader is behind:
@@ -18,11 +23,11 @@ func TestWriteNoWaitKeepsOrder(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer r.Close()
-	c := &lineConn{w: w}
+	c := &Conn{w: w}
 	// Fill the pipe so that the next writes time out.
 	filler := strings.Repeat("x", 1<<10)
 	for i := 0; ; i++ {
-		c.writeNoWait([]byte(filler))
+		c.WriteNoWait([]byte(filler))
 		if c.backlogged.Load() {
 			break
 		}
@@ -32,7 +37,7 @@ func TestWriteNoWaitKeepsOrder(t *testing.T) {
 	}
 	const n = 200
 	for i := range n {
-		if err := c.writeNoWait([]byte(fmt.Sprintf("m%03d", i))); err != nil {
+		if err := c.WriteNoWait([]byte(fmt.Sprintf("m%03d", i))); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -63,3 +68,24 @@ func TestWriteNoWaitKeepsOrder(t *testing.T) {
 		}
 	}
 }
+
+// TestConnRedacts masks known secret values in what it reads, before
+// anything decodes the line.
+func TestConnRedacts(t *testing.T) {
+	known := guard.NewKnown()
+	known.Add("k", "stdio-secret-1")
+	r := io.NopCloser(strings.NewReader(`{"jsonrpc":"2.0","method":"notifications/message","params":{"level":"info","data":"token stdio-secret-1"}}` + "\n"))
+	c, _ := NewTransport(r, nopWC{}, &Options{Redact: known}).Connect(context.Background())
+	m, err := c.Read(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p := string(m.(*jsonrpc.Request).Params); !strings.Contains(p, `"token [redacted:k]"`) {
+		t.Errorf("params = %s", p)
+	}
+}
+
+type nopWC struct{}
+
+func (nopWC) Write(b []byte) (int, error) { return len(b), nil }
+func (nopWC) Close() error                { return nil }

@@ -1,0 +1,176 @@
+package mux
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"time"
+
+	"github.com/modelcontextprotocol/go-sdk/jsonrpc"
+	"github.com/modelcontextprotocol/go-sdk/mcp"
+
+	"github.com/mcpgw/mcpgw/logs"
+	"github.com/mcpgw/mcpgw/mux/callpath"
+	"github.com/mcpgw/mcpgw/mux/catalog"
+)
+
+// Every request worth governing (tools/call on both forwarding paths,
+// prompts/get, resources/read, and a server's elicitation and sampling
+// requests) is made into one call by newCall, routed before any stage sees
+// it, run through the stages (see package callpath), forwarded, and
+// recorded by recordCall.
+
+// call is one governed request: what the stages see of it, and what
+// forwarding needs.
+type call struct {
+	callpath.Call
+	agent agentSession // c.Session points here: no allocation of its own
+	// req is a tools/call on the SDK path; fast one on the fast path; both
+	// are nil for other kinds and for `mcpgw call`.
+	req  *mcp.CallToolRequest
+	fast *fastCall
+	// request is what the record keeps as the request of kinds other than
+	// tools/call: their params as the agent (or server) sent them.
+	request json.RawMessage
+}
+
+// newCall makes the call for a request of kind from the agent session ss
+// (nil for `mcpgw call`, or for a server's request no session could be
+// picked for), already routed to rt. params are the request's
+// payload (see [callpath.Call].Params); an empty or null one is none.
+func (g *Gateway) newCall(kind callpath.Kind, ss *mcp.ServerSession, exposed string, rt catalog.Route, params json.RawMessage) *call {
+	c := &call{agent: agentSession{g: g, ss: ss, cli: ss == nil && !kind.FromServer()}}
+	if len(params) == 0 || string(params) == "null" {
+		params = nil
+	}
+	c.Kind, c.Exposed, c.Server, c.Name, c.Params = kind, exposed, rt.Server, rt.Name, params
+	c.Session = &c.agent
+	c.Identity = g.opts.Identity
+	c.Started = time.Now()
+	return c
+}
+
+// outcome is how a call ended, before the agent is answered and the call
+// recorded.
+type outcome struct {
+	// res is the decoded result (*mcp.CallToolResult, *mcp.GetPromptResult,
+	// ...); raw is its encoding. On the fast path only raw is set; on the
+	// SDK path raw is set once a stage or the record has encoded res.
+	res mcp.Result
+	raw json.RawMessage
+	// err is a protocol error. Denials and downstream failures of
+	// tools/call are results with isError set, never err.
+	err error
+	// status files an answer mcpgw made itself (timeout, unavailable,
+	// denied, blocked) in the record; empty means it follows from the rest.
+	status logs.Status
+	// answered: the fast path answers the agent itself, later.
+	answered bool
+}
+
+// govern runs c through the call path where it may wait (not on a
+// connection's reader): the catalog and request checks (holding if a stage
+// holds), forward, then the result checks.
+func (g *Gateway) govern(ctx context.Context, c *call, forward func(context.Context, *call) outcome) outcome {
+	if v := g.admit(ctx, c); v != nil {
+		if v.Hold != nil {
+			v = v.Hold(ctx)
+		}
+		if v.Stops() {
+			return refusal(c, v)
+		}
+	}
+	return g.inspect(ctx, c, forward(ctx, c))
+}
+
+// admit runs the checks before forwarding: whether the session may see the
+// target at all, then the request stages. It returns nil to go on, a
+// verdict that stops the call, or one that holds it.
+func (g *Gateway) admit(ctx context.Context, c *call) *callpath.Verdict {
+	if g.chain.FiltersCatalog() {
+		if v := g.hiddenFrom(c); v != nil {
+			c.Note(v)
+			return v
+		}
+	}
+	return g.chain.CheckRequest(ctx, &c.Call)
+}
+
+// inspect runs the result stages over what came back, rewriting the
+// outcome when a stage rewrote the result or stopped the call.
+func (g *Gateway) inspect(ctx context.Context, c *call, out outcome) outcome {
+	if !g.chain.InspectsResults() || out.err != nil || out.answered || (out.res == nil && out.raw == nil) {
+		return out
+	}
+	raw := out.encoded()
+	r := &callpath.Result{Raw: raw, IsError: out.isError()}
+	if v := g.chain.CheckResult(ctx, &c.Call, r); v.Stops() {
+		return refusal(c, v)
+	}
+	if string(r.Raw) != string(raw) {
+		out.raw, out.res = r.Raw, nil // decoded again where the SDK needs it
+	}
+	return out
+}
+
+// refusal answers a call a stage stopped, saying the verdict's reason.
+func refusal(c *call, v *callpath.Verdict) outcome {
+	msg := v.Reason
+	if msg == "" {
+		msg = string(v.Status) + " by " + v.Rule
+	}
+	return c.fail(v.Status, errors.New(msg))
+}
+
+// fail answers a call mcpgw ends itself (status files it in the record):
+// tools/call with an error result the model can read, the other kinds,
+// whose results have no error flag, with a protocol error.
+func (c *call) fail(status logs.Status, err error) outcome {
+	if c.Kind == callpath.ToolCall {
+		return failResult(status, err)
+	}
+	code := int64(jsonrpc.CodeInternalError)
+	if status == logs.StatusDenied || status == logs.StatusBlocked {
+		code = jsonrpc.CodeInvalidRequest
+	}
+	return outcome{status: status, err: &jsonrpc.Error{Code: code, Message: "mcpgw: " + err.Error()}}
+}
+
+// encoded returns the result's JSON, encoding it once.
+func (o *outcome) encoded() json.RawMessage {
+	if o.raw == nil && o.res != nil {
+		o.raw, _ = json.Marshal(o.res)
+	}
+	return o.raw
+}
+
+// isError reports whether a tool result says isError.
+func (o *outcome) isError() bool {
+	if r, ok := o.res.(*mcp.CallToolResult); ok {
+		return r.IsError
+	}
+	return o.raw != nil && topLevelIsError(o.raw)
+}
+
+// decoded returns the result as the SDK type T, decoding raw when a stage
+// or the fast path left only that.
+func decoded[T any, PT interface {
+	*T
+	mcp.Result
+}](o *outcome) (PT, error) {
+	if o.err != nil {
+		return nil, o.err
+	}
+	if r, ok := o.res.(PT); ok {
+		return r, nil
+	}
+	if o.raw == nil {
+		return nil, nil
+	}
+	r := PT(new(T))
+	if err := json.Unmarshal(o.raw, r); err != nil {
+		return nil, err
+	}
+	o.res = r
+	return r, nil
+}

@@ -1,0 +1,127 @@
+package callpath
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"time"
+)
+
+// Kind is what a [Call] asks for.
+type Kind uint8
+
+// The kinds of request the call path governs.
+const (
+	ToolCall     Kind = iota + 1 // tools/call, agent → server
+	PromptGet                    // prompts/get, agent → server
+	ResourceRead                 // resources/read, agent → server
+	Elicitation                  // elicitation/create, server → agent
+	Sampling                     // sampling/createMessage, server → agent
+)
+
+var methods = [...]string{ToolCall: "tools/call", PromptGet: "prompts/get", ResourceRead: "resources/read",
+	Elicitation: "elicitation/create", Sampling: "sampling/createMessage"}
+
+// Method is the kind's MCP method name.
+func (k Kind) Method() string {
+	if int(k) < len(methods) {
+		return methods[k]
+	}
+	return ""
+}
+
+// FromServer reports whether requests of this kind come from a server and
+// go to the agent (elicitation, sampling).
+func (k Kind) FromServer() bool { return k == Elicitation || k == Sampling }
+
+// Identity is who is calling, as far as mcpgw knows. It is recorded with
+// every call and forwarded to servers.
+type Identity struct {
+	User  string   `json:"user,omitempty"`
+	Team  string   `json:"team,omitempty"`
+	Roles []string `json:"roles,omitempty"`
+}
+
+// IsZero reports whether nothing is known of the caller.
+func (id Identity) IsZero() bool { return id.User == "" && id.Team == "" && len(id.Roles) == 0 }
+
+// Call is one governed request on its way through the call path.
+type Call struct {
+	Kind Kind
+	// Exposed is what the agent named: the exposed tool or prompt name, or
+	// the resource URI; empty for elicitation and sampling.
+	Exposed string
+	// Server is the downstream server the request goes to (elicitation and
+	// sampling: comes from). Routing runs before any stage, so it is set.
+	Server string
+	// Name is the server's own name for the target: its tool or prompt
+	// name, or the resource URI.
+	Name string
+	// Params is the request's payload as raw JSON, nil when there is none:
+	// a tool's or prompt's arguments; the server's request params for
+	// elicitation and sampling; nil for resources/read.
+	Params json.RawMessage
+	// Identity is the caller's: the session's, unless the gateway knows
+	// better for this request.
+	Identity Identity
+	// Session is the agent session the request belongs to; never nil.
+	Session Session
+	Started time.Time
+
+	verdict Verdict
+}
+
+// Verdict returns what the stages decided about the call so far: the last
+// decision, rule and reason given, and every finding.
+func (c *Call) Verdict() Verdict { return c.verdict }
+
+// Note keeps v in the call's record. Stages need not call it: the chain
+// notes every verdict a stage returns.
+func (c *Call) Note(v *Verdict) {
+	if v == nil {
+		return
+	}
+	if v.Status != "" {
+		c.verdict.Status = v.Status
+	}
+	if v.Decision != "" {
+		c.verdict.Decision, c.verdict.Rule, c.verdict.Reason = v.Decision, v.Rule, v.Reason
+	}
+	c.verdict.Findings = append(c.verdict.Findings, v.Findings...)
+}
+
+// Session is the agent session a request belongs to, as stages may use it.
+type Session interface {
+	// ID names the session in the record.
+	ID() string
+	// Client is the agent's name and version, from its initialize request
+	// ("mcpgw call" for the CLI).
+	Client() (name, version string)
+	// ProtocolVersion is the MCP version the agent speaks.
+	ProtocolVersion() string
+	// Identity is who is using the agent.
+	Identity() Identity
+	// Elicit asks the person at the agent (MCP form elicitation) and waits
+	// for the answer, or for ctx. It returns an error wrapping
+	// [ErrCannotAsk] when this agent cannot be asked.
+	Elicit(ctx context.Context, q Question) (Answer, error)
+}
+
+// ErrCannotAsk is wrapped by [Session.Elicit] when the agent cannot be asked:
+// it did not declare elicitation, or its protocol version has no requests
+// from the server mid-call.
+var ErrCannotAsk = errors.New("the agent cannot be asked")
+
+// Question is what [Session.Elicit] asks.
+type Question struct {
+	Message string
+	// Schema is the JSON Schema of the answer's content: an object of
+	// primitive properties. Nil asks for no content (accept or decline).
+	Schema json.RawMessage
+}
+
+// Answer is the person's answer to a [Question].
+type Answer struct {
+	Action  string         // accept, decline or cancel
+	Content map[string]any // with accept, when the question had a schema
+}

@@ -1,0 +1,45 @@
+package callpath
+
+import (
+	"context"
+
+	"github.com/mcpgw/mcpgw/logs"
+)
+
+// Verdict is a stage's judgement of a call. The record keeps it; a verdict
+// with a Status stops the call.
+type Verdict struct {
+	// Status stops the call when set: [logs.StatusDenied] for policy,
+	// [logs.StatusBlocked] for guardrails. The agent gets Reason (as an
+	// error result for tools/call, a protocol error otherwise). Empty lets
+	// the call go on: the verdict is a note (allow, warn, redact).
+	Status logs.Status
+	// Decision names what was decided, for the record: allow, deny, block,
+	// warn, redact, approve ...
+	Decision string
+	// Rule names the rule or detector that decided.
+	Rule string
+	// Reason says why, in words the model and the person reading the
+	// record understand.
+	Reason string
+	// Findings are what a guard found: rules and JSON paths, never values.
+	Findings []logs.Finding
+	// Hold, set by a request check instead of a status, holds the call (for
+	// a person's approval, say) until it returns the verdict that decides:
+	// nil or a note lets the call go on. It runs where it may wait, never on
+	// a connection's reader, and ctx ends with the call.
+	Hold func(ctx context.Context) *Verdict
+}
+
+// Stops reports whether v stops the call.
+func (v *Verdict) Stops() bool { return v != nil && v.Status != "" }
+
+// Deny is a policy's refusal.
+func Deny(rule, reason string) *Verdict {
+	return &Verdict{Status: logs.StatusDenied, Decision: "deny", Rule: rule, Reason: reason}
+}
+
+// Block is a guardrail's refusal, with what it found.
+func Block(rule, reason string, findings ...logs.Finding) *Verdict {
+	return &Verdict{Status: logs.StatusBlocked, Decision: "block", Rule: rule, Reason: reason, Findings: findings}
+}

@@ -1,0 +1,90 @@
+package mux
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+
+	"github.com/modelcontextprotocol/go-sdk/mcp"
+
+	"github.com/mcpgw/mcpgw/mux/callpath"
+)
+
+// agentSession is an agent's session as stages see it
+// ([callpath.Session]). ss is nil for `mcpgw call` (cli), which has no
+// agent, and for a server's request no agent session could be picked for.
+type agentSession struct {
+	g   *Gateway
+	ss  *mcp.ServerSession
+	cli bool
+}
+
+// cliAgent names `mcpgw call` where an agent's name would stand.
+const cliAgent = "mcpgw call"
+
+func (a *agentSession) ID() string {
+	if a.ss == nil {
+		return ""
+	}
+	if id := a.ss.ID(); id != "" {
+		return id
+	}
+	return a.g.sessionTag // the SDK gives stdio sessions no id
+}
+
+func (a *agentSession) Client() (name, version string) {
+	if a.cli {
+		return cliAgent, ""
+	}
+	if a.ss == nil {
+		return "", ""
+	}
+	if p := a.ss.InitializeParams(); p != nil && p.ClientInfo != nil {
+		return p.ClientInfo.Name, p.ClientInfo.Version
+	}
+	return "", ""
+}
+
+func (a *agentSession) ProtocolVersion() string {
+	if a.ss == nil {
+		return ""
+	}
+	if p := a.ss.InitializeParams(); p != nil {
+		return p.ProtocolVersion
+	}
+	return ""
+}
+
+func (a *agentSession) Identity() callpath.Identity { return a.g.opts.Identity }
+
+// Elicit asks the agent's person through MCP elicitation. A 2026-07-28
+// agent takes no requests from a server mid-call (they travel as
+// input_required on the call itself), so it cannot be asked here yet.
+func (a *agentSession) Elicit(ctx context.Context, q callpath.Question) (callpath.Answer, error) {
+	switch {
+	case a.cli:
+		return callpath.Answer{}, fmt.Errorf("%w: %s has no agent to ask", callpath.ErrCannotAsk, cliAgent)
+	case a.ss == nil:
+		return callpath.Answer{}, fmt.Errorf("%w: no agent session", callpath.ErrCannotAsk)
+	case agentCaps(a.ss).Elicitation == nil:
+		return callpath.Answer{}, fmt.Errorf("%w: it did not declare the elicitation capability", callpath.ErrCannotAsk)
+	case agentSpeaksNew(a.ss):
+		return callpath.Answer{}, fmt.Errorf("%w: it speaks %s, where a question mid-call travels as input_required", callpath.ErrCannotAsk, a.ProtocolVersion())
+	}
+	schema := q.Schema
+	if schema == nil {
+		schema = json.RawMessage(`{"type":"object","properties":{}}`) // accept or decline
+	}
+	p := &mcp.ElicitParams{Mode: "form", Message: q.Message, RequestedSchema: schema}
+	res, err := elicitRaw(ctx, a.ss, p)
+	if err != nil {
+		return callpath.Answer{}, err
+	}
+	return callpath.Answer{Action: res.Action, Content: res.Content}, nil
+}
+
+// sessionOf returns the agent session a request came from, or nil.
+func sessionOf(req mcp.Request) *mcp.ServerSession {
+	ss, _ := req.GetSession().(*mcp.ServerSession)
+	return ss
+}
