@@ -4,7 +4,6 @@ import (
 	"context"
 
 	"github.com/modelcontextprotocol/go-sdk/mcp"
-
 )
 
 // waitForCall waits, before the servers have settled, only for what one
