@@ -64,6 +64,7 @@ type Call struct {
 	BytesOut int64         `json:"bytes_out"`  // response bytes to the agent
 
 	Decision string    `json:"decision,omitempty"` // policy/guard decision: allow, deny, block, redact, warn
+	Rule     string    `json:"rule,omitempty"`     // the rule or detector that decided
 	Reason   string    `json:"reason,omitempty"`
 	Findings []Finding `json:"findings,omitempty"`
 }

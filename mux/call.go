@@ -119,7 +119,7 @@ func refusal(c *call, v *callpath.Verdict) outcome {
 	if msg == "" {
 		msg = string(v.Status) + " by " + v.Rule
 	}
-	return c.fail(v.Status, errors.New(msg))
+	return c.fail(logs.Status(v.Status), errors.New(msg))
 }
 
 // fail answers a call mcpgw ends itself (status files it in the record):

@@ -89,7 +89,10 @@ func (g *Gateway) recordCall(ctx context.Context, c *call, out outcome, ended ti
 		User: c.Identity.User, Team: c.Identity.Team, Roles: c.Identity.Roles,
 		Server: c.Server, Tool: c.Exposed,
 		Status: callStatus(&out, ctx), Latency: ended.Sub(c.Started),
-		Decision: v.Decision, Reason: v.Reason, Findings: v.Findings,
+		Decision: v.Decision, Rule: v.Rule, Reason: v.Reason,
+	}
+	for _, f := range v.Findings {
+		lc.Findings = append(lc.Findings, logs.Finding{Rule: f.Rule, Path: f.Path})
 	}
 	if c.Kind != callpath.ResourceRead {
 		lc.ToolOriginal = c.Name

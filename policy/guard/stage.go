@@ -6,7 +6,6 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/mcpgw/mcpgw/logs"
 	"github.com/mcpgw/mcpgw/mux/callpath"
 )
 
@@ -35,13 +34,13 @@ func (s StoredSecrets) CheckRequest(_ context.Context, c *callpath.Call) *callpa
 		return nil
 	}
 	var names, where []string
-	findings := make([]logs.Finding, 0, len(ms))
+	findings := make([]callpath.Finding, 0, len(ms))
 	for _, m := range ms {
 		if !slices.Contains(names, m.Secret) {
 			names = append(names, m.Secret)
 		}
 		where = append(where, m.Path)
-		findings = append(findings, logs.Finding{Rule: "stored-secret", Path: m.Path})
+		findings = append(findings, callpath.Finding{Rule: "stored-secret", Path: m.Path})
 	}
 	return callpath.Block("stored-secret", fmt.Sprintf(
 		"call to %q blocked: its arguments hold the value of the stored secret %s (at %s). mcpgw hands stored secrets only to the servers configured with them, never through tool arguments; leave the value out and let the server use its own credential",

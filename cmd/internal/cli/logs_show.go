@@ -115,6 +115,9 @@ func printCall(opts *LogsOptions, c *logs.Call) error {
 		line("PID", strconv.Itoa(c.PID))
 	}
 	decision := clean(c.Decision)
+	if c.Rule != "" {
+		decision += " (rule " + clean(c.Rule) + ")"
+	}
 	if c.Reason != "" {
 		decision = strings.TrimPrefix(decision+": "+clean(c.Reason), ": ")
 	}
