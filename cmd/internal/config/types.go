@@ -4,7 +4,6 @@
 package config
 
 import (
-	"maps"
 	"slices"
 	"time"
 
@@ -121,11 +120,6 @@ type Timeouts struct {
 	// Tools overrides Call per tool: keys are tool names (as the server
 	// names them) or globs in path.Match syntax.
 	Tools map[string]time.Duration `yaml:"tools,omitempty"`
-}
-
-// Equal reports whether t and o set the same timeouts.
-func (t Timeouts) Equal(o Timeouts) bool {
-	return t.Connect == o.Connect && t.Call == o.Call && maps.Equal(t.Tools, o.Tools)
 }
 
 // Defaults applied when a field is unset.
