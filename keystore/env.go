@@ -23,12 +23,6 @@ func EnvName(name string) string {
 	}, strings.ToUpper(name))
 }
 
-// IsEnvSecret reports whether an environment entry (KEY=VALUE or KEY) holds
-// a fallback secret. Such variables are never passed on to servers.
-func IsEnvSecret(entry string) bool {
-	return strings.HasPrefix(entry, EnvPrefix)
-}
-
 // EnvFallback is a [Store] that reads a secret from its environment
 // variable ([EnvName]) when the keychain does not have it or cannot be
 // reached. It is opt-in (secrets: {fallback: env} in the config): process

@@ -87,113 +87,169 @@ func (db *DB) Stats(ctx context.Context, f Filter, by string) ([]StatsRow, error
 	if err != nil {
 		return nil, err
 	}
-	loc := f.Location
-	if loc == nil {
-		loc = time.Local
+	groups, err := db.statsGroups(ctx, c, by, f.Location)
+	if err != nil {
+		return nil, err
 	}
-	// Only the columns needed, since reading each column of each row is
-	// most of the cost: the group's column, the latency packed with the
-	// status class, the time, and the columns of patterns left to Go.
-	var (
-		k      rowKeys
-		key    string
-		packed int64
-		ts     int64
-		sel    []string
-		dest   []any
-	)
-	if col := groupColumn(by); col != "" {
-		sel, dest = append(sel, col), append(dest, &key)
+	out := make([]StatsRow, 0, len(groups))
+	for _, g := range groups {
+		out = append(out, g.summary())
 	}
-	sel = append(sel, packedLatency, "ts")
-	dest = append(dest, &packed, &ts)
-	for _, pf := range c.check {
-		sel, dest = append(sel, pf.col), append(dest, pf.ptr(&k))
+	if by == ByTotal && len(out) == 0 {
+		out = append(out, StatsRow{})
 	}
+	sortStats(out, by)
+	return out, nil
+}
+
+// statsGroups reads the calls c selects in one scan and tallies them by
+// group key.
+func (db *DB) statsGroups(ctx context.Context, c *compiled, by string, loc *time.Location) (map[string]*statsGroup, error) {
+	var r statsScan
+	sel, dest := r.columns(c, by)
 	rows, err := db.sql.QueryContext(ctx, "SELECT "+strings.Join(sel, ", ")+" FROM calls"+c.where, c.args...)
 	if err != nil {
 		return nil, fmt.Errorf("reading the record: %w", err)
 	}
 	defer rows.Close()
 
-	type group struct {
-		row  StatsRow
-		lats []int64
-		last int64
+	groups := map[string]*statsGroup{}
+	var buckets *timeBuckets
+	if by == ByHour || by == ByDay {
+		buckets = newTimeBuckets(by, loc)
 	}
-	groups := map[string]*group{}
-	// Hour and day keys are cached per quarter hour (UTC): zone offsets
-	// and their changes fall on quarter hours.
-	bucketOf := map[int64]string{}
-	const quarterUS = int64(15 * time.Minute / time.Microsecond)
 	for rows.Next() {
 		if err := rows.Scan(dest...); err != nil {
 			return nil, fmt.Errorf("reading the record: %w", err)
 		}
-		if len(c.check) > 0 && !c.matches(&k) {
+		if len(c.check) > 0 && !c.matches(&r.k) {
 			continue
 		}
-		if by == ByHour || by == ByDay {
-			q := floorDiv(ts, quarterUS)
-			var ok bool
-			if key, ok = bucketOf[q]; !ok {
-				t := time.UnixMicro(ts).In(loc)
-				if by == ByHour {
-					key = t.Format("2006-01-02 15:00")
-				} else {
-					key = t.Format("2006-01-02")
-				}
-				bucketOf[q] = key
-			}
+		key := r.key
+		if buckets != nil {
+			key = buckets.key(r.ts)
 		}
 		g := groups[key]
 		if g == nil {
-			g = &group{row: StatsRow{Key: key}, last: math.MinInt64}
+			g = &statsGroup{row: StatsRow{Key: key}, last: math.MinInt64}
 			groups[key] = g
 		}
-		g.row.Calls++
-		switch packed & 3 {
-		case classOK:
-			g.lats = append(g.lats, packed>>2)
-		case classDenied:
-			g.row.Errors++
-			g.row.Denied++
-		case classBlocked:
-			g.row.Errors++
-			g.row.Blocked++
-		default:
-			g.row.Errors++
-			g.lats = append(g.lats, packed>>2)
-		}
-		g.last = max(g.last, ts)
+		g.add(r.packed, r.ts)
 	}
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("reading the record: %w", err)
 	}
+	return groups, nil
+}
 
-	out := make([]StatsRow, 0, len(groups))
-	for _, g := range groups {
-		r := g.row
-		if r.Calls > 0 {
-			r.ErrorRate = float64(r.Errors) / float64(r.Calls)
-			r.LastSeen = time.UnixMicro(g.last).UTC()
-		}
-		if n := len(g.lats); n > 0 {
-			slices.Sort(g.lats)
-			r.P50 = rank(g.lats, 50)
-			r.P95 = rank(g.lats, 95)
-			r.P99 = rank(g.lats, 99)
-			r.Max = time.Duration(g.lats[n-1]) * time.Microsecond
-		}
-		out = append(out, r)
+// statsScan holds one row as Stats reads it.
+type statsScan struct {
+	k      rowKeys // the columns of patterns left to Go
+	key    string  // the group's column
+	packed int64   // packedLatency
+	ts     int64
+}
+
+// columns lists what Stats selects and where each column is scanned to.
+// Only the columns needed, since reading each column of each row is most
+// of the cost: the group's column, the latency packed with the status
+// class, the time, and the columns of patterns left to Go.
+func (r *statsScan) columns(c *compiled, by string) (sel []string, dest []any) {
+	if col := groupColumn(by); col != "" {
+		sel, dest = append(sel, col), append(dest, &r.key)
 	}
+	sel = append(sel, packedLatency, "ts")
+	dest = append(dest, &r.packed, &r.ts)
+	for _, pf := range c.check {
+		sel, dest = append(sel, pf.col), append(dest, pf.ptr(&r.k))
+	}
+	return sel, dest
+}
+
+// timeBuckets names the hour or day bucket a call falls in.
+type timeBuckets struct {
+	layout string
+	loc    *time.Location
+	// Keys are cached per quarter hour (UTC): zone offsets and their
+	// changes fall on quarter hours.
+	byQuarter map[int64]string
+}
+
+func newTimeBuckets(by string, loc *time.Location) *timeBuckets {
+	if loc == nil {
+		loc = time.Local
+	}
+	layout := "2006-01-02"
+	if by == ByHour {
+		layout = "2006-01-02 15:00"
+	}
+	return &timeBuckets{layout: layout, loc: loc, byQuarter: map[int64]string{}}
+}
+
+const quarterUS = int64(15 * time.Minute / time.Microsecond)
+
+// key is the bucket of a call at ts (microseconds since the epoch).
+func (b *timeBuckets) key(ts int64) string {
+	q := floorDiv(ts, quarterUS)
+	k, ok := b.byQuarter[q]
+	if !ok {
+		k = time.UnixMicro(ts).In(b.loc).Format(b.layout)
+		b.byQuarter[q] = k
+	}
+	return k
+}
+
+// statsGroup tallies the calls of one group.
+type statsGroup struct {
+	row  StatsRow // the counts so far
+	lats []int64  // latencies (µs) of the calls that reached a server
+	last int64    // the latest call's start (µs)
+}
+
+// add counts a call from its packed latency and status class and its time.
+// Denied and blocked calls never reached a server, so their latency is
+// left out of the percentiles.
+func (g *statsGroup) add(packed, ts int64) {
+	g.row.Calls++
+	switch packed & 3 {
+	case classOK:
+		g.lats = append(g.lats, packed>>2)
+	case classDenied:
+		g.row.Errors++
+		g.row.Denied++
+	case classBlocked:
+		g.row.Errors++
+		g.row.Blocked++
+	default:
+		g.row.Errors++
+		g.lats = append(g.lats, packed>>2)
+	}
+	g.last = max(g.last, ts)
+}
+
+// summary completes the group's counts with its error rate, its last call
+// and its latency percentiles.
+func (g *statsGroup) summary() StatsRow {
+	r := g.row
+	if r.Calls > 0 {
+		r.ErrorRate = float64(r.Errors) / float64(r.Calls)
+		r.LastSeen = time.UnixMicro(g.last).UTC()
+	}
+	if n := len(g.lats); n > 0 {
+		slices.Sort(g.lats)
+		r.P50 = rank(g.lats, 50)
+		r.P95 = rank(g.lats, 95)
+		r.P99 = rank(g.lats, 99)
+		r.Max = time.Duration(g.lats[n-1]) * time.Microsecond
+	}
+	return r
+}
+
+// sortStats puts rows in the order [DB.Stats] documents for by.
+func sortStats(rows []StatsRow, by string) {
 	switch by {
-	case ByTotal:
-		if len(out) == 0 {
-			out = append(out, StatsRow{})
-		}
 	case ByHour, ByDay:
-		slices.SortFunc(out, func(a, b StatsRow) int { return strings.Compare(a.Key, b.Key) })
+		slices.SortFunc(rows, func(a, b StatsRow) int { return strings.Compare(a.Key, b.Key) })
 	case ByStatus:
 		order := func(s string) int {
 			if i := slices.Index(Statuses, Status(s)); i >= 0 {
@@ -201,15 +257,14 @@ func (db *DB) Stats(ctx context.Context, f Filter, by string) ([]StatsRow, error
 			}
 			return len(Statuses)
 		}
-		slices.SortFunc(out, func(a, b StatsRow) int {
+		slices.SortFunc(rows, func(a, b StatsRow) int {
 			return cmp.Or(cmp.Compare(order(a.Key), order(b.Key)), strings.Compare(a.Key, b.Key))
 		})
 	default:
-		slices.SortFunc(out, func(a, b StatsRow) int {
+		slices.SortFunc(rows, func(a, b StatsRow) int {
 			return cmp.Or(cmp.Compare(b.Calls, a.Calls), strings.Compare(a.Key, b.Key))
 		})
 	}
-	return out, nil
 }
 
 // Status classes, packed into the two low bits of packedLatency.

@@ -1,4 +1,5 @@
 -- Human approvals of risky calls, pending and decided.
+-- Reserved for the coming approval feature: no code reads or writes it yet.
 CREATE TABLE approvals (
 	id        INTEGER PRIMARY KEY,
 	created   INTEGER NOT NULL,

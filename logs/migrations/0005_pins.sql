@@ -1,4 +1,5 @@
 -- Tool definitions pinned by hash, so a silent change is caught.
+-- Reserved for the coming pinning feature: no code reads or writes it yet.
 CREATE TABLE pins (
 	server  TEXT NOT NULL,
 	tool    TEXT NOT NULL,

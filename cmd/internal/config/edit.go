@@ -176,9 +176,10 @@ func findKey(m *yaml.Node, key string) int {
 // canonicalIndex returns where key belongs in server mapping def: before the
 // first existing key that comes after it in canonical order.
 func canonicalIndex(def *yaml.Node, key string) int {
-	rank := slices.Index(serverKeys, key)
+	keys := serverTable.names()
+	rank := slices.Index(keys, key)
 	for i := 0; i+1 < len(def.Content); i += 2 {
-		if slices.Index(serverKeys, def.Content[i].Value) > rank {
+		if slices.Index(keys, def.Content[i].Value) > rank {
 			return i
 		}
 	}

@@ -224,6 +224,51 @@ func TestParseErrors(t *testing.T) {
 			want: file + `:4: servers.a.headers."Bad Header": bad header name "Bad Header"; …`,
 		},
 		{
+			name: "unknown logs key",
+			src:  "logs:\n  payload: none\n",
+			want: file + `:2: logs: unknown key "payload" (did you mean "payloads"?); allowed keys: enabled, path, payloads, max_payload_bytes, strict, retention`,
+		},
+		{
+			name: "bad payloads",
+			src:  "logs: {payloads: all}\n",
+			want: file + `:1: logs.payloads: unknown payloads "all"; use redacted (the default: stored with secrets masked), full (stored as sent) or none (sizes and hashes only)`,
+		},
+		{
+			name: "bad strict",
+			src:  "logs:\n  strict: yes please\n",
+			want: file + `:2: logs.strict: expected true or false, got "yes please"`,
+		},
+		{
+			name: "bad max_payload_bytes",
+			src:  "logs:\n  max_payload_bytes: lots\n",
+			want: file + `:2: logs.max_payload_bytes: "lots" is not a size; write a number with a unit, like 500MB, 2GB or 64KB`,
+		},
+		{
+			name: "unknown retention key",
+			src:  "logs:\n  retention:\n    max_ag: 7d\n",
+			want: file + `:3: logs.retention: unknown key "max_ag" (did you mean "max_age"?); allowed keys: max_age, max_size`,
+		},
+		{
+			name: "bad max_age",
+			src:  "logs:\n  retention: {max_age: 7days}\n",
+			want: file + `:2: logs.retention.max_age: "7days" is not a duration; write e.g. 90s, 15m, 2h, 7d or 1d12h`,
+		},
+		{
+			name: "retention not a mapping",
+			src:  "logs:\n  retention: 7d\n",
+			want: file + `:2: logs.retention: expected a mapping with max_age: (e.g. 720h) and/or max_size: (e.g. 500MB), got "7d"`,
+		},
+		{
+			name: "negative secrets timeout",
+			src:  "secrets:\n  timeout: -5s\n",
+			want: file + `:2: secrets.timeout: negative duration -5s; …`,
+		},
+		{
+			name: "bad start through an alias is reported at the alias",
+			src:  "servers:\n  a:\n    command: x\n    cwd: &s later\n  b:\n    command: y\n    start: *s\n",
+			want: file + `:7: servers.b.start: unknown start "later"; …`,
+		},
+		{
 			name: "syntax error",
 			src:  "servers:\n  a:\n    command: x\n   args: [\n",
 			want: file + `:4: invalid YAML: did not find expected key (check the indentation …`,

@@ -1,10 +1,6 @@
 package config
 
-import (
-	"maps"
-	"slices"
-	"time"
-)
+import "time"
 
 // IsEnabled reports whether the server should run; unset means enabled.
 func (s *Server) IsEnabled() bool { return s.Enabled == nil || *s.Enabled }
@@ -43,34 +39,3 @@ func (s *Server) Lazy() bool { return s.Start == "lazy" }
 // IsRemote reports whether the server is a remote endpoint (URL) rather than
 // a local command.
 func (s *Server) IsRemote() bool { return s.URL != "" }
-
-// Equal reports whether s and other define the same server, ignoring Line.
-// Nil and empty lists or maps are equal. Two nil servers are equal.
-func (s *Server) Equal(other *Server) bool {
-	if s == nil || other == nil {
-		return s == other
-	}
-	return s.Name == other.Name &&
-		s.Command == other.Command &&
-		slices.Equal(s.Args, other.Args) &&
-		maps.Equal(s.Env, other.Env) &&
-		s.Cwd == other.Cwd &&
-		s.URL == other.URL &&
-		s.Transport == other.Transport &&
-		maps.Equal(s.Headers, other.Headers) &&
-		ptrEqual(s.Prefix, other.Prefix) &&
-		ptrEqual(s.Enabled, other.Enabled) &&
-		s.Start == other.Start &&
-		slices.Equal(s.Tools.Allow, other.Tools.Allow) &&
-		slices.Equal(s.Tools.Deny, other.Tools.Deny) &&
-		s.Timeouts.Equal(other.Timeouts) &&
-		s.ProtocolVersion == other.ProtocolVersion
-}
-
-// ptrEqual compares two optional values.
-func ptrEqual[T comparable](a, b *T) bool {
-	if a == nil || b == nil {
-		return a == b
-	}
-	return *a == *b
-}

@@ -4,7 +4,6 @@
 package config
 
 import (
-	"maps"
 	"slices"
 	"time"
 
@@ -12,41 +11,42 @@ import (
 )
 
 // Config is a decoded, validated and ${VAR}-expanded configuration file.
+// Which key fills which field is declared in keys.go.
 type Config struct {
 	// Path is the file the configuration was read from.
-	Path string `yaml:"-"`
+	Path string
 	// Servers maps a server name to its definition.
-	Servers map[string]*Server `yaml:"servers"`
+	Servers map[string]*Server
 	// Order lists the server names in the order they appear in the file;
 	// resource URI collisions are resolved by it.
-	Order []string `yaml:"-"`
+	Order []string
 	// Secrets says how ${secret:NAME} references are resolved.
-	Secrets Secrets `yaml:"secrets,omitempty"`
+	Secrets Secrets
 	// Logs configures the call record.
-	Logs Logs `yaml:"logs,omitempty"`
+	Logs Logs
 }
 
 // Logs configures the call record (SQLite).
 type Logs struct {
 	// Enabled is nil for the default (on).
-	Enabled *bool `yaml:"enabled,omitempty"`
+	Enabled *bool
 	// Path of the database; "" means --db, MCPGW_DB, or the OS state dir.
-	Path string `yaml:"path,omitempty"`
+	Path string
 	// Payloads is "" (redacted), "full", "redacted" or "none".
-	Payloads string `yaml:"payloads,omitempty"`
+	Payloads string
 	// MaxPayloadBytes caps each stored payload; 0 means the default.
-	MaxPayloadBytes int `yaml:"max_payload_bytes,omitempty"`
+	MaxPayloadBytes int
 	// Strict makes a call fail when its record cannot be written, for
 	// audit setups; by default the call completes and the loss is counted.
-	Strict bool `yaml:"strict,omitempty"`
+	Strict bool
 	// Retention bounds the record by age and total size.
-	Retention Retention `yaml:"retention,omitempty"`
+	Retention Retention
 }
 
 // Retention bounds the record; zero values mean no bound of that kind.
 type Retention struct {
-	MaxAge  time.Duration `yaml:"max_age,omitempty"`
-	MaxSize int64         `yaml:"max_size,omitempty"` // bytes
+	MaxAge  time.Duration
+	MaxSize int64 // bytes
 }
 
 // IsEnabled reports whether calls are recorded.
@@ -57,36 +57,36 @@ type Secrets struct {
 	// Fallback is "" or "none" (the OS keychain only) or "env": a secret the
 	// keychain lacks, or every secret when it cannot be reached, is read
 	// from MCPGW_SECRET_<NAME>. Opt-in, and warned about at each start.
-	Fallback string `yaml:"fallback,omitempty"`
+	Fallback string
 	// Timeout bounds each keychain operation; zero means the keystore's
 	// default.
-	Timeout time.Duration `yaml:"timeout,omitempty"`
+	Timeout time.Duration
 }
 
 // Server is one downstream MCP server: a stdio child (Command) or a remote
 // endpoint (URL).
 type Server struct {
 	// Name is the key under servers:.
-	Name string `yaml:"-"`
+	Name string
 	// Line is the line in the file where the server's definition starts.
-	Line int `yaml:"-"`
+	Line int
 
-	Command string            `yaml:"command,omitempty"`
-	Args    []string          `yaml:"args,omitempty"`
-	Env     map[string]string `yaml:"env,omitempty"`
-	Cwd     string            `yaml:"cwd,omitempty"`
+	Command string
+	Args    []string
+	Env     map[string]string
+	Cwd     string
 
-	URL       string            `yaml:"url,omitempty"`
-	Transport string            `yaml:"transport,omitempty"` // "" or "streamable" | "sse"
-	Headers   map[string]string `yaml:"headers,omitempty"`
+	URL       string
+	Transport string // "" or "streamable" | "sse"
+	Headers   map[string]string
 
 	// Prefix is the exposed-name prefix; nil means the server name, "" means none.
-	Prefix          *string    `yaml:"prefix,omitempty"`
-	Enabled         *bool      `yaml:"enabled,omitempty"` // nil means true
-	Start           string     `yaml:"start,omitempty"`   // "" or "eager" | "lazy"
-	Tools           ToolFilter `yaml:"tools,omitempty"`
-	Timeouts        Timeouts   `yaml:"timeouts,omitempty"`
-	ProtocolVersion string     `yaml:"protocol_version,omitempty"`
+	Prefix          *string
+	Enabled         *bool  // nil means true
+	Start           string // "" or "eager" | "lazy"
+	Tools           ToolFilter
+	Timeouts        Timeouts
+	ProtocolVersion string
 }
 
 // SecretRefs returns the names of the secrets the server's env, headers,
@@ -110,22 +110,17 @@ func (s *Server) SecretRefs() []string {
 // ToolFilter is a server's own allow/deny list of tool-name globs
 // (path.Match syntax). An empty Allow allows everything; Deny wins.
 type ToolFilter struct {
-	Allow []string `yaml:"allow,omitempty"`
-	Deny  []string `yaml:"deny,omitempty"`
+	Allow []string
+	Deny  []string
 }
 
 // Timeouts bounds a server's connect (spawn + initialize) and each call.
 type Timeouts struct {
-	Connect time.Duration `yaml:"connect,omitempty"`
-	Call    time.Duration `yaml:"call,omitempty"`
+	Connect time.Duration
+	Call    time.Duration
 	// Tools overrides Call per tool: keys are tool names (as the server
 	// names them) or globs in path.Match syntax.
-	Tools map[string]time.Duration `yaml:"tools,omitempty"`
-}
-
-// Equal reports whether t and o set the same timeouts.
-func (t Timeouts) Equal(o Timeouts) bool {
-	return t.Connect == o.Connect && t.Call == o.Call && maps.Equal(t.Tools, o.Tools)
+	Tools map[string]time.Duration
 }
 
 // Defaults applied when a field is unset.

@@ -11,23 +11,6 @@ import (
 	"time"
 )
 
-// Keys allowed at each level of the file, in canonical order.
-var (
-	topKeys       = []string{"servers", "secrets", "logs"}
-	logsKeys      = []string{"enabled", "path", "payloads", "max_payload_bytes", "strict", "retention"}
-	retentionKeys = []string{"max_age", "max_size"}
-	secretsKeys   = []string{"fallback", "timeout"}
-	serverKeys    = []string{"command", "args", "env", "cwd", "url", "transport", "headers", "prefix", "enabled", "start", "tools", "timeouts", "protocol_version"}
-	toolsKeys     = []string{"allow", "deny"}
-	timeoutsKeys  = []string{"connect", "call", "tools"}
-)
-
-// Keys that only make sense for one kind of server.
-var (
-	commandOnlyKeys = []string{"args", "env", "cwd"}
-	urlOnlyKeys     = []string{"transport", "headers"}
-)
-
 var (
 	nameRE            = regexp.MustCompile(`^[A-Za-z0-9_-]+$`)
 	prefixRE          = regexp.MustCompile(`^[A-Za-z0-9_-]*$`)
@@ -48,24 +31,6 @@ func validatePrefix(p string) error {
 		return fmt.Errorf("bad prefix %q; use only letters, digits, _ and - (or \"\" for no prefix)", p)
 	}
 	return nil
-}
-
-// validateTransport checks a remote server's transport.
-func validateTransport(t string) error {
-	switch t {
-	case "", "streamable", "sse":
-		return nil
-	}
-	return fmt.Errorf("unknown transport %q; use streamable or sse (or leave it out for streamable)", t)
-}
-
-// validateStart checks when a server is started.
-func validateStart(s string) error {
-	switch s {
-	case "", "eager", "lazy":
-		return nil
-	}
-	return fmt.Errorf("unknown start %q; use eager (start with the gateway) or lazy (start on first call)", s)
 }
 
 // validateGlob checks a tool-name glob in path.Match syntax.
@@ -91,15 +56,6 @@ func validateProtocolVersion(v string) error {
 		return fmt.Errorf("bad protocol version %q: not a real date; it must look like YYYY-MM-DD, e.g. 2025-06-18", v)
 	}
 	return nil
-}
-
-// validatePayloads checks the record's payload policy.
-func validatePayloads(p string) error {
-	switch p {
-	case "", "full", "redacted", "none":
-		return nil
-	}
-	return fmt.Errorf("unknown payloads %q; use redacted (the default: stored with secrets masked), full (stored as sent) or none (sizes and hashes only)", p)
 }
 
 // ParseSize reads a byte size such as 500MB, 2GiB, 64KB or 1048576, in
@@ -157,15 +113,6 @@ func ParseAge(s string) (time.Duration, error) {
 	return d, nil
 }
 
-// validateFallback checks where secrets come from when the keychain lacks them.
-func validateFallback(f string) error {
-	switch f {
-	case "", "none", "env":
-		return nil
-	}
-	return fmt.Errorf("unknown fallback %q; use env (read MCPGW_SECRET_<NAME> environment variables when the keychain has no value or cannot be reached) or none", f)
-}
-
 // validateURL checks a remote server's endpoint. ${secret:NAME} references
 // are checked as if they were plain text.
 func validateURL(raw string) error {
@@ -214,17 +161,15 @@ func validateKind(s *Server, present map[string]int) (key string, line int, err 
 		return "", 0, errors.New("has both command and url; a server is either a local command (command, args, env, cwd) or a remote endpoint (url, transport, headers), so keep one of them")
 	case s.Command == "" && s.URL == "":
 		return "", 0, errors.New("has neither command nor url; set command: to run a local server (e.g. command: npx) or url: to connect to a remote one (e.g. url: https://example.com/mcp)")
-	case s.Command != "":
-		for _, k := range urlOnlyKeys {
-			if l, ok := present[k]; ok {
-				return k, l, fmt.Errorf("only valid for a remote server (one with url:), but this server runs a command; remove %s:", k)
-			}
-		}
-	default:
-		for _, k := range commandOnlyKeys {
-			if l, ok := present[k]; ok {
-				return k, l, fmt.Errorf("only valid for a local server (one with command:), but this server connects to a url; remove %s: (use headers: to send values to a remote server)", k)
-			}
+	}
+	for _, e := range serverTable.entries {
+		l, ok := present[e.name]
+		switch {
+		case !ok:
+		case e.only == remoteServer && s.Command != "":
+			return e.name, l, fmt.Errorf("only valid for a remote server (one with url:), but this server runs a command; remove %s:", e.name)
+		case e.only == localServer && s.URL != "":
+			return e.name, l, fmt.Errorf("only valid for a local server (one with command:), but this server connects to a url; remove %s: (use headers: to send values to a remote server)", e.name)
 		}
 	}
 	return "", 0, nil
