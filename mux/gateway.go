@@ -123,6 +123,25 @@ func New(opts *Options) *Gateway {
 	return g
 }
 
+// CallPath describes the call path for diagnostics: the stages by phase,
+// and whether the fast path answers from the server's reader (it does
+// unless a stage looks at results, records are strict, or it is off).
+func (g *Gateway) CallPath() string {
+	inline := "on"
+	if !g.inlineAnswers {
+		inline = "off"
+		switch {
+		case g.opts.NoFastPath:
+			inline += " (no fast path)"
+		case g.chain.InspectsResults():
+			inline += " (a stage inspects results)"
+		case g.opts.RecordStrict:
+			inline += " (strict record)"
+		}
+	}
+	return g.chain.String() + "; inline answers " + inline
+}
+
 // Apply makes the gateway's servers match specs (in config order): new
 // servers are added, removed ones stopped, changed ones restarted. Agents
 // see the resulting catalog change as list_changed notifications.

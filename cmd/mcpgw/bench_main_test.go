@@ -4,15 +4,20 @@ import (
 	"os"
 	"testing"
 
+	"github.com/mcpgw/mcpgw/cmd/internal/cli"
 	"github.com/mcpgw/mcpgw/cmd/internal/testenv"
 	"github.com/mcpgw/mcpgw/mux"
 )
 
 // TestMain lets the test binary act as mcpgw's process supervisor
-// (SupervisorMain, as in main) or, for BenchmarkGateway, as one of the
-// stdio MCP servers it measures (see benchChildMain).
+// (SupervisorMain, as in main), as mcpgw with test stages (stages_test.go)
+// or, for BenchmarkGateway, as one of the stdio MCP servers it measures
+// (see benchChildMain).
 func TestMain(m *testing.M) {
 	mux.SupervisorMain()
+	if os.Getenv(stagesEnv) != "" {
+		os.Exit(cli.MainWith(testStages())) // mcpgw with test stages (stages_test.go)
+	}
 	if role := os.Getenv(benchRoleEnv); role != "" {
 		os.Exit(benchChildMain(role))
 	}

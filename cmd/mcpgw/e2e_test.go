@@ -49,8 +49,16 @@ func startAgent(t *testing.T, cfg, version string) *agent {
 // startAgentEnv is startAgent with extra KEY=VALUE environment for mcpgw.
 func startAgentEnv(t *testing.T, cfg, version string, env ...string) *agent {
 	t.Helper()
-	bin := testenv.Mcpgw(t)
-	cfgPath := writeConfig(t, cfg)
+	cmd := exec.Command(testenv.Mcpgw(t), "serve", "--config", writeConfig(t, cfg))
+	cmd.Env = append(os.Environ(), ownRecord(t, env)...)
+	cmd.Stderr = &testWriter{t: t}
+	return connectAgent(t, cmd, version)
+}
+
+// connectAgent starts cmd, an `mcpgw serve`, and connects to it at version
+// as an agent that answers elicitation and sampling and has one root.
+func connectAgent(t *testing.T, cmd *exec.Cmd, version string) *agent {
+	t.Helper()
 	a := &agent{updated: make(chan string, 8), changed: make(chan struct{}, 8)}
 	client := mcp.NewClient(&mcp.Implementation{Name: "e2e-agent", Version: "1"}, &mcp.ClientOptions{
 		ElicitationHandler: func(ctx context.Context, req *mcp.ElicitRequest) (*mcp.ElicitResult, error) {
@@ -80,9 +88,6 @@ func startAgentEnv(t *testing.T, cfg, version string, env ...string) *agent {
 		},
 	})
 	client.AddRoots(&mcp.Root{URI: "file:///e2e-root", Name: "e2e"})
-	cmd := exec.Command(bin, "serve", "--config", cfgPath)
-	cmd.Env = append(os.Environ(), ownRecord(t, env)...)
-	cmd.Stderr = &testWriter{t: t}
 	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
 	defer cancel()
 	cs, err := client.Connect(ctx, &mcp.CommandTransport{Command: cmd}, &mcp.ClientSessionOptions{ProtocolVersion: version})

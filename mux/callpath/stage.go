@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"strings"
 )
 
 // Stage is one step of the call path. A stage implements one or more of
@@ -187,4 +188,25 @@ func (ch *Chain) Hide(s Session, e Entry) *Verdict {
 		}
 	}
 	return nil
+}
+
+// String lists the stages by phase, for diagnostics:
+// "request: a, b; result: none; catalog: c".
+func (ch *Chain) String() string {
+	names := func(n int, name func(int) string) string {
+		if n == 0 {
+			return "none"
+		}
+		s := make([]string, n)
+		for i := range s {
+			s[i] = name(i)
+		}
+		return strings.Join(s, ", ")
+	}
+	if ch == nil {
+		ch = &Chain{}
+	}
+	return "request: " + names(len(ch.requests), func(i int) string { return ch.requests[i].Name() }) +
+		"; result: " + names(len(ch.results), func(i int) string { return ch.results[i].Name() }) +
+		"; catalog: " + names(len(ch.catalog), func(i int) string { return ch.catalog[i].Name() })
 }

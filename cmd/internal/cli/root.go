@@ -15,6 +15,7 @@ import (
 	"github.com/spf13/viper"
 
 	"github.com/mcpgw/mcpgw/cmd/internal/config"
+	"github.com/mcpgw/mcpgw/mux/callpath"
 )
 
 // Version, Commit and Date are set by the release build (goreleaser ldflags).
@@ -30,7 +31,11 @@ var (
 // config package, so keys keep their case and errors carry line numbers.
 type Factory struct {
 	IO *IOStreams
-	v  *viper.Viper
+	// Stages are call path stages every gateway a command runs adds after
+	// the built-in ones (see package callpath): for builds of mcpgw with
+	// stages of their own ([MainWith]), and tests.
+	Stages []callpath.Stage
+	v      *viper.Viper
 }
 
 // ConfigPath returns the configuration file path by precedence.
@@ -97,10 +102,14 @@ resources and prompts into one catalog, and relays every call.`,
 
 // Main runs mcpgw with the process's arguments and streams and returns the
 // exit code.
-func Main() int {
+func Main() int { return MainWith(nil) }
+
+// MainWith is [Main] for a build of mcpgw that adds call path stages of its
+// own: every gateway it runs has them after the built-in ones.
+func MainWith(stages []callpath.Stage) int {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	return Run(ctx, os.Args[1:], System())
+	return run(ctx, os.Args[1:], System(), func(f *Factory, _ *cobra.Command) { f.Stages = stages })
 }
 
 // Run runs mcpgw with args and streams, returning the exit code. Tests call

@@ -3,6 +3,7 @@ package cli
 import (
 	"github.com/mcpgw/mcpgw/cmd/internal/config"
 	"github.com/mcpgw/mcpgw/mux"
+	"github.com/mcpgw/mcpgw/policy/guard"
 )
 
 // serverSpecs turns the enabled servers of a configuration into the
@@ -48,10 +49,15 @@ func newGateway(f *Factory, cfg *config.Config, opts *mux.Options) *mux.Gateway 
 	}
 	o.Identity = identityFromEnv()
 	debugSwitches(&o)
+	if o.Redactor == nil {
+		o.Redactor = guard.NewKnown()
+	}
+	o.Stages = append(mux.DefaultStages(o.Redactor), f.Stages...)
 	if o.Secrets == nil {
 		o.Secrets = newGatewaySecrets(f, cfg, o.Logger)
 	}
 	g := mux.New(&o)
+	o.Logger.Info("call path", "stages", g.CallPath())
 	g.Apply(serverSpecs(cfg))
 	return g
 }
