@@ -19,36 +19,48 @@ import (
 )
 
 // BenchmarkGateway measures what mcpgw adds to a tool call. In one run it
-// makes the same 64-byte echo call, over stdio to real processes, through:
+// makes the same 64-byte echo call through each path below, at both
+// protocol generations agents speak (2025-11-25, 2026-07-28) and over both
+// fronts (stdio, streamable HTTP), and compares each with the same call made
+// directly in the same run:
 //
-//   - direct: the Go fixture server (testdata/fixture) itself;
-//   - mcpgw:  the built `mcpgw serve` in front of the fixture;
+//   - direct: the Go fixture server (testdata/fixture) itself, over the
+//     same front (stdio, or its own -http listener);
+//   - mcpgw:  the built `mcpgw serve` (or `serve --http`) in front of the
+//     fixture, recording every call;
+//
+// and, over stdio at 2025-11-25, where the fast path runs:
+//
+//   - mcpgw-norec: mcpgw with the record off (the record's cost);
 //   - naive:  a minimal go-sdk forwarder (generic mcp.AddTool, SDK defaults);
 //   - floor:  go-sdk on both sides at its best (raw Server.AddTool, raw
 //     arguments, downstream at 2025-11-25), the bar for an SDK-based proxy.
 //
-// Every client speaks 2025-11-25. For each path it measures the latency of
-// sequential calls (p50, p99, calls/s) and the throughput of 8 concurrent
-// callers on one session, and reports them against direct: the added p50
-// and p99 in µs and the throughput ratios. The paths are sampled in
-// interleaved rounds so drift on a noisy machine hits them alike. The
-// sample count is fixed (b.N is ignored): run it with
+// For each path it measures the latency of sequential calls (p50, p99,
+// calls/s) and the throughput of 8 concurrent callers on one session, and
+// reports them against direct: the added p50 and p99 in µs and the
+// throughput ratios. The paths are sampled in interleaved rounds so drift
+// on a noisy machine hits them alike. The sample count is fixed (b.N is
+// ignored): run it with
 //
 //	go test -bench=Gateway -run='^$' ./cmd/mcpgw
 //
 // MCPGW_BENCH_N sets the sequential calls per path (default 2000).
+// MCPGW_BENCH_SCENARIOS limits the fronts and generations, e.g.
+// "stdio-2025-11-25 http-2026-07-28" (default: all four).
 // MCPGW_BENCH_PROFILE=FILE adds a path "mcpgw-inproc": the gateway built
 // from the same mux calls inside a re-executed test binary, which writes
 // its CPU profile to FILE (go tool pprof -top FILE). For A/B experiments
 // in one run: MCPGW_BENCH_MCPGW_BIN runs that mcpgw binary instead of
 // building ./cmd/mcpgw, and MCPGW_BENCH_ALT_BIN and/or MCPGW_BENCH_ALT_ENV
-// (space-separated KEY=VALUE, e.g. GOGC=400) add a path "mcpgw-alt": that
-// binary (default: the same mcpgw) with that environment.
+// (space-separated KEY=VALUE, e.g. GOGC=400) add a path "mcpgw-alt" to
+// every scenario: that binary (default: the same mcpgw) with that
+// environment.
 //
 // Targets (issue): added p50 ≤ 250 µs and 8-caller throughput ≥ 0.66× direct.
 func BenchmarkGateway(b *testing.B) {
 	if testing.Short() {
-		b.Skip("BenchmarkGateway spawns processes and takes ~20 s; not in -short")
+		b.Skip("BenchmarkGateway spawns processes and takes about a minute; not in -short")
 	}
 	seqN := 2000
 	if s := os.Getenv("MCPGW_BENCH_N"); s != "" {
@@ -61,49 +73,66 @@ func BenchmarkGateway(b *testing.B) {
 	fixture := testenv.Fixture(b)
 	gw := os.Getenv("MCPGW_BENCH_MCPGW_BIN")
 	if gw == "" {
-		gw = testenv.Mcpgw(b)
+		gw = testenv.Release(b)
 	}
 	self, err := os.Executable()
 	if err != nil {
 		b.Fatal(err)
 	}
-	cfg := filepath.Join(b.TempDir(), "config.yaml")
-	if err := os.WriteFile(cfg, []byte(fmt.Sprintf("servers:\n  fx:\n    command: %q\n", fixture)), 0o600); err != nil {
-		b.Fatal(err)
+	writeCfg := func(name, extra string) string {
+		p := filepath.Join(b.TempDir(), name)
+		if err := os.WriteFile(p, []byte(fmt.Sprintf("%sservers:\n  fx:\n    command: %q\n", extra, fixture)), 0o600); err != nil {
+			b.Fatal(err)
+		}
+		return p
 	}
+	// The mcpgw paths record every call (the default), each into a record
+	// of its own; mcpgw-norec is the same gateway with the record off, so
+	// the record's cost is measured against a baseline of the same run.
+	cfg, noRec := writeCfg("config.yaml", ""), writeCfg("norec.yaml", "logs: {enabled: false}\n")
+	db := func() string { return filepath.Join(b.TempDir(), "bench.db") }
 	child := func(role string, extra ...string) *exec.Cmd {
 		cmd := exec.Command(self)
 		cmd.Env = append(os.Environ(), benchRoleEnv+"="+role, benchFixtureEnv+"="+fixture)
 		cmd.Env = append(cmd.Env, extra...)
 		return cmd
 	}
-
-	// The mcpgw path records every call (the default); mcpgw-norec is the
-	// same gateway with the record off, so the record's cost is measured
-	// against a baseline of the same run.
-	noRec := filepath.Join(b.TempDir(), "norec.yaml")
-	if err := os.WriteFile(noRec, []byte(fmt.Sprintf("logs: {enabled: false}\nservers:\n  fx:\n    command: %q\n", fixture)), 0o600); err != nil {
-		b.Fatal(err)
+	alt, altEnv := os.Getenv("MCPGW_BENCH_ALT_BIN"), os.Getenv("MCPGW_BENCH_ALT_ENV")
+	if alt == "" && altEnv != "" {
+		alt = gw
 	}
-	recDB := filepath.Join(b.TempDir(), "bench.db")
-	withRecord := exec.Command(gw, "serve", "--config", cfg, "--db", recDB)
-	paths := []*benchPath{
-		{name: "direct", tool: "echo", cmd: exec.Command(fixture)},
-		{name: "mcpgw", tool: "fx__echo", cmd: withRecord},
-		{name: "mcpgw-norec", tool: "fx__echo", cmd: exec.Command(gw, "serve", "--config", noRec)},
-		{name: "naive", tool: "echo", cmd: child("naive")},
-		{name: "floor", tool: "echo", cmd: child("floor")},
-	}
-	if prof := os.Getenv(benchProfileEnv); prof != "" {
-		paths = append(paths, &benchPath{name: "mcpgw-inproc", tool: "fx__echo", cmd: child("gateway", benchProfileEnv+"="+prof)})
-	}
-	if alt, env := os.Getenv("MCPGW_BENCH_ALT_BIN"), os.Getenv("MCPGW_BENCH_ALT_ENV"); alt != "" || env != "" {
-		if alt == "" {
-			alt = gw
+	var paths []*benchPath
+	var scenarios []benchScenario
+	for _, sc := range benchScenarios(b) {
+		scenarios = append(scenarios, sc)
+		serve := func(bin string) *exec.Cmd {
+			if sc.http {
+				return exec.Command(bin, "serve", "--http", "127.0.0.1:0", "--config", cfg, "--db", db())
+			}
+			return exec.Command(bin, "serve", "--config", cfg, "--db", db())
 		}
-		cmd := exec.Command(alt, "serve", "--config", cfg)
-		cmd.Env = append(os.Environ(), strings.Fields(env)...)
-		paths = append(paths, &benchPath{name: "mcpgw-alt", tool: "fx__echo", cmd: cmd})
+		direct := exec.Command(fixture)
+		if sc.http {
+			direct = exec.Command(fixture, "-http", "127.0.0.1:0")
+		}
+		paths = append(paths,
+			&benchPath{sc: sc, name: "direct", tool: "echo", cmd: direct},
+			&benchPath{sc: sc, name: "mcpgw", tool: "fx__echo", cmd: serve(gw)})
+		if alt != "" {
+			cmd := serve(alt)
+			cmd.Env = append(os.Environ(), strings.Fields(altEnv)...)
+			paths = append(paths, &benchPath{sc: sc, name: "mcpgw-alt", tool: "fx__echo", cmd: cmd})
+		}
+		if sc.label() != fastScenario {
+			continue
+		}
+		paths = append(paths,
+			&benchPath{sc: sc, name: "mcpgw-norec", tool: "fx__echo", cmd: exec.Command(gw, "serve", "--config", noRec)},
+			&benchPath{sc: sc, name: "naive", tool: "echo", cmd: child("naive")},
+			&benchPath{sc: sc, name: "floor", tool: "echo", cmd: child("floor")})
+		if prof := os.Getenv(benchProfileEnv); prof != "" {
+			paths = append(paths, &benchPath{sc: sc, name: "mcpgw-inproc", tool: "fx__echo", cmd: child("gateway", benchProfileEnv+"="+prof)})
+		}
 	}
 
 	ctx := context.Background()
@@ -112,7 +141,7 @@ func BenchmarkGateway(b *testing.B) {
 	}
 	defer func() {
 		for _, p := range paths {
-			p.cs.Close()
+			p.close()
 		}
 	}()
 
@@ -140,33 +169,52 @@ func BenchmarkGateway(b *testing.B) {
 	}
 	b.StopTimer()
 
-	direct := paths[0].stats()
 	var tbl strings.Builder
-	fmt.Fprintf(&tbl, "64-byte echo over stdio, %d sequential calls and %d calls by 8 concurrent callers per path, clients at 2025-11-25\n", len(paths[0].seq), paths[0].xCalls)
-	fmt.Fprintf(&tbl, "%-13s %8s %8s %9s %9s %9s %10s %10s %9s %8s\n", "path", "p50 µs", "p99 µs", "max µs", "seq c/s", "8x c/s", "+p50 µs", "+p99 µs", "seq ×dir", "8x ×dir")
-	for _, p := range paths {
-		s := p.stats()
-		add50, add99 := us(s.p50-direct.p50), us(s.p99-direct.p99)
-		seqR, xR := s.seqRate/direct.seqRate, s.xRate/direct.xRate
-		fmt.Fprintf(&tbl, "%-13s %8.0f %8.0f %9.0f %9.0f %9.0f %10.0f %10.0f %9.2f %8.2f\n",
-			p.name, us(s.p50), us(s.p99), us(s.max), s.seqRate, s.xRate, add50, add99, seqR, xR)
-		if p.name == "direct" {
-			b.ReportMetric(us(s.p50), "direct-p50-µs")
-			b.ReportMetric(s.xRate, "direct-x8-calls/s")
-			continue
+	fmt.Fprintf(&tbl, "64-byte echo, %d sequential calls and %d calls by 8 concurrent callers per path\n", len(paths[0].seq), paths[0].xCalls)
+	for _, sc := range scenarios {
+		var direct benchStats
+		byName := map[string]benchStats{}
+		fmt.Fprintf(&tbl, "\n%s (clients at %s)\n", sc.label(), sc.version)
+		fmt.Fprintf(&tbl, "%-13s %8s %8s %9s %9s %9s %10s %10s %9s %8s\n", "path", "p50 µs", "p99 µs", "max µs", "seq c/s", "8x c/s", "+p50 µs", "+p99 µs", "seq ×dir", "8x ×dir")
+		for _, p := range paths {
+			if p.sc != sc {
+				continue
+			}
+			s := p.stats()
+			byName[p.name] = s
+			if p.name == "direct" {
+				direct = s
+			}
+			add50, add99 := us(s.p50-direct.p50), us(s.p99-direct.p99)
+			seqR, xR := s.seqRate/direct.seqRate, s.xRate/direct.xRate
+			fmt.Fprintf(&tbl, "%-13s %8.0f %8.0f %9.0f %9.0f %9.0f %10.0f %10.0f %9.2f %8.2f\n",
+				p.name, us(s.p50), us(s.p99), us(s.max), s.seqRate, s.xRate, add50, add99, seqR, xR)
+			// The stdio 2025-11-25 metrics keep the names they always had.
+			metric := p.name
+			if sc.label() != fastScenario {
+				metric = sc.label() + "-" + p.name
+			}
+			if p.name == "direct" {
+				b.ReportMetric(us(s.p50), metric+"-p50-µs")
+				b.ReportMetric(s.xRate, metric+"-x8-calls/s")
+				continue
+			}
+			b.ReportMetric(add50, metric+"-added-p50-µs")
+			b.ReportMetric(add99, metric+"-added-p99-µs")
+			b.ReportMetric(seqR, metric+"-seq-ratio")
+			b.ReportMetric(xR, metric+"-x8-ratio")
 		}
-		b.ReportMetric(add50, p.name+"-added-p50-µs")
-		b.ReportMetric(add99, p.name+"-added-p99-µs")
-		b.ReportMetric(seqR, p.name+"-seq-ratio")
-		b.ReportMetric(xR, p.name+"-x8-ratio")
+		if rec, ok := byName["mcpgw"]; ok {
+			if norec, ok := byName["mcpgw-norec"]; ok {
+				recP50 := us(rec.p50-norec.p50) / us(norec.p50) * 100
+				recX := rec.xRate / norec.xRate
+				fmt.Fprintf(&tbl, "record on vs off: p50 %+.1f%%, 8x throughput %.2f×\n", recP50, recX)
+				b.ReportMetric(recP50, "record-added-p50-%")
+				b.ReportMetric(recX, "record-x8-ratio")
+			}
+		}
 	}
-	rec, norec := paths[1].stats(), paths[2].stats()
-	recP50 := us(rec.p50-norec.p50) / us(norec.p50) * 100
-	recX := rec.xRate / norec.xRate
-	fmt.Fprintf(&tbl, "record on vs off: p50 %+.1f%%, 8x throughput %.2f×\n", recP50, recX)
-	b.ReportMetric(recP50, "record-added-p50-%")
-	b.ReportMetric(recX, "record-x8-ratio")
-	fmt.Fprintf(&tbl, "targets: mcpgw +p50 ≤ 250 µs, mcpgw 8x ≥ 0.66× direct; record ≤ +5%% p50, ≥ 0.90× throughput")
+	fmt.Fprintf(&tbl, "\ntargets: mcpgw +p50 ≤ 250 µs, mcpgw 8x ≥ 0.66× direct; record ≤ +5%% p50, ≥ 0.90× throughput")
 	// Printed, not logged: the testing package cuts a benchmark's log to
 	// ten lines.
 	fmt.Println(tbl.String())
@@ -174,10 +222,51 @@ func BenchmarkGateway(b *testing.B) {
 	b.ReportMetric(0, "ns/op")
 }
 
+// benchScenario is one front and protocol generation an agent may use.
+type benchScenario struct {
+	http    bool
+	version string
+}
+
+// fastScenario is where the fast path runs, and the baselines beside it.
+const fastScenario = "stdio-2025-11-25"
+
+func (s benchScenario) label() string {
+	front := "stdio"
+	if s.http {
+		front = "http"
+	}
+	return front + "-" + s.version
+}
+
+// benchScenarios are the scenarios MCPGW_BENCH_SCENARIOS names, or all.
+func benchScenarios(b *testing.B) []benchScenario {
+	var all []benchScenario
+	for _, http := range []bool{false, true} {
+		for _, v := range agentVersions {
+			all = append(all, benchScenario{http: http, version: v})
+		}
+	}
+	want := strings.Fields(os.Getenv("MCPGW_BENCH_SCENARIOS"))
+	if len(want) == 0 {
+		return all
+	}
+	var out []benchScenario
+	for _, w := range want {
+		i := slices.IndexFunc(all, func(s benchScenario) bool { return s.label() == w })
+		if i < 0 {
+			b.Fatalf("MCPGW_BENCH_SCENARIOS: unknown scenario %q; want some of stdio-2025-11-25 stdio-2026-07-28 http-2025-11-25 http-2026-07-28", w)
+		}
+		out = append(out, all[i])
+	}
+	return out
+}
+
 // benchPath is one way to reach the echo tool, with what was measured on it.
 type benchPath struct {
+	sc         benchScenario
 	name, tool string
-	cmd        *exec.Cmd
+	cmd        *exec.Cmd // the stdio server, or the process serving HTTP
 	cs         *mcp.ClientSession
 	args       map[string]any
 
@@ -192,13 +281,25 @@ var benchText = strings.Repeat("0123456789abcdef", 4)
 
 func (p *benchPath) connect(b *testing.B, ctx context.Context) {
 	b.Helper()
-	p.cmd.Stderr = os.Stderr
+	var t mcp.Transport = &mcp.CommandTransport{Command: p.cmd}
+	if p.sc.http {
+		stderr, err := p.cmd.StderrPipe()
+		if err != nil {
+			b.Fatal(err)
+		}
+		if err := p.cmd.Start(); err != nil {
+			b.Fatalf("%s %s: %v", p.sc.label(), p.name, err)
+		}
+		t = &mcp.StreamableClientTransport{Endpoint: readServingURL(b, stderr)}
+	} else {
+		p.cmd.Stderr = os.Stderr
+	}
 	client := mcp.NewClient(&mcp.Implementation{Name: "bench-agent", Version: "1"}, nil)
 	cctx, cancel := context.WithTimeout(ctx, 60*time.Second)
 	defer cancel()
-	cs, err := client.Connect(cctx, &mcp.CommandTransport{Command: p.cmd}, &mcp.ClientSessionOptions{ProtocolVersion: "2025-11-25"})
+	cs, err := client.Connect(cctx, t, &mcp.ClientSessionOptions{ProtocolVersion: p.sc.version})
 	if err != nil {
-		b.Fatalf("%s: connecting: %v", p.name, err)
+		b.Fatalf("%s %s: connecting: %v", p.sc.label(), p.name, err)
 	}
 	p.cs = cs
 	// Listing makes mcpgw wait for its server: the first call is then a
@@ -214,6 +315,15 @@ func (p *benchPath) connect(b *testing.B, ctx context.Context) {
 		b.Fatalf("%s: no tool %q in %v", p.name, p.tool, names)
 	}
 	p.args = map[string]any{"text": benchText}
+}
+
+// close ends the session and the process behind it.
+func (p *benchPath) close() {
+	p.cs.Close()
+	if p.sc.http {
+		p.cmd.Process.Signal(os.Interrupt)
+		p.cmd.Wait()
+	}
 }
 
 func (p *benchPath) call(ctx context.Context) error {
@@ -235,7 +345,7 @@ func (p *benchPath) sequential(b *testing.B, ctx context.Context, n int) {
 	for range n {
 		t := time.Now()
 		if err := p.call(ctx); err != nil {
-			b.Fatalf("%s: %v", p.name, err)
+			b.Fatalf("%s %s: %v", p.sc.label(), p.name, err)
 		}
 		p.seq = append(p.seq, time.Since(t))
 	}
@@ -263,7 +373,7 @@ func (p *benchPath) concurrent(b *testing.B, ctx context.Context, callers, each 
 	}
 	wg.Wait()
 	if ferr != nil {
-		b.Fatalf("%s (concurrent): %v", p.name, ferr)
+		b.Fatalf("%s %s (concurrent): %v", p.sc.label(), p.name, ferr)
 	}
 	p.xTime += time.Since(start)
 	p.xCalls += callers * each

@@ -186,19 +186,22 @@ func waitListening(t *testing.T, ctx context.Context, addr string) {
 	})
 }
 
-// readServingURL reads mcpgw's stderr until it says where it serves, then
-// keeps draining it into the test log.
-func readServingURL(t *testing.T, r io.Reader) string {
+// readServingURL reads a server's stderr until it says where it serves
+// (mcpgw: "serving MCP at URL"; the fixture: "listening on URL"), then
+// drains the rest.
+func readServingURL(t testing.TB, r io.Reader) string {
 	sc := bufio.NewScanner(r)
 	for sc.Scan() {
 		line := sc.Text()
-		t.Logf("mcpgw: %s", line)
-		if _, url, ok := strings.Cut(line, "serving MCP at "); ok {
-			go io.Copy(io.Discard, r)
-			return strings.TrimSpace(url)
+		t.Logf("%s", line)
+		for _, marker := range []string{"serving MCP at ", "listening on "} {
+			if _, url, ok := strings.Cut(line, marker); ok {
+				go io.Copy(io.Discard, r)
+				return strings.TrimSpace(url)
+			}
 		}
 	}
-	t.Fatal("mcpgw serve --http exited without saying where it serves")
+	t.Fatal("the server exited without saying where it serves")
 	return ""
 }
 
