@@ -5,14 +5,14 @@ import (
 	"testing"
 
 	"github.com/mcpgw/mcpgw/cmd/internal/testenv"
-	"github.com/mcpgw/mcpgw/mux"
+	"github.com/mcpgw/mcpgw/mux/proc"
 )
 
 // TestMain lets the test binary act as mcpgw's process supervisor
 // (SupervisorMain, as in main) or, for BenchmarkGateway, as one of the
 // stdio MCP servers it measures (see benchChildMain).
 func TestMain(m *testing.M) {
-	mux.SupervisorMain()
+	proc.SupervisorMain()
 	if role := os.Getenv(benchRoleEnv); role != "" {
 		os.Exit(benchChildMain(role))
 	}
