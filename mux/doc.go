@@ -6,4 +6,6 @@
 //
 // go-sdk types stay inside this package; the domain packages (policy, logs,
 // keystore) plug into the call path through the small [Stage] interface.
+// The stdio servers' processes (spawning, supervising their trees, their
+// stdout and stderr) are package proc's, which knows nothing of MCP.
 package mux

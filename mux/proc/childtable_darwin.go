@@ -2,10 +2,10 @@ package proc
 
 import "golang.org/x/sys/unix"
 
-// procChildTable maps the pid of every process to the pids of its children,
+// childTable maps the pid of every process to the pids of its children,
 // from the kernel's process table (sysctl kern.proc.all); nil when the table
 // cannot be read.
-func procChildTable() map[int][]int {
+func childTable() map[int][]int {
 	procs, err := unix.SysctlKinfoProcSlice("kern.proc.all")
 	if err != nil {
 		return nil

@@ -11,9 +11,9 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// procDirect is a child spawned directly (no supervisor) in its own process
+// directChild is a child spawned directly (no supervisor) in its own process
 // group. When the child exits, whatever is left of its group is killed.
-type procDirect struct {
+type directChild struct {
 	cmd *exec.Cmd
 	pid int
 	res chan error
@@ -22,18 +22,18 @@ type procDirect struct {
 	reaped bool // the leader is reaped: its pgid may be reused, stop signalling
 }
 
-// procLaunchDirect starts cmd in its own process group and returns once it
+// launchDirect starts cmd in its own process group and returns once it
 // runs. On Linux the child also gets SIGKILL when mcpgw dies (Pdeathsig),
 // which does not reach grandchildren; that is the supervisor's job.
-func procLaunchDirect(cmd *exec.Cmd) (*procDirect, error) {
+func launchDirect(cmd *exec.Cmd) (*directChild, error) {
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	procSetDeathSignal(cmd.SysProcAttr, syscall.SIGKILL)
-	d := &procDirect{cmd: cmd, res: make(chan error, 1)}
+	setDeathSignal(cmd.SysProcAttr, syscall.SIGKILL)
+	d := &directChild{cmd: cmd, res: make(chan error, 1)}
 	started := make(chan error, 1)
 	go func() {
 		// Pdeathsig fires when the thread that forked exits, not the
 		// process: fork from a locked thread that stays until the wait.
-		unlock := procLockThread()
+		unlock := lockThread()
 		defer unlock()
 		if err := cmd.Start(); err != nil {
 			started <- err
@@ -49,9 +49,9 @@ func procLaunchDirect(cmd *exec.Cmd) (*procDirect, error) {
 	return d, nil
 }
 
-func (d *procDirect) reap() error {
+func (d *directChild) reap() error {
 	var err error
-	if procPeekExit(d.pid) {
+	if peekExit(d.pid) {
 		// The leader has exited but is not reaped yet, so its pgid cannot
 		// have been reused: kill what is left of the group, then reap.
 		d.mu.Lock()
@@ -68,12 +68,12 @@ func (d *procDirect) reap() error {
 		d.reaped = true
 		d.mu.Unlock()
 	}
-	return procExitFromState(d.cmd.ProcessState, err)
+	return exitFromState(d.cmd.ProcessState, err)
 }
 
-func (d *procDirect) wait() error { return <-d.res }
+func (d *directChild) wait() error { return <-d.res }
 
-func (d *procDirect) signalGroup(sig syscall.Signal) {
+func (d *directChild) signalGroup(sig syscall.Signal) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	if !d.reaped {
@@ -81,34 +81,34 @@ func (d *procDirect) signalGroup(sig syscall.Signal) {
 	}
 }
 
-func (d *procDirect) terminate() { d.signalGroup(syscall.SIGTERM) }
-func (d *procDirect) kill()      { d.signalGroup(syscall.SIGKILL) }
+func (d *directChild) terminate() { d.signalGroup(syscall.SIGTERM) }
+func (d *directChild) kill()      { d.signalGroup(syscall.SIGKILL) }
 
-// procExitFromState turns the result of exec.Cmd.Wait into a readable error.
-func procExitFromState(ps interface{ Sys() any }, waitErr error) error {
+// exitFromState turns the result of exec.Cmd.Wait into a readable error.
+func exitFromState(ps interface{ Sys() any }, waitErr error) error {
 	if ps != nil {
 		if ws, ok := ps.Sys().(syscall.WaitStatus); ok {
-			return procExitFromStatus(ws)
+			return exitFromStatus(ws)
 		}
 	}
 	return waitErr
 }
 
-// procExitFromStatus describes a wait status; nil for exit status 0.
-func procExitFromStatus(ws syscall.WaitStatus) error {
+// exitFromStatus describes a wait status; nil for exit status 0.
+func exitFromStatus(ws syscall.WaitStatus) error {
 	switch {
 	case ws.Exited():
 		if ws.ExitStatus() == 0 {
 			return nil
 		}
-		return &procExitError{code: ws.ExitStatus()}
+		return &exitError{code: ws.ExitStatus()}
 	case ws.Signaled():
-		return &procExitError{code: -1, signal: procSignalName(ws.Signal())}
+		return &exitError{code: -1, signal: signalName(ws.Signal())}
 	}
-	return &procExitError{code: -1, signal: "unknown (wait status " + strconv.Itoa(int(ws)) + ")"}
+	return &exitError{code: -1, signal: "unknown (wait status " + strconv.Itoa(int(ws)) + ")"}
 }
 
-func procSignalName(sig syscall.Signal) string {
+func signalName(sig syscall.Signal) string {
 	if name := unix.SignalName(sig); name != "" {
 		return name
 	}

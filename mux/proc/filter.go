@@ -10,15 +10,15 @@ import (
 )
 
 const (
-	procFilterBuf    = 4 << 10  // initial read buffer size; it doubles as lines need
-	procShrinkAbove  = 64 << 10 // a drained buffer larger than this is released
-	procJunkCap      = 4 << 10  // bytes of a non-JSON line kept in its note
-	procPrefixCap    = 4 << 10  // head of a discarded line kept to find its id
-	procTailCap      = 512      // end of a discarded line kept to find its id
-	procOversizeCode = -32603   // JSON-RPC internal error
+	filterBuf    = 4 << 10  // initial read buffer size; it doubles as lines need
+	shrinkAbove  = 64 << 10 // a drained buffer larger than this is released
+	junkCap      = 4 << 10  // bytes of a non-JSON line kept in its note
+	prefixCap    = 4 << 10  // head of a discarded line kept to find its id
+	tailCap      = 512      // end of a discarded line kept to find its id
+	oversizeCode = -32603   // JSON-RPC internal error
 )
 
-// procFilter is the stdout filter of a [Process]: an io.Reader over the
+// stdoutFilter is the stdout filter of a [Process]: an io.Reader over the
 // child's stdout pipe that passes only JSON lines (first non-space byte '{'
 // or '['), each ending in '\n'. It reads the pipe into one buffer and copies
 // complete lines straight from it into the caller's slice: no goroutine, no
@@ -29,7 +29,7 @@ const (
 // the limit can be dropped without the consumer ever seeing half of it; the
 // buffer therefore grows with the longest line, up to the limit, and goes
 // back to its resting size once drained.
-type procFilter struct {
+type stdoutFilter struct {
 	r     io.Reader
 	limit int
 	note  func(string)
@@ -55,24 +55,24 @@ type procFilter struct {
 }
 
 const (
-	procModeStart   = iota // nothing but blanks seen on this line
-	procModeJSON           // passing a JSON line
-	procModeJunk           // diverting a non-JSON line
-	procModeDiscard        // dropping an oversized line
+	modeStart   = iota // nothing but blanks seen on this line
+	modeJSON           // passing a JSON line
+	modeJunk           // diverting a non-JSON line
+	modeDiscard        // dropping an oversized line
 )
 
-func newProcFilter(r io.Reader, limit int, note func(string)) *procFilter {
+func newStdoutFilter(r io.Reader, limit int, note func(string)) *stdoutFilter {
 	if limit <= 0 {
 		limit = DefaultMaxLineBytes
 	}
 	if note == nil {
 		note = func(string) {}
 	}
-	return &procFilter{r: r, limit: limit, note: note}
+	return &stdoutFilter{r: r, limit: limit, note: note}
 }
 
 // Read implements io.Reader.
-func (f *procFilter) Read(p []byte) (int, error) {
+func (f *stdoutFilter) Read(p []byte) (int, error) {
 	if len(p) == 0 {
 		return 0, nil
 	}
@@ -107,9 +107,9 @@ func (f *procFilter) Read(p []byte) (int, error) {
 }
 
 // fill reads more of the pipe into buf, making room first.
-func (f *procFilter) fill() {
+func (f *stdoutFilter) fill() {
 	if f.buf == nil {
-		f.buf = make([]byte, procFilterBuf)
+		f.buf = make([]byte, filterBuf)
 	}
 	// Move the unfinished line to the front.
 	if f.ls > 0 {
@@ -118,13 +118,13 @@ func (f *procFilter) fill() {
 		f.w = n
 		f.r0, f.ready, f.ls = 0, 0, 0
 	}
-	if f.w == 0 && len(f.buf) > procShrinkAbove {
-		f.buf = make([]byte, procFilterBuf)
+	if f.w == 0 && len(f.buf) > shrinkAbove {
+		f.buf = make([]byte, filterBuf)
 	}
 	if f.w == len(f.buf) {
 		// A JSON line longer than the buffer but within the limit.
 		size := min(2*len(f.buf), f.limit+1)
-		size = max(size, f.w+procFilterBuf)
+		size = max(size, f.w+filterBuf)
 		nb := make([]byte, size)
 		copy(nb, f.buf[:f.w])
 		f.buf = nb
@@ -142,10 +142,10 @@ func (f *procFilter) fill() {
 // finish ends the last line at the end of the stream (a last line without
 // a newline still counts). It is called with everything scanned and nothing
 // deliverable, and reports whether something became deliverable.
-func (f *procFilter) finish() bool {
+func (f *stdoutFilter) finish() bool {
 	more := false
 	switch f.mode {
-	case procModeJSON:
+	case modeJSON:
 		if f.ls < f.w {
 			if f.w == len(f.buf) {
 				f.buf = append(f.buf, '\n')
@@ -156,19 +156,19 @@ func (f *procFilter) finish() bool {
 			f.emit(f.ls, f.w)
 			more = true
 		}
-	case procModeJunk:
+	case modeJunk:
 		f.endJunk()
-	case procModeDiscard:
+	case modeDiscard:
 		more = f.endDiscard()
 	}
-	f.mode = procModeStart
+	f.mode = modeStart
 	f.ls, f.scan = f.w, f.w
 	return more
 }
 
 // restOfLine returns where the line being scanned ends in buf[scan:w], and
 // whether its newline has arrived.
-func (f *procFilter) restOfLine() (end int, complete bool) {
+func (f *stdoutFilter) restOfLine() (end int, complete bool) {
 	i := bytes.IndexByte(f.buf[f.scan:f.w], '\n')
 	if i < 0 {
 		return f.w, false
@@ -178,7 +178,7 @@ func (f *procFilter) restOfLine() (end int, complete bool) {
 
 // passLine moves past a line that is not delivered: past its newline when
 // complete (and reports true), else past what has arrived of it.
-func (f *procFilter) passLine(end int, complete bool) bool {
+func (f *stdoutFilter) passLine(end int, complete bool) bool {
 	if !complete {
 		f.scan, f.ls = f.w, f.w
 		return false
@@ -191,23 +191,23 @@ func (f *procFilter) passLine(end int, complete bool) bool {
 // scanLines advances scan over buf[scan:w]. It stops early when a complete
 // JSON line cannot join the deliverable run (something was skipped between)
 // or when a synthesized line must be delivered first.
-func (f *procFilter) scanLines() {
+func (f *stdoutFilter) scanLines() {
 	b := f.buf
 	for f.scan < f.w {
 		switch f.mode {
-		case procModeStart:
+		case modeStart:
 			c := b[f.scan]
 			switch c {
 			case ' ', '\t', '\r', '\n':
 				f.scan++
 				f.ls = f.scan // leading blanks and blank lines are dropped
 			case '{', '[':
-				f.mode = procModeJSON
+				f.mode = modeJSON
 			default:
-				f.mode = procModeJunk
+				f.mode = modeJunk
 				f.junk, f.junkLen = f.junk[:0], 0
 			}
-		case procModeJSON:
+		case modeJSON:
 			i := bytes.IndexByte(b[f.scan:f.w], '\n')
 			if i < 0 {
 				f.scan = f.w
@@ -225,33 +225,33 @@ func (f *procFilter) scanLines() {
 			if f.ready != f.ls && f.ready != f.r0 {
 				// Deliver the run first; rescan this line afterwards.
 				f.scan = f.ls
-				f.mode = procModeStart
+				f.mode = modeStart
 				return
 			}
 			f.scan = end
 			f.emit(f.ls, end)
 			f.ls = end
-			f.mode = procModeStart
-		case procModeJunk:
+			f.mode = modeStart
+		case modeJunk:
 			end, complete := f.restOfLine()
 			chunk := b[f.scan:end]
 			f.junkLen += len(chunk)
-			if room := procJunkCap - len(f.junk); room > 0 {
+			if room := junkCap - len(f.junk); room > 0 {
 				f.junk = append(f.junk, chunk[:min(room, len(chunk))]...)
 			}
 			if !f.passLine(end, complete) {
 				continue
 			}
 			f.endJunk()
-			f.mode = procModeStart
-		case procModeDiscard:
+			f.mode = modeStart
+		case modeDiscard:
 			end, complete := f.restOfLine()
 			f.keepTail(b[f.scan:end])
 			f.discarded += end - f.scan
 			if !f.passLine(end, complete) {
 				continue
 			}
-			f.mode = procModeStart
+			f.mode = modeStart
 			if f.endDiscard() {
 				if f.r0 == f.ready {
 					f.r0, f.ready = f.ls, f.ls
@@ -266,7 +266,7 @@ func (f *procFilter) scanLines() {
 }
 
 // emit appends buf[start:end] (a complete JSON line) to the deliverable run.
-func (f *procFilter) emit(start, end int) {
+func (f *stdoutFilter) emit(start, end int) {
 	if f.ready != start {
 		// Only called with an empty run or a run ending at start.
 		f.r0 = start
@@ -274,7 +274,7 @@ func (f *procFilter) emit(start, end int) {
 	f.ready = end
 }
 
-func (f *procFilter) endJunk() {
+func (f *stdoutFilter) endJunk() {
 	line := trimEOL(f.junk)
 	s := "stdout (not JSON, diverted): " + string(line)
 	if f.junkLen > len(f.junk) {
@@ -286,16 +286,16 @@ func (f *procFilter) endJunk() {
 
 // startDiscard turns the current JSON line buf[ls:upto] into a line being
 // discarded, keeping only its head and tail.
-func (f *procFilter) startDiscard(upto int) {
+func (f *stdoutFilter) startDiscard(upto int) {
 	line := f.buf[f.ls:upto]
-	f.prefix = append(f.prefix[:0], line[:min(len(line), procPrefixCap)]...)
+	f.prefix = append(f.prefix[:0], line[:min(len(line), prefixCap)]...)
 	f.tailN = 0
 	if f.tail == nil {
-		f.tail = make([]byte, procTailCap)
+		f.tail = make([]byte, tailCap)
 	}
 	f.keepTail(line)
 	f.discarded = len(line)
-	f.mode = procModeDiscard
+	f.mode = modeDiscard
 	f.ls = upto
 	f.scan = upto
 	if f.r0 == f.ready {
@@ -303,15 +303,15 @@ func (f *procFilter) startDiscard(upto int) {
 	}
 }
 
-// keepTail remembers the last procTailCap bytes of the discarded line.
-func (f *procFilter) keepTail(b []byte) {
-	if len(b) >= procTailCap {
-		copy(f.tail, b[len(b)-procTailCap:])
-		f.tailN = procTailCap
+// keepTail remembers the last tailCap bytes of the discarded line.
+func (f *stdoutFilter) keepTail(b []byte) {
+	if len(b) >= tailCap {
+		copy(f.tail, b[len(b)-tailCap:])
+		f.tailN = tailCap
 		return
 	}
-	if f.tailN+len(b) > procTailCap {
-		drop := f.tailN + len(b) - procTailCap
+	if f.tailN+len(b) > tailCap {
+		drop := f.tailN + len(b) - tailCap
 		copy(f.tail, f.tail[drop:f.tailN])
 		f.tailN -= drop
 	}
@@ -321,9 +321,9 @@ func (f *procFilter) keepTail(b []byte) {
 // endDiscard notes the discarded line and, when it was a response whose id
 // is known, queues an error response in its place. It reports whether it
 // queued one.
-func (f *procFilter) endDiscard() bool {
+func (f *stdoutFilter) endDiscard() bool {
 	tail := trimEOL(f.tail[:f.tailN])
-	id, ok := procResponseID(f.prefix, tail)
+	id, ok := responseID(f.prefix, tail)
 	msg := fmt.Sprintf("stdout line of %d bytes discarded: longer than the %d-byte limit", f.discarded, f.limit)
 	if ok {
 		msg += "; answered request " + string(id) + " with an error"
@@ -331,32 +331,32 @@ func (f *procFilter) endDiscard() bool {
 		if f.server != "" {
 			whose = fmt.Sprintf("server %q: its response", f.server)
 		}
-		f.inject = procErrorResponse(id, fmt.Sprintf("mcpgw: %s (%d bytes) exceeds the %d-byte message limit and was discarded", whose, f.discarded, f.limit))
+		f.inject = errorResponse(id, fmt.Sprintf("mcpgw: %s (%d bytes) exceeds the %d-byte message limit and was discarded", whose, f.discarded, f.limit))
 	}
 	f.note(msg)
 	f.prefix, f.tailN, f.discarded = f.prefix[:0], 0, 0
 	return ok
 }
 
-func procErrorResponse(id []byte, message string) []byte {
+func errorResponse(id []byte, message string) []byte {
 	b := []byte(`{"jsonrpc":"2.0","id":`)
 	b = append(b, id...)
 	b = append(b, `,"error":{"code":`...)
-	b = strconv.AppendInt(b, procOversizeCode, 10)
+	b = strconv.AppendInt(b, oversizeCode, 10)
 	b = append(b, `,"message":`...)
 	b = strconv.AppendQuote(b, message) // message is printable (%q quotes the server's name): a valid JSON string
 	b = append(b, "}}\n"...)
 	return b
 }
 
-// procResponseID finds the id of a JSON-RPC response given only the head and
+// responseID finds the id of a JSON-RPC response given only the head and
 // the tail of its line. It reports ok only when the head shows a top-level
 // "result" or "error" member and no "method", and the id is found either as
 // a top-level member in the head or, in the tail, as a member followed only
 // by scalar members and the closing brace (as in {"result":…,"id":7}).
-func procResponseID(head, tail []byte) (id []byte, ok bool) {
+func responseID(head, tail []byte) (id []byte, ok bool) {
 	var isResponse, isRequest bool
-	s := procScanner{b: head}
+	s := jsonScanner{b: head}
 	s.ws()
 	if !s.eat('{') {
 		return nil, false
@@ -394,7 +394,7 @@ func procResponseID(head, tail []byte) (id []byte, ok bool) {
 		return nil, false
 	}
 	if id != nil {
-		return procScalarID(id)
+		return scalarID(id)
 	}
 	// Look for the id among the last members of the line.
 	for at := bytes.LastIndex(tail, []byte(`"id"`)); at >= 0; at = bytes.LastIndex(tail[:at], []byte(`"id"`)) {
@@ -402,7 +402,7 @@ func procResponseID(head, tail []byte) (id []byte, ok bool) {
 		if len(before) == 0 || (before[len(before)-1] != ',' && before[len(before)-1] != '{') {
 			continue
 		}
-		s := procScanner{b: tail, i: at + 4}
+		s := jsonScanner{b: tail, i: at + 4}
 		s.ws()
 		if !s.eat(':') {
 			continue
@@ -419,7 +419,7 @@ func procResponseID(head, tail []byte) (id []byte, ok bool) {
 			if s.eat('}') {
 				s.ws()
 				if s.i == len(tail) {
-					return procScalarID(cand)
+					return scalarID(cand)
 				}
 				break
 			}
@@ -443,22 +443,22 @@ func procResponseID(head, tail []byte) (id []byte, ok bool) {
 	return nil, false
 }
 
-// procScalarID accepts a JSON-RPC id: a string or a number.
-func procScalarID(id []byte) ([]byte, bool) {
+// scalarID accepts a JSON-RPC id: a string or a number.
+func scalarID(id []byte) ([]byte, bool) {
 	if len(id) == 0 || id[0] == 'n' || id[0] == 't' || id[0] == 'f' {
 		return nil, false
 	}
 	return append([]byte(nil), id...), true
 }
 
-// procScanner is a minimal JSON tokenizer over a possibly truncated slice;
+// jsonScanner is a minimal JSON tokenizer over a possibly truncated slice;
 // every method reports false when the input ends or does not fit.
-type procScanner struct {
+type jsonScanner struct {
 	b []byte
 	i int
 }
 
-func (s *procScanner) ws() {
+func (s *jsonScanner) ws() {
 	for s.i < len(s.b) {
 		switch s.b[s.i] {
 		case ' ', '\t', '\r', '\n':
@@ -469,7 +469,7 @@ func (s *procScanner) ws() {
 	}
 }
 
-func (s *procScanner) eat(c byte) bool {
+func (s *jsonScanner) eat(c byte) bool {
 	if s.i < len(s.b) && s.b[s.i] == c {
 		s.i++
 		return true
@@ -478,7 +478,7 @@ func (s *procScanner) eat(c byte) bool {
 }
 
 // str scans a string and returns it with its quotes.
-func (s *procScanner) str() ([]byte, bool) {
+func (s *jsonScanner) str() ([]byte, bool) {
 	start := s.i
 	if !s.eat('"') {
 		return nil, false
@@ -498,7 +498,7 @@ func (s *procScanner) str() ([]byte, bool) {
 }
 
 // scalar scans a string, number, true, false or null.
-func (s *procScanner) scalar() bool {
+func (s *jsonScanner) scalar() bool {
 	if s.i >= len(s.b) {
 		return false
 	}
@@ -522,7 +522,7 @@ func (s *procScanner) scalar() bool {
 }
 
 // value scans any JSON value, skipping nested objects and arrays.
-func (s *procScanner) value() bool {
+func (s *jsonScanner) value() bool {
 	if s.i >= len(s.b) {
 		return false
 	}

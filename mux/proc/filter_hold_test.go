@@ -17,7 +17,7 @@ import (
 func TestProcFilterDeliversWithoutMoreInput(t *testing.T) {
 	rng := rand.New(rand.NewSource(1))
 	pr, pw := io.Pipe()
-	f := newProcFilter(pr, 0, nil)
+	f := newStdoutFilter(pr, 0, nil)
 	br := bufio.NewReaderSize(f, 4096)
 	lines := make(chan string, 1000)
 	go func() {

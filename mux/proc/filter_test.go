@@ -11,11 +11,11 @@ import (
 	"testing/iotest"
 )
 
-// procFilterAll runs in through a filter, reading with chunk-sized reads
+// filterAll runs in through a filter, reading with chunk-sized reads
 // from a source that itself returns short reads as wrap decides.
-func procFilterAll(t testing.TB, in string, limit, chunk int, wrap func(io.Reader) io.Reader) (string, []string) {
+func filterAll(t testing.TB, in string, limit, chunk int, wrap func(io.Reader) io.Reader) (string, []string) {
 	var notes []string
-	f := newProcFilter(wrap(strings.NewReader(in)), limit, func(s string) { notes = append(notes, s) })
+	f := newStdoutFilter(wrap(strings.NewReader(in)), limit, func(s string) { notes = append(notes, s) })
 	var out bytes.Buffer
 	p := make([]byte, chunk)
 	for {
@@ -106,8 +106,8 @@ func TestProcFilter(t *testing.T) {
 				if wname == "onebyte" && len(c.in) > 100000 && chunk < 4096 {
 					continue
 				}
-				out, notes := procFilterAll(t, c.in, c.limit, chunk, wrap)
-				if procNormBytes(out) != procNormBytes(c.out) {
+				out, notes := filterAll(t, c.in, c.limit, chunk, wrap)
+				if normBytes(out) != normBytes(c.out) {
 					t.Errorf("%s/%s/%d: out = %.300q\nwant %.300q", c.name, wname, chunk, out, c.out)
 				}
 				all := strings.Join(notes, "\n")
@@ -124,18 +124,18 @@ func TestProcFilter(t *testing.T) {
 	}
 }
 
-var procBytesRE = regexp.MustCompile(`\(\d+ bytes\)`)
+var bytesRE = regexp.MustCompile(`\(\d+ bytes\)`)
 
-func procNormBytes(s string) string { return procBytesRE.ReplaceAllString(s, "(N bytes)") }
+func normBytes(s string) string { return bytesRE.ReplaceAllString(s, "(N bytes)") }
 
-// procGen yields n bytes of 'a' after head and before tail, without holding
+// genLines yields n bytes of 'a' after head and before tail, without holding
 // them in memory.
-type procGen struct {
+type genLines struct {
 	head, tail []byte
 	n          int
 }
 
-func (g *procGen) Read(p []byte) (int, error) {
+func (g *genLines) Read(p []byte) (int, error) {
 	switch {
 	case len(g.head) > 0:
 		n := copy(p, g.head)
@@ -158,8 +158,8 @@ func (g *procGen) Read(p []byte) (int, error) {
 
 func TestProcFilterDiscardsWhileStreaming(t *testing.T) {
 	const limit = 1 << 20
-	g := &procGen{head: []byte(`{"jsonrpc":"2.0","id":9,"result":{"t":"`), n: 50 << 20, tail: []byte("\"}}\n[1]\n")}
-	f := newProcFilter(g, limit, nil)
+	g := &genLines{head: []byte(`{"jsonrpc":"2.0","id":9,"result":{"t":"`), n: 50 << 20, tail: []byte("\"}}\n[1]\n")}
+	f := newStdoutFilter(g, limit, nil)
 	out, err := io.ReadAll(f)
 	if err != nil {
 		t.Fatal(err)
@@ -167,7 +167,7 @@ func TestProcFilterDiscardsWhileStreaming(t *testing.T) {
 	if !bytes.HasPrefix(out, []byte(`{"jsonrpc":"2.0","id":9,"error":`)) || !bytes.HasSuffix(out, []byte("}}\n[1]\n")) {
 		t.Fatalf("out = %q", out)
 	}
-	if c := cap(f.buf); c > 2*limit+procFilterBuf {
+	if c := cap(f.buf); c > 2*limit+filterBuf {
 		t.Fatalf("buffer grew to %d bytes for a %d-byte limit", c, limit)
 	}
 	var v []any
@@ -195,14 +195,14 @@ func TestProcResponseID(t *testing.T) {
 		{`{"result":1`, `,"id":null}`, ``},
 	}
 	for _, c := range cases {
-		id, ok := procResponseID([]byte(c.head), []byte(c.tail))
+		id, ok := responseID([]byte(c.head), []byte(c.tail))
 		if string(id) != c.id || ok != (c.id != "") {
 			t.Errorf("%s…%s: id %q %v, want %q", c.head, c.tail, id, ok, c.id)
 		}
 	}
 }
 
-func procBenchStream(lines, size int) []byte {
+func benchStream(lines, size int) []byte {
 	var b bytes.Buffer
 	for i := range lines {
 		fmt.Fprintf(&b, `{"jsonrpc":"2.0","id":%d,"result":{"content":[{"type":"text","text":"%s"}]}}`+"\n", i, strings.Repeat("x", size))
@@ -216,12 +216,12 @@ func procBenchStream(lines, size int) []byte {
 func BenchmarkProcFilter(b *testing.B) {
 	for _, size := range []int{100, 1000, 100000} {
 		lines := max(1, (4<<20)/size)
-		data := procBenchStream(lines, size)
+		data := benchStream(lines, size)
 		for _, mode := range []string{"plain", "filter"} {
 			reader := func() io.Reader {
 				r := io.Reader(bytes.NewReader(data))
 				if mode == "filter" {
-					r = newProcFilter(r, 0, nil)
+					r = newStdoutFilter(r, 0, nil)
 				}
 				return r
 			}

@@ -34,17 +34,17 @@ import (
 )
 
 const (
-	// procEnvNoSupervisor, set to "1" in mcpgw's environment, makes
-	// StartProcess spawn children without a job (for debugging).
-	procEnvNoSupervisor = "MCPGW_NO_SUPERVISOR"
-	// procJobKillCode is the exit code of processes killed by kill: 128 +
+	// envNoSupervisor, set to "1" in mcpgw's environment, makes
+	// Start spawn children without a job (for debugging).
+	envNoSupervisor = "MCPGW_NO_SUPERVISOR"
+	// jobKillCode is the exit code of processes killed by kill: 128 +
 	// SIGKILL, as a shell reports a SIGKILL on Unix.
-	procJobKillCode = 137
-	// procJobDrain bounds how long wait waits for a terminated job to empty.
-	procJobDrain = time.Second
-	// procStatusControlCExit is the exit code of a process ended by
+	jobKillCode = 137
+	// jobDrain bounds how long wait waits for a terminated job to empty.
+	jobDrain = time.Second
+	// statusControlCExit is the exit code of a process ended by
 	// CTRL_BREAK (or CTRL_C): STATUS_CONTROL_C_EXIT.
-	procStatusControlCExit = 0xC000013A
+	statusControlCExit = 0xC000013A
 )
 
 // SupervisorMain must be called first thing in main() (and in TestMain of
@@ -54,21 +54,21 @@ const (
 // process and works whether or not SupervisorMain was called.
 func SupervisorMain() {}
 
-// procSupervisorEnabled reports whether children get a Job Object.
-func procSupervisorEnabled() bool { return os.Getenv(procEnvNoSupervisor) != "1" }
+// supervisorEnabled reports whether children get a Job Object.
+func supervisorEnabled() bool { return os.Getenv(envNoSupervisor) != "1" }
 
 // Job object calls that take a pointer go through LazyProc.Call, whose
 // //go:uintptrescapes keeps the structure on the heap for the call: the
 // x/sys wrappers take a uintptr, which goes stale if the goroutine's stack
 // moves inside them.
 var (
-	procKernel32                  = windows.NewLazySystemDLL("kernel32.dll")
-	procSetInformationJobObject   = procKernel32.NewProc("SetInformationJobObject")
-	procQueryInformationJobObject = procKernel32.NewProc("QueryInformationJobObject")
+	kernel32                  = windows.NewLazySystemDLL("kernel32.dll")
+	setInformationJobObject   = kernel32.NewProc("SetInformationJobObject")
+	queryInformationJobObject = kernel32.NewProc("QueryInformationJobObject")
 )
 
-// procJobAccounting is JOBOBJECT_BASIC_ACCOUNTING_INFORMATION.
-type procJobAccounting struct {
+// jobAccounting is JOBOBJECT_BASIC_ACCOUNTING_INFORMATION.
+type jobAccounting struct {
 	TotalUserTime             int64
 	TotalKernelTime           int64
 	ThisPeriodTotalUserTime   int64
@@ -79,9 +79,9 @@ type procJobAccounting struct {
 	TotalTerminatedProcesses  uint32
 }
 
-// procJob is a child started by procLaunch, in its Job Object (job != 0)
+// jobChild is a child started by launch, in its Job Object (job != 0)
 // or, without one, alone.
-type procJob struct {
+type jobChild struct {
 	cmd *exec.Cmd
 	pid int
 	res chan error
@@ -92,11 +92,11 @@ type procJob struct {
 	killed bool           // kill was called
 }
 
-func procLaunch(cmd *exec.Cmd, withJob bool) (procHandle, int, error) {
-	h := &procJob{cmd: cmd, res: make(chan error, 1)}
+func launch(cmd *exec.Cmd, withJob bool) (handle, int, error) {
+	h := &jobChild{cmd: cmd, res: make(chan error, 1)}
 	flags := uint32(windows.CREATE_NEW_PROCESS_GROUP)
 	if withJob {
-		job, err := procNewJob()
+		job, err := newJob()
 		if err != nil {
 			// Run the server anyway; say why its tree is not contained.
 			fmt.Fprintf(cmd.Stderr, "mcpgw: no job object for this server (%v): its processes may outlive mcpgw\n", err)
@@ -114,16 +114,16 @@ func procLaunch(cmd *exec.Cmd, withJob bool) (procHandle, int, error) {
 	}
 	h.pid = cmd.Process.Pid
 	if h.job != 0 {
-		if err := procAssignJob(h.job, uint32(h.pid)); err != nil {
+		if err := assignJob(h.job, uint32(h.pid)); err != nil {
 			// Such as a job mcpgw runs in that allows no nested job.
 			windows.CloseHandle(h.job)
 			h.job = 0
 			fmt.Fprintf(cmd.Stderr, "mcpgw: no job object for this server (%v): its processes may outlive mcpgw\n", err)
 		}
-		if err := procResume(uint32(h.pid)); err != nil {
+		if err := resumeThreads(uint32(h.pid)); err != nil {
 			// Still suspended: it has run no code. Kill it.
 			if h.job != 0 {
-				windows.TerminateJobObject(h.job, procJobKillCode)
+				windows.TerminateJobObject(h.job, jobKillCode)
 				windows.CloseHandle(h.job)
 			}
 			cmd.Process.Kill()
@@ -140,8 +140,8 @@ func procLaunch(cmd *exec.Cmd, withJob bool) (procHandle, int, error) {
 		if job != 0 {
 			// The server is gone: end what it left in its job, and let the
 			// job empty before reporting.
-			windows.TerminateJobObject(job, procJobKillCode)
-			procWaitJobEmpty(job, procJobDrain)
+			windows.TerminateJobObject(job, jobKillCode)
+			waitJobEmpty(job, jobDrain)
 			h.mu.Lock()
 			windows.CloseHandle(job)
 			h.job = 0
@@ -150,21 +150,21 @@ func procLaunch(cmd *exec.Cmd, withJob bool) (procHandle, int, error) {
 		h.mu.Lock()
 		killed := h.killed
 		h.mu.Unlock()
-		h.res <- procExitFromWindows(cmd.ProcessState, err, killed)
+		h.res <- exitFromWindows(cmd.ProcessState, err, killed)
 	}()
 	return h, h.pid, nil
 }
 
-// procNewJob creates a job that kills its processes when its last handle
+// newJob creates a job that kills its processes when its last handle
 // closes. The handle is not inheritable: only mcpgw holds it.
-func procNewJob() (windows.Handle, error) {
+func newJob() (windows.Handle, error) {
 	job, err := windows.CreateJobObject(nil, nil)
 	if err != nil {
 		return 0, err
 	}
 	var info windows.JOBOBJECT_EXTENDED_LIMIT_INFORMATION
 	info.BasicLimitInformation.LimitFlags = windows.JOB_OBJECT_LIMIT_KILL_ON_JOB_CLOSE
-	r, _, err := procSetInformationJobObject.Call(uintptr(job), windows.JobObjectExtendedLimitInformation, uintptr(unsafe.Pointer(&info)), unsafe.Sizeof(info))
+	r, _, err := setInformationJobObject.Call(uintptr(job), windows.JobObjectExtendedLimitInformation, uintptr(unsafe.Pointer(&info)), unsafe.Sizeof(info))
 	if r == 0 {
 		windows.CloseHandle(job)
 		return 0, fmt.Errorf("SetInformationJobObject: %w", err)
@@ -172,8 +172,8 @@ func procNewJob() (windows.Handle, error) {
 	return job, nil
 }
 
-// procAssignJob assigns the (suspended) process pid to job.
-func procAssignJob(job windows.Handle, pid uint32) error {
+// assignJob assigns the (suspended) process pid to job.
+func assignJob(job windows.Handle, pid uint32) error {
 	// os.Process holds a handle to the process until it is waited for, so
 	// pid cannot have been reused.
 	ph, err := windows.OpenProcess(windows.PROCESS_SET_QUOTA|windows.PROCESS_TERMINATE, false, pid)
@@ -188,10 +188,10 @@ func procAssignJob(job windows.Handle, pid uint32) error {
 	return nil
 }
 
-// procResume resumes the threads of a process created with CREATE_SUSPENDED
+// resumeThreads resumes the threads of a process created with CREATE_SUSPENDED
 // (its main thread: os/exec does not keep the thread handle CreateProcess
 // returned, so it is found in a thread snapshot).
-func procResume(pid uint32) error {
+func resumeThreads(pid uint32) error {
 	snap, err := windows.CreateToolhelp32Snapshot(windows.TH32CS_SNAPTHREAD, 0)
 	if err != nil {
 		return fmt.Errorf("CreateToolhelp32Snapshot: %w", err)
@@ -221,12 +221,12 @@ func procResume(pid uint32) error {
 	return nil
 }
 
-// procWaitJobEmpty waits up to d for the job to have no active process.
-func procWaitJobEmpty(job windows.Handle, d time.Duration) {
+// waitJobEmpty waits up to d for the job to have no active process.
+func waitJobEmpty(job windows.Handle, d time.Duration) {
 	deadline := time.Now().Add(d)
 	for {
-		var acct procJobAccounting
-		r, _, _ := procQueryInformationJobObject.Call(uintptr(job), windows.JobObjectBasicAccountingInformation, uintptr(unsafe.Pointer(&acct)), unsafe.Sizeof(acct), 0)
+		var acct jobAccounting
+		r, _, _ := queryInformationJobObject.Call(uintptr(job), windows.JobObjectBasicAccountingInformation, uintptr(unsafe.Pointer(&acct)), unsafe.Sizeof(acct), 0)
 		if r == 0 || acct.ActiveProcesses == 0 || time.Now().After(deadline) {
 			return
 		}
@@ -234,13 +234,13 @@ func procWaitJobEmpty(job windows.Handle, d time.Duration) {
 	}
 }
 
-func (h *procJob) wait() error { return <-h.res }
+func (h *jobChild) wait() error { return <-h.res }
 
 // terminate sends CTRL_BREAK to the child's console process group (it was
 // created with CREATE_NEW_PROCESS_GROUP, so its pid names the group), only
 // while the child runs: the console sends an event for a group id that names
 // no process to every process on the console, mcpgw included.
-func (h *procJob) terminate() {
+func (h *jobChild) terminate() {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	if h.exited {
@@ -260,21 +260,21 @@ func (h *procJob) terminate() {
 }
 
 // kill terminates the child's job (without a job, the child alone).
-func (h *procJob) kill() {
+func (h *jobChild) kill() {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	h.killed = true
 	switch {
 	case h.job != 0:
-		windows.TerminateJobObject(h.job, procJobKillCode)
+		windows.TerminateJobObject(h.job, jobKillCode)
 	case !h.exited:
 		h.cmd.Process.Kill()
 	}
 }
 
-// procExitFromWindows describes how a child exited: nil for status 0; a
+// exitFromWindows describes how a child exited: nil for status 0; a
 // kill by mcpgw reads "killed by signal SIGKILL", as on Unix.
-func procExitFromWindows(ps *os.ProcessState, waitErr error, killed bool) error {
+func exitFromWindows(ps *os.ProcessState, waitErr error, killed bool) error {
 	if ps == nil {
 		return waitErr
 	}
@@ -282,10 +282,10 @@ func procExitFromWindows(ps *os.ProcessState, waitErr error, killed bool) error 
 	switch {
 	case code == 0:
 		return nil
-	case killed && (code == procJobKillCode || code == 1): // 1: os.Process.Kill
-		return &procExitError{code: -1, signal: "SIGKILL"}
-	case uint32(code) == procStatusControlCExit:
-		return &procExitError{code: -1, signal: "CTRL_BREAK"}
+	case killed && (code == jobKillCode || code == 1): // 1: os.Process.Kill
+		return &exitError{code: -1, signal: "SIGKILL"}
+	case uint32(code) == statusControlCExit:
+		return &exitError{code: -1, signal: "CTRL_BREAK"}
 	}
-	return &procExitError{code: code}
+	return &exitError{code: code}
 }

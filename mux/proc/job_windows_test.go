@@ -17,8 +17,8 @@ import (
 	"golang.org/x/sys/windows"
 )
 
-// procFakeMain runs the test binary as a fake child; it returns the exit code.
-func procFakeMain(mode string) int {
+// fakeMain runs the test binary as a fake child; it returns the exit code.
+func fakeMain(mode string) int {
 	if os.Getenv("MCPGW_PROC_STUBBORN") == "1" {
 		// Handled, CTRL_BREAK does not end the process.
 		signal.Notify(make(chan os.Signal, 1), os.Interrupt)
@@ -50,7 +50,7 @@ func procFakeMain(mode string) int {
 		}
 	case "helper":
 		// Start a tree in a job, report its pids, wait to be killed.
-		p, err := StartProcess(ProcessSpec{
+		p, err := Start(Spec{
 			Name: "tree", Command: os.Args[0],
 			Env: []string{"MCPGW_PROC_FAKE=tree", "MCPGW_PROC_STUBBORN=1"},
 		})
@@ -58,7 +58,7 @@ func procFakeMain(mode string) int {
 			fmt.Fprintln(os.Stderr, err)
 			return 1
 		}
-		line, err := bufio.NewReader(p.Stdout()).ReadString('\n')
+		line, err := bufio.NewReader(p.stdout()).ReadString('\n')
 		if err != nil {
 			fmt.Fprintln(os.Stderr, err)
 			return 1
@@ -71,20 +71,20 @@ func procFakeMain(mode string) int {
 	return 2
 }
 
-type procTreePIDs struct {
+type treePIDs struct {
 	PID        int `json:"pid"`
 	Grandchild int `json:"grandchild"`
 }
 
-// procModes runs f with a job ("supervised") and without one ("direct").
-func procModes(t *testing.T, f func(t *testing.T, job bool)) {
+// eachMode runs f with a job ("supervised") and without one ("direct").
+func eachMode(t *testing.T, f func(t *testing.T, job bool)) {
 	t.Run("direct", func(t *testing.T) { f(t, false) })
 	t.Run("supervised", func(t *testing.T) { f(t, true) })
 }
 
-func procFake(t *testing.T, job bool, env ...string) *Process {
+func startFake(t *testing.T, job bool, env ...string) *Process {
 	t.Helper()
-	p, err := procStart(ProcessSpec{Name: "fake", Command: os.Args[0], Env: env, GracePeriod: time.Second}, job)
+	p, err := start(Spec{Name: "fake", Command: os.Args[0], Env: env, GracePeriod: time.Second}, job)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -92,8 +92,8 @@ func procFake(t *testing.T, job bool, env ...string) *Process {
 	return p
 }
 
-// procGone reports whether pid no longer runs.
-func procGone(pid int) bool {
+// pidGone reports whether pid no longer runs.
+func pidGone(pid int) bool {
 	h, err := windows.OpenProcess(windows.SYNCHRONIZE|windows.PROCESS_QUERY_LIMITED_INFORMATION, false, uint32(pid))
 	if err != nil {
 		return errors.Is(err, windows.ERROR_INVALID_PARAMETER) // no such process
@@ -103,11 +103,11 @@ func procGone(pid int) bool {
 	return err == nil && ev == windows.WAIT_OBJECT_0
 }
 
-func procWaitGone(t *testing.T, d time.Duration, pids ...int) {
+func waitGone(t *testing.T, d time.Duration, pids ...int) {
 	t.Helper()
 	deadline := time.Now().Add(d)
 	for _, pid := range pids {
-		for !procGone(pid) {
+		for !pidGone(pid) {
 			if time.Now().After(deadline) {
 				t.Fatalf("pid %d still running after %s", pid, d)
 			}
@@ -117,9 +117,9 @@ func procWaitGone(t *testing.T, d time.Duration, pids ...int) {
 }
 
 func TestProcJobStdout(t *testing.T) {
-	procModes(t, func(t *testing.T, job bool) {
-		p := procFake(t, job, "MCPGW_PROC_FAKE=echo", "MCPGW_PROC_EXIT=3")
-		r := bufio.NewReader(p.Stdout())
+	eachMode(t, func(t *testing.T, job bool) {
+		p := startFake(t, job, "MCPGW_PROC_FAKE=echo", "MCPGW_PROC_EXIT=3")
+		r := bufio.NewReader(p.stdout())
 		if line, err := r.ReadString('\n'); err != nil || line != `{"hello":1}`+"\n" {
 			t.Fatalf("line = %q, %v", line, err)
 		}
@@ -145,9 +145,9 @@ func TestProcJobStdout(t *testing.T) {
 }
 
 func TestProcJobCloseKillsTree(t *testing.T) {
-	p := procFake(t, true, "MCPGW_PROC_FAKE=tree", "MCPGW_PROC_STUBBORN=1")
-	var pids procTreePIDs
-	if err := json.NewDecoder(p.Stdout()).Decode(&pids); err != nil {
+	p := startFake(t, true, "MCPGW_PROC_FAKE=tree", "MCPGW_PROC_STUBBORN=1")
+	var pids treePIDs
+	if err := json.NewDecoder(p.stdout()).Decode(&pids); err != nil {
 		t.Fatal(err)
 	}
 	if pids.PID != p.PID() || pids.Grandchild == 0 {
@@ -159,15 +159,15 @@ func TestProcJobCloseKillsTree(t *testing.T) {
 	if err := p.ExitErr(); err == nil || !strings.Contains(err.Error(), "killed by signal SIGKILL") {
 		t.Fatalf("ExitErr = %v", err)
 	}
-	procWaitGone(t, 5*time.Second, pids.PID, pids.Grandchild)
+	waitGone(t, 5*time.Second, pids.PID, pids.Grandchild)
 }
 
 func TestProcJobChildExitKillsTree(t *testing.T) {
 	// A child that exits on stdin EOF leaves its grandchild behind; the job
 	// takes it.
-	p := procFake(t, true, "MCPGW_PROC_FAKE=tree")
-	var pids procTreePIDs
-	if err := json.NewDecoder(p.Stdout()).Decode(&pids); err != nil {
+	p := startFake(t, true, "MCPGW_PROC_FAKE=tree")
+	var pids treePIDs
+	if err := json.NewDecoder(p.stdout()).Decode(&pids); err != nil {
 		t.Fatal(err)
 	}
 	p.Stdin().Close()
@@ -175,12 +175,12 @@ func TestProcJobChildExitKillsTree(t *testing.T) {
 	if err := p.ExitErr(); err != nil {
 		t.Fatalf("ExitErr = %v", err)
 	}
-	procWaitGone(t, 5*time.Second, pids.PID, pids.Grandchild)
+	waitGone(t, 5*time.Second, pids.PID, pids.Grandchild)
 }
 
 func TestProcJobTerminate(t *testing.T) {
-	p := procFake(t, true, "MCPGW_PROC_FAKE=echo")
-	if _, err := bufio.NewReader(p.Stdout()).ReadString('\n'); err != nil {
+	p := startFake(t, true, "MCPGW_PROC_FAKE=echo")
+	if _, err := bufio.NewReader(p.stdout()).ReadString('\n'); err != nil {
 		t.Fatal(err)
 	}
 	p.h.terminate()
@@ -212,23 +212,23 @@ func TestProcJobKilledParent(t *testing.T) {
 		helper.Wait()
 		t.Fatalf("helper: %v", err)
 	}
-	var pids procTreePIDs
+	var pids treePIDs
 	if err := json.Unmarshal(line, &pids); err != nil {
 		t.Fatal(err)
 	}
 	for _, pid := range []int{pids.PID, pids.Grandchild} {
-		if procGone(pid) {
+		if pidGone(pid) {
 			t.Fatalf("pid %d not running before the kill", pid)
 		}
 	}
 	helper.Process.Kill()
 	helper.Wait()
-	procWaitGone(t, 5*time.Second, pids.PID, pids.Grandchild)
+	waitGone(t, 5*time.Second, pids.PID, pids.Grandchild)
 }
 
 func TestProcJobStartErrors(t *testing.T) {
-	procModes(t, func(t *testing.T, job bool) {
-		if _, err := procStart(ProcessSpec{Command: "mcpgw-no-such-program"}, job); err == nil {
+	eachMode(t, func(t *testing.T, job bool) {
+		if _, err := start(Spec{Command: "mcpgw-no-such-program"}, job); err == nil {
 			t.Fatal("no error for a missing program")
 		}
 	})

@@ -15,7 +15,7 @@ func TestMain(m *testing.M) {
 	}
 	SupervisorMain()
 	if mode := os.Getenv("MCPGW_PROC_FAKE"); mode != "" {
-		os.Exit(procFakeMain(mode))
+		os.Exit(fakeMain(mode))
 	}
 	os.Exit(m.Run())
 }

@@ -18,18 +18,18 @@ import (
 // always spawned directly.
 func SupervisorMain() {}
 
-func procSupervisorEnabled() bool { return false }
+func supervisorEnabled() bool { return false }
 
-type procPlain struct {
+type plainChild struct {
 	cmd *exec.Cmd
 	res chan error
 }
 
-func procLaunch(cmd *exec.Cmd, _ bool) (procHandle, int, error) {
+func launch(cmd *exec.Cmd, _ bool) (handle, int, error) {
 	if err := cmd.Start(); err != nil {
 		return nil, 0, err
 	}
-	h := &procPlain{cmd: cmd, res: make(chan error, 1)}
+	h := &plainChild{cmd: cmd, res: make(chan error, 1)}
 	go func() {
 		err := cmd.Wait()
 		var ee *exec.ExitError
@@ -37,7 +37,7 @@ func procLaunch(cmd *exec.Cmd, _ bool) (procHandle, int, error) {
 		case err == nil:
 			h.res <- nil
 		case errors.As(err, &ee):
-			h.res <- &procExitError{code: ee.ExitCode()}
+			h.res <- &exitError{code: ee.ExitCode()}
 		default:
 			h.res <- err
 		}
@@ -45,8 +45,8 @@ func procLaunch(cmd *exec.Cmd, _ bool) (procHandle, int, error) {
 	return h, cmd.Process.Pid, nil
 }
 
-func (h *procPlain) wait() error { return <-h.res }
+func (h *plainChild) wait() error { return <-h.res }
 
 // terminate does nothing: there is no SIGTERM to send; kill follows.
-func (h *procPlain) terminate() {}
-func (h *procPlain) kill()      { h.cmd.Process.Kill() }
+func (h *plainChild) terminate() {}
+func (h *plainChild) kill()      { h.cmd.Process.Kill() }

@@ -12,7 +12,7 @@ import (
 	"time"
 )
 
-// Defaults for [ProcessSpec] fields left at their zero value.
+// Defaults for [Spec] fields left at their zero value.
 const (
 	// DefaultGracePeriod is how long [Process.Close] waits after closing the
 	// child's stdin before it signals the process tree; it then waits
@@ -30,16 +30,16 @@ const (
 )
 
 const (
-	procStderrLines   = 200     // lines kept by the stderr ring
-	procStderrLineCap = 8 << 10 // longest stderr line kept whole
-	procStderrDrain   = 500 * time.Millisecond
-	// procEndWait bounds how long the end of a child's stdout waits for the
-	// child to exit, to say how it ended (see procEndReader).
-	procEndWait = time.Second
+	stderrLines   = 200     // lines kept by the stderr ring
+	stderrLineCap = 8 << 10 // longest stderr line kept whole
+	stderrDrain   = 500 * time.Millisecond
+	// endWait bounds how long the end of a child's stdout waits for the
+	// child to exit, to say how it ended (see outputReader).
+	endWait = time.Second
 )
 
-// ProcessSpec describes a stdio MCP server to spawn.
-type ProcessSpec struct {
+// Spec describes a stdio MCP server to spawn.
+type Spec struct {
 	Name    string   // server name, used to prefix stderr lines
 	Command string   // program: a path, or a name looked up in PATH
 	Args    []string // arguments, without the program name
@@ -62,27 +62,27 @@ type ProcessSpec struct {
 	Redact func(string) string
 }
 
-// Process is a running stdio MCP server started by [StartProcess].
+// Process is a running stdio MCP server started by [Start].
 //
-// Its stdout is filtered (see [Process.Stdout]), its stderr is kept in a
+// Its stdout is filtered (see [Process.Output]), its stderr is kept in a
 // ring buffer (see [Process.StderrTail]), and [Process.Close] never leaves a
 // child, grandchild or zombie behind. On Linux, macOS and the BSDs, when
 // the binary calls [SupervisorMain], each child runs under a small
 // supervisor process, and on Windows in a Job Object, so that even a SIGKILL
 // of mcpgw takes the whole tree down with it.
 type Process struct {
-	spec ProcessSpec
+	spec Spec
 	pid  int
-	h    procHandle
+	h    handle
 
 	stdin     *os.File
 	stdoutR   *os.File
 	stderrR   *os.File
-	filter    *procFilter
+	filter    *stdoutFilter
 	stderrEOF chan struct{}
 
 	mu      sync.Mutex
-	ring    [procStderrLines]string
+	ring    [stderrLines]string
 	ringN   int // lines ever added
 	exitErr error
 
@@ -91,8 +91,8 @@ type Process struct {
 	closeErr  error
 }
 
-// procHandle is the platform's grip on a started child (or its supervisor).
-type procHandle interface {
+// handle is the platform's grip on a started child (or its supervisor).
+type handle interface {
 	// wait blocks until the child has exited and its tree is cleaned up,
 	// and returns how it exited (nil for status 0).
 	wait() error
@@ -103,7 +103,7 @@ type procHandle interface {
 	kill()
 }
 
-// StartProcess starts the child and returns it running.
+// Start starts the child and returns it running.
 //
 // On Linux, macOS and the BSDs, when [SupervisorMain] has run in this
 // binary (the program called it first thing in main, or a test binary in
@@ -113,13 +113,13 @@ type procHandle interface {
 // tree running, which the supervisor exists to prevent. On Windows the child
 // is started in a Job Object that Windows kills when mcpgw exits. Setting
 // MCPGW_NO_SUPERVISOR=1 turns supervisors and jobs off (for debugging).
-func StartProcess(spec ProcessSpec) (*Process, error) {
-	return procStart(spec, procSupervisorEnabled())
+func Start(spec Spec) (*Process, error) {
+	return start(spec, supervisorEnabled())
 }
 
-// procStart starts spec, under a supervisor when supervise is true and the
+// start starts spec, under a supervisor when supervise is true and the
 // platform has one.
-func procStart(spec ProcessSpec, supervise bool) (*Process, error) {
+func start(spec Spec, supervise bool) (*Process, error) {
 	if spec.Command == "" {
 		return nil, errors.New("no command")
 	}
@@ -180,9 +180,9 @@ func procStart(spec ProcessSpec, supervise bool) (*Process, error) {
 		stderrEOF: make(chan struct{}),
 		done:      make(chan struct{}),
 	}
-	p.filter = newProcFilter(outR, spec.MaxLineBytes, p.Note)
+	p.filter = newStdoutFilter(outR, spec.MaxLineBytes, p.Note)
 	p.filter.server = spec.Name
-	h, pid, err := procLaunch(cmd, supervise)
+	h, pid, err := launch(cmd, supervise)
 	// The child has its own copies now (or failed to start).
 	inR.Close()
 	outW.Close()
@@ -197,7 +197,7 @@ func procStart(spec ProcessSpec, supervise bool) (*Process, error) {
 		err := h.wait()
 		// Let the last stderr lines land before Done, but do not hang on a
 		// descendant that somehow still holds the pipe.
-		t := time.NewTimer(procStderrDrain)
+		t := time.NewTimer(stderrDrain)
 		select {
 		case <-p.stderrEOF:
 		case <-t.C:
@@ -211,7 +211,7 @@ func procStart(spec ProcessSpec, supervise bool) (*Process, error) {
 	return p, nil
 }
 
-// Stdout returns the child's stdout, filtered: only lines whose first
+// stdout returns the child's stdout, filtered: only lines whose first
 // non-space byte is '{' or '[' pass, each ending in '\n'; other lines are
 // diverted to the stderr ring with a note, blank lines are dropped. Lines of
 // any length up to the spec's MaxLineBytes pass; a longer line is discarded
@@ -219,21 +219,31 @@ func procStart(spec ProcessSpec, supervise bool) (*Process, error) {
 // and when it was a response whose id can be recovered, a JSON-RPC error
 // response with that id takes its place so only that call fails.
 //
-// Reads happen in the caller's goroutine; there is one Stdout per Process,
+// Reads happen in the caller's goroutine; there is one stdout per Process,
 // and it is not safe for concurrent reads.
-func (p *Process) Stdout() io.Reader { return p.filter }
+func (p *Process) stdout() io.Reader { return p.filter }
 
-// Output is [Process.Stdout] for a connection to the server: at the end of
-// the stream, instead of a bare io.EOF, Read returns an error (matching
-// io.EOF with errors.Is) saying how the process ended and what it last
-// wrote on stderr. A connection hands its read error to every call still
-// waiting for an answer, so a call in flight when its server dies can say
-// why.
-func (p *Process) Output() io.Reader { return procEndReader{p} }
+// Output returns the child's stdout for a connection to the server,
+// filtered: only JSON lines (first non-space byte '{' or '[') pass, each
+// ending in '\n'; other lines go to the stderr tail with a note. A line
+// over the spec's MaxLineBytes is discarded while it streams, and when it
+// was a response whose id can be recovered, a JSON-RPC error response with
+// that id takes its place, so only that call fails.
+//
+// At the end of the stream, instead of a bare io.EOF, Read returns an error
+// saying how the process ended and what it last wrote on stderr (it matches
+// io.EOF with errors.Is). A connection hands its read error to every call
+// still waiting for an answer, so a call in flight when its server dies can
+// say why.
+//
+// Reads happen in the caller's goroutine; there is one Output per Process
+// (it shares the filter with stdout), and it is not safe for concurrent
+// reads.
+func (p *Process) Output() io.Reader { return outputReader{p} }
 
-type procEndReader struct{ p *Process }
+type outputReader struct{ p *Process }
 
-func (r procEndReader) Read(b []byte) (int, error) {
+func (r outputReader) Read(b []byte) (int, error) {
 	n, err := r.p.filter.Read(b)
 	if err == io.EOF {
 		err = r.p.endError()
@@ -241,19 +251,19 @@ func (r procEndReader) Read(b []byte) (int, error) {
 	return n, err
 }
 
-// procEndError is the end of a child's stdout, described. It matches io.EOF
+// stdoutEndError is the end of a child's stdout, described. It matches io.EOF
 // (errors.Is), so the end of the stream is still seen as one.
-type procEndError struct{ msg string }
+type stdoutEndError struct{ msg string }
 
-func (e *procEndError) Error() string { return e.msg }
-func (e *procEndError) Unwrap() error { return io.EOF }
+func (e *stdoutEndError) Error() string { return e.msg }
+func (e *stdoutEndError) Unwrap() error { return io.EOF }
 
 // endError describes the end of the child's stdout. A child that dies
 // closes its stdout as it goes: wait a moment for its exit status and its
 // last stderr lines (Done waits for stderr to drain).
 func (p *Process) endError() error {
-	p.waitDone(procEndWait)
-	return &procEndError{"process " + p.HowEnded() + p.StderrHint()}
+	p.waitDone(endWait)
+	return &stdoutEndError{"process " + p.HowEnded() + p.StderrHint()}
 }
 
 // HowEnded says how the process ended, to follow "process " in a message:
@@ -300,10 +310,10 @@ func (p *Process) Stdin() io.WriteCloser { return p.stdin }
 func (p *Process) StderrTail() []string {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	n := min(p.ringN, procStderrLines)
+	n := min(p.ringN, stderrLines)
 	out := make([]string, 0, n)
 	for i := p.ringN - n; i < p.ringN; i++ {
-		out = append(out, p.ring[i%procStderrLines])
+		out = append(out, p.ring[i%stderrLines])
 	}
 	return out
 }
@@ -328,9 +338,10 @@ func (p *Process) PID() int { return p.pid }
 // for it to exit, then sends SIGTERM to its process group, waits two thirds
 // of the grace period more, and finally kills the whole tree (process group and
 // every descendant) and waits for it. It then closes the stdout and stderr
-// pipes, so a blocked Stdout read returns io.EOF. Close is idempotent and
-// safe for concurrent use; every call returns after the child is gone. Call
-// it even after the child exited on its own: it releases the pipes.
+// pipes, so a blocked read of [Process.Output] reaches its end. Close is
+// idempotent and safe for concurrent use; every call returns after the
+// child is gone. Call it even after the child exited on its own: it
+// releases the pipes.
 func (p *Process) Close() error {
 	p.closeOnce.Do(func() {
 		p.stdin.Close()
@@ -347,16 +358,16 @@ func (p *Process) Close() error {
 	return p.closeErr
 }
 
-// RWC returns the process as one io.ReadWriteCloser, for transports such as
-// go-sdk's mcp.IOTransport: Read is [Process.Stdout], Write is
+// rwc returns the process as one io.ReadWriteCloser, for transports such as
+// go-sdk's mcp.IOTransport: Read is [Process.stdout], Write is
 // [Process.Stdin], Close is [Process.Close].
-func (p *Process) RWC() io.ReadWriteCloser { return procRWC{p} }
+func (p *Process) rwc() io.ReadWriteCloser { return processRWC{p} }
 
-type procRWC struct{ p *Process }
+type processRWC struct{ p *Process }
 
-func (r procRWC) Read(b []byte) (int, error)  { return r.p.filter.Read(b) }
-func (r procRWC) Write(b []byte) (int, error) { return r.p.stdin.Write(b) }
-func (r procRWC) Close() error                { return r.p.Close() }
+func (r processRWC) Read(b []byte) (int, error)  { return r.p.filter.Read(b) }
+func (r processRWC) Write(b []byte) (int, error) { return r.p.stdin.Write(b) }
+func (r processRWC) Close() error                { return r.p.Close() }
 
 func (p *Process) waitDone(d time.Duration) bool {
 	t := time.NewTimer(d)
@@ -381,7 +392,7 @@ func (p *Process) keep(line string) string {
 		line = p.spec.Redact(line)
 	}
 	p.mu.Lock()
-	p.ring[p.ringN%procStderrLines] = line
+	p.ring[p.ringN%stderrLines] = line
 	p.ringN++
 	p.mu.Unlock()
 	return line
@@ -397,7 +408,7 @@ func (p *Process) readStderr() {
 	for {
 		chunk, err := br.ReadSlice('\n')
 		if err == bufio.ErrBufferFull {
-			if room := procStderrLineCap - len(long); room > 0 {
+			if room := stderrLineCap - len(long); room > 0 {
 				long = append(long, chunk[:min(room, len(chunk))]...)
 				dropped += len(chunk) - min(room, len(chunk))
 			} else {
@@ -411,7 +422,7 @@ func (p *Process) readStderr() {
 			chunk = trimEOL(chunk)
 			line := chunk
 			if len(long) > 0 {
-				room := procStderrLineCap - len(long)
+				room := stderrLineCap - len(long)
 				n := min(max(room, 0), len(chunk))
 				long = append(long, chunk[:n]...)
 				dropped += len(chunk) - n
@@ -443,13 +454,13 @@ func trimEOL(b []byte) []byte {
 	return b
 }
 
-// procExitError describes how a child exited.
-type procExitError struct {
+// exitError describes how a child exited.
+type exitError struct {
 	code   int    // exit status, or -1 when killed by a signal
 	signal string // signal name when killed by a signal
 }
 
-func (e *procExitError) Error() string {
+func (e *exitError) Error() string {
 	if e.signal != "" {
 		return "killed by signal " + e.signal
 	}
@@ -458,4 +469,4 @@ func (e *procExitError) Error() string {
 
 // ExitCode returns the exit status, or -1 when the child was killed by a
 // signal.
-func (e *procExitError) ExitCode() int { return e.code }
+func (e *exitError) ExitCode() int { return e.code }

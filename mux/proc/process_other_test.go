@@ -2,4 +2,4 @@
 
 package proc
 
-func procFakeMain(string) int { return 2 }
+func fakeMain(string) int { return 2 }

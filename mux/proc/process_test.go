@@ -21,10 +21,10 @@ import (
 	"time"
 )
 
-const procBigLine = 10 << 20
+const bigLine = 10 << 20
 
-// procFakeMain runs the test binary as a fake child; it returns the exit code.
-func procFakeMain(mode string) int {
+// fakeMain runs the test binary as a fake child; it returns the exit code.
+func fakeMain(mode string) int {
 	if os.Getenv("MCPGW_PROC_STUBBORN") == "1" {
 		signal.Ignore(syscall.SIGTERM)
 	}
@@ -36,7 +36,7 @@ func procFakeMain(mode string) int {
 		w.WriteString(`{"hello":1}` + "\n\n")
 		w.WriteString("  [1,2]\r\n")
 		w.WriteString(`{"big":"`)
-		w.Write(bytes.Repeat([]byte("a"), procBigLine-len(`{"big":""}`)))
+		w.Write(bytes.Repeat([]byte("a"), bigLine-len(`{"big":""}`)))
 		w.WriteString("\"}\nmore junk\n")
 		w.Flush()
 		io.Copy(os.Stdout, os.Stdin) // echo until stdin closes
@@ -66,7 +66,7 @@ func procFakeMain(mode string) int {
 		}
 	case "helper":
 		// Start a tree under the supervisor, report its pids, wait to be killed.
-		p, err := StartProcess(ProcessSpec{
+		p, err := Start(Spec{
 			Name: "tree", Command: os.Args[0],
 			Env: []string{"GORACE=atexit_sleep_ms=0", "MCPGW_PROC_FAKE=tree", "MCPGW_PROC_STUBBORN=1", "MCPGW_PROC_SETSID=1"},
 		})
@@ -74,7 +74,7 @@ func procFakeMain(mode string) int {
 			fmt.Fprintln(os.Stderr, err)
 			return 1
 		}
-		line, err := bufio.NewReader(p.Stdout()).ReadString('\n')
+		line, err := bufio.NewReader(p.stdout()).ReadString('\n')
 		if err != nil {
 			fmt.Fprintln(os.Stderr, err)
 			return 1
@@ -87,16 +87,16 @@ func procFakeMain(mode string) int {
 	return 2
 }
 
-type procTreePIDs struct {
+type treePIDs struct {
 	PID        int `json:"pid"`
 	Grandchild int `json:"grandchild"`
 }
 
-func procModes(t *testing.T, f func(t *testing.T, supervise bool)) {
+func eachMode(t *testing.T, f func(t *testing.T, supervise bool)) {
 	t.Run("direct", func(t *testing.T) { f(t, false) })
 	if runtime.GOOS == "linux" || runtime.GOOS == "darwin" { // the systems with a supervisor that tests can check
 		t.Run("supervised", func(t *testing.T) {
-			if !procSupervisorEnabled() {
+			if !supervisorEnabled() {
 				t.Fatal("SupervisorMain did not enable the supervisor")
 			}
 			f(t, true)
@@ -104,11 +104,11 @@ func procModes(t *testing.T, f func(t *testing.T, supervise bool)) {
 	}
 }
 
-func procFake(t *testing.T, supervise bool, env ...string) *Process {
+func startFake(t *testing.T, supervise bool, env ...string) *Process {
 	t.Helper()
 	// The race runtime sleeps 1s at exit by default: not in fake children.
 	env = append([]string{"GORACE=atexit_sleep_ms=0"}, env...)
-	p, err := procStart(ProcessSpec{Name: "fake", Command: os.Args[0], Env: env, GracePeriod: time.Second}, supervise)
+	p, err := start(Spec{Name: "fake", Command: os.Args[0], Env: env, GracePeriod: time.Second}, supervise)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -116,8 +116,8 @@ func procFake(t *testing.T, supervise bool, env ...string) *Process {
 	return p
 }
 
-// procGone reports whether pid no longer runs (gone, or a zombie).
-func procGone(pid int) bool {
+// pidGone reports whether pid no longer runs (gone, or a zombie).
+func pidGone(pid int) bool {
 	if err := syscall.Kill(pid, 0); errors.Is(err, syscall.ESRCH) {
 		return true
 	}
@@ -129,11 +129,11 @@ func procGone(pid int) bool {
 	return i > 0 && i+2 < len(b) && (b[i+2] == 'Z' || b[i+2] == 'X')
 }
 
-func procWaitGone(t *testing.T, d time.Duration, pids ...int) {
+func waitGone(t *testing.T, d time.Duration, pids ...int) {
 	t.Helper()
 	deadline := time.Now().Add(d)
 	for _, pid := range pids {
-		for !procGone(pid) {
+		for !pidGone(pid) {
 			if time.Now().After(deadline) {
 				t.Fatalf("pid %d still running after %s", pid, d)
 			}
@@ -143,9 +143,9 @@ func procWaitGone(t *testing.T, d time.Duration, pids ...int) {
 }
 
 func TestProcStdoutFiltered(t *testing.T) {
-	procModes(t, func(t *testing.T, supervise bool) {
-		p := procFake(t, supervise, "MCPGW_PROC_FAKE=echo", "MCPGW_PROC_EXIT=3")
-		r := bufio.NewReader(p.Stdout())
+	eachMode(t, func(t *testing.T, supervise bool) {
+		p := startFake(t, supervise, "MCPGW_PROC_FAKE=echo", "MCPGW_PROC_EXIT=3")
+		r := bufio.NewReader(p.stdout())
 		want := []string{`{"hello":1}`, `[1,2]` + "\r"}
 		for _, w := range want {
 			line, err := r.ReadString('\n')
@@ -154,7 +154,7 @@ func TestProcStdoutFiltered(t *testing.T) {
 			}
 		}
 		big, err := r.ReadBytes('\n')
-		if err != nil || len(big) != procBigLine+1 || !bytes.HasPrefix(big, []byte(`{"big":"aaa`)) || !bytes.HasSuffix(big, []byte("aa\"}\n")) {
+		if err != nil || len(big) != bigLine+1 || !bytes.HasPrefix(big, []byte(`{"big":"aaa`)) || !bytes.HasSuffix(big, []byte("aa\"}\n")) {
 			t.Fatalf("big line: %d bytes, %v", len(big), err)
 		}
 		if _, err := io.WriteString(p.Stdin(), `{"echo":true}`+"\nnot json\n"+`{"after":1}`+"\n"); err != nil {
@@ -186,14 +186,14 @@ func TestProcStdoutFiltered(t *testing.T) {
 }
 
 func TestProcCloseKillsTree(t *testing.T) {
-	procModes(t, func(t *testing.T, supervise bool) {
+	eachMode(t, func(t *testing.T, supervise bool) {
 		env := []string{"MCPGW_PROC_FAKE=tree", "MCPGW_PROC_STUBBORN=1"}
 		if supervise {
 			env = append(env, "MCPGW_PROC_SETSID=1") // only the subreaper catches this one
 		}
-		p := procFake(t, supervise, env...)
-		var pids procTreePIDs
-		if err := json.NewDecoder(p.Stdout()).Decode(&pids); err != nil {
+		p := startFake(t, supervise, env...)
+		var pids treePIDs
+		if err := json.NewDecoder(p.stdout()).Decode(&pids); err != nil {
 			t.Fatal(err)
 		}
 		if pids.PID != p.PID() || pids.Grandchild == 0 {
@@ -218,17 +218,17 @@ func TestProcCloseKillsTree(t *testing.T) {
 		if err := p.ExitErr(); err == nil || !strings.Contains(err.Error(), "killed by signal SIGKILL") {
 			t.Fatalf("ExitErr = %v", err)
 		}
-		procWaitGone(t, 5*time.Second, pids.PID, pids.Grandchild)
+		waitGone(t, 5*time.Second, pids.PID, pids.Grandchild)
 		p.Close() // idempotent
 	})
 }
 
 func TestProcChildExitKillsGroup(t *testing.T) {
 	// A child that exits on stdin EOF leaves its grandchild behind; it dies too.
-	procModes(t, func(t *testing.T, supervise bool) {
-		p := procFake(t, supervise, "MCPGW_PROC_FAKE=tree")
-		var pids procTreePIDs
-		if err := json.NewDecoder(p.Stdout()).Decode(&pids); err != nil {
+	eachMode(t, func(t *testing.T, supervise bool) {
+		p := startFake(t, supervise, "MCPGW_PROC_FAKE=tree")
+		var pids treePIDs
+		if err := json.NewDecoder(p.stdout()).Decode(&pids); err != nil {
 			t.Fatal(err)
 		}
 		p.Stdin().Close()
@@ -236,19 +236,19 @@ func TestProcChildExitKillsGroup(t *testing.T) {
 		if err := p.ExitErr(); err != nil {
 			t.Fatalf("ExitErr = %v", err)
 		}
-		procWaitGone(t, 5*time.Second, pids.PID, pids.Grandchild)
+		waitGone(t, 5*time.Second, pids.PID, pids.Grandchild)
 	})
 }
 
 func TestProcStartErrors(t *testing.T) {
-	procModes(t, func(t *testing.T, supervise bool) {
-		if _, err := procStart(ProcessSpec{Command: "mcpgw-no-such-program"}, supervise); err == nil {
+	eachMode(t, func(t *testing.T, supervise bool) {
+		if _, err := start(Spec{Command: "mcpgw-no-such-program"}, supervise); err == nil {
 			t.Fatal("no error for a missing program")
 		}
 		dir := t.TempDir()
 		notExec := dir + "/server"
 		os.WriteFile(notExec, []byte("#!/bin/sh\n"), 0o644)
-		_, err := procStart(ProcessSpec{Command: notExec}, supervise)
+		_, err := start(Spec{Command: notExec}, supervise)
 		if !errors.Is(err, fs.ErrPermission) {
 			t.Fatalf("non-executable: %v", err)
 		}
@@ -256,9 +256,9 @@ func TestProcStartErrors(t *testing.T) {
 }
 
 func TestProcRWC(t *testing.T) {
-	procModes(t, func(t *testing.T, supervise bool) {
-		p := procFake(t, supervise, "MCPGW_PROC_FAKE=echo")
-		rwc := p.RWC()
+	eachMode(t, func(t *testing.T, supervise bool) {
+		p := startFake(t, supervise, "MCPGW_PROC_FAKE=echo")
+		rwc := p.rwc()
 		r := bufio.NewReaderSize(rwc, 1<<20)
 		for range 3 {
 			if _, err := r.ReadBytes('\n'); err != nil {

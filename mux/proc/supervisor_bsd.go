@@ -3,7 +3,7 @@
 package proc
 
 // macOS and the BSDs: each child runs under a supervisor too (mcpgw
-// re-executed, see SupervisorMain and proc_supervisor_unix.go), but these
+// re-executed, see SupervisorMain and supervisor_unix.go), but these
 // systems have neither a child subreaper nor a parent-death signal. The
 // supervisor watches mcpgw with kqueue besides its lifeline (EVFILT_PROC, NOTE_EXIT on
 // mcpgw's pid, armed before the server starts and followed by a getppid
@@ -20,7 +20,7 @@ package proc
 // group (setsid) after its parent exited, re-parented to launchd (init).
 //
 // Children spawned directly (no supervisor) run in their own process group,
-// which is killed when they exit or are closed (proc_unix.go); procPeekExit
+// which is killed when they exit or are closed (direct_unix.go); peekExit
 // (kqueue) lets that kill happen before the leader is reaped.
 
 import (
@@ -31,46 +31,46 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// procSupervisorPoll is how often a supervisor checks getppid when kqueue
+// supervisorPoll is how often a supervisor checks getppid when kqueue
 // could not watch mcpgw (which should not happen).
-const procSupervisorPoll = time.Second
+const supervisorPoll = time.Second
 
-func procSetDeathSignal(*syscall.SysProcAttr, syscall.Signal) {}
+func setDeathSignal(*syscall.SysProcAttr, syscall.Signal) {}
 
-func procLockThread() func() { return func() {} }
+func lockThread() func() { return func() {} }
 
-// procSupervisorExe returns the program to re-execute as a supervisor.
-func procSupervisorExe() (string, error) { return os.Executable() }
+// supervisorExe returns the program to re-execute as a supervisor.
+func supervisorExe() (string, error) { return os.Executable() }
 
-// procSupervisorLost is called when a supervisor died without a report (it
+// supervisorLost is called when a supervisor died without a report (it
 // was SIGKILLed): nothing told the server; kill its tree if its pid still
 // leads its own group (so it was not reused), then what is left of the group.
-func procSupervisorLost(child int) {
+func supervisorLost(child int) {
 	if pgid, err := unix.Getpgid(child); err == nil && pgid == child {
-		procKillTree(child)
+		killTree(child)
 	}
 	syscall.Kill(-child, syscall.SIGKILL)
 }
 
-// procKqueue is a kqueue watching processes for their exit.
-type procKqueue int
+// kqueue is a kqueue watching processes for their exit.
+type kqueue int
 
-func procNewKqueue() (procKqueue, error) {
+func newKqueue() (kqueue, error) {
 	kq, err := unix.Kqueue()
 	if err != nil {
 		return -1, err
 	}
 	unix.CloseOnExec(kq)
-	return procKqueue(kq), nil
+	return kqueue(kq), nil
 }
 
-func (kq procKqueue) close() { unix.Close(int(kq)) }
+func (kq kqueue) close() { unix.Close(int(kq)) }
 
 // watch arms a NOTE_EXIT event for pid. It fails with ESRCH when pid has
 // exited or is exiting (macOS refuses zombies; FreeBSD instead delivers the
 // event at once): for a child not yet reaped, the exit is then certain and
 // its pid still taken.
-func (kq procKqueue) watch(pid int) error {
+func (kq kqueue) watch(pid int) error {
 	var ch [1]unix.Kevent_t
 	unix.SetKevent(&ch[0], pid, unix.EVFILT_PROC, unix.EV_ADD|unix.EV_ONESHOT)
 	ch[0].Fflags = unix.NOTE_EXIT
@@ -84,7 +84,7 @@ func (kq procKqueue) watch(pid int) error {
 
 // next waits up to d (forever when d < 0) for a watched process to exit and
 // returns its pid, or 0 when d passed first.
-func (kq procKqueue) next(d time.Duration) (int, error) {
+func (kq kqueue) next(d time.Duration) (int, error) {
 	var ts *unix.Timespec
 	if d >= 0 {
 		t := unix.NsecToTimespec(int64(d))
@@ -107,10 +107,10 @@ func (kq procKqueue) next(d time.Duration) (int, error) {
 	}
 }
 
-// procPeekExit blocks until pid, a child of this process, has exited,
+// peekExit blocks until pid, a child of this process, has exited,
 // leaving it unreaped.
-func procPeekExit(pid int) bool {
-	kq, err := procNewKqueue()
+func peekExit(pid int) bool {
+	kq, err := newKqueue()
 	if err != nil {
 		return false
 	}
@@ -132,18 +132,18 @@ func procPeekExit(pid int) bool {
 	}
 }
 
-// procKillTree kills root and every descendant found by walking parent links
-// in the process table (procChildTable; without one, root alone). Each is
+// killTree kills root and every descendant found by walking parent links
+// in the process table (childTable; without one, root alone). Each is
 // stopped (SIGSTOP) as it is found, so that none forks or exits (which would
 // re-parent its children to launchd) while the table is read again, until a
 // reading finds nothing new; then all are killed. It returns how many
 // processes it signalled.
-func procKillTree(root int) int {
+func killTree(root int) int {
 	found := []int{root}
 	seen := map[int]bool{root: true}
 	syscall.Kill(root, syscall.SIGSTOP)
 	for range 8 {
-		kids := procChildTable()
+		kids := childTable()
 		added := false
 		for i := 0; i < len(found); i++ { // found grows while it is walked
 			for _, c := range kids[found[i]] {
@@ -168,16 +168,16 @@ func procKillTree(root int) int {
 	return n
 }
 
-// procSupervise is the supervisor's main; it returns its exit code.
-func procSupervise() int {
-	report, path, ppid, ok := procSupervisorArgs()
+// runSupervisor is the supervisor's main; it returns its exit code.
+func runSupervisor() int {
+	report, path, ppid, ok := supervisorArgs()
 	if !ok {
 		return 2
 	}
-	sigc := procSupervisorSignals()
-	kq, err := procNewKqueue()
+	sigc := supervisorSignals()
+	kq, err := newKqueue()
 	if err != nil {
-		procSupervisorLogf("kqueue: %v", err)
+		supervisorLogf("kqueue: %v", err)
 		return 1
 	}
 	// Watch mcpgw before the server starts; the getppid check closes the
@@ -187,14 +187,14 @@ func procSupervise() int {
 	case err == unix.ESRCH:
 		return 1 // mcpgw is gone already
 	case err != nil:
-		procSupervisorLogf("watching mcpgw (pid %d): %v; polling instead", ppid, err)
-		poll = procSupervisorPoll
+		supervisorLogf("watching mcpgw (pid %d): %v; polling instead", ppid, err)
+		poll = supervisorPoll
 	}
 	if os.Getppid() != ppid {
 		return 1
 	}
 
-	child, ok := procStartServer(report, path, &syscall.SysProcAttr{Setpgid: true})
+	child, ok := startServer(report, path, &syscall.SysProcAttr{Setpgid: true})
 	if !ok {
 		return 127
 	}
@@ -204,7 +204,7 @@ func procSupervise() int {
 		// ESRCH: it exited already. Anything else: it cannot be watched,
 		// so it cannot be supervised; it is killed below.
 		if err != unix.ESRCH {
-			procSupervisorLogf("watching the server: %v", err)
+			supervisorLogf("watching the server: %v", err)
 		}
 		childExited = true
 	}
@@ -215,9 +215,9 @@ func procSupervise() int {
 			pid, err := kq.next(poll)
 			if err != nil {
 				if poll < 0 {
-					procSupervisorLogf("kevent: %v; polling instead", err)
+					supervisorLogf("kevent: %v; polling instead", err)
 				}
-				poll = procSupervisorPoll
+				poll = supervisorPoll
 				time.Sleep(poll)
 			}
 			if pid == 0 && poll > 0 && os.Getppid() != ppid {
@@ -256,7 +256,7 @@ loop:
 	if !childExited {
 		// Descendants first, while their parent links still lead to the
 		// server; the server dies with them.
-		procKillTree(child)
+		killTree(child)
 	}
 	// The server is not reaped yet, so its pgid cannot have been reused.
 	syscall.Kill(-child, syscall.SIGKILL)
@@ -267,5 +267,5 @@ loop:
 			break
 		}
 	}
-	return procSupervisorExit(report, ws)
+	return supervisorExit(report, ws)
 }

@@ -17,8 +17,8 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// procParent returns the parent pid of pid, or 0.
-func procParent(pid int) int {
+// parentPID returns the parent pid of pid, or 0.
+func parentPID(pid int) int {
 	k, err := unix.SysctlKinfoProc("kern.proc.pid", pid)
 	if err != nil || int(k.Proc.P_pid) != pid {
 		return 0
@@ -26,20 +26,20 @@ func procParent(pid int) int {
 	return int(k.Eproc.Ppid)
 }
 
-// The tests of proc_test.go run the direct mode here; these run the
-// supervisor (proc_bsd.go).
+// The tests of process_test.go run the direct mode here; these run the
+// supervisor (supervisor_bsd.go).
 
 func TestProcSupervisedDarwin(t *testing.T) {
-	if !procSupervisorEnabled() {
+	if !supervisorEnabled() {
 		t.Fatal("SupervisorMain did not enable the supervisor")
 	}
 	t.Run("echo", func(t *testing.T) {
-		p := procFake(t, true, "MCPGW_PROC_FAKE=echo", "MCPGW_PROC_EXIT=3")
-		r := bufio.NewReaderSize(p.Stdout(), 1<<20)
+		p := startFake(t, true, "MCPGW_PROC_FAKE=echo", "MCPGW_PROC_EXIT=3")
+		r := bufio.NewReaderSize(p.stdout(), 1<<20)
 		if line, err := r.ReadString('\n'); err != nil || line != `{"hello":1}`+"\n" {
 			t.Fatalf("line = %q, %v", line, err)
 		}
-		if sup := procParent(p.PID()); sup == os.Getpid() || procParent(sup) != os.Getpid() {
+		if sup := parentPID(p.PID()); sup == os.Getpid() || parentPID(sup) != os.Getpid() {
 			t.Fatalf("server %d's parent %d is not a supervisor started by the test %d", p.PID(), sup, os.Getpid())
 		}
 		go io.Copy(io.Discard, r) // the rest, a 10 MiB line among it
@@ -55,9 +55,9 @@ func TestProcSupervisedDarwin(t *testing.T) {
 	t.Run("close kills the tree", func(t *testing.T) {
 		// The grandchild leaves the group (setsid): only the walk of the
 		// process table finds it.
-		p := procFake(t, true, "MCPGW_PROC_FAKE=tree", "MCPGW_PROC_STUBBORN=1", "MCPGW_PROC_SETSID=1")
-		var pids procTreePIDs
-		if err := json.NewDecoder(p.Stdout()).Decode(&pids); err != nil {
+		p := startFake(t, true, "MCPGW_PROC_FAKE=tree", "MCPGW_PROC_STUBBORN=1", "MCPGW_PROC_SETSID=1")
+		var pids treePIDs
+		if err := json.NewDecoder(p.stdout()).Decode(&pids); err != nil {
 			t.Fatal(err)
 		}
 		if pids.PID != p.PID() || pids.Grandchild == 0 {
@@ -69,12 +69,12 @@ func TestProcSupervisedDarwin(t *testing.T) {
 		if err := p.ExitErr(); err == nil || !strings.Contains(err.Error(), "killed by signal SIGKILL") {
 			t.Fatalf("ExitErr = %v", err)
 		}
-		procWaitGone(t, 5*time.Second, pids.PID, pids.Grandchild)
+		waitGone(t, 5*time.Second, pids.PID, pids.Grandchild)
 	})
 	t.Run("child exit kills its group", func(t *testing.T) {
-		p := procFake(t, true, "MCPGW_PROC_FAKE=tree")
-		var pids procTreePIDs
-		if err := json.NewDecoder(p.Stdout()).Decode(&pids); err != nil {
+		p := startFake(t, true, "MCPGW_PROC_FAKE=tree")
+		var pids treePIDs
+		if err := json.NewDecoder(p.stdout()).Decode(&pids); err != nil {
 			t.Fatal(err)
 		}
 		p.Stdin().Close()
@@ -82,15 +82,15 @@ func TestProcSupervisedDarwin(t *testing.T) {
 		if err := p.ExitErr(); err != nil {
 			t.Fatalf("ExitErr = %v", err)
 		}
-		procWaitGone(t, 5*time.Second, pids.PID, pids.Grandchild)
+		waitGone(t, 5*time.Second, pids.PID, pids.Grandchild)
 	})
 	t.Run("start errors", func(t *testing.T) {
-		if _, err := procStart(ProcessSpec{Command: "mcpgw-no-such-program"}, true); err == nil {
+		if _, err := start(Spec{Command: "mcpgw-no-such-program"}, true); err == nil {
 			t.Fatal("no error for a missing program")
 		}
 		notExec := t.TempDir() + "/server"
 		os.WriteFile(notExec, []byte("#!/bin/sh\n"), 0o644)
-		if _, err := procStart(ProcessSpec{Command: notExec}, true); !errors.Is(err, fs.ErrPermission) {
+		if _, err := start(Spec{Command: notExec}, true); !errors.Is(err, fs.ErrPermission) {
 			t.Fatalf("non-executable: %v", err)
 		}
 	})
@@ -117,22 +117,22 @@ func TestProcSupervisorOutlivesKilledParentDarwin(t *testing.T) {
 		helper.Wait()
 		t.Fatalf("helper: %v", err)
 	}
-	var pids procTreePIDs
+	var pids treePIDs
 	if err := json.Unmarshal(line, &pids); err != nil {
 		t.Fatal(err)
 	}
-	sup := procParent(pids.PID)
-	if procParent(sup) != helper.Process.Pid {
+	sup := parentPID(pids.PID)
+	if parentPID(sup) != helper.Process.Pid {
 		t.Fatalf("server %d's parent %d is not the helper %d's child", pids.PID, sup, helper.Process.Pid)
 	}
 	for _, pid := range []int{sup, pids.PID, pids.Grandchild} {
-		if procGone(pid) {
+		if pidGone(pid) {
 			t.Fatalf("pid %d not running before the kill", pid)
 		}
 	}
 	helper.Process.Kill() // SIGKILL
 	helper.Wait()
-	procWaitGone(t, 5*time.Second, pids.PID, pids.Grandchild, sup)
+	waitGone(t, 5*time.Second, pids.PID, pids.Grandchild, sup)
 }
 
 func TestProcPeekExitDarwin(t *testing.T) {
@@ -142,24 +142,24 @@ func TestProcPeekExitDarwin(t *testing.T) {
 		t.Fatal(err)
 	}
 	peeked := make(chan bool, 1)
-	go func() { peeked <- procPeekExit(cmd.Process.Pid) }()
+	go func() { peeked <- peekExit(cmd.Process.Pid) }()
 	select {
 	case <-peeked:
-		t.Fatal("procPeekExit returned while the child runs")
+		t.Fatal("peekExit returned while the child runs")
 	case <-time.After(200 * time.Millisecond):
 	}
 	cmd.Process.Signal(syscall.SIGKILL)
 	select {
 	case ok := <-peeked:
 		if !ok {
-			t.Fatal("procPeekExit = false")
+			t.Fatal("peekExit = false")
 		}
 	case <-time.After(5 * time.Second):
-		t.Fatal("procPeekExit did not return after the child was killed")
+		t.Fatal("peekExit did not return after the child was killed")
 	}
 	// Not reaped: Wait still sees how it died; and a zombie is seen at once.
-	if !procPeekExit(cmd.Process.Pid) {
-		t.Error("procPeekExit on a zombie = false")
+	if !peekExit(cmd.Process.Pid) {
+		t.Error("peekExit on a zombie = false")
 	}
 	err := cmd.Wait()
 	if ws, ok := cmd.ProcessState.Sys().(syscall.WaitStatus); !ok || !ws.Signaled() || ws.Signal() != syscall.SIGKILL {
@@ -168,7 +168,7 @@ func TestProcPeekExitDarwin(t *testing.T) {
 }
 
 func TestProcKillTreeDarwin(t *testing.T) {
-	if kids := procChildTable(); !slices.Contains(kids[os.Getppid()], os.Getpid()) {
+	if kids := childTable(); !slices.Contains(kids[os.Getppid()], os.Getpid()) {
 		t.Fatalf("process table: %d is not a child of %d", os.Getpid(), os.Getppid())
 	}
 	cmd := exec.Command(os.Args[0])
@@ -181,13 +181,13 @@ func TestProcKillTreeDarwin(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer cmd.Process.Kill()
-	var pids procTreePIDs
+	var pids treePIDs
 	if err := json.NewDecoder(out).Decode(&pids); err != nil {
 		t.Fatal(err)
 	}
-	if n := procKillTree(pids.PID); n != 2 {
-		t.Errorf("procKillTree signalled %d processes, want 2", n)
+	if n := killTree(pids.PID); n != 2 {
+		t.Errorf("killTree signalled %d processes, want 2", n)
 	}
 	cmd.Wait()
-	procWaitGone(t, 5*time.Second, pids.PID, pids.Grandchild)
+	waitGone(t, 5*time.Second, pids.PID, pids.Grandchild)
 }

@@ -1,7 +1,7 @@
 package proc
 
 // Linux: each child runs under a supervisor (mcpgw re-executed, see
-// SupervisorMain and proc_supervisor_unix.go) that is a child subreaper and
+// SupervisorMain and supervisor_unix.go) that is a child subreaper and
 // learns that mcpgw died from its lifeline. When mcpgw dies, when the
 // server exits, or on SIGTERM, it kills the server's process group and every
 // descendant it has (orphans of the tree are re-parented to it), reaps them
@@ -20,33 +20,33 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-func procSetDeathSignal(a *syscall.SysProcAttr, sig syscall.Signal) { a.Pdeathsig = sig }
+func setDeathSignal(a *syscall.SysProcAttr, sig syscall.Signal) { a.Pdeathsig = sig }
 
-// procLockThread locks the calling goroutine to its thread: Pdeathsig is
+// lockThread locks the calling goroutine to its thread: Pdeathsig is
 // tied to the thread that forked, so it must live as long as the child.
-func procLockThread() func() {
+func lockThread() func() {
 	runtime.LockOSThread()
 	return runtime.UnlockOSThread
 }
 
-// procSiginfo mirrors the start of the kernel's siginfo_t for SIGCHLD: the
+// siginfo mirrors the start of the kernel's siginfo_t for SIGCHLD: the
 // union after the three ints is aligned like a pointer.
-type procSiginfo struct {
+type siginfo struct {
 	Signo, Errno, Code int32
 	_                  [0]uintptr
 	Pid                int32
 	_                  [128]byte
 }
 
-// procWaitid waits for a child to exit without reaping it (WNOWAIT) and
+// waitid waits for a child to exit without reaping it (WNOWAIT) and
 // returns its pid; 0 when nohang is set and none has exited.
-func procWaitid(idtype, id int, nohang bool) (int, error) {
+func waitid(idtype, id int, nohang bool) (int, error) {
 	opts := unix.WEXITED | unix.WNOWAIT
 	if nohang {
 		opts |= unix.WNOHANG
 	}
 	for {
-		var si procSiginfo
+		var si siginfo
 		_, _, e := unix.Syscall6(unix.SYS_WAITID, uintptr(idtype), uintptr(id), uintptr(unsafe.Pointer(&si)), uintptr(opts), 0, 0)
 		if e == unix.EINTR {
 			continue
@@ -58,15 +58,15 @@ func procWaitid(idtype, id int, nohang bool) (int, error) {
 	}
 }
 
-// procPeekExit blocks until pid has exited, leaving it unreaped.
-func procPeekExit(pid int) bool {
-	_, err := procWaitid(unix.P_PID, pid, false)
+// peekExit blocks until pid has exited, leaving it unreaped.
+func peekExit(pid int) bool {
+	_, err := waitid(unix.P_PID, pid, false)
 	return err == nil
 }
 
-// procSupervisorExe returns the program to re-execute as a supervisor: the
+// supervisorExe returns the program to re-execute as a supervisor: the
 // running image, even if its file was replaced.
-func procSupervisorExe() (string, error) {
+func supervisorExe() (string, error) {
 	exe := "/proc/self/exe"
 	if _, err := os.Stat(exe); err != nil {
 		return os.Executable()
@@ -74,43 +74,43 @@ func procSupervisorExe() (string, error) {
 	return exe, nil
 }
 
-// procSupervisorLost is called when a supervisor died without a report (it
+// supervisorLost is called when a supervisor died without a report (it
 // was SIGKILLed): the server got SIGKILL through its Pdeathsig (tied to the
 // supervisor's main thread); take what is left of its group.
-func procSupervisorLost(child int) {
+func supervisorLost(child int) {
 	syscall.Kill(-child, syscall.SIGKILL)
 }
 
-// procReleaseAfter is how long after starting its server a supervisor
+// releaseAfter is how long after starting its server a supervisor
 // releases its executable pages: after a gateway's start, which takes
 // about 200 ms with 20 servers.
-const procReleaseAfter = time.Second
+const releaseAfter = time.Second
 
-// procSupervise is the supervisor's main; it returns its exit code.
-func procSupervise() int {
+// runSupervisor is the supervisor's main; it returns its exit code.
+func runSupervisor() int {
 	// Children are forked from the main thread, which lives as long as the
 	// supervisor does (their Pdeathsig is tied to the forking thread).
 	runtime.LockOSThread()
-	report, path, ppid, ok := procSupervisorArgs()
+	report, path, ppid, ok := supervisorArgs()
 	if !ok {
 		return 2
 	}
 
-	sigc := procSupervisorSignals()
+	sigc := supervisorSignals()
 	if err := unix.Prctl(unix.PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0); err != nil {
-		procSupervisorLogf("PR_SET_CHILD_SUBREAPER: %v", err)
+		supervisorLogf("PR_SET_CHILD_SUBREAPER: %v", err)
 	}
 	if os.Getppid() != ppid {
 		return 1 // mcpgw is gone already: start nothing
 	}
-	child, ok := procStartServer(report, path, &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL})
+	child, ok := startServer(report, path, &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL})
 	if !ok {
 		return 127
 	}
 	// From here on the supervisor only waits: of the 9 MB of the binary its
 	// start touched, it needs a few pages. They are released a little later
 	// (it takes 0.5 ms), off the CPU that servers starting beside it need.
-	time.AfterFunc(procReleaseAfter, func() { ReleaseExecutablePages() })
+	time.AfterFunc(releaseAfter, func() { ReleaseExecutablePages() })
 
 	var (
 		status    syscall.WaitStatus
@@ -125,7 +125,7 @@ func procSupervise() int {
 	// before the server is reaped, while its pgid cannot be reused.
 	reapExited := func() {
 		for {
-			pid, err := procWaitid(unix.P_ALL, 0, true)
+			pid, err := waitid(unix.P_ALL, 0, true)
 			if err != nil || pid <= 0 {
 				return
 			}
@@ -161,7 +161,7 @@ loop:
 	}
 	self := os.Getpid()
 	for {
-		procKillDescendants(self)
+		killDescendants(self)
 		var ws syscall.WaitStatus
 		pid, err := syscall.Wait4(-1, &ws, 0, nil)
 		if err == syscall.EINTR {
@@ -172,12 +172,12 @@ loop:
 		}
 		reaped(pid, ws)
 	}
-	return procSupervisorExit(report, status)
+	return supervisorExit(report, status)
 }
 
-// procKillDescendants sends SIGKILL to every process below root, found by
+// killDescendants sends SIGKILL to every process below root, found by
 // walking parent links in /proc. It returns how many it signalled.
-func procKillDescendants(root int) int {
+func killDescendants(root int) int {
 	ents, err := os.ReadDir("/proc")
 	if err != nil {
 		return 0
@@ -188,7 +188,7 @@ func procKillDescendants(root int) int {
 		if err != nil {
 			continue
 		}
-		if ppid := procParent(pid); ppid > 0 {
+		if ppid := parentPID(pid); ppid > 0 {
 			children[ppid] = append(children[ppid], pid)
 		}
 	}
@@ -205,8 +205,8 @@ func procKillDescendants(root int) int {
 	return n
 }
 
-// procParent returns the parent pid of pid from /proc, or 0.
-func procParent(pid int) int {
+// parentPID returns the parent pid of pid from /proc, or 0.
+func parentPID(pid int) int {
 	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
 	if err != nil {
 		return 0

@@ -39,31 +39,31 @@ func TestProcSupervisorOutlivesKilledParent(t *testing.T) {
 		helper.Wait()
 		t.Fatalf("helper: %v", err)
 	}
-	var pids procTreePIDs
+	var pids treePIDs
 	if err := json.Unmarshal(line, &pids); err != nil {
 		t.Fatal(err)
 	}
-	sup := procParent(pids.PID)
-	if procParent(sup) != helper.Process.Pid {
+	sup := parentPID(pids.PID)
+	if parentPID(sup) != helper.Process.Pid {
 		t.Fatalf("server %d's parent %d is not the helper %d's child", pids.PID, sup, helper.Process.Pid)
 	}
-	if procParent(pids.Grandchild) == pids.PID {
+	if parentPID(pids.Grandchild) == pids.PID {
 		t.Logf("grandchild %d is a child of the server %d, in its own session", pids.Grandchild, pids.PID)
 	}
 	for _, pid := range []int{sup, pids.PID, pids.Grandchild} {
-		if procGone(pid) {
+		if pidGone(pid) {
 			t.Fatalf("pid %d not running before the kill", pid)
 		}
 	}
 	helper.Process.Kill() // SIGKILL
 	helper.Wait()
-	procWaitGone(t, 5*time.Second, pids.PID, pids.Grandchild, sup)
+	waitGone(t, 5*time.Second, pids.PID, pids.Grandchild, sup)
 }
 
 func TestProcKillDescendants(t *testing.T) {
-	// procKillDescendants must never touch the caller itself or unrelated
+	// killDescendants must never touch the caller itself or unrelated
 	// processes; with no children it signals nothing.
-	if n := procKillDescendants(os.Getpid()); n != 0 {
+	if n := killDescendants(os.Getpid()); n != 0 {
 		t.Fatalf("killed %d processes of a test binary without children", n)
 	}
 }
@@ -92,7 +92,7 @@ func TestProcSupervisedOutlivesForkingThread(t *testing.T) {
 				return
 			}
 			// Never unlocked: the thread ends with this goroutine.
-			p, err := procStart(ProcessSpec{Name: "fake", Command: os.Args[0], Env: []string{"GORACE=atexit_sleep_ms=0", "MCPGW_PROC_FAKE=echo"}}, true)
+			p, err := start(Spec{Name: "fake", Command: os.Args[0], Env: []string{"GORACE=atexit_sleep_ms=0", "MCPGW_PROC_FAKE=echo"}}, true)
 			c <- started{p, syscall.Gettid(), err}
 		}()
 		s = <-c
@@ -110,7 +110,7 @@ func TestProcSupervisedOutlivesForkingThread(t *testing.T) {
 			t.Fatalf("thread %d still there after its locked goroutine returned", s.tid)
 		}
 	}
-	r := bufio.NewReader(s.p.Stdout())
+	r := bufio.NewReader(s.p.stdout())
 	for { // what it prints at start ends with the big line
 		line, err := r.ReadBytes('\n')
 		if err != nil {
@@ -137,17 +137,17 @@ func TestProcSupervisedOutlivesForkingThread(t *testing.T) {
 // TestProcSupervisorReleasesExecutablePages checks that a supervisor, once
 // its server runs, gives up the pages of the binary its start touched.
 func TestProcSupervisorReleasesExecutablePages(t *testing.T) {
-	p, err := procStart(ProcessSpec{Name: "fake", Command: os.Args[0], Env: []string{"GORACE=atexit_sleep_ms=0", "MCPGW_PROC_FAKE=echo"}}, true)
+	p, err := start(Spec{Name: "fake", Command: os.Args[0], Env: []string{"GORACE=atexit_sleep_ms=0", "MCPGW_PROC_FAKE=echo"}}, true)
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { p.Close() })
-	sup := procParent(p.PID())
-	first := procRssFileKiB(t, sup)
+	sup := parentPID(p.PID())
+	first := rssFileKiB(t, sup)
 	// Nothing announces the release: watch the supervisor's resident
-	// file pages fall, procReleaseAfter after its server started.
-	for deadline := time.Now().Add(procReleaseAfter + 5*time.Second); ; time.Sleep(20 * time.Millisecond) {
-		now := procRssFileKiB(t, sup)
+	// file pages fall, releaseAfter after its server started.
+	for deadline := time.Now().Add(releaseAfter + 5*time.Second); ; time.Sleep(20 * time.Millisecond) {
+		now := rssFileKiB(t, sup)
 		if now*2 < first {
 			t.Logf("supervisor %d: file-backed pages resident %d kB → %d kB", sup, first, now)
 			return
@@ -158,8 +158,8 @@ func TestProcSupervisorReleasesExecutablePages(t *testing.T) {
 	}
 }
 
-// procRssFileKiB reads a process's resident file-backed pages.
-func procRssFileKiB(t *testing.T, pid int) int {
+// rssFileKiB reads a process's resident file-backed pages.
+func rssFileKiB(t *testing.T, pid int) int {
 	t.Helper()
 	status, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
 	if err != nil {
@@ -179,12 +179,12 @@ func procRssFileKiB(t *testing.T, pid int) int {
 }
 
 // TestProcSupervisorSilentFailsStart has a supervisor that never reports:
-// the start fails with an error saying so once procReportTimeout has
+// the start fails with an error saying so once reportTimeout has
 // passed, and the supervisor is gone.
 func TestProcSupervisorSilentFailsStart(t *testing.T) {
-	defer func(d time.Duration) { procReportTimeout = d }(procReportTimeout)
-	procReportTimeout = 300 * time.Millisecond
-	p, err := procStart(ProcessSpec{Name: "fake", Command: os.Args[0], Env: []string{"GORACE=atexit_sleep_ms=0", "MCPGW_PROC_FAKE=echo", "MCPGW_PROC_SUPERVISOR_HANG=1"}}, true)
+	defer func(d time.Duration) { reportTimeout = d }(reportTimeout)
+	reportTimeout = 300 * time.Millisecond
+	p, err := start(Spec{Name: "fake", Command: os.Args[0], Env: []string{"GORACE=atexit_sleep_ms=0", "MCPGW_PROC_FAKE=echo", "MCPGW_PROC_SUPERVISOR_HANG=1"}}, true)
 	if err == nil {
 		p.Close()
 		t.Fatal("started, through a supervisor that never reported")

@@ -2,14 +2,14 @@
 
 package proc
 
-// Supervised children, the part shared by Linux (proc_linux.go) and by macOS
-// and the BSDs (proc_bsd.go): mcpgw re-executes itself as a small supervisor
-// for each child; the supervisor starts the server in its own process group,
-// passes mcpgw's pipes straight through, and takes the server's tree down
-// when mcpgw dies, however it dies. What differs per system is how the
+// Supervised children, the part shared by Linux (supervisor_linux.go) and by
+// macOS and the BSDs (supervisor_bsd.go): mcpgw re-executes itself as a small
+// supervisor for each child; the supervisor starts the server in its own
+// process group, passes mcpgw's pipes straight through, and takes the
+// server's tree down when mcpgw dies, however it dies. What differs per system is how the
 // supervisor learns of mcpgw's death and how it finds the server's
-// descendants: see procSupervise in each file. Other systems: proc_windows.go
-// (Job Objects), proc_nosupervisor.go and proc_other.go (direct spawn).
+// descendants: see runSupervisor in each file. Other systems: job_windows.go
+// (Job Objects), nosupervisor.go and plain_other.go (direct spawn).
 
 import (
 	"bufio"
@@ -29,24 +29,24 @@ import (
 
 // Environment of a supervisor process (mcpgw re-executed).
 const (
-	procEnvSupervise = "MCPGW_SUPERVISE"      // "1": run as a supervisor
-	procEnvPath      = "MCPGW_SUPERVISE_PATH" // the resolved program to run
-	procEnvPPID      = "MCPGW_SUPERVISE_PPID" // pid of the mcpgw that started it
-	// procEnvNoSupervisor, set to "1" in mcpgw's environment, makes
-	// StartProcess spawn children directly (for debugging).
-	procEnvNoSupervisor = "MCPGW_NO_SUPERVISOR"
-	procReportFD        = 3 // the supervisor's report pipe
-	procLifelineFD      = 4 // read end of mcpgw's lifeline (see procLifeline)
-	procSupervisorKill  = 2 * time.Second
+	envSupervise     = "MCPGW_SUPERVISE"      // "1": run as a supervisor
+	envSupervisePath = "MCPGW_SUPERVISE_PATH" // the resolved program to run
+	envSupervisePPID = "MCPGW_SUPERVISE_PPID" // pid of the mcpgw that started it
+	// envNoSupervisor, set to "1" in mcpgw's environment, makes
+	// Start spawn children directly (for debugging).
+	envNoSupervisor = "MCPGW_NO_SUPERVISOR"
+	reportFD        = 3 // the supervisor's report pipe
+	lifelineFD      = 4 // read end of mcpgw's lifeline (see lifeline)
+	supervisorKill  = 2 * time.Second
 )
 
-// procReportTimeout bounds the wait for a supervisor's first report (the
+// reportTimeout bounds the wait for a supervisor's first report (the
 // server's pid, or why it did not start); a variable for tests.
-var procReportTimeout = 20 * time.Second
+var reportTimeout = 20 * time.Second
 
-// procSupervisorReady records that this binary calls SupervisorMain, so it
+// supervisorReady records that this binary calls SupervisorMain, so it
 // can be re-executed as a supervisor.
-var procSupervisorReady atomic.Bool
+var supervisorReady atomic.Bool
 
 // SupervisorMain must be called first thing in main() (and in TestMain of
 // tests that spawn processes): when the process was started as a
@@ -54,7 +54,7 @@ var procSupervisorReady atomic.Bool
 // immediately.
 //
 // Calling it also records that this binary can act as a supervisor, which
-// makes [StartProcess] on Linux, macOS and the BSDs start every child under
+// makes [Start] on Linux, macOS and the BSDs start every child under
 // one: the binary is re-executed (Linux: via /proc/self/exe; elsewhere: from
 // os.Executable) with MCPGW_SUPERVISE=1. The supervisor starts the real
 // server in a new process group with the supervisor's own stdin, stdout and
@@ -80,7 +80,7 @@ var procSupervisorReady atomic.Bool
 //     has been re-parented to launchd (init) and is out of reach.
 //   - Windows: SupervisorMain does nothing; each child is put in a Job
 //     Object that kills it and all its descendants when mcpgw exits, and
-//     no helper process is needed (see proc_windows.go).
+//     no helper process is needed (see job_windows.go).
 //
 // A binary that does not call SupervisorMain (such as a test binary whose
 // TestMain does not) spawns children directly, as does any binary when
@@ -88,49 +88,49 @@ var procSupervisorReady atomic.Bool
 // group (on Linux with SIGKILL as its parent-death signal), but its
 // descendants may survive a SIGKILL of mcpgw.
 func SupervisorMain() {
-	if os.Getenv(procEnvSupervise) != "1" {
-		procSupervisorReady.Store(true)
+	if os.Getenv(envSupervise) != "1" {
+		supervisorReady.Store(true)
 		return
 	}
-	os.Exit(procSupervise())
+	os.Exit(runSupervisor())
 }
 
-// procLifeline is a pipe whose write end only mcpgw holds, for as long as
+// lifeline is a pipe whose write end only mcpgw holds, for as long as
 // it lives (it is close-on-exec, so no child inherits it). Every supervisor
 // gets the read end: the kernel closes the write end however mcpgw dies,
 // SIGKILL included, and the supervisor reads end of file. Unlike a
 // parent-death signal it is not tied to the thread that forked the
 // supervisor, so no thread has to be held for each child.
-var procLifeline struct {
+var lifeline struct {
 	once sync.Once
 	r, w *os.File // package-level: never collected, so never closed
 	err  error
 }
 
-func procLifelineRead() (*os.File, error) {
-	procLifeline.once.Do(func() {
-		procLifeline.r, procLifeline.w, procLifeline.err = os.Pipe()
+func lifelineRead() (*os.File, error) {
+	lifeline.once.Do(func() {
+		lifeline.r, lifeline.w, lifeline.err = os.Pipe()
 	})
-	return procLifeline.r, procLifeline.err
+	return lifeline.r, lifeline.err
 }
 
-func procSupervisorEnabled() bool {
-	return procSupervisorReady.Load() && os.Getenv(procEnvNoSupervisor) != "1"
+func supervisorEnabled() bool {
+	return supervisorReady.Load() && os.Getenv(envNoSupervisor) != "1"
 }
 
-func procLaunch(cmd *exec.Cmd, supervise bool) (procHandle, int, error) {
+func launch(cmd *exec.Cmd, supervise bool) (handle, int, error) {
 	if !supervise {
-		d, err := procLaunchDirect(cmd)
+		d, err := launchDirect(cmd)
 		if err != nil {
 			return nil, 0, err
 		}
 		return d, d.pid, nil
 	}
-	return procLaunchSupervised(cmd)
+	return launchSupervised(cmd)
 }
 
-// procSupervised is a child running under a supervisor.
-type procSupervised struct {
+// supervisedChild is a child running under a supervisor.
+type supervisedChild struct {
 	sup        *exec.Cmd // the supervisor
 	child      int       // the server's pid (and pgid)
 	report     *bufio.Reader
@@ -139,12 +139,12 @@ type procSupervised struct {
 	once       sync.Once
 }
 
-func procLaunchSupervised(cmd *exec.Cmd) (procHandle, int, error) {
-	exe, err := procSupervisorExe()
+func launchSupervised(cmd *exec.Cmd) (handle, int, error) {
+	exe, err := supervisorExe()
 	if err != nil {
 		return nil, 0, fmt.Errorf("supervisor: %w", err)
 	}
-	life, err := procLifelineRead()
+	life, err := lifelineRead()
 	if err != nil {
 		return nil, 0, fmt.Errorf("supervisor: %w", err)
 	}
@@ -160,14 +160,14 @@ func procLaunchSupervised(cmd *exec.Cmd) (procHandle, int, error) {
 		Stdout: cmd.Stdout,
 		Stderr: cmd.Stderr,
 		Env: append(cmd.Env,
-			procEnvSupervise+"=1",
-			procEnvPath+"="+cmd.Path,
-			procEnvPPID+"="+strconv.Itoa(os.Getpid()),
+			envSupervise+"=1",
+			envSupervisePath+"="+cmd.Path,
+			envSupervisePPID+"="+strconv.Itoa(os.Getpid()),
 		),
 		ExtraFiles: []*os.File{repW, life},
 	}
 	// The report lines are short: a small buffer per child.
-	s := &procSupervised{sup: sup, report: bufio.NewReaderSize(repR, 64), reportFile: repR, exited: make(chan struct{})}
+	s := &supervisedChild{sup: sup, report: bufio.NewReaderSize(repR, 64), reportFile: repR, exited: make(chan struct{})}
 	err = sup.Start()
 	repW.Close()
 	if err != nil {
@@ -177,11 +177,11 @@ func procLaunchSupervised(cmd *exec.Cmd) (procHandle, int, error) {
 	// A supervisor reports within milliseconds. One that does not (an exec
 	// stuck on a dead file system) must not hold the server's start, and
 	// a spawn slot, forever.
-	repR.SetReadDeadline(time.Now().Add(procReportTimeout))
+	repR.SetReadDeadline(time.Now().Add(reportTimeout))
 	line, rerr := s.report.ReadString('\n')
 	repR.SetReadDeadline(time.Time{})
 	if errors.Is(rerr, os.ErrDeadlineExceeded) {
-		rerr = fmt.Errorf("no word from it in %v", procReportTimeout)
+		rerr = fmt.Errorf("no word from it in %v", reportTimeout)
 	}
 	kind, arg, _ := strings.Cut(strings.TrimSpace(line), " ")
 	switch {
@@ -206,20 +206,20 @@ func procLaunchSupervised(cmd *exec.Cmd) (procHandle, int, error) {
 
 // finish finds the server's wait status in the rest of the report, read
 // once the supervisor has exited.
-func (s *procSupervised) finish(rest []byte, werr error) error {
+func (s *supervisedChild) finish(rest []byte, werr error) error {
 	for l := range strings.SplitSeq(string(rest), "\n") {
 		if v, ok := strings.CutPrefix(l, "exit "); ok {
 			if n, err := strconv.ParseUint(v, 10, 32); err == nil {
-				return procExitFromStatus(syscall.WaitStatus(n))
+				return exitFromStatus(syscall.WaitStatus(n))
 			}
 		}
 	}
 	// The supervisor died without reporting (it was SIGKILLed): take what
 	// is left of the server's tree.
 	if s.child > 0 {
-		procSupervisorLost(s.child)
+		supervisorLost(s.child)
 	}
-	if err := procExitFromState(s.sup.ProcessState, werr); err != nil {
+	if err := exitFromState(s.sup.ProcessState, werr); err != nil {
 		return fmt.Errorf("supervisor %w", err)
 	}
 	return errors.New("supervisor exited without a report")
@@ -229,7 +229,7 @@ func (s *procSupervised) finish(rest []byte, werr error) error {
 // (the pipe is close-on-exec there, so the server never holds it), then
 // reaps the supervisor. The read goes through the poller, so waiting holds
 // no thread. It is called once.
-func (s *procSupervised) wait() error {
+func (s *supervisedChild) wait() error {
 	rest, _ := io.ReadAll(s.report)
 	s.reportFile.Close()
 	werr := s.sup.Wait()
@@ -238,7 +238,7 @@ func (s *procSupervised) wait() error {
 }
 
 // terminate has the supervisor send SIGTERM to the server's group.
-func (s *procSupervised) terminate() {
+func (s *supervisedChild) terminate() {
 	// After the supervisor is reaped, Signal fails harmlessly: os.Process
 	// signals through a pidfd on Linux, never a reused pid, and refuses
 	// to signal a process it has reaped elsewhere.
@@ -246,13 +246,13 @@ func (s *procSupervised) terminate() {
 }
 
 // kill has the supervisor kill the tree (SIGTERM to the supervisor); if it
-// has not exited after procSupervisorKill, it is killed too (then finish
-// kills what is left of the server's tree, see procSupervisorLost).
-func (s *procSupervised) kill() {
+// has not exited after supervisorKill, it is killed too (then finish
+// kills what is left of the server's tree, see supervisorLost).
+func (s *supervisedChild) kill() {
 	s.sup.Process.Signal(syscall.SIGTERM)
 	s.once.Do(func() {
 		go func() {
-			t := time.NewTimer(procSupervisorKill)
+			t := time.NewTimer(supervisorKill)
 			defer t.Stop()
 			select {
 			case <-s.exited:
@@ -263,37 +263,37 @@ func (s *procSupervised) kill() {
 	})
 }
 
-// The supervisor's side: the steps every system's procSupervise shares.
+// The supervisor's side: the steps every system's runSupervisor shares.
 
-func procSupervisorLogf(format string, args ...any) {
+func supervisorLogf(format string, args ...any) {
 	fmt.Fprintf(os.Stderr, "mcpgw supervisor: "+format+"\n", args...)
 }
 
-// procSupervisorArgs returns what mcpgw passed to the supervisor: the report
+// supervisorArgs returns what mcpgw passed to the supervisor: the report
 // pipe, the program to run (its arguments are os.Args[1:]) and mcpgw's pid.
 // ok is false, after a message on stderr, when something is missing.
-func procSupervisorArgs() (report *os.File, path string, ppid int, ok bool) {
-	syscall.CloseOnExec(procReportFD)
-	report = os.NewFile(procReportFD, "mcpgw-supervisor-report")
-	path = os.Getenv(procEnvPath)
-	ppid, _ = strconv.Atoi(os.Getenv(procEnvPPID))
+func supervisorArgs() (report *os.File, path string, ppid int, ok bool) {
+	syscall.CloseOnExec(reportFD)
+	report = os.NewFile(reportFD, "mcpgw-supervisor-report")
+	path = os.Getenv(envSupervisePath)
+	ppid, _ = strconv.Atoi(os.Getenv(envSupervisePPID))
 	if path == "" || len(os.Args) < 2 || report == nil {
-		procSupervisorLogf("started without a program to run")
+		supervisorLogf("started without a program to run")
 		return nil, "", 0, false
 	}
 	return report, path, ppid, true
 }
 
-// procSupervisorSignals ignores the terminal keys (they are mcpgw's
+// supervisorSignals ignores the terminal keys (they are mcpgw's
 // business; it tells the supervisor what to do) and returns the signals the
 // supervisor acts on: SIGCHLD, SIGTERM, SIGHUP, SIGUSR1, and a SIGTERM of
 // its own when mcpgw's lifeline ends (mcpgw died, however it died).
-func procSupervisorSignals() chan os.Signal {
+func supervisorSignals() chan os.Signal {
 	signal.Ignore(syscall.SIGINT, syscall.SIGQUIT)
 	sigc := make(chan os.Signal, 64)
 	signal.Notify(sigc, syscall.SIGCHLD, syscall.SIGTERM, syscall.SIGHUP, syscall.SIGUSR1)
-	syscall.CloseOnExec(procLifelineFD) // the server has no business with it
-	life := os.NewFile(procLifelineFD, "mcpgw-lifeline")
+	syscall.CloseOnExec(lifelineFD) // the server has no business with it
+	life := os.NewFile(lifelineFD, "mcpgw-lifeline")
 	go func() {
 		// Nothing is ever written: the read returns when the write end,
 		// held by mcpgw alone, is closed. An error (no such descriptor)
@@ -309,14 +309,14 @@ func procSupervisorSignals() chan os.Signal {
 	return sigc
 }
 
-// procStartServer starts the server (path, with os.Args[1:]) on the
+// startServer starts the server (path, with os.Args[1:]) on the
 // supervisor's stdin, stdout and stderr, without the supervisor's own
 // variables in its environment, and reports its pid to mcpgw, or the error
 // that kept it from starting (then ok is false).
-func procStartServer(report io.Writer, path string, sys *syscall.SysProcAttr) (child int, ok bool) {
+func startServer(report io.Writer, path string, sys *syscall.SysProcAttr) (child int, ok bool) {
 	env := make([]string, 0, len(os.Environ()))
 	for _, kv := range os.Environ() {
-		if !strings.HasPrefix(kv, procEnvSupervise) {
+		if !strings.HasPrefix(kv, envSupervise) {
 			env = append(env, kv)
 		}
 	}
@@ -334,9 +334,9 @@ func procStartServer(report io.Writer, path string, sys *syscall.SysProcAttr) (c
 	return child, true
 }
 
-// procSupervisorExit reports the server's wait status to mcpgw and returns
+// supervisorExit reports the server's wait status to mcpgw and returns
 // the supervisor's exit code, which mirrors it.
-func procSupervisorExit(report io.Writer, status syscall.WaitStatus) int {
+func supervisorExit(report io.Writer, status syscall.WaitStatus) int {
 	fmt.Fprintf(report, "exit %d\n", uint32(status))
 	switch {
 	case status.Exited():

@@ -11,7 +11,7 @@ func GatewayAlive(gw logs.Gateway) bool {
 	if gw.Started != 0 {
 		return StartTime(gw.PID) == gw.Started
 	}
-	return procExists(gw.PID)
+	return pidExists(gw.PID)
 }
 
 // Sweep is what [SweepLeftovers] found and did.
@@ -47,7 +47,7 @@ func SweepLeftovers(rows []logs.ServerStatus) Sweep {
 			continue
 		}
 		if StartTime(r.ServerPID) == r.ServerStarted {
-			procKillGroup(r.ServerPID)
+			killGroup(r.ServerPID)
 			s.Killed = append(s.Killed, r)
 		}
 	}
