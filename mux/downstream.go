@@ -300,7 +300,7 @@ func (d *downstream) connect(runCtx context.Context) (*mcp.ClientSession, *proc.
 		for k, v := range spec.Env {
 			env = append(env, k+"="+v)
 		}
-		p, err := proc.Start(proc.Spec{Name: spec.Name, Command: spec.Command, Args: spec.Args, Env: env, Dir: spec.Cwd, Stderr: d.gw.opts.ChildStderr, Redact: known.RedactString})
+		p, err := proc.Start(proc.Spec{Name: spec.Name, Command: spec.Command, Args: spec.Args, Env: env, Dir: spec.Cwd, Stderr: d.gw.opts.ChildStderr, Redact: known.RedactString, Unsupervised: d.gw.opts.NoSupervisor})
 		if err != nil {
 			endStreams()
 			return nil, nil, fmt.Errorf("starting %q: %w", d.spec.Command, err)

@@ -93,6 +93,12 @@ type Options struct {
 	// Redactor masks the resolved secret values in everything servers send
 	// (messages, stderr, errors); nil means one of the gateway's own.
 	Redactor *guard.Known
+	// NoSupervisor spawns stdio servers directly, without the supervisor
+	// (Linux, macOS, the BSDs) or Job Object (Windows) that takes a
+	// server's whole process tree down with mcpgw: for debugging (see
+	// Unsupervised in package proc's Spec). The mcpgw command sets it
+	// from MCPGW_NO_SUPERVISOR=1.
+	NoSupervisor bool
 }
 
 // Protocol versions mcpgw knows by name.

@@ -22,5 +22,8 @@
 //   - releasing the executable's pages once a process idles
 //     ([ReleaseExecutablePages]), which supervisors do too.
 //
-// It knows nothing of the gateway.
+// It knows nothing of the gateway, and reads no configuration: its callers
+// say what they want in a [Spec]. The only variables it reads are the
+// handshake between mcpgw and its own re-execution as a supervisor, and
+// PATH and SHELL, which are what looking a command up means.
 package proc

@@ -16,7 +16,7 @@ package proc
 // console and does nothing otherwise), which also keeps a Ctrl+C typed in
 // mcpgw's console from reaching the servers. kill terminates the job.
 //
-// With MCPGW_NO_SUPERVISOR=1 no job is created: kill then ends the direct
+// With [Spec].Unsupervised set no job is created: kill then ends the direct
 // child only, and nothing ends the tree when mcpgw is killed. The same holds
 // when the job cannot be created or joined (such as inside a job that allows
 // no nested job): the server runs anyway, and a line on its stderr says so.
@@ -34,9 +34,6 @@ import (
 )
 
 const (
-	// envNoSupervisor, set to "1" in mcpgw's environment, makes
-	// Start spawn children without a job (for debugging).
-	envNoSupervisor = "MCPGW_NO_SUPERVISOR"
 	// jobKillCode is the exit code of processes killed by kill: 128 +
 	// SIGKILL, as a shell reports a SIGKILL on Unix.
 	jobKillCode = 137
@@ -54,8 +51,9 @@ const (
 // process and works whether or not SupervisorMain was called.
 func SupervisorMain() {}
 
-// supervisorEnabled reports whether children get a Job Object.
-func supervisorEnabled() bool { return os.Getenv(envNoSupervisor) != "1" }
+// supervisorEnabled reports whether children get a Job Object: always,
+// unless their [Spec] says Unsupervised.
+func supervisorEnabled() bool { return true }
 
 // Job object calls that take a pointer go through LazyProc.Call, whose
 // //go:uintptrescapes keeps the structure on the heap for the call: the

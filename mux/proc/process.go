@@ -60,6 +60,11 @@ type Spec struct {
 	// Redact, when set, masks secrets in stderr lines and in the notes
 	// about skipped stdout lines before they are kept or written.
 	Redact func(string) string
+	// Unsupervised spawns the child directly, without a supervisor (or, on
+	// Windows, a Job Object), for debugging: a SIGKILL of mcpgw can then
+	// leave the child's tree running. mcpgw sets it from
+	// MCPGW_NO_SUPERVISOR=1; this package reads no configuration of its own.
+	Unsupervised bool
 }
 
 // Process is a running stdio MCP server started by [Start].
@@ -111,10 +116,10 @@ type handle interface {
 // Otherwise (and on AIX and Solaris) the child is spawned directly in its
 // own process group; then a SIGKILL of mcpgw itself can leave the child's
 // tree running, which the supervisor exists to prevent. On Windows the child
-// is started in a Job Object that Windows kills when mcpgw exits. Setting
-// MCPGW_NO_SUPERVISOR=1 turns supervisors and jobs off (for debugging).
+// is started in a Job Object that Windows kills when mcpgw exits.
+// [Spec].Unsupervised turns supervisors and jobs off (for debugging).
 func Start(spec Spec) (*Process, error) {
-	return start(spec, supervisorEnabled())
+	return start(spec, !spec.Unsupervised && supervisorEnabled())
 }
 
 // start starts spec, under a supervisor when supervise is true and the

@@ -201,3 +201,21 @@ func TestProcSupervisorSilentFailsStart(t *testing.T) {
 		}
 	}
 }
+
+// TestStartUnsupervised checks that Start runs a child under a supervisor
+// (the child's parent is a child of this process) unless its Spec says
+// Unsupervised (its parent is this process).
+func TestStartUnsupervised(t *testing.T) {
+	for _, unsupervised := range []bool{false, true} {
+		p, err := Start(Spec{Name: "fake", Command: os.Args[0], Env: []string{"GORACE=atexit_sleep_ms=0", "MCPGW_PROC_FAKE=sleep"}, GracePeriod: 100 * time.Millisecond, Unsupervised: unsupervised})
+		if err != nil {
+			t.Fatal(err)
+		}
+		parent := parentPID(p.PID())
+		supervised := parent != os.Getpid() && parentPID(parent) == os.Getpid()
+		p.Close()
+		if supervised == unsupervised {
+			t.Errorf("Unsupervised: %v: the child's parent is %d (this process: %d); supervised = %v", unsupervised, parent, os.Getpid(), supervised)
+		}
+	}
+}

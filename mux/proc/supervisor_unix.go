@@ -27,17 +27,18 @@ import (
 	"time"
 )
 
-// Environment of a supervisor process (mcpgw re-executed).
+// Environment of a supervisor process (mcpgw re-executed). These variables
+// are the handshake between mcpgw and its own re-execution, not
+// configuration: the user never sets them, so they are read here and not
+// in cmd/ (which reads every configuration variable).
 const (
 	envSupervise     = "MCPGW_SUPERVISE"      // "1": run as a supervisor
 	envSupervisePath = "MCPGW_SUPERVISE_PATH" // the resolved program to run
 	envSupervisePPID = "MCPGW_SUPERVISE_PPID" // pid of the mcpgw that started it
-	// envNoSupervisor, set to "1" in mcpgw's environment, makes
-	// Start spawn children directly (for debugging).
-	envNoSupervisor = "MCPGW_NO_SUPERVISOR"
-	reportFD        = 3 // the supervisor's report pipe
-	lifelineFD      = 4 // read end of mcpgw's lifeline (see lifeline)
-	supervisorKill  = 2 * time.Second
+
+	reportFD       = 3 // the supervisor's report pipe
+	lifelineFD     = 4 // read end of mcpgw's lifeline (see lifeline)
+	supervisorKill = 2 * time.Second
 )
 
 // reportTimeout bounds the wait for a supervisor's first report (the
@@ -83,8 +84,8 @@ var supervisorReady atomic.Bool
 //     no helper process is needed (see job_windows.go).
 //
 // A binary that does not call SupervisorMain (such as a test binary whose
-// TestMain does not) spawns children directly, as does any binary when
-// MCPGW_NO_SUPERVISOR=1 is set: then the child runs in its own process
+// TestMain does not) spawns children directly, as does any binary for a
+// [Spec] with Unsupervised set: then the child runs in its own process
 // group (on Linux with SIGKILL as its parent-death signal), but its
 // descendants may survive a SIGKILL of mcpgw.
 func SupervisorMain() {
@@ -114,8 +115,10 @@ func lifelineRead() (*os.File, error) {
 	return lifeline.r, lifeline.err
 }
 
+// supervisorEnabled reports whether children can run under a supervisor:
+// whether SupervisorMain has run.
 func supervisorEnabled() bool {
-	return supervisorReady.Load() && os.Getenv(envNoSupervisor) != "1"
+	return supervisorReady.Load()
 }
 
 func launch(cmd *exec.Cmd, supervise bool) (handle, int, error) {

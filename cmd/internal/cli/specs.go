@@ -1,6 +1,8 @@
 package cli
 
 import (
+	"os"
+
 	"github.com/mcpgw/mcpgw/cmd/internal/config"
 	"github.com/mcpgw/mcpgw/mux"
 )
@@ -37,6 +39,10 @@ func serverSpecs(cfg *config.Config) []mux.ServerSpec {
 }
 
 // newGateway builds a gateway over cfg's servers, logging to the error stream.
+// Every command that starts servers (serve, tools, call, doctor --start)
+// builds its gateway here, so the environment's settings apply to all:
+// identity (identityFromEnv) and MCPGW_NO_SUPERVISOR=1, which starts
+// servers without a supervisor, for debugging.
 func newGateway(f *Factory, cfg *config.Config, opts *mux.Options) *mux.Gateway {
 	o := mux.Options{}
 	if opts != nil {
@@ -47,6 +53,9 @@ func newGateway(f *Factory, cfg *config.Config, opts *mux.Options) *mux.Gateway 
 		o.Logger = stderrLogger(f.IO.ErrOut, false)
 	}
 	o.Identity = identityFromEnv()
+	if os.Getenv("MCPGW_NO_SUPERVISOR") == "1" {
+		o.NoSupervisor = true
+	}
 	if o.Secrets == nil {
 		o.Secrets = newGatewaySecrets(f, cfg, o.Logger)
 	}
