@@ -15,6 +15,7 @@ import (
 
 	"github.com/mcpgw/mcpgw/mux/catalog"
 	"github.com/mcpgw/mcpgw/mux/internal/stdio"
+	"github.com/mcpgw/mcpgw/mux/proc"
 )
 
 // Server states shown by `mcpgw tools` and used for routing.
@@ -51,7 +52,7 @@ type downstream struct {
 	// while no process runs.
 	lastStderr []string
 	cs         *mcp.ClientSession
-	proc       *Process
+	proc       *proc.Process
 	ready      chan struct{} // closed while state is ready; replaced on restart
 	attempt    chan struct{} // closed when the current start attempt ended
 	snap       *catalog.Snapshot
@@ -261,52 +262,24 @@ func (d *downstream) takeOutAfter(failures int) {
 
 // stopReason says why a session ended: how its process ended, with its
 // last stderr lines, or else the connection's error.
-func stopReason(proc *Process, werr error) error {
+func stopReason(proc *proc.Process, werr error) error {
 	if proc != nil {
-		return fmt.Errorf("process %s%s", exitText(proc), stderrHint(proc))
+		return fmt.Errorf("process %s%s", proc.HowEnded(), proc.StderrHint())
 	}
 	return fmt.Errorf("connection closed: %v", werr)
 }
 
-func exitText(p *Process) string {
-	select {
-	case <-p.Done():
-		if err := p.ExitErr(); err != nil {
-			return err.Error()
-		}
-		return "exited"
-	default:
-		return "closed its connection"
-	}
-}
-
-// stderrHint returns the child's last stderr lines, so a failing server's
-// last words reach the user.
-func stderrHint(p *Process) string {
-	if p == nil { // a remote server
-		return ""
-	}
-	tail := p.StderrTail()
-	if len(tail) == 0 {
-		return ""
-	}
-	if len(tail) > 5 {
-		tail = tail[len(tail)-5:]
-	}
-	return "; last stderr: " + strings.Join(tail, " | ")
-}
-
 // connect starts (or dials) the server and initializes a session under the
 // connect deadline.
-func (d *downstream) connect(runCtx context.Context) (*mcp.ClientSession, *Process, error) {
+func (d *downstream) connect(runCtx context.Context) (*mcp.ClientSession, *proc.Process, error) {
 	ctx, cancel := context.WithTimeout(runCtx, d.spec.ConnectTimeout)
 	defer cancel()
 	// A remote transport's streams live on the context it connects with;
 	// they must outlive the connect deadline, and end with the session.
 	streamCtx, endStreams := context.WithCancel(runCtx)
 	var (
-		t    mcp.Transport
-		proc *Process
+		t     mcp.Transport
+		child *proc.Process
 	)
 	spec, err := d.gw.resolveSpec(ctx, d.spec)
 	if err != nil {
@@ -327,16 +300,16 @@ func (d *downstream) connect(runCtx context.Context) (*mcp.ClientSession, *Proce
 		for k, v := range spec.Env {
 			env = append(env, k+"="+v)
 		}
-		p, err := StartProcess(ProcessSpec{Name: spec.Name, Command: spec.Command, Args: spec.Args, Env: env, Dir: spec.Cwd, Stderr: d.gw.opts.ChildStderr, Redact: known.RedactString})
+		p, err := proc.Start(proc.Spec{Name: spec.Name, Command: spec.Command, Args: spec.Args, Env: env, Dir: spec.Cwd, Stderr: d.gw.opts.ChildStderr, Redact: known.RedactString, Unsupervised: d.gw.opts.NoSupervisor})
 		if err != nil {
 			endStreams()
 			return nil, nil, fmt.Errorf("starting %q: %w", d.spec.Command, err)
 		}
-		proc = p
+		child = p
 		fc := newFastCalls()
 		// Reading to the end says how the process ended, for the calls
 		// its death fails.
-		lt := stdio.NewTransport(io.NopCloser(p.stdoutUntilExit()), p.Stdin(), &stdio.Options{Hook: fc, Junk: p.note, Redact: known})
+		lt := stdio.NewTransport(io.NopCloser(p.Output()), p.Stdin(), &stdio.Options{Hook: fc, Junk: p.Note, Redact: known})
 		defer func() {
 			if conn := lt.Conn(); conn != nil {
 				fc.conn = conn
@@ -383,8 +356,8 @@ func (d *downstream) connect(runCtx context.Context) (*mcp.ClientSession, *Proce
 	case <-ctx.Done():
 		// A server that never answers keeps Connect blocked on its pipe:
 		// killing it unblocks Connect.
-		if proc != nil {
-			proc.Close()
+		if child != nil {
+			child.Close()
 		}
 		endStreams()
 		r = <-ch
@@ -396,7 +369,7 @@ func (d *downstream) connect(runCtx context.Context) (*mcp.ClientSession, *Proce
 	if r.err != nil {
 		endStreams()
 		d.gw.forgetClient(client)
-		if proc != nil {
+		if child != nil {
 			timedOut := errors.Is(r.err, context.DeadlineExceeded) || errors.Is(ctx.Err(), context.DeadlineExceeded)
 			// A server that exits at start ends its stdout first: wait a
 			// moment for the exit, so the error says how it ended rather
@@ -404,22 +377,22 @@ func (d *downstream) connect(runCtx context.Context) (*mcp.ClientSession, *Proce
 			exited := false
 			if !timedOut {
 				select {
-				case <-proc.Done():
+				case <-child.Done():
 					exited = true
 				case <-time.After(time.Second):
 				}
 			}
-			proc.Close()
+			child.Close()
 			d.mu.Lock()
-			d.lastStderr = proc.StderrTail()
+			d.lastStderr = child.StderrTail()
 			d.mu.Unlock()
 			switch {
 			case timedOut:
-				return nil, nil, fmt.Errorf("no answer to initialize within %s%s", d.spec.ConnectTimeout, stderrHint(proc))
+				return nil, nil, fmt.Errorf("no answer to initialize within %s%s", d.spec.ConnectTimeout, child.StderrHint())
 			case exited:
-				return nil, nil, fmt.Errorf("process %s before answering initialize%s", exitText(proc), stderrHint(proc))
+				return nil, nil, fmt.Errorf("process %s before answering initialize%s", child.HowEnded(), child.StderrHint())
 			}
-			return nil, nil, fmt.Errorf("initialize: %w%s", r.err, stderrHint(proc))
+			return nil, nil, fmt.Errorf("initialize: %w%s", r.err, child.StderrHint())
 		}
 		return nil, nil, d.gw.redactErr(fmt.Errorf("connecting to %s: %w", d.spec.URL, r.err))
 	}
@@ -428,7 +401,7 @@ func (d *downstream) connect(runCtx context.Context) (*mcp.ClientSession, *Proce
 		endStreams()
 		d.gw.forgetClient(client)
 	}()
-	return r.cs, proc, nil
+	return r.cs, child, nil
 }
 
 // closeSession ends a session and its process. The session's Close waits
@@ -436,7 +409,7 @@ func (d *downstream) connect(runCtx context.Context) (*mcp.ClientSession, *Proce
 // its stdin (server-everything keeps timers running) never does by itself,
 // so the process is stopped alongside: stdin closed, the grace period, then
 // SIGTERM and SIGKILL to its tree.
-func closeSession(cs *mcp.ClientSession, proc *Process) {
+func closeSession(cs *mcp.ClientSession, proc *proc.Process) {
 	if proc == nil {
 		cs.Close()
 		return
@@ -518,9 +491,9 @@ func (d *downstream) session(ctx context.Context) (*mcp.ClientSession, error) {
 }
 
 // attemptStopSlack bounds how long a failed start attempt takes to stop its
-// process after its connect deadline (Process.Close: the grace period, then
-// signals).
-const attemptStopSlack = 2 * DefaultGracePeriod
+// process after its connect deadline (proc.Process.Close: the grace period,
+// then signals).
+const attemptStopSlack = 2 * proc.DefaultGracePeriod
 
 func (d *downstream) unavailable() error {
 	d.mu.Lock()
@@ -634,13 +607,13 @@ func collect[T any](seq func(func(*T, error) bool)) ([]*T, error) {
 // firstList lists a new session's catalog under the connect deadline: a
 // server that answers initialize but not its lists must not hold up its
 // start, and everyone waiting for the first attempts, for ever.
-func (d *downstream) firstList(ctx context.Context, cs *mcp.ClientSession, proc *Process) error {
+func (d *downstream) firstList(ctx context.Context, cs *mcp.ClientSession, proc *proc.Process) error {
 	lctx, cancel := context.WithTimeout(ctx, d.spec.ConnectTimeout)
 	defer cancel()
 	err := d.refresh(lctx, cs, true, true, true)
 	if err != nil && ctx.Err() == nil && errors.Is(lctx.Err(), context.DeadlineExceeded) {
 		what, _, _ := strings.Cut(err.Error(), ":") // "listing tools"
-		return fmt.Errorf("%s: no answer within %s%s", what, d.spec.ConnectTimeout, stderrHint(proc))
+		return fmt.Errorf("%s: no answer within %s%s", what, d.spec.ConnectTimeout, proc.StderrHint())
 	}
 	return err
 }

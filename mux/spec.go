@@ -99,6 +99,12 @@ type Options struct {
 	// A/B measurements); NoInline keeps the fast path but answers from the
 	// call's own goroutine (see fastinline.go).
 	NoFastPath, NoInline bool
+	// NoSupervisor spawns stdio servers directly, without the supervisor
+	// (Linux, macOS, the BSDs) or Job Object (Windows) that takes a
+	// server's whole process tree down with mcpgw: for debugging (see
+	// Unsupervised in package proc's Spec). The mcpgw command sets it
+	// from MCPGW_NO_SUPERVISOR=1.
+	NoSupervisor bool
 }
 
 // DefaultStages is the call path with nothing configured: the guard that

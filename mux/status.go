@@ -8,6 +8,7 @@ import (
 
 	"github.com/mcpgw/mcpgw/logs"
 	"github.com/mcpgw/mcpgw/mux/catalog"
+	"github.com/mcpgw/mcpgw/mux/proc"
 )
 
 // ServerStatus is one server's state as `mcpgw tools` shows it.
@@ -103,7 +104,7 @@ func newStatusWriter(g *Gateway, store StatusStore, config string) *statusWriter
 	w := &statusWriter{
 		g:     g,
 		store: store,
-		self:  logs.Gateway{PID: pid, Started: procStartTime(pid), Config: config},
+		self:  logs.Gateway{PID: pid, Started: proc.StartTime(pid), Config: config},
 		kick:  make(chan struct{}, 1),
 		stop:  make(chan struct{}),
 		done:  make(chan struct{}),
@@ -189,7 +190,7 @@ func (g *Gateway) statusRows() []logs.ServerStatus {
 			r.Stderr = r.Stderr[len(r.Stderr)-statusStderr:]
 		}
 		if r.ServerPID != 0 {
-			r.ServerStarted = procStartTime(r.ServerPID)
+			r.ServerStarted = proc.StartTime(r.ServerPID)
 		}
 		rows = append(rows, r)
 	}

@@ -112,10 +112,10 @@ func runForwarder(ctx context.Context, fixture string, floor bool) error {
 }
 
 // runProfiledGateway is `mcpgw serve` over the fixture, built from the same
-// mux calls as the CLI, with a CPU profile of the whole session written to
-// profile (when set).
+// mux calls as the CLI (MCPGW_NO_SUPERVISOR=1 included), with a CPU profile
+// of the whole session written to profile (when set).
 func runProfiledGateway(ctx context.Context, fixture, profile string) error {
-	g := mux.New(&mux.Options{Name: "mcpgw", Version: "bench", ChildStderr: os.Stderr})
+	g := mux.New(&mux.Options{Name: "mcpgw", Version: "bench", ChildStderr: os.Stderr, NoSupervisor: os.Getenv("MCPGW_NO_SUPERVISOR") == "1"})
 	defer g.Close()
 	g.Apply([]mux.ServerSpec{{Name: "fx", Command: fixture, Prefix: "fx"}})
 	if profile != "" {

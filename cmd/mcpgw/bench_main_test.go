@@ -6,7 +6,7 @@ import (
 
 	"github.com/mcpgw/mcpgw/cmd/internal/cli"
 	"github.com/mcpgw/mcpgw/cmd/internal/testenv"
-	"github.com/mcpgw/mcpgw/mux"
+	"github.com/mcpgw/mcpgw/mux/proc"
 )
 
 // TestMain lets the test binary act as mcpgw's process supervisor
@@ -14,7 +14,7 @@ import (
 // or, for BenchmarkGateway, as one of the stdio MCP servers it measures
 // (see benchChildMain).
 func TestMain(m *testing.M) {
-	mux.SupervisorMain()
+	proc.SupervisorMain()
 	if os.Getenv(stagesEnv) != "" {
 		os.Exit(cli.MainWith(testStages())) // mcpgw with test stages (stages_test.go)
 	}

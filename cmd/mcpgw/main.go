@@ -6,12 +6,12 @@ import (
 	"os"
 
 	"github.com/mcpgw/mcpgw/cmd/internal/cli"
-	"github.com/mcpgw/mcpgw/mux"
+	"github.com/mcpgw/mcpgw/mux/proc"
 )
 
 func main() {
 	// When this process was started as a child supervisor, this runs it and
 	// exits; otherwise it returns at once.
-	mux.SupervisorMain()
+	proc.SupervisorMain()
 	os.Exit(cli.Main())
 }

@@ -15,6 +15,7 @@ import (
 	"github.com/mcpgw/mcpgw/cmd/internal/config"
 	"github.com/mcpgw/mcpgw/keystore"
 	"github.com/mcpgw/mcpgw/mux"
+	"github.com/mcpgw/mcpgw/mux/proc"
 )
 
 // DoctorOptions are the inputs of `mcpgw doctor`.
@@ -162,7 +163,7 @@ func doctorServers(ctx context.Context, f *Factory, cfg *config.Config, r *docto
 		c := doctorCheck{Check: check, Status: checkOK}
 		switch {
 		case s.Command != "":
-			prog, err := mux.LookCommand(s.Command, s.Env, s.Cwd)
+			prog, err := proc.LookCommand(s.Command, s.Env, s.Cwd)
 			if err != nil {
 				c.Status, c.Detail, c.code = checkFail, err.Error(), ExitUnavailable
 				c.Fix = "install it, or write its full path in command: (mcpgw server edit " + name + ")"
@@ -274,7 +275,7 @@ func doctorRecord(ctx context.Context, f *Factory, cfg *config.Config, flag stri
 		r.add(doctorCheck{Check: "gateways", Status: checkFail, Detail: err.Error(), code: ExitError})
 		return
 	}
-	r.Gateways = groupGateways(rows, mux.GatewayAlive)
+	r.Gateways = groupGateways(rows, proc.GatewayAlive)
 	if len(r.Gateways) == 0 {
 		r.add(doctorCheck{Check: "gateways", Status: checkOK, Detail: "no mcpgw serve is running with this record"})
 	}

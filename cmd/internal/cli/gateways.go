@@ -7,7 +7,7 @@ import (
 	"time"
 
 	"github.com/mcpgw/mcpgw/logs"
-	"github.com/mcpgw/mcpgw/mux"
+	"github.com/mcpgw/mcpgw/mux/proc"
 )
 
 // gatewayStatus is one `mcpgw serve` process as its status rows in the
@@ -48,7 +48,7 @@ func runningGateways(ctx context.Context, path string) ([]gatewayStatus, error) 
 	if err != nil {
 		return nil, err
 	}
-	return groupGateways(rows, mux.GatewayAlive), nil
+	return groupGateways(rows, proc.GatewayAlive), nil
 }
 
 // groupGateways groups status rows by gateway, in pid order.

@@ -47,8 +47,10 @@ func identityFromEnv() callpath.Identity {
 
 // debugSwitches reads the environment switches for debugging and A/B
 // measurements: MCPGW_NO_FASTPATH=1 forwards every call the SDK's way,
-// MCPGW_NO_INLINE=1 keeps the fast path without inline answers.
+// MCPGW_NO_INLINE=1 keeps the fast path without inline answers,
+// MCPGW_NO_SUPERVISOR=1 spawns servers without their supervisor.
 func debugSwitches(o *mux.Options) {
 	o.NoFastPath = os.Getenv("MCPGW_NO_FASTPATH") == "1"
 	o.NoInline = os.Getenv("MCPGW_NO_INLINE") == "1"
+	o.NoSupervisor = os.Getenv("MCPGW_NO_SUPERVISOR") == "1"
 }

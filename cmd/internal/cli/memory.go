@@ -8,7 +8,7 @@ import (
 	"runtime/metrics"
 	"time"
 
-	"github.com/mcpgw/mcpgw/mux"
+	"github.com/mcpgw/mcpgw/mux/proc"
 )
 
 // Memory policy of `mcpgw serve`. Forwarding makes short-lived garbage at a
@@ -51,7 +51,7 @@ func setServeMemory() {
 // otherwise keep at the size the burst needed (up to the limit: RSS 28 MB
 // idle with 20 servers instead of 24 MB), and the executable's pages that
 // startup or the burst touched (14 MB of the 17 MB binary after startup;
-// see [mux.ReleaseExecutablePages]). A collection costs about a
+// see [proc.ReleaseExecutablePages]). A collection costs about a
 // millisecond with this little live; the pages the next call needs fault
 // back in from the page cache.
 func trimWhenQuiet(ctx context.Context, logger *slog.Logger) {
@@ -70,7 +70,7 @@ func trimWhenQuiet(ctx context.Context, logger *slog.Logger) {
 		case <-tick.C:
 			if t.tick(allocs()) {
 				debug.FreeOSMemory()
-				if _, err := mux.ReleaseExecutablePages(); err != nil {
+				if _, err := proc.ReleaseExecutablePages(); err != nil {
 					logger.Debug("memory trim", "err", err)
 				}
 				t.done(allocs())

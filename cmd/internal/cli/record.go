@@ -9,6 +9,7 @@ import (
 	"github.com/mcpgw/mcpgw/cmd/internal/config"
 	"github.com/mcpgw/mcpgw/logs"
 	"github.com/mcpgw/mcpgw/mux"
+	"github.com/mcpgw/mcpgw/mux/proc"
 	"github.com/mcpgw/mcpgw/policy/guard"
 )
 
@@ -94,7 +95,7 @@ func (r *gatewayRecord) sweep(logger *slog.Logger) {
 		logger.Warn("leftover servers not swept", "err", err)
 		return
 	}
-	s := mux.SweepLeftovers(rows)
+	s := proc.SweepLeftovers(rows)
 	for _, k := range s.Killed {
 		logger.Info("stopped a server left running by a gateway that died", "server", k.Server, "pid", k.ServerPID, "gateway_pid", k.Gateway.PID)
 	}

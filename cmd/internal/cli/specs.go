@@ -38,6 +38,10 @@ func serverSpecs(cfg *config.Config) []mux.ServerSpec {
 }
 
 // newGateway builds a gateway over cfg's servers, logging to the error stream.
+// Every command that starts servers (serve, tools, call, doctor --start)
+// builds its gateway here, so the environment's settings apply to all:
+// identity (identityFromEnv) and MCPGW_NO_SUPERVISOR=1, which starts
+// servers without a supervisor, for debugging.
 func newGateway(f *Factory, cfg *config.Config, opts *mux.Options) *mux.Gateway {
 	o := mux.Options{}
 	if opts != nil {

@@ -1,0 +1,5 @@
+//go:build !unix && !windows
+
+package proc
+
+func fakeMain(string) int { return 2 }
