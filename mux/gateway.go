@@ -1,7 +1,6 @@
 package mux
 
 import (
-	"context"
 	"crypto/rand"
 	"encoding/json"
 	"fmt"
@@ -11,7 +10,6 @@ import (
 	"slices"
 	"sync"
 	"sync/atomic"
-	"time"
 
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
@@ -35,15 +33,7 @@ type Gateway struct {
 	mu      sync.Mutex
 	servers map[string]*downstream
 	order   []string
-	started bool
-	version string                  // spoken to downstreams (unless a spec overrides it)
-	caps    *mcp.ClientCapabilities // advertised to downstreams
-
-	// settled is set once every eager server's first start attempt ended,
-	// so calls stop checking.
-	settled     atomic.Bool
-	lazyStarted atomic.Bool // lazy servers start with the first list
-	settleOnce  sync.Once   // the background wait of waitForCall
+	startup // when servers start, and what waits for them (startup.go)
 
 	rebuildMu sync.Mutex
 	cat       atomic.Pointer[catalog.Catalog]
@@ -69,7 +59,6 @@ type Gateway struct {
 	saves      sync.WaitGroup // catalog cache writes in progress
 	cacheSums  sync.Map       // server name and fingerprint → sha256 of its cached catalog
 	spawns     chan struct{}  // slots for servers starting at once
-	held       heldStart      // servers held back while the first list is answered
 	status     *statusWriter  // nil when Options.Status is
 }
 
@@ -97,12 +86,12 @@ func New(opts *Options) *Gateway {
 		chain:   chain,
 		logger:  o.Logger,
 		servers: map[string]*downstream{},
-		version: o.ProtocolVersion,
 		clients: map[*mcp.Client]map[string]bool{},
 		applied: appliedCatalog{tools: map[string]*catalog.ToolEntry{}, whole: map[string]bool{}, prompts: map[string][]byte{}, resources: map[string][]byte{}, templates: map[string][]byte{}},
 		secrets: o.Redactor,
 		spawns:  make(chan struct{}, maxSpawns()),
 	}
+	g.version = o.ProtocolVersion
 	g.held.afterList, g.held.max = heldAfterList, heldStartMax
 	g.stateKey = o.StateKey
 	if g.stateKey == nil {
@@ -190,120 +179,6 @@ func withDefaults(s ServerSpec) ServerSpec {
 		s.CallTimeout = defaultCallTimeout
 	}
 	return s
-}
-
-// Start starts every eager server, speaking version to them (empty means
-// the gateway's default) and advertising caps (nil means everything mcpgw
-// can relay). It is called by the first agent request in stdio mode; later
-// calls do nothing.
-func (g *Gateway) Start(version string, caps *mcp.ClientCapabilities) {
-	g.mu.Lock()
-	if g.started {
-		g.mu.Unlock()
-		return
-	}
-	g.started = true
-	if version != "" {
-		g.version = version
-	}
-	g.caps = caps
-	var eager []*downstream
-	for _, name := range g.order {
-		if d := g.servers[name]; !d.spec.Lazy {
-			eager = append(eager, d)
-		}
-	}
-	g.mu.Unlock()
-	if g.holdStart(eager) {
-		return // see startdefer.go
-	}
-	for _, d := range eager {
-		d.start()
-	}
-}
-
-// startLazy starts lazy servers that have not started yet.
-func (g *Gateway) startLazy() {
-	if g.lazyStarted.Swap(true) {
-		return
-	}
-	g.mu.Lock()
-	var lazy []*downstream
-	for _, d := range g.servers {
-		if d.spec.Lazy && !d.hasCached() {
-			lazy = append(lazy, d) // a cached one starts on its first call
-		}
-	}
-	g.mu.Unlock()
-	for _, d := range lazy {
-		d.start()
-	}
-}
-
-func (g *Gateway) downstreamVersion() string {
-	g.mu.Lock()
-	defer g.mu.Unlock()
-	return g.version
-}
-
-// firstListWait bounds how long a list waits for servers' first attempts:
-// a server that is slow to start (an npx download) or hangs joins later
-// through list_changed instead of holding up every other server's tools.
-const firstListWait = 5 * time.Second
-
-// waitListable waits until every started server can be listed: its first
-// connection attempt has ended, or a cached catalog stands in for it, or
-// firstListWait has passed.
-func (g *Gateway) waitListable(ctx context.Context) error {
-	wctx, cancel := context.WithTimeout(ctx, firstListWait)
-	defer cancel()
-	_, err := g.waitFirstAttempts(wctx, (*downstream).hasCached)
-	if err != nil && ctx.Err() == nil {
-		g.logger.Info("answering the list without servers still starting; they join through list_changed", "waited", firstListWait)
-		return nil
-	}
-	return err
-}
-
-// WaitStarted waits until the first connection attempt of every started
-// server (the eager ones, and the lazy ones once started) has ended, ready
-// or failed, or ctx is done.
-func (g *Gateway) WaitStarted(ctx context.Context) error {
-	started, err := g.waitFirstAttempts(ctx, nil)
-	if err == nil && started {
-		g.settled.Store(true)
-	}
-	return err
-}
-
-// waitFirstAttempts waits for the first connection attempt of every started
-// server that skip (if set) does not exempt, and reports whether the
-// gateway had started.
-func (g *Gateway) waitFirstAttempts(ctx context.Context, skip func(*downstream) bool) (bool, error) {
-	if skip == nil {
-		g.startHeld() // something needs the servers themselves
-	}
-	g.mu.Lock()
-	var wait []*downstream
-	started := g.started
-	if started {
-		for _, d := range g.servers {
-			// A lazy server is waited for once it has begun: one with a
-			// cached catalog starts only on its first call, and may never.
-			if (!d.spec.Lazy || d.begun.Load()) && (skip == nil || !skip(d)) {
-				wait = append(wait, d)
-			}
-		}
-	}
-	g.mu.Unlock()
-	for _, d := range wait {
-		select {
-		case <-d.settled:
-		case <-ctx.Done():
-			return started, ctx.Err()
-		}
-	}
-	return started, nil
 }
 
 // Close stops every server and waits for their processes to exit.

@@ -115,24 +115,6 @@ func (g *Gateway) upstreamMiddleware(next mcp.MethodHandler) mcp.MethodHandler {
 	}
 }
 
-// startFrom starts downstreams on an agent's first request when it did not
-// initialize (2026-07-28 clients send per-request metadata instead).
-func (g *Gateway) startFrom(req mcp.Request) {
-	g.mu.Lock()
-	started := g.started
-	g.mu.Unlock()
-	if started {
-		return
-	}
-	ss, ok := req.GetSession().(*mcp.ServerSession)
-	if !ok {
-		return
-	}
-	if p := ss.InitializeParams(); p != nil {
-		g.Start(p.ProtocolVersion, downstreamCapabilities(p.Capabilities))
-	}
-}
-
 // downstreamCapabilities mirrors what the agent supports, so a server only
 // asks for what the agent can give. nil means everything mcpgw can relay
 // (used when the agent is not known yet, as in HTTP mode).
