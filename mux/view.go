@@ -87,8 +87,10 @@ func (g *Gateway) hiddenFrom(c *call) *callpath.Verdict {
 		}
 	case callpath.ResourceRead:
 		if r, ok := cat.Resources()[c.Exposed]; ok {
-			def, _ := json.Marshal(r)
-			return g.chain.Hide(c.Session, callpath.Entry{Kind: callpath.ResourceEntry, Exposed: r.URI, Server: c.Server, Name: r.URI, Def: def})
+			return g.chain.Hide(c.Session, entryOf(callpath.ResourceEntry, r.URI, c.Server, r))
+		}
+		if t, ok := cat.TemplateMatching(c.Exposed); ok {
+			return g.chain.Hide(c.Session, entryOf(callpath.TemplateEntry, t.URITemplate, t.Server, t.ResourceTemplate))
 		}
 	}
 	return nil
@@ -105,45 +107,44 @@ func (g *Gateway) filterList(ctx context.Context, req mcp.Request, res mcp.Resul
 	switch r := res.(type) {
 	case *mcp.ListPromptsResult:
 		out := *r
-		out.Prompts = nil
-		for _, p := range r.Prompts {
-			rt, ok := cat.Prompt(p.Name)
-			if !ok || g.chain.Hide(s, promptEntry(rt.Server, rt.Name, p)) == nil {
-				out.Prompts = append(out.Prompts, p)
-			}
-		}
-		if out.Prompts == nil {
-			out.Prompts = []*mcp.Prompt{}
-		}
+		out.Prompts = visible(g, s, r.Prompts, func(p *mcp.Prompt) callpath.Entry {
+			rt, _ := cat.Prompt(p.Name)
+			return promptEntry(rt.Server, rt.Name, p)
+		})
 		return &out
 	case *mcp.ListResourcesResult:
 		out := *r
-		out.Resources = nil
-		for _, rs := range r.Resources {
+		out.Resources = visible(g, s, r.Resources, func(rs *mcp.Resource) callpath.Entry {
 			owner, _ := cat.ResourceOwner(rs.URI)
-			def, _ := json.Marshal(rs)
-			if g.chain.Hide(s, callpath.Entry{Kind: callpath.ResourceEntry, Exposed: rs.URI, Server: owner, Name: rs.URI, Def: def}) == nil {
-				out.Resources = append(out.Resources, rs)
-			}
-		}
-		if out.Resources == nil {
-			out.Resources = []*mcp.Resource{}
-		}
+			return entryOf(callpath.ResourceEntry, rs.URI, owner, rs)
+		})
 		return &out
 	case *mcp.ListResourceTemplatesResult:
 		out := *r
-		out.ResourceTemplates = nil
-		for _, t := range r.ResourceTemplates {
+		out.ResourceTemplates = visible(g, s, r.ResourceTemplates, func(t *mcp.ResourceTemplate) callpath.Entry {
 			owner, _ := cat.TemplateOwner(t.URITemplate)
-			def, _ := json.Marshal(t)
-			if g.chain.Hide(s, callpath.Entry{Kind: callpath.TemplateEntry, Exposed: t.URITemplate, Server: owner, Name: t.URITemplate, Def: def}) == nil {
-				out.ResourceTemplates = append(out.ResourceTemplates, t)
-			}
-		}
-		if out.ResourceTemplates == nil {
-			out.ResourceTemplates = []*mcp.ResourceTemplate{}
-		}
+			return entryOf(callpath.TemplateEntry, t.URITemplate, owner, t)
+		})
 		return &out
 	}
 	return res
+}
+
+// visible keeps the items no catalog stage hides from s (never nil: an
+// empty list is still a list).
+func visible[T any](g *Gateway, s callpath.Session, items []T, entry func(T) callpath.Entry) []T {
+	out := make([]T, 0, len(items))
+	for _, it := range items {
+		if g.chain.Hide(s, entry(it)) == nil {
+			out = append(out, it)
+		}
+	}
+	return out
+}
+
+// entryOf is a resource's or template's catalog entry; its URI (or
+// template) is its name on the server and to the agent alike.
+func entryOf(kind callpath.EntryKind, uri, server string, def any) callpath.Entry {
+	b, _ := json.Marshal(def)
+	return callpath.Entry{Kind: kind, Exposed: uri, Server: server, Name: uri, Def: b}
 }

@@ -188,12 +188,21 @@ func (c *Catalog) ResourceOwner(uri string) (string, bool) {
 	if s, ok := c.resOwner[uri]; ok {
 		return s, true
 	}
-	for _, t := range c.templates {
-		if templateMatches(t.URITemplate, uri) {
-			return t.Server, true
-		}
+	if t, ok := c.TemplateMatching(uri); ok {
+		return t.Server, true
 	}
 	return "", false
+}
+
+// TemplateMatching returns the first template (in config order) that uri
+// matches.
+func (c *Catalog) TemplateMatching(uri string) (Template, bool) {
+	for _, t := range c.templates {
+		if templateMatches(t.URITemplate, uri) {
+			return t, true
+		}
+	}
+	return Template{}, false
 }
 
 // TemplateOwner finds the server that listed a URI template (as completion
