@@ -4,5 +4,6 @@
 // Today it holds [Known], which redacts the secret values mcpgw resolved
 // from ${secret:NAME} references and injected into MCP servers, so a server
 // that echoes its environment or headers back toward the agent never leaks
-// one.
+// one; and [StoredSecrets], the call path's stage (see package
+// mux/callpath) that blocks a call whose arguments carry one of them.
 package guard
