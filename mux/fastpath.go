@@ -371,7 +371,7 @@ func (g *Gateway) forwardFast(ctx context.Context, c *call, d *downstream, fc *f
 	ic := &inflightCall{ss: c.agent.ss}
 	d.addInflight(ic)
 	id := fastIDPrefix + strconv.FormatUint(fc.seq.Add(1), 10)
-	meta, token := g.downstreamMeta(d, c.fast.meta, c.Identity, c.agent.ss)
+	meta, token := g.downstreamMeta(false, c.fast.meta, c.Identity, c.agent.ss) // fast-path servers speak older versions
 	if !c.fast.inline {
 		defer d.removeInflight(ic)
 		defer g.progress.remove(token)

@@ -100,7 +100,7 @@ func (g *Gateway) forwardTool(ctx context.Context, c *call) outcome {
 	}
 	ss := c.agent.ss
 	var token string
-	params.Meta, token = g.downstreamMeta(d, in, c.Identity, ss)
+	params.Meta, token = g.downstreamMeta(d.speaksNew(), in, c.Identity, ss)
 	ic := &inflightCall{ss: ss, ctx: ctx}
 	d.addInflight(ic)
 	if ss != nil && agentSpeaksNew(ss) {
@@ -171,13 +171,14 @@ const metaIdentityKey = "io.mcpgw/identity"
 // setting for the server, not a description of the agent, so it passes.
 const metaLogLevelKey = "io.modelcontextprotocol/logLevel"
 
-// downstreamMeta is the _meta a request to d carries, made from the agent's
-// in: keys describing the agent (io.modelcontextprotocol/*, but for the log
-// level) and mcpgw's own namespace are dropped, the progress token is
-// replaced by one mcpgw routes back to ss, the identity is added, and a
-// 2026-07-28 server gets the log level an agent set. token is the progress
+// downstreamMeta is the _meta a request to a server carries, made from the
+// agent's in: keys describing the agent (io.modelcontextprotocol/*, but for
+// the log level) and mcpgw's own namespace are dropped, the progress token
+// is replaced by one mcpgw routes back to ss, the identity is added, and a
+// server that speaks 2026-07-28 (newServer) gets the log level an agent
+// set. token is the progress
 // token given to d ("" for none); release it with progressRoutes.remove.
-func (g *Gateway) downstreamMeta(d *downstream, in mcp.Meta, id callpath.Identity, ss *mcp.ServerSession) (out mcp.Meta, token string) {
+func (g *Gateway) downstreamMeta(newServer bool, in mcp.Meta, id callpath.Identity, ss *mcp.ServerSession) (out mcp.Meta, token string) {
 	for k, v := range in {
 		if k != metaLogLevelKey && strings.HasPrefix(k, "io.modelcontextprotocol/") || strings.HasPrefix(k, "io.mcpgw/") {
 			continue
@@ -200,7 +201,7 @@ func (g *Gateway) downstreamMeta(d *downstream, in mcp.Meta, id callpath.Identit
 		}
 		out[metaIdentityKey] = id
 	}
-	if d != nil && d.speaksNew() {
+	if newServer {
 		// 2026-07-28 servers take the log level per request, not through
 		// logging/setLevel.
 		if lvl := g.logLevel.Load(); lvl != nil && out[metaLogLevelKey] == nil {

@@ -32,6 +32,9 @@ import (
 // and, over stdio at 2025-11-25, where the fast path runs:
 //
 //   - mcpgw-norec: mcpgw with the record off (the record's cost);
+//   - mcpgw-self, mcpgw-stage: mcpgw built into this test binary, without
+//     and with a request stage that lets every call go on (what a stage
+//     that only reads requests costs: inline answers stay on);
 //   - naive:  a minimal go-sdk forwarder (generic mcp.AddTool, SDK defaults);
 //   - floor:  go-sdk on both sides at its best (raw Server.AddTool, raw
 //     arguments, downstream at 2025-11-25), the bar for an SDK-based proxy.
@@ -126,8 +129,15 @@ func BenchmarkGateway(b *testing.B) {
 		if sc.label() != fastScenario {
 			continue
 		}
+		staged := func(stages string) *exec.Cmd {
+			cmd := exec.Command(self, "serve", "--config", cfg, "--db", db())
+			cmd.Env = append(os.Environ(), stagesEnv+"="+stages)
+			return cmd
+		}
 		paths = append(paths,
 			&benchPath{sc: sc, name: "mcpgw-norec", tool: "fx__echo", cmd: exec.Command(gw, "serve", "--config", noRec)},
+			&benchPath{sc: sc, name: "mcpgw-self", tool: "fx__echo", cmd: staged("none")},
+			&benchPath{sc: sc, name: "mcpgw-stage", tool: "fx__echo", cmd: staged("noop")},
 			&benchPath{sc: sc, name: "naive", tool: "echo", cmd: child("naive")},
 			&benchPath{sc: sc, name: "floor", tool: "echo", cmd: child("floor")})
 		if prof := os.Getenv(benchProfileEnv); prof != "" {
@@ -203,6 +213,12 @@ func BenchmarkGateway(b *testing.B) {
 			b.ReportMetric(add99, metric+"-added-p99-µs")
 			b.ReportMetric(seqR, metric+"-seq-ratio")
 			b.ReportMetric(xR, metric+"-x8-ratio")
+		}
+		if self, ok := byName["mcpgw-self"]; ok {
+			staged := byName["mcpgw-stage"]
+			fmt.Fprintf(&tbl, "a request stage: p50 %+.0f µs, 8x throughput %.2f×\n", us(staged.p50-self.p50), staged.xRate/self.xRate)
+			b.ReportMetric(us(staged.p50-self.p50), "stage-added-p50-µs")
+			b.ReportMetric(staged.xRate/self.xRate, "stage-x8-ratio")
 		}
 		if rec, ok := byName["mcpgw"]; ok {
 			if norec, ok := byName["mcpgw-norec"]; ok {

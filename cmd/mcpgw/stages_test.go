@@ -28,7 +28,7 @@ import (
 
 // Environment of a test binary re-executed as mcpgw with test stages.
 const (
-	stagesEnv    = "MCPGW_TEST_STAGES"     // comma-separated: deny, redact, observe
+	stagesEnv    = "MCPGW_TEST_STAGES"     // comma-separated: deny, redact, observe, noop (none: no stage of the tests')
 	stagesLogEnv = "MCPGW_TEST_STAGES_LOG" // where observe writes what it saw
 )
 
@@ -43,6 +43,8 @@ func testStages() []callpath.Stage {
 			stages = append(stages, redactStage{})
 		case "observe":
 			stages = append(stages, &observeStage{path: os.Getenv(stagesLogEnv)})
+		case "noop":
+			stages = append(stages, noopStage{})
 		}
 	}
 	return stages
@@ -87,6 +89,15 @@ func (redactStage) CheckResult(_ context.Context, c *callpath.Call, r *callpath.
 	r.Raw = bytes.ReplaceAll(r.Raw, []byte("classified"), []byte("[redacted:test]"))
 	return &callpath.Verdict{Decision: "redact", Rule: "test.redact", Reason: "classified text",
 		Findings: []callpath.Finding{{Rule: "test.redact", Path: "$.result"}}}
+}
+
+// noopStage reads requests and lets them go on: what a request stage
+// costs a call, for BenchmarkGateway.
+type noopStage struct{}
+
+func (noopStage) Name() string { return "test-noop" }
+func (noopStage) CheckRequest(context.Context, *callpath.Call) *callpath.Verdict {
+	return nil
 }
 
 // observeStage only reads requests: it writes one line per call it sees.
