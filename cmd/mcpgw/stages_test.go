@@ -45,6 +45,8 @@ func testStages() []callpath.Stage {
 			stages = append(stages, &observeStage{path: os.Getenv(stagesLogEnv)})
 		case "noop":
 			stages = append(stages, noopStage{})
+		case "approve":
+			stages = append(stages, approveStage{})
 		}
 	}
 	return stages
@@ -89,6 +91,30 @@ func (redactStage) CheckResult(_ context.Context, c *callpath.Call, r *callpath.
 	r.Raw = bytes.ReplaceAll(r.Raw, []byte("classified"), []byte("[redacted:test]"))
 	return &callpath.Verdict{Decision: "redact", Rule: "test.redact", Reason: "classified text",
 		Findings: []callpath.Finding{{Rule: "test.redact", Path: "$.result"}}}
+}
+
+// approveStage holds a tool call whose arguments ask for approval until
+// the person at the agent answers (through the session's elicitation): an
+// accept lets it go on, anything else refuses it, as does an agent that
+// cannot be asked.
+type approveStage struct{}
+
+func (approveStage) Name() string { return "test-approve" }
+
+func (approveStage) CheckRequest(_ context.Context, c *callpath.Call) *callpath.Verdict {
+	if c.Kind != callpath.ToolCall || !strings.Contains(string(c.Params), "approval") {
+		return nil
+	}
+	return &callpath.Verdict{Hold: func(ctx context.Context) *callpath.Verdict {
+		a, err := c.Session.Elicit(ctx, callpath.Question{Message: "Allow " + c.Exposed + "?"})
+		switch {
+		case err != nil:
+			return callpath.Deny("test.approve", "needs approval, and "+err.Error())
+		case a.Action != "accept":
+			return callpath.Deny("test.approve", "the person said "+a.Action)
+		}
+		return &callpath.Verdict{Decision: "approve", Rule: "test.approve", Reason: "approved at the agent"}
+	}}
 }
 
 // noopStage reads requests and lets them go on: what a request stage
@@ -247,6 +273,47 @@ func TestStageReadsRequests(t *testing.T) {
 			if !strings.Contains(stderr.String(), "request: guard-secrets, test-observe; result: none; catalog: none; inline answers on") {
 				t.Errorf("the call path mcpgw reports is not the one configured, with inline answers on:\n%s", stderr.String())
 			}
+		})
+	}
+}
+
+// TestStageHoldsForApproval holds a call while the stage asks the person at
+// the agent, through the session it was given: an agent that can be asked
+// approves and the call goes on (moved off the agent's reader on the fast
+// path); one that cannot (2026-07-28 has no requests mid-call) is refused
+// with a reason saying so.
+func TestStageHoldsForApproval(t *testing.T) {
+	for _, version := range agentVersions {
+		t.Run(version, func(t *testing.T) {
+			a, _, db, _ := startStaged(t, "approve", version)
+			ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+			defer cancel()
+			res := call(t, ctx, a, "fx__echo", map[string]any{"text": "needs approval"})
+			// The call before and after the held one are not held.
+			if got := textOf(t, call(t, ctx, a, "fx__echo", map[string]any{"text": "plain"})); got != "plain" {
+				t.Errorf("a call that needs no approval: %q", got)
+			}
+			want := struct{ status, decision string }{"ok", "approve"}
+			if version == "2025-11-25" {
+				if res.IsError || textOf(t, res) != "needs approval" {
+					t.Errorf("approved call: %+v", res)
+				}
+			} else {
+				if !res.IsError || !strings.Contains(textOf(t, res), "the agent cannot be asked") {
+					t.Errorf("a call no one could approve: %+v", res)
+				}
+				want.status, want.decision = "denied", "deny"
+			}
+			a.stop()
+			for _, c := range recordOf(t, db) {
+				if c.Rule == "test.approve" {
+					if string(c.Status) != want.status || c.Decision != want.decision {
+						t.Errorf("record: status %s decision %s; want %s %s", c.Status, c.Decision, want.status, want.decision)
+					}
+					return
+				}
+			}
+			t.Error("the held call's record has no test.approve rule")
 		})
 	}
 }
