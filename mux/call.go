@@ -45,7 +45,7 @@ func (g *Gateway) newCall(kind callpath.Kind, ss *mcp.ServerSession, exposed str
 	}
 	c.Kind, c.Exposed, c.Server, c.Name, c.Params = kind, exposed, rt.Server, rt.Name, params
 	c.Session = &c.agent
-	c.Identity = g.opts.Identity
+	c.Identity = c.agent.Identity()
 	c.Started = time.Now()
 	return c
 }

@@ -44,7 +44,7 @@ func (g *Gateway) callTool(ctx context.Context, ss *mcp.ServerSession, name stri
 		if out, ok := g.answerUnlisted(ctx, ss, name, args); ok {
 			return out
 		}
-		return outcome{err: unknownToolError(name)}
+		return g.unknownTool(ss, name)
 	}
 	c := g.newCall(callpath.ToolCall, ss, name, e.Route(), args)
 	c.req = req
@@ -68,8 +68,8 @@ type inflightCall struct {
 // unchanged: the SDK's way, or the fast path's for a call that came by it.
 func (g *Gateway) forwardTool(ctx context.Context, c *call) outcome {
 	d := g.downstream(c.Server)
-	if d == nil {
-		return outcome{err: unknownToolError(c.Exposed)}
+	if d == nil { // removed from the configuration since it was routed
+		return g.unknownTool(c.agent.ss, c.Exposed)
 	}
 	if c.fast != nil {
 		if fc := d.fast.Load(); fc != nil {

@@ -81,7 +81,8 @@ func (g *Gateway) callThroughDispatcher(ctx context.Context, method string, r *m
 	name := r.Params.Name
 	l := g.listing.Load()
 	if !l.Has(name) {
-		return nil, unknownToolError(name)
+		out := g.unknownTool(r.Session, name)
+		return decoded[mcp.CallToolResult](&out)
 	}
 	if l.Whole(name) {
 		return next(ctx, method, r)

@@ -205,10 +205,17 @@ func TestCallsThroughDispatcher(t *testing.T) {
 			t.Errorf("%s: %+v, want %q", name, res.Content[0], want)
 		}
 	}
-	for _, name := range []string{"nope", dispatchTool} {
-		_, err := cs.CallTool(ctx, &mcp.CallToolParams{Name: name})
-		if err == nil || !strings.Contains(err.Error(), fmt.Sprintf("unknown tool %q", name)) {
-			t.Errorf("calling %q: %v, want unknown tool", name, err)
+	// Names nobody lists are answered as a server answers them: a result
+	// with isError, naming what the agent may have meant.
+	for name, want := range map[string]string{
+		"nope":       `unknown tool "nope": no server behind mcpgw lists it`,
+		dispatchTool: fmt.Sprintf("unknown tool %q", dispatchTool),
+		"plain":      `did you mean "r__plain"?`,
+		"r__regonal": `did you mean "r__regional"?`,
+	} {
+		res, err := cs.CallTool(ctx, &mcp.CallToolParams{Name: name})
+		if err != nil || !res.IsError || !strings.Contains(res.Content[0].(*mcp.TextContent).Text, want) {
+			t.Errorf("calling %q: %+v, %v; want an isError result saying %q", name, res, err, want)
 		}
 	}
 }

@@ -3,9 +3,13 @@ package mux
 import (
 	"context"
 	"fmt"
+	"strconv"
+	"strings"
 
 	"github.com/modelcontextprotocol/go-sdk/jsonrpc"
 	"github.com/modelcontextprotocol/go-sdk/mcp"
+
+	"github.com/mcpgw/mcpgw/mux/catalog"
 )
 
 // newUpstream builds the MCP server agents talk to. Prompts and resources
@@ -145,7 +149,32 @@ func fullClientCapabilities() *mcp.ClientCapabilities {
 	}
 }
 
-// unknownToolError is the protocol error for a tool name nobody exposes.
+// unknownToolError is the protocol error for a tool name nobody exposes,
+// for callers that are not agents (`mcpgw call`).
 func unknownToolError(name string) error {
 	return &jsonrpc.Error{Code: jsonrpc.CodeInvalidParams, Message: fmt.Sprintf("unknown tool %q", name)}
+}
+
+// unknownTool answers a call of a name nobody exposes as a server answers
+// one: a tool result with isError and, where one is near, the name the
+// agent may have meant (among the tools its session sees). `mcpgw call`
+// (ss nil) gets a protocol error.
+func (g *Gateway) unknownTool(ss *mcp.ServerSession, name string) outcome {
+	if ss == nil {
+		return outcome{err: unknownToolError(name)}
+	}
+	msg := fmt.Sprintf("unknown tool %q: no server behind mcpgw lists it", name)
+	if s := catalog.Suggest(name, g.toolsFor(&agentSession{g: g, ss: ss}).Names()); len(s) > 0 {
+		msg += "; did you mean " + quoteJoin(s) + "?"
+	}
+	return outcome{res: &mcp.CallToolResult{IsError: true, Content: []mcp.Content{&mcp.TextContent{Text: msg}}}}
+}
+
+// quoteJoin is names quoted, joined with "or".
+func quoteJoin(names []string) string {
+	q := make([]string, len(names))
+	for i, n := range names {
+		q[i] = strconv.Quote(n)
+	}
+	return strings.Join(q, " or ")
 }

@@ -67,7 +67,7 @@ func TestServeStdoutIsProtocolOnly(t *testing.T) {
 		t.Fatalf("tools/call: %v", res)
 	}
 	send(`{"jsonrpc":"2.0","id":4,"method":"tools/call","params":{"name":"nope__x"}}`)
-	if res := next(4); res["error"] == nil {
+	if res := next(4); !strings.Contains(fmt.Sprint(res["result"]), "isError:true") {
 		t.Fatalf("unknown tool: %v", res)
 	}
 	// A line that does not parse gets a parse error and ends nothing.

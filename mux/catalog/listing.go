@@ -38,6 +38,15 @@ func (l *Listing) Has(name string) bool {
 	return found
 }
 
+// Names are the listed tools' exposed names, in order.
+func (l *Listing) Names() []string {
+	out := make([]string, len(l.entries))
+	for i, e := range l.entries {
+		out[i] = e.Name
+	}
+	return out
+}
+
 // Whole reports whether the SDK server knows the tool by name.
 func (l *Listing) Whole(name string) bool { return l.whole[name] }
 

@@ -3,6 +3,7 @@ package catalog
 import (
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
 
@@ -156,5 +157,23 @@ func TestListingFilter(t *testing.T) {
 	}
 	if len(page.Tools) != odd.Len() || page.Tools[0].Name != "t001" || page.NextCursor != "" {
 		t.Errorf("page: %d tools, first %q, next %q", len(page.Tools), page.Tools[0].Name, page.NextCursor)
+	}
+}
+
+func TestSuggest(t *testing.T) {
+	names := []string{"fx__echo", "fx__add", "mem__echo", "fs__read_file", "search"}
+	for _, tc := range []struct {
+		name string
+		want []string
+	}{
+		{"echo", []string{"fx__echo", "mem__echo"}},
+		{"fx__ech", []string{"fx__echo"}},
+		{"fs__read_fiel", []string{"fs__read_file"}},
+		{"serch", []string{"search"}},
+		{"nothing_like_it", nil},
+	} {
+		if got := Suggest(tc.name, names); !slices.Equal(got, tc.want) {
+			t.Errorf("Suggest(%q) = %q; want %q", tc.name, got, tc.want)
+		}
 	}
 }
