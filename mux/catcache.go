@@ -28,27 +28,59 @@ type cachedSnapshot struct {
 	Prompts         []*mcp.Prompt           `json:"prompts,omitempty"`
 	Resources       []*mcp.Resource         `json:"resources,omitempty"`
 	Templates       []*mcp.ResourceTemplate `json:"templates,omitempty"`
+	Instructions    string                  `json:"instructions,omitempty"`
 }
 
-// fingerprint identifies a server's launch spec as written (secret
-// references, not values): a catalog cached under another spec is stale.
-func fingerprint(s ServerSpec) string {
+// fingerprint identifies what a catalog was listed under: the server's
+// launch spec as written (secret references, not values), and what mcpgw
+// told the server of itself, its protocol version and capabilities (a
+// server may offer some tools only to clients that can sample, say). A
+// catalog cached under another fingerprint is not served.
+func fingerprint(s ServerSpec, a advertised) string {
 	b, _ := json.Marshal(struct {
 		Command, Cwd, URL, Transport, ProtocolVersion string
 		Args, AllowTools, DenyTools                   []string
 		Env, Headers                                  map[string]string
-	}{s.Command, s.Cwd, s.URL, s.Transport, s.ProtocolVersion, s.Args, s.AllowTools, s.DenyTools, s.Env, s.Headers})
+		Version                                       string
+		Caps                                          *mcp.ClientCapabilities
+	}{s.Command, s.Cwd, s.URL, s.Transport, s.ProtocolVersion, s.Args, s.AllowTools, s.DenyTools, s.Env, s.Headers, a.version, a.caps})
 	sum := sha256.Sum256(b)
 	return hex.EncodeToString(sum[:])
 }
 
-// loadCached reads d's cached catalog, if the gateway keeps one.
-func (d *downstream) loadCached() *catalog.Snapshot {
+// advertised is what mcpgw tells a server about itself when it connects.
+type advertised struct {
+	version string
+	caps    *mcp.ClientCapabilities
+}
+
+// advertisedLocked is what d is told; the caller holds g.mu.
+func (g *Gateway) advertisedLocked(spec ServerSpec) advertised {
+	a := advertised{version: spec.ProtocolVersion, caps: g.caps}
+	if a.version == "" {
+		a.version = g.version
+	}
+	if a.caps == nil {
+		a.caps = fullClientCapabilities()
+	}
+	return a
+}
+
+// advertised is advertisedLocked for callers that do not hold g.mu.
+func (g *Gateway) advertised(spec ServerSpec) advertised {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	return g.advertisedLocked(spec)
+}
+
+// loadCached reads d's catalog cached under what a tells it, if the
+// gateway keeps a cache.
+func (d *downstream) loadCached(a advertised) *catalog.Snapshot {
 	cache := d.gw.opts.CatalogCache
 	if cache == nil {
 		return nil
 	}
-	fp := fingerprint(d.spec)
+	fp := fingerprint(d.spec, a)
 	b, ok := cache.LoadCatalog(d.spec.Name, fp)
 	if !ok {
 		return nil
@@ -61,22 +93,23 @@ func (d *downstream) loadCached() *catalog.Snapshot {
 	// The tool filter may have changed the fingerprint, not the tools: it
 	// is applied to what the cache holds as to what the server lists.
 	return &catalog.Snapshot{ProtocolVersion: c.ProtocolVersion, Tools: catalog.FilterTools(c.Tools, d.spec.AllowTools, d.spec.DenyTools),
-		Prompts: c.Prompts, Resources: c.Resources, Templates: c.Templates}
+		Prompts: c.Prompts, Resources: c.Resources, Templates: c.Templates, Instructions: c.Instructions}
 }
 
-// saveCached keeps snap as d's last good catalog.
-func (d *downstream) saveCached(snap *catalog.Snapshot) {
+// saveCached keeps snap, listed under what a told the server, as d's last
+// good catalog.
+func (d *downstream) saveCached(snap *catalog.Snapshot, a advertised) {
 	cache := d.gw.opts.CatalogCache
 	if cache == nil {
 		return
 	}
-	b, err := json.Marshal(cachedSnapshot{snap.ProtocolVersion, snap.Tools, snap.Prompts, snap.Resources, snap.Templates})
+	b, err := json.Marshal(cachedSnapshot{snap.ProtocolVersion, snap.Tools, snap.Prompts, snap.Resources, snap.Templates, snap.Instructions})
 	if err != nil {
 		return
 	}
 	// A server that lists what it listed last time (the usual start) costs
 	// no write.
-	name, fp := d.spec.Name, fingerprint(d.spec)
+	name, fp := d.spec.Name, fingerprint(d.spec, a)
 	sum := sha256.Sum256(b)
 	if prev, ok := d.gw.cacheSums.Swap(name+"\x00"+fp, sum); ok && prev == sum {
 		return

@@ -55,17 +55,21 @@ func (d *downstream) connect(runCtx context.Context) (*mcp.ClientSession, *proc.
 		endStreams()
 		return nil, nil, errors.New("neither command nor url is set")
 	}
-	client := mcp.NewClient(&mcp.Implementation{Name: d.gw.opts.Name, Version: d.gw.opts.Version}, d.clientOptions())
+	told := d.gw.advertised(d.spec)
+	client := mcp.NewClient(&mcp.Implementation{Name: d.gw.opts.Name, Version: d.gw.opts.Version}, d.clientOptions(told.caps))
 	client.AddReceivingMiddleware(d.serverRequests)
 	// Roots go in before connecting, so a server that asks during its own
 	// start-up already sees the agent's.
 	d.gw.applyRoots(client)
-	cs, err := d.initialize(ctx, client, t, child, endStreams)
+	cs, err := d.initialize(ctx, client, t, told.version, child, endStreams)
 	if err != nil {
 		endStreams()
 		d.gw.forgetClient(client)
 		return nil, nil, d.initError(ctx, err, child)
 	}
+	d.mu.Lock()
+	d.told = told // what its catalog is cached under
+	d.mu.Unlock()
 	if fc != nil {
 		// The fast path takes over calls once the server is ready.
 		fc.conn = lt.Conn()
@@ -114,15 +118,10 @@ func (d *downstream) remote(spec ServerSpec, streamCtx context.Context) mcp.Tran
 	return redactingTransport{streamTransport{Transport: t, ctx: streamCtx}, d.gw.secrets}
 }
 
-// initialize connects client over t within ctx, speaking the agent's
-// version unless the spec says otherwise. A server that never answers
-// keeps Connect blocked on its pipe: at the deadline its process is
-// stopped (and a remote's streams ended), which unblocks it.
-func (d *downstream) initialize(ctx context.Context, client *mcp.Client, t mcp.Transport, child *proc.Process, endStreams func()) (*mcp.ClientSession, error) {
-	version := d.spec.ProtocolVersion
-	if version == "" {
-		version = d.gw.downstreamVersion()
-	}
+// initialize connects client over t within ctx, speaking version. A server
+// that never answers keeps Connect blocked on its pipe: at the deadline its
+// process is stopped (and a remote's streams ended), which unblocks it.
+func (d *downstream) initialize(ctx context.Context, client *mcp.Client, t mcp.Transport, version string, child *proc.Process, endStreams func()) (*mcp.ClientSession, error) {
 	type result struct {
 		cs  *mcp.ClientSession
 		err error

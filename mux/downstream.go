@@ -61,6 +61,7 @@ type downstream struct {
 	lastCall *inflightCall    // the last call that ended (see callContext)
 	subs     map[string]int   // resource URI → upstream subscriptions
 	level    mcp.LoggingLevel // last level given to the server by ensureLevel
+	told     advertised       // what the live session was told of mcpgw
 }
 
 func newDownstream(gw *Gateway, spec ServerSpec, order int) *downstream {

@@ -150,7 +150,9 @@ func (g *Gateway) Apply(specs []ServerSpec) {
 				stopped = append(stopped, old)
 			}
 			d := newDownstream(g, spec, i)
-			d.cached = d.loadCached()
+			if g.started { // else Start loads it, once it knows what servers are told
+				d.cached = d.loadCached(g.advertisedLocked(spec))
+			}
 			next[spec.Name] = d
 			if g.started && (!spec.Lazy || g.lazyStarted.Load() && d.cached == nil) {
 				d.start()

@@ -27,6 +27,7 @@ func (d *downstream) refresh(ctx context.Context, cs *mcp.ClientSession, tools, 
 	if init != nil && init.Capabilities != nil {
 		caps = init.Capabilities
 		snap.ProtocolVersion = init.ProtocolVersion
+		snap.Instructions = init.Instructions
 	}
 	snap.Caps = caps
 	var err error
@@ -51,7 +52,7 @@ func (d *downstream) refresh(ctx context.Context, cs *mcp.ClientSession, tools, 
 	}
 	d.mu.Lock()
 	d.snap = &snap
-	d.saveCached(&snap)
+	d.saveCached(&snap, d.told)
 	d.mu.Unlock()
 	return nil
 }

@@ -17,15 +17,10 @@ import (
 )
 
 // clientOptions wires a downstream client's handlers to the agent: what the
-// server says or asks is relayed as if it spoke to the agent directly.
-func (d *downstream) clientOptions() *mcp.ClientOptions {
+// server says or asks is relayed as if it spoke to the agent directly. caps
+// are what the client advertises.
+func (d *downstream) clientOptions(caps *mcp.ClientCapabilities) *mcp.ClientOptions {
 	g := d.gw
-	g.mu.Lock()
-	caps := g.caps
-	g.mu.Unlock()
-	if caps == nil {
-		caps = fullClientCapabilities()
-	}
 	opts := &mcp.ClientOptions{
 		Logger:       g.logger,
 		Capabilities: caps,

@@ -59,13 +59,30 @@ func (g *Gateway) Start(version string, caps *mcp.ClientCapabilities) {
 		g.version = version
 	}
 	g.caps = caps
-	var eager []*downstream
+	var eager, all []*downstream
+	var told []advertised
 	for _, name := range g.order {
-		if d := g.servers[name]; !d.spec.Lazy {
+		d := g.servers[name]
+		all, told = append(all, d), append(told, g.advertisedLocked(d.spec))
+		if !d.spec.Lazy {
 			eager = append(eager, d)
 		}
 	}
 	g.mu.Unlock()
+	// The catalogs cached from earlier runs stand in for servers while they
+	// start, if they were listed under what the servers are told now.
+	loaded := false
+	for i, d := range all {
+		if snap := d.loadCached(told[i]); snap != nil {
+			d.mu.Lock()
+			d.cached = snap
+			d.mu.Unlock()
+			loaded = true
+		}
+	}
+	if loaded {
+		g.rebuild()
+	}
 	if g.holdStart(eager) {
 		return // see startdefer.go
 	}
@@ -90,12 +107,6 @@ func (g *Gateway) startLazy() {
 	for _, d := range lazy {
 		d.start()
 	}
-}
-
-func (g *Gateway) downstreamVersion() string {
-	g.mu.Lock()
-	defer g.mu.Unlock()
-	return g.version
 }
 
 // firstListWait bounds how long a list waits for servers' first attempts:

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"slices"
 	"testing"
@@ -74,5 +75,31 @@ func TestCatalogCache(t *testing.T) {
 	c := startServeEnv(t, cfg(`"-page-size", "100"`), "2025-11-25", "MCPGW_DB="+db)
 	if names := c.toolNames(t, ctx); !slices.Contains(names, "fx__extra") {
 		t.Fatalf("run 3 tools = %v; want the live list, not a stale cache", names)
+	}
+	c.cs.Close()
+	c.cmd.Wait()
+
+	// Runs 4 and 5: the same launch spec, but the server is told another
+	// protocol version (an agent at 2026-07-28), or other capabilities (an
+	// agent that can sample, elicit and give roots): a server may list
+	// other tools then, so run 3's cache is not served either.
+	write(variant, "0")
+	d := startServeEnv(t, cfg(`"-page-size", "100"`), "2026-07-28", "MCPGW_DB="+db)
+	if names := d.toolNames(t, ctx); slices.Contains(names, "fx__extra") {
+		t.Fatalf("run 4 tools = %v; want the live list, not the cache of another protocol version", names)
+	}
+	d.cs.Close()
+	d.cmd.Wait()
+	cmd := exec.Command(testenv.Mcpgw(t), "serve", "--config", cfg(`"-page-size", "100"`))
+	cmd.Env = append(os.Environ(), "MCPGW_DB="+db)
+	e := connectAgent(t, cmd, "2025-11-25")
+	res, err := e.cs.ListTools(ctx, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tl := range res.Tools {
+		if tl.Name == "fx__extra" {
+			t.Fatalf("run 5 listed fx__extra: the cache of an agent with other capabilities was served")
+		}
 	}
 }

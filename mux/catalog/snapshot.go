@@ -14,6 +14,8 @@ type Snapshot struct {
 	Prompts         []*mcp.Prompt
 	Resources       []*mcp.Resource
 	Templates       []*mcp.ResourceTemplate
+	// Instructions are the server's, from its initialize result.
+	Instructions string
 }
 
 // Source is one server's snapshot with what naming needs of its spec.
