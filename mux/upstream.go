@@ -73,6 +73,26 @@ func (g *Gateway) upstreamMiddleware(next mcp.MethodHandler) mcp.MethodHandler {
 					version = r.ProtocolVersion
 				}
 				g.Start(version, downstreamCapabilities(p.Capabilities))
+				if r, ok := res.(*mcp.InitializeResult); ok {
+					// The servers' instructions, from the catalog cache or,
+					// for servers without one, from their start: the list
+					// that follows initialize would wait for it as long.
+					if err := g.waitListable(ctx); err != nil {
+						return nil, err
+					}
+					r.Instructions = g.cat.Load().Instructions()
+				}
+			}
+			return res, err
+		case "server/discover":
+			// A 2026-07-28 agent's initialize: the instructions as above.
+			res, err := next(ctx, method, req)
+			if r, ok := res.(*mcp.DiscoverResult); ok && err == nil {
+				g.startFrom(req)
+				if err := g.waitListable(ctx); err != nil {
+					return nil, err
+				}
+				r.Instructions = g.cat.Load().Instructions()
 			}
 			return res, err
 		case "tools/list", "prompts/list", "resources/list", "resources/templates/list":

@@ -382,3 +382,23 @@ func waitFor(t *testing.T, ctx context.Context, what string, cond func() bool) {
 		}
 	}
 }
+
+// TestServerInstructions passes the servers' instructions on, each under a
+// heading with the server's name, in config order: from the servers' start
+// on a first run, from the catalog cache after.
+func TestServerInstructions(t *testing.T) {
+	fx := testenv.Fixture(t)
+	db := filepath.Join(t.TempDir(), "record.db")
+	cfg := fmt.Sprintf("servers:\n  second:\n    command: %q\n  first:\n    command: %q\n", fx, fx)
+	want := "## second\n\nTest fixture for mcpgw.\n\n## first\n\nTest fixture for mcpgw."
+	for _, version := range agentVersions {
+		for _, run := range []string{"first run", "from the cache"} {
+			a := startAgentEnv(t, cfg, version, "MCPGW_DB="+db)
+			if got := a.cs.InitializeResult().Instructions; got != want {
+				t.Errorf("%s, %s: instructions %q; want %q", version, run, got, want)
+			}
+			a.cs.Close()
+			a.cmd.Wait()
+		}
+	}
+}

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"maps"
 	"slices"
+	"strings"
 	"sync"
 
 	"github.com/modelcontextprotocol/go-sdk/mcp"
@@ -66,6 +67,9 @@ type Catalog struct {
 	resOwner   map[string]string
 	templates  []Template
 	collisions []Collision
+	// instructions are the servers' own, each under a heading with its
+	// name, in config order.
+	instructions string
 }
 
 // Merge runs the resolve and merge stages over the servers' snapshots,
@@ -91,9 +95,13 @@ func Merge(prev *Catalog, servers []Source) *Catalog {
 		resOwner:   map[string]string{},
 	}
 	seenTemplates := map[string]string{}
+	var instructions []string
 	for _, s := range servers {
 		if s.Snap == nil {
 			continue
+		}
+		if in := strings.TrimSpace(s.Snap.Instructions); in != "" {
+			instructions = append(instructions, "## "+s.Server+"\n\n"+in)
 		}
 		for _, t := range s.Snap.Tools {
 			var e *ToolEntry
@@ -143,8 +151,13 @@ func Merge(prev *Catalog, servers []Source) *Catalog {
 			c.templates = append(c.templates, Template{ResourceTemplate: t, Server: s.Server})
 		}
 	}
+	c.instructions = strings.Join(instructions, "\n\n")
 	return c
 }
+
+// Instructions are the servers' instructions, each under a Markdown
+// heading with its name, in config order; "" when none has any.
+func (c *Catalog) Instructions() string { return c.instructions }
 
 // Tools are the listed tools in merge order.
 func (c *Catalog) Tools() []ExposedTool { return c.tools }

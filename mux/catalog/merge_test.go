@@ -177,3 +177,17 @@ func TestSuggest(t *testing.T) {
 		}
 	}
 }
+
+func TestInstructions(t *testing.T) {
+	c := Merge(nil, []Source{
+		{Server: "b", Snap: &Snapshot{Instructions: "Use b for search.\n"}},
+		{Server: "none", Snap: &Snapshot{}},
+		{Server: "a", Snap: &Snapshot{Instructions: "  Call a first.  "}},
+	})
+	if want := "## b\n\nUse b for search.\n\n## a\n\nCall a first."; c.Instructions() != want {
+		t.Errorf("Instructions() = %q; want %q", c.Instructions(), want)
+	}
+	if got := Merge(nil, nil).Instructions(); got != "" {
+		t.Errorf("no servers: %q", got)
+	}
+}
