@@ -73,6 +73,7 @@ func (g *Gateway) upstreamMiddleware(next mcp.MethodHandler) mcp.MethodHandler {
 					version = r.ProtocolVersion
 				}
 				g.Start(version, downstreamCapabilities(p.Capabilities))
+				relayAllLogs(ctx, next, sessionOf(req))
 				if r, ok := res.(*mcp.InitializeResult); ok {
 					// The servers' instructions, from the catalog cache or,
 					// for servers without one, from their start: the list
@@ -89,6 +90,7 @@ func (g *Gateway) upstreamMiddleware(next mcp.MethodHandler) mcp.MethodHandler {
 			res, err := next(ctx, method, req)
 			if r, ok := res.(*mcp.DiscoverResult); ok && err == nil {
 				g.startFrom(req)
+				relayAllLogs(ctx, next, sessionOf(req))
 				if err := g.waitListable(ctx); err != nil {
 					return nil, err
 				}
@@ -197,4 +199,20 @@ func quoteJoin(names []string) string {
 		q[i] = strconv.Quote(n)
 	}
 	return strings.Join(q, " or ")
+}
+
+// relayAllLogs has the SDK pass on every log message a server sends the
+// agent session ss until the agent sets a level of its own. Left alone, the
+// SDK sends none before the agent's logging/setLevel, where a server
+// talking to the agent directly decides for itself what to send (and
+// servers are only ever given the agent's own level). The SDK keeps the
+// level in session state that only its setLevel handler writes: the
+// handler is called here directly, below this middleware, so nothing goes
+// on the wire and no server is told a level.
+func relayAllLogs(ctx context.Context, next mcp.MethodHandler, ss *mcp.ServerSession) {
+	if ss == nil {
+		return
+	}
+	req := &mcp.ServerRequest[*mcp.SetLoggingLevelParams]{Session: ss, Params: &mcp.SetLoggingLevelParams{Level: "debug"}}
+	next(ctx, "logging/setLevel", req)
 }
