@@ -3,8 +3,9 @@ package mux
 // Startup: when servers start, and what waits for them.
 //
 //   - An agent's first request starts the eager servers (Start, startFrom),
-//     speaking its protocol version to them; `initialize` itself is answered
-//     at once. The HTTP front and the CLI start them with the default.
+//     speaking its protocol version to them (over HTTP, the first agent's,
+//     advertising everything mcpgw relays); the CLI starts them with the
+//     default version.
 //   - When every eager server has a catalog cached from an earlier run, the
 //     first list is answered from the cache and the servers start just
 //     after it is written (heldStart), or as soon as a request needs one.
@@ -42,13 +43,19 @@ type startup struct {
 	lazyStarted atomic.Bool // lazy servers start with the first list
 	settleOnce  sync.Once   // the background wait of waitForCall
 	held        heldStart   // servers held back while the first list is answered
+	// httpFront: agents arrive over HTTP, many and each with capabilities of
+	// its own, so servers are told everything mcpgw can relay.
+	httpFront atomic.Bool
 }
 
 // Start starts every eager server, speaking version to them (empty means
 // the gateway's default) and advertising caps (nil means everything mcpgw
-// can relay). It is called by the first agent request in stdio mode; later
-// calls do nothing.
+// can relay; always so on the HTTP front). The first agent request calls
+// it; later calls do nothing.
 func (g *Gateway) Start(version string, caps *mcp.ClientCapabilities) {
+	if g.httpFront.Load() {
+		caps = nil
+	}
 	g.mu.Lock()
 	if g.started {
 		g.mu.Unlock()

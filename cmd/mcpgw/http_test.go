@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"os/exec"
 	"strings"
 	"testing"
@@ -73,5 +74,37 @@ func TestElicitationDeclinedWithoutSupport(t *testing.T) {
 		if got := textOf(t, res); !res.IsError || !strings.Contains(strings.ToLower(got), word) {
 			t.Errorf("%s without agent support: isError=%v %q; want an error naming %s", tool, res.IsError, got, word)
 		}
+	}
+}
+
+// TestHTTPFrontSpeaksAgentVersion starts servers with the first HTTP agent,
+// in the protocol version it negotiated, not a default; and tells them
+// everything mcpgw can relay, since later agents may be able to do more.
+func TestHTTPFrontSpeaksAgentVersion(t *testing.T) {
+	for _, v := range []string{"2025-03-26", "2025-06-18", "2025-11-25", "2026-07-28"} {
+		t.Run(v, func(t *testing.T) {
+			ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+			defer cancel()
+			url := serveHTTP(t, ctx, writeConfig(t, fixtureConfig(testenv.Fixture(t))))
+			client := mcp.NewClient(&mcp.Implementation{Name: "http-agent", Version: "1"}, &mcp.ClientOptions{Capabilities: &mcp.ClientCapabilities{}})
+			cs, err := client.Connect(ctx, &mcp.StreamableClientTransport{Endpoint: url + "mcp"}, &mcp.ClientSessionOptions{ProtocolVersion: v})
+			if err != nil {
+				t.Fatalf("connect: %v", err)
+			}
+			defer cs.Close()
+			var told struct {
+				ProtocolVersion string                  `json:"protocolVersion"`
+				Capabilities    *mcp.ClientCapabilities `json:"capabilities"`
+			}
+			if err := json.Unmarshal([]byte(textOf(t, call(t, ctx, &agent{cs: cs}, "fx__session", nil))), &told); err != nil {
+				t.Fatal(err)
+			}
+			if told.ProtocolVersion != v {
+				t.Errorf("the server was spoken to at %s; the agent negotiated %s", told.ProtocolVersion, v)
+			}
+			if v < "2026-07-28" && (told.Capabilities == nil || told.Capabilities.Sampling == nil || told.Capabilities.Elicitation == nil) {
+				t.Errorf("the server was told capabilities %+v; want everything mcpgw relays", told.Capabilities)
+			}
+		})
 	}
 }
