@@ -58,13 +58,11 @@ func (d *downstream) connect(runCtx context.Context) (*mcp.ClientSession, *proc.
 	told := d.gw.advertised(d.spec)
 	client := mcp.NewClient(&mcp.Implementation{Name: d.gw.opts.Name, Version: d.gw.opts.Version}, d.clientOptions(told.caps))
 	client.AddReceivingMiddleware(d.serverRequests)
-	// Roots go in before connecting, so a server that asks during its own
-	// start-up already sees the agent's.
-	d.gw.applyRoots(client)
+	d.gw.roots.add(client) // before connecting: see agentRoots.add
 	cs, err := d.initialize(ctx, client, t, told.version, child, endStreams)
 	if err != nil {
 		endStreams()
-		d.gw.forgetClient(client)
+		d.gw.roots.remove(client)
 		return nil, nil, d.initError(ctx, err, child)
 	}
 	d.mu.Lock()
@@ -80,7 +78,7 @@ func (d *downstream) connect(runCtx context.Context) (*mcp.ClientSession, *proc.
 	go func() {
 		cs.Wait()
 		endStreams()
-		d.gw.forgetClient(client)
+		d.gw.roots.remove(client)
 	}()
 	return cs, child, nil
 }

@@ -42,10 +42,7 @@ type Gateway struct {
 	views     sync.Map                        // viewKey → *toolView (view.go)
 	viewGen   atomic.Uint64                   // bumped by CatalogChanged
 
-	clientsMu sync.Mutex
-	clients   map[*mcp.Client]map[string]bool // client → roots given to it
-	rootsMu   sync.Mutex
-	roots     []*mcp.Root
+	roots agentRoots // what the agent says its roots are (roots.go)
 
 	logLevel atomic.Pointer[mcp.LoggingLevel] // last logging/setLevel from an agent
 	progress progressRoutes
@@ -86,12 +83,12 @@ func New(opts *Options) *Gateway {
 		chain:   chain,
 		logger:  o.Logger,
 		servers: map[string]*downstream{},
-		clients: map[*mcp.Client]map[string]bool{},
 		applied: appliedCatalog{tools: map[string]*catalog.ToolEntry{}, whole: map[string]bool{}, prompts: map[string][]byte{}, resources: map[string][]byte{}, templates: map[string][]byte{}},
 		secrets: o.Redactor,
 		spawns:  make(chan struct{}, maxSpawns()),
 	}
 	g.version = o.ProtocolVersion
+	g.roots.init()
 	g.held.afterList, g.held.max = heldAfterList, heldStartMax
 	g.stateKey = o.StateKey
 	if g.stateKey == nil {

@@ -227,10 +227,10 @@ func (d *downstream) relaySample(ctx context.Context, req *mcp.CreateMessageWith
 // check; elicitRaw keeps the agent's answer away from the server-side one.
 
 // serverRequests is receiving middleware for downstream clients: it takes
-// elicitation before the SDK's schema check, and roots/list for agents that
-// speak 2026-07-28 (whose roots mcpgw cannot fetch ahead: they come as an
-// input request on the call that needs them). Older agents' roots are
-// answered by the client from the copy refreshRoots keeps.
+// elicitation before the SDK's schema check, and roots/list, answered from
+// the agent's roots (roots.go) or, for agents that speak 2026-07-28 (whose
+// roots mcpgw cannot fetch ahead), as an input request on the call that
+// needs them.
 func (d *downstream) serverRequests(next mcp.MethodHandler) mcp.MethodHandler {
 	return func(ctx context.Context, method string, req mcp.Request) (mcp.Result, error) {
 		switch method {
@@ -239,18 +239,14 @@ func (d *downstream) serverRequests(next mcp.MethodHandler) mcp.MethodHandler {
 				return d.relayElicit(ctx, r)
 			}
 		case "roots/list":
+			// Never the SDK client's own answer: it holds no roots (see
+			// roots.go).
 			p, _ := req.GetParams().(*mcp.ListRootsParams)
 			if p == nil {
 				p = &mcp.ListRootsParams{}
 			}
 			return askAgent(ctx, d, 0, "roots", func(c *mcp.ClientCapabilities) bool { return c.RootsV2 != nil }, p,
-				func(*mcp.ServerSession) (*mcp.ListRootsResult, error) {
-					// Older agents: the client answers from the agent's roots,
-					// which refreshRoots keeps current.
-					res, err := next(ctx, method, req)
-					r, _ := res.(*mcp.ListRootsResult)
-					return r, err
-				})
+				func(*mcp.ServerSession) (*mcp.ListRootsResult, error) { return d.gw.roots.answer(ctx) })
 		}
 		return next(ctx, method, req)
 	}
@@ -398,63 +394,4 @@ func (l *linkOwners) owner(uri string) (string, bool) {
 	defer l.mu.Unlock()
 	s, ok := l.byURI[uri]
 	return s, ok
-}
-
-// refreshRoots asks the agent for its roots and gives them to every
-// downstream client, which answers roots/list and notifies its server.
-func (g *Gateway) refreshRoots(ss *mcp.ServerSession) {
-	if agentCaps(ss).RootsV2 == nil || agentSpeaksNew(ss) {
-		return
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), defaultConnectTimeout)
-	defer cancel()
-	res, err := ss.ListRoots(ctx, nil)
-	if err != nil {
-		g.logger.Warn("listing the agent's roots", "err", err)
-		return
-	}
-	g.rootsMu.Lock()
-	g.roots = res.Roots
-	g.rootsMu.Unlock()
-	g.clientsMu.Lock()
-	clients := make([]*mcp.Client, 0, len(g.clients))
-	for c := range g.clients {
-		clients = append(clients, c)
-	}
-	g.clientsMu.Unlock()
-	for _, c := range clients {
-		g.applyRoots(c)
-	}
-}
-
-// applyRoots makes a client's roots equal the agent's. The SDK cannot list
-// a client's roots, so the gateway remembers what it gave each one.
-func (g *Gateway) applyRoots(c *mcp.Client) {
-	g.rootsMu.Lock()
-	roots := g.roots
-	g.rootsMu.Unlock()
-	want := map[string]bool{}
-	for _, r := range roots {
-		want[r.URI] = true
-	}
-	g.clientsMu.Lock()
-	had := g.clients[c]
-	g.clients[c] = want
-	g.clientsMu.Unlock()
-	var stale []string
-	for uri := range had {
-		if !want[uri] {
-			stale = append(stale, uri)
-		}
-	}
-	if len(stale) > 0 {
-		c.RemoveRoots(stale...)
-	}
-	c.AddRoots(roots...)
-}
-
-func (g *Gateway) forgetClient(c *mcp.Client) {
-	g.clientsMu.Lock()
-	delete(g.clients, c)
-	g.clientsMu.Unlock()
 }

@@ -24,8 +24,8 @@ func (g *Gateway) newUpstream() *mcp.Server {
 		CompletionHandler:       g.complete,
 		SubscribeHandler:        g.subscribe,
 		UnsubscribeHandler:      g.unsubscribe,
-		RootsListChangedHandler: func(ctx context.Context, req *mcp.RootsListChangedRequest) { go g.refreshRoots(req.Session) },
-		InitializedHandler:      func(ctx context.Context, req *mcp.InitializedRequest) { go g.refreshRoots(req.Session) },
+		RootsListChangedHandler: func(ctx context.Context, req *mcp.RootsListChangedRequest) { g.askAgentRootsAsync(req.Session) },
+		InitializedHandler:      func(ctx context.Context, req *mcp.InitializedRequest) { g.askAgentRootsAsync(req.Session) },
 	})
 	s.AddReceivingMiddleware(g.upstreamMiddleware)
 	s.AddSendingMiddleware(keepRawElicitResult)
@@ -47,6 +47,12 @@ func upstreamCapabilities() *mcp.ServerCapabilities {
 
 func (g *Gateway) upstreamMiddleware(next mcp.MethodHandler) mcp.MethodHandler {
 	return func(ctx context.Context, method string, req mcp.Request) (mcp.Result, error) {
+		if !g.roots.isKnown() && method != "initialize" && method != "ping" && !strings.HasPrefix(method, "notifications/") {
+			// The agent has not said what its roots are yet: over HTTP its
+			// stream may not have been connected when it initialized. Ask
+			// on this request, whose stream reaches it.
+			g.askAgentRoots(ctx, sessionOf(req), true)
+		}
 		switch method {
 		case "tools/call":
 			// The hot path: one atomic load once servers have started.

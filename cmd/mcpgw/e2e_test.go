@@ -24,8 +24,9 @@ var agentVersions = []string{"2025-11-25", "2026-07-28"}
 // agent is a go-sdk client driving a real `mcpgw serve` process, recording
 // what the gateway relays to it.
 type agent struct {
-	cs  *mcp.ClientSession
-	cmd *exec.Cmd // the mcpgw serve process
+	client *mcp.Client
+	cs     *mcp.ClientSession
+	cmd    *exec.Cmd // the mcpgw serve process
 
 	mu       sync.Mutex
 	progress []string
@@ -102,7 +103,7 @@ func connectAgent(t *testing.T, cmd *exec.Cmd, version string) *agent {
 		}
 		cs.Close()
 	})
-	a.cs, a.cmd = cs, cmd
+	a.client, a.cs, a.cmd = client, cs, cmd
 	return a
 }
 
