@@ -64,9 +64,9 @@ func (g *Gateway) forwardInline(ctx context.Context, c *call, d *downstream, fc 
 	// passed finds the call already taken.
 	g.progress.onProgress(token, call.dl.touch)
 	front := c.fast.front
-	front.setCancel(c.fast.key, func() {
+	front.setCancel(c.fast.key, func(cause error) {
 		if fc.takeInline(id) != nil {
-			fc.cancelDownstream(id, context.Canceled)
+			fc.cancelDownstream(id, cause)
 			call.finish(nil)
 		}
 	})

@@ -37,14 +37,14 @@ type fastFront struct {
 	ss   atomic.Pointer[mcp.ServerSession]
 
 	mu       sync.Mutex
-	inflight map[string]context.CancelFunc // agent's request id → cancel
+	inflight map[string]context.CancelCauseFunc // agent's request id → cancel, with the agent's reason
 	ctx      context.Context
 	cancel   context.CancelFunc
 }
 
 func newFastFront(g *Gateway) *fastFront {
 	ctx, cancel := context.WithCancel(context.Background())
-	return &fastFront{g: g, inflight: map[string]context.CancelFunc{}, ctx: ctx, cancel: cancel}
+	return &fastFront{g: g, inflight: map[string]context.CancelCauseFunc{}, ctx: ctx, cancel: cancel}
 }
 
 // fastCallParams is what the fast path decodes of a tools/call. _meta is
@@ -67,7 +67,8 @@ func (f *fastFront) Take(m *stdio.Msg) bool {
 		return f.call(m)
 	case "notifications/cancelled":
 		var p struct {
-			RequestID any `json:"requestId"`
+			RequestID any    `json:"requestId"`
+			Reason    string `json:"reason"`
 		}
 		if _, err := segjson.Parse(m.Params, &p, 0); err != nil {
 			return false
@@ -77,8 +78,18 @@ func (f *fastFront) Take(m *stdio.Msg) bool {
 		cancel, ok := f.inflight[key]
 		delete(f.inflight, key)
 		f.mu.Unlock()
+		if !ok {
+			// The SDK's request: noted before it cancels the handler,
+			// whose answer is then withheld (cancelled.go).
+			f.g.cancelled.note("", p.RequestID)
+		}
 		if ok {
-			cancel()
+			// The server hears the agent's own reason (context.Cause).
+			cause := context.Canceled
+			if p.Reason != "" {
+				cause = errors.New(p.Reason)
+			}
+			cancel(cause)
 		}
 		return ok
 	}
@@ -95,6 +106,8 @@ func idKey(id any) string {
 		return "s" + v
 	case float64:
 		return "n" + strconv.FormatFloat(v, 'g', -1, 64)
+	case int64: // jsonrpc.ID.Raw's numbers
+		return "n" + strconv.FormatInt(v, 10)
 	}
 	return fmt.Sprint(id)
 }
@@ -105,7 +118,7 @@ func idKey(id any) string {
 func (f *fastFront) call(m *stdio.Msg) bool {
 	g := f.g
 	ss := f.ss.Load()
-	if ss == nil || m.ID == nil || !g.settled.Load() {
+	if ss == nil || m.ID == nil || !g.settled.Load() || g.opts.NoFastPath {
 		return false
 	}
 	ip := ss.InitializeParams()
@@ -128,14 +141,15 @@ func (f *fastFront) call(m *stdio.Msg) bool {
 		return false
 	}
 	key := idKey(m.ID)
-	ctx, cancel := context.WithCancel(f.ctx)
+	ctx, cancelCause := context.WithCancelCause(f.ctx)
+	cancel := func() { cancelCause(nil) }
 	f.mu.Lock()
 	if _, dup := f.inflight[key]; dup {
 		f.mu.Unlock()
 		cancel()
 		return false
 	}
-	f.inflight[key] = cancel
+	f.inflight[key] = cancelCause
 	f.mu.Unlock()
 	c := g.newCall(callpath.ToolCall, ss, p.Name, e.Route(), json.RawMessage(p.Arguments))
 	c.fast = &fastCall{meta: p.Meta, front: f, id: m.ID, key: key, inline: g.inlineAnswers}
@@ -227,7 +241,7 @@ func (f *fastFront) forget(key string) {
 }
 
 // setCancel replaces what cancelling an agent request does.
-func (f *fastFront) setCancel(key string, cancel context.CancelFunc) {
+func (f *fastFront) setCancel(key string, cancel context.CancelCauseFunc) {
 	f.mu.Lock()
 	f.inflight[key] = cancel
 	f.mu.Unlock()
@@ -430,7 +444,7 @@ func (g *Gateway) forwardFast(ctx context.Context, c *call, d *downstream, fc *f
 			fc.cancelDownstream(id, context.DeadlineExceeded)
 			return timeoutResult(d, c.Name)
 		}
-		fc.cancelDownstream(id, ctx.Err())
+		fc.cancelDownstream(id, context.Cause(ctx))
 		return outcome{err: ctx.Err()}
 	}
 }

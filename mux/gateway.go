@@ -42,7 +42,8 @@ type Gateway struct {
 	views     sync.Map                        // viewKey → *toolView (view.go)
 	viewGen   atomic.Uint64                   // bumped by CatalogChanged
 
-	roots agentRoots // what the agent says its roots are (roots.go)
+	roots     agentRoots    // what the agent says its roots are (roots.go)
+	cancelled cancellations // agent requests cancelled on the SDK path (cancelled.go)
 
 	logLevel atomic.Pointer[mcp.LoggingLevel] // last logging/setLevel from an agent
 	progress progressRoutes

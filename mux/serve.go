@@ -20,21 +20,18 @@ import (
 // agent's first request, spoken to in its protocol version.
 func (g *Gateway) ServeStdio(ctx context.Context, in io.ReadCloser, out io.WriteCloser) error {
 	g.held.watched.Store(true) // Written reports the answers
-	o := &stdio.Options{ParseErrors: true, Junk: func(s string) { g.logger.Warn("from the agent: " + s) }, Written: g.answerWritten}
-	var ff *fastFront
-	if !g.opts.NoFastPath {
-		ff = newFastFront(g)
-		o.Hook = ff
-	}
+	o := &stdio.Options{ParseErrors: true, Junk: func(s string) { g.logger.Warn("from the agent: " + s) }, Written: g.answerWritten, Withhold: g.withholdStdio}
+	// The front hook also sees the agent's cancellations first (see
+	// cancelled.go); with NoFastPath it takes no calls.
+	ff := newFastFront(g)
+	o.Hook = ff
 	lt := stdio.NewTransport(in, out, o)
 	ss, err := g.server.Connect(ctx, lt, nil)
 	if err != nil {
 		return fmt.Errorf("starting the stdio session: %w", err)
 	}
-	if ff != nil {
-		ff.conn = lt.Conn()
-		ff.ss.Store(ss) // publishes conn too: take reads ss first
-	}
+	ff.conn = lt.Conn()
+	ff.ss.Store(ss) // publishes conn too: take reads ss first
 	done := make(chan error, 1)
 	go func() { done <- ss.Wait() }()
 	select {
@@ -76,6 +73,10 @@ func (g *Gateway) HTTPHandler() http.Handler {
 		if v := r.Header.Get("Mcp-Protocol-Version"); v >= ProtocolV20260728 && r.Header.Get("Mcp-Session-Id") == "" {
 			stateless.ServeHTTP(w, r)
 			return
+		}
+		if id := r.Header.Get("Mcp-Session-Id"); id != "" {
+			g.noteCancelledPOST(r, id) // see cancelled.go
+			w = cancelFilter{ResponseWriter: w, g: g, session: id}
 		}
 		stateful.ServeHTTP(w, r)
 	})

@@ -5,16 +5,20 @@ package main
 // direct conversation.
 
 import (
+	"bufio"
 	"context"
+	"encoding/json"
 	"fmt"
 	"os"
 	"os/exec"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/mcpgw/mcpgw/cmd/internal/testenv"
+	"github.com/modelcontextprotocol/go-sdk/jsonrpc"
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 )
 
@@ -99,5 +103,171 @@ func TestRootsRelayed(t *testing.T) {
 				t.Errorf("the server was told of %d changes; the roots changed once", got)
 			}
 		})
+	}
+}
+
+// tapTransport records every message a client reads.
+type tapTransport struct {
+	mcp.Transport
+	mu     sync.Mutex
+	read   []jsonrpc.Message
+	waitID jsonrpc.ID // the id of the client's fx__wait call
+}
+
+func (t *tapTransport) Connect(ctx context.Context) (mcp.Connection, error) {
+	c, err := t.Transport.Connect(ctx)
+	return tapConn{c, t}, err
+}
+
+func (t *tapTransport) responsesTo(id jsonrpc.ID) int {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	n := 0
+	for _, m := range t.read {
+		if r, ok := m.(*jsonrpc.Response); ok && r.ID == id {
+			n++
+		}
+	}
+	return n
+}
+
+type tapConn struct {
+	mcp.Connection
+	t *tapTransport
+}
+
+func (c tapConn) Read(ctx context.Context) (jsonrpc.Message, error) {
+	m, err := c.Connection.Read(ctx)
+	if err == nil {
+		c.t.mu.Lock()
+		c.t.read = append(c.t.read, m)
+		c.t.mu.Unlock()
+	}
+	return m, err
+}
+
+func (c tapConn) Write(ctx context.Context, m jsonrpc.Message) error {
+	if r, ok := m.(*jsonrpc.Request); ok && r.Method == "tools/call" && strings.Contains(string(r.Params), `"fx__wait"`) {
+		c.t.mu.Lock()
+		c.t.waitID = r.ID
+		c.t.mu.Unlock()
+	}
+	return c.Connection.Write(ctx, m)
+}
+
+// TestCancelledCallGetsNoAnswer cancels a call in flight: the server's
+// handler is cancelled, and the agent gets no response for the request it
+// cancelled (the spec says none is sent), over stdio at both protocol
+// generations (the fast path and the SDK path) and over HTTP.
+func TestCancelledCallGetsNoAnswer(t *testing.T) {
+	cfg := writeConfig(t, fixtureConfig(testenv.Fixture(t)))
+	for _, tc := range []struct{ front, version string }{{"stdio", "2025-11-25"}, {"stdio", "2026-07-28"}, {"http", "2025-11-25"}} {
+		t.Run(tc.front+"-"+tc.version, func(t *testing.T) {
+			ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+			defer cancel()
+			var base mcp.Transport
+			if tc.front == "stdio" {
+				cmd := exec.Command(testenv.Mcpgw(t), "serve", "--config", cfg)
+				cmd.Env = append(os.Environ(), ownRecord(t, nil)...)
+				cmd.Stderr = &testWriter{t: t}
+				base = &mcp.CommandTransport{Command: cmd}
+			} else {
+				base = &mcp.StreamableClientTransport{Endpoint: serveHTTP(t, ctx, cfg) + "mcp"}
+			}
+			tap := &tapTransport{Transport: base}
+			cs, err := mcp.NewClient(&mcp.Implementation{Name: "cancel-agent", Version: "1"}, nil).Connect(ctx, tap, &mcp.ClientSessionOptions{ProtocolVersion: tc.version})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer cs.Close()
+			a := &agent{cs: cs}
+			counts := func() (waiting, cancelled float64) {
+				res := call(t, ctx, a, "fx__cancelled_count", nil)
+				m, _ := res.StructuredContent.(map[string]any)
+				w, _ := m["waiting"].(float64)
+				c, _ := m["cancelled"].(float64)
+				return w, c
+			}
+			cctx, ccancel := context.WithCancel(ctx)
+			done := make(chan error, 1)
+			go func() {
+				_, err := cs.CallTool(cctx, &mcp.CallToolParams{Name: "fx__wait"})
+				done <- err
+			}()
+			waitFor(t, ctx, "the call to reach the server", func() bool { w, _ := counts(); return w == 1 })
+			ccancel()
+			<-done
+			waitFor(t, ctx, "the server's handler to be cancelled", func() bool { _, c := counts(); return c == 1 })
+			// Anything mcpgw answered for the cancelled request would have
+			// been written before this round trip's answer.
+			if err := cs.Ping(ctx, nil); err != nil {
+				t.Fatal(err)
+			}
+			tap.mu.Lock()
+			id := tap.waitID
+			tap.mu.Unlock()
+			if n := tap.responsesTo(id); n != 0 {
+				t.Errorf("the agent got %d responses to the request it cancelled; want none", n)
+			}
+		})
+	}
+}
+
+// TestCancelReasonForwarded cancels a call with a reason of the agent's
+// own: the server hears that reason, not mcpgw's. (The raw stdio fast path
+// carries it; it takes calls once the gateway has settled, so the test
+// tries a few calls.)
+func TestCancelReasonForwarded(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, testenv.Mcpgw(t), "serve", "--config", writeConfig(t, fixtureConfig(testenv.Fixture(t))))
+	cmd.Env = append(os.Environ(), ownRecord(t, nil)...)
+	cmd.Stderr = &testWriter{t: t}
+	in, _ := cmd.StdinPipe()
+	out, _ := cmd.StdoutPipe()
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer cmd.Wait()
+	defer in.Close()
+	lines := bufio.NewScanner(out)
+	lines.Buffer(nil, 16<<20)
+	id := 0
+	// request sends a request and returns the text of its result.
+	request := func(method, params string) string {
+		t.Helper()
+		id++
+		fmt.Fprintf(in, `{"jsonrpc":"2.0","id":%d,"method":%q,"params":%s}`+"\n", id, method, params)
+		for lines.Scan() {
+			var m struct {
+				ID     int             `json:"id"`
+				Result json.RawMessage `json:"result"`
+			}
+			if json.Unmarshal(lines.Bytes(), &m) == nil && m.ID == id {
+				return string(m.Result)
+			}
+		}
+		t.Fatalf("no answer to %s", method)
+		return ""
+	}
+	request("initialize", `{"protocolVersion":"2025-11-25","capabilities":{},"clientInfo":{"name":"raw","version":"1"}}`)
+	fmt.Fprintln(in, `{"jsonrpc":"2.0","method":"notifications/initialized"}`)
+	count := `{"name":"fx__cancelled_count"}`
+	for try := 1; ; try++ {
+		id++
+		wait := id
+		fmt.Fprintf(in, `{"jsonrpc":"2.0","id":%d,"method":"tools/call","params":{"name":"fx__wait"}}`+"\n", wait)
+		for !strings.Contains(request("tools/call", count), `"waiting":1`) {
+		}
+		fmt.Fprintf(in, `{"jsonrpc":"2.0","method":"notifications/cancelled","params":{"requestId":%d,"reason":"the person pressed stop"}}`+"\n", wait)
+		for !strings.Contains(request("tools/call", count), `"waiting":0`) {
+		}
+		reason := request("tools/call", `{"name":"fx__cancel_reason"}`)
+		if strings.Contains(reason, "the person pressed stop") {
+			return
+		}
+		if try == 5 {
+			t.Fatalf("the server heard %s; want the agent's reason", reason)
+		}
 	}
 }

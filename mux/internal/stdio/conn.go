@@ -47,6 +47,10 @@ type Options struct {
 	Hook Hook
 	// Written, when set, hears of each message the SDK wrote.
 	Written func(jsonrpc.Message)
+	// Withhold, when set, is asked about each message the SDK writes; a
+	// message it reports true for is not written (the answer to a request
+	// the peer cancelled, which is owed none).
+	Withhold func(jsonrpc.Message) bool
 	// Junk, when set, hears of lines that are not JSON-RPC messages; they
 	// are skipped, so one bad line cannot end the connection.
 	Junk func(string)
@@ -80,7 +84,7 @@ type Hook interface {
 // Connect implements mcp.Transport.
 func (t *Transport) Connect(context.Context) (mcp.Connection, error) {
 	o := t.opts
-	t.conn = &Conn{br: bufio.NewReaderSize(t.r, lineReadBuf), r: t.r, w: t.w, hook: o.Hook, written: o.Written, junk: o.Junk, parseErrors: o.ParseErrors, redact: o.Redact}
+	t.conn = &Conn{br: bufio.NewReaderSize(t.r, lineReadBuf), r: t.r, w: t.w, hook: o.Hook, written: o.Written, withhold: o.Withhold, junk: o.Junk, parseErrors: o.ParseErrors, redact: o.Redact}
 	return t.conn, nil
 }
 
@@ -103,6 +107,7 @@ type Conn struct {
 	acc         []byte
 	hook        Hook
 	written     func(jsonrpc.Message) // when set, hears of each message Write wrote
+	withhold    func(jsonrpc.Message) bool
 	junk        func(string)
 	parseErrors bool
 	redact      *guard.Known
@@ -262,6 +267,9 @@ func wireError(e *jsonrpc.Error) error {
 func (c *Conn) Write(ctx context.Context, msg jsonrpc.Message) error {
 	if err := ctx.Err(); err != nil {
 		return err
+	}
+	if c.withhold != nil && c.withhold(msg) {
+		return nil
 	}
 	data, err := jsonrpc.EncodeMessage(msg)
 	if err != nil {

@@ -1,0 +1,129 @@
+package mux
+
+// A request the agent cancelled is owed no answer (the MCP spec says the
+// receiver does not respond), but the SDK writes its handler's return, the
+// context's error, as one. mcpgw notes each cancellation before the SDK
+// sees it (stdio: as the fast path's hook reads it; HTTP: as the POST that
+// carries it arrives) and withholds that answer: on its own stdio
+// connection as it is written, and over HTTP as the event that carries it.
+// The fast path answers no cancelled call in the first place.
+
+import (
+	"bytes"
+	"io"
+	"net/http"
+	"sync"
+	"time"
+
+	segjson "github.com/segmentio/encoding/json"
+
+	"github.com/modelcontextprotocol/go-sdk/jsonrpc"
+)
+
+// cancelledMemory is how long a cancellation is remembered: a handler that
+// answered before the cancellation arrived leaves it unused.
+const cancelledMemory = time.Minute
+
+// cancellations are the agent requests cancelled on the SDK path, by
+// session and request id, with when.
+type cancellations struct {
+	mu sync.Mutex
+	m  map[string]time.Time
+}
+
+func cancelKey(session string, id any) string { return session + "\x00" + idKey(id) }
+
+// note remembers that the agent of session cancelled request id.
+func (c *cancellations) note(session string, id any) {
+	now := time.Now()
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.m == nil {
+		c.m = map[string]time.Time{}
+	}
+	for k, at := range c.m {
+		if now.Sub(at) > cancelledMemory {
+			delete(c.m, k)
+		}
+	}
+	c.m[cancelKey(session, id)] = now
+}
+
+// withhold reports whether a response of session answers a cancelled
+// request, forgetting the cancellation: it is owed no answer.
+func (c *cancellations) withhold(session string, id any) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	k := cancelKey(session, id)
+	if _, ok := c.m[k]; !ok {
+		return false
+	}
+	delete(c.m, k)
+	return true
+}
+
+// noteCancelledPOST notes the cancellations an HTTP agent's POST to
+// session carries, leaving the body as it was for the SDK. Small bodies
+// only: a notification is a few hundred bytes.
+func (g *Gateway) noteCancelledPOST(r *http.Request, session string) {
+	if r.Method != http.MethodPost || r.Body == nil || r.ContentLength > 64<<10 {
+		return
+	}
+	b, err := io.ReadAll(io.LimitReader(r.Body, 64<<10+1))
+	r.Body = io.NopCloser(io.MultiReader(bytes.NewReader(b), r.Body))
+	if err != nil || !bytes.Contains(b, []byte(`"notifications/cancelled"`)) {
+		return
+	}
+	var msgs []struct {
+		Method string `json:"method"`
+		Params struct {
+			RequestID any `json:"requestId"`
+		} `json:"params"`
+	}
+	b = bytes.TrimSpace(b)
+	if len(b) > 0 && b[0] != '[' {
+		b = append(append([]byte{'['}, b...), ']')
+	}
+	if _, err := segjson.Parse(b, &msgs, 0); err != nil {
+		return
+	}
+	for _, m := range msgs {
+		if m.Method == "notifications/cancelled" && m.Params.RequestID != nil {
+			g.cancelled.note(session, m.Params.RequestID)
+		}
+	}
+}
+
+// withholdStdio is the stdio agent connection's Withhold.
+func (g *Gateway) withholdStdio(m jsonrpc.Message) bool {
+	r, ok := m.(*jsonrpc.Response)
+	return ok && r.ID.IsValid() && g.cancelled.withhold("", r.ID.Raw())
+}
+
+// cancelFilter is an HTTP response writer that drops the events answering
+// requests of session the agent cancelled. The SDK writes one event per
+// Write.
+type cancelFilter struct {
+	http.ResponseWriter
+	g       *Gateway
+	session string
+}
+
+func (w cancelFilter) Write(b []byte) (int, error) {
+	if i := bytes.Index(b, []byte("\ndata: ")); i >= 0 && bytes.HasPrefix(b, []byte("event: message")) {
+		var m struct {
+			ID     any                `json:"id"`
+			Method *string            `json:"method"`
+			Result segjson.RawMessage `json:"result"`
+			Error  segjson.RawMessage `json:"error"`
+		}
+		data := bytes.TrimSpace(b[i+len("\ndata: "):])
+		if _, err := segjson.Parse(data, &m, 0); err == nil && m.Method == nil && m.ID != nil && w.g.cancelled.withhold(w.session, m.ID) {
+			return len(b), nil
+		}
+	}
+	return w.ResponseWriter.Write(b)
+}
+
+// Unwrap lets http.ResponseController reach the writer's Flush.
+func (w cancelFilter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
