@@ -96,7 +96,7 @@ func (d *downstream) spawn(spec ServerSpec) (*proc.Process, *stdio.Transport, *f
 	if err != nil {
 		return nil, nil, nil, fmt.Errorf("starting %q: %w", d.spec.Command, err)
 	}
-	fc := newFastCalls()
+	fc := newFastCalls(d.gw)
 	// Reading to the end says how the process ended, for the calls its
 	// death fails.
 	lt := stdio.NewTransport(io.NopCloser(p.Output()), p.Stdin(), &stdio.Options{Hook: fc, Junk: p.Note, Redact: known})

@@ -297,6 +297,7 @@ type fastCall struct {
 // fastCalls are the fast-path calls in flight on one stdio server, keyed by
 // the request ids mcpgw gave them ("mcpgw-f-N", never used by the SDK).
 type fastCalls struct {
+	g       *Gateway
 	conn    *stdio.Conn
 	seq     atomic.Uint64
 	mu      sync.Mutex
@@ -312,15 +313,26 @@ type fastReply struct {
 
 const fastIDPrefix = "mcpgw-f-"
 
-func newFastCalls() *fastCalls {
-	return &fastCalls{pending: map[string]chan fastReply{}, inline: map[string]*inlineCall{}}
+func newFastCalls(g *Gateway) *fastCalls {
+	return &fastCalls{g: g, pending: map[string]chan fastReply{}, inline: map[string]*inlineCall{}}
 }
 
 // Take implements [stdio.Hook]: it takes the server's answers to fast-path
-// calls.
+// calls, and its progress notifications, which are relayed here, in the
+// order the server sent them: a progress notification sent before a result
+// reaches the agent before it (the SDK would hand it to a goroutine of its
+// own, and an HTTP agent's request may have ended by the time it ran).
 func (fc *fastCalls) Take(m *stdio.Msg) bool {
 	if m.Method != nil {
-		return false
+		if *m.Method != "notifications/progress" {
+			return false
+		}
+		var p mcp.ProgressNotificationParams
+		if _, err := segjson.Parse(m.Params, &p, 0); err != nil {
+			return false // the SDK says what is wrong with it
+		}
+		fc.g.relayProgressParams(&p)
+		return true
 	}
 	id, ok := m.ID.(string)
 	if !ok || !strings.HasPrefix(id, fastIDPrefix) {
@@ -385,7 +397,7 @@ func (g *Gateway) forwardFast(ctx context.Context, c *call, d *downstream, fc *f
 	ic := &inflightCall{ss: c.agent.ss}
 	d.addInflight(ic)
 	id := fastIDPrefix + strconv.FormatUint(fc.seq.Add(1), 10)
-	meta, token := g.downstreamMeta(false, c.fast.meta, c.Identity, c.agent.ss) // fast-path servers speak older versions
+	meta, token := g.downstreamMeta(ctx, false, c.fast.meta, c.Identity, c.agent.ss) // fast-path servers speak older versions
 	if !c.fast.inline {
 		defer d.removeInflight(ic)
 		defer g.progress.remove(token)

@@ -37,7 +37,7 @@ func (g *Gateway) promptHandler(ctx context.Context, req *mcp.GetPromptRequest) 
 		p := *req.Params
 		p.Name = c.Name
 		var token string
-		p.Meta, token = g.downstreamMeta(d.speaksNew(), req.Params.Meta, c.Identity, req.Session)
+		p.Meta, token = g.downstreamMeta(ctx, d.speaksNew(), req.Params.Meta, c.Identity, req.Session)
 		defer g.progress.remove(token)
 		ctx, cancel := context.WithTimeout(ctx, d.spec.CallTimeout)
 		defer cancel()
@@ -79,7 +79,7 @@ func (g *Gateway) readFrom(ctx context.Context, server string, params *mcp.ReadR
 		defer cancel()
 		p := *params
 		var token string
-		p.Meta, token = g.downstreamMeta(d.speaksNew(), params.Meta, c.Identity, ss)
+		p.Meta, token = g.downstreamMeta(ctx, d.speaksNew(), params.Meta, c.Identity, ss)
 		defer g.progress.remove(token)
 		res, err := cs.ReadResource(ctx, &p)
 		return outcome{res: res, err: err}

@@ -100,7 +100,7 @@ func (g *Gateway) forwardTool(ctx context.Context, c *call) outcome {
 	}
 	ss := c.agent.ss
 	var token string
-	params.Meta, token = g.downstreamMeta(d.speaksNew(), in, c.Identity, ss)
+	params.Meta, token = g.downstreamMeta(ctx, d.speaksNew(), in, c.Identity, ss)
 	ic := &inflightCall{ss: ss, ctx: ctx}
 	d.addInflight(ic)
 	if ss != nil && agentSpeaksNew(ss) {
@@ -178,7 +178,7 @@ const metaLogLevelKey = "io.modelcontextprotocol/logLevel"
 // server that speaks 2026-07-28 (newServer) gets the log level an agent
 // set. token is the progress
 // token given to d ("" for none); release it with progressRoutes.remove.
-func (g *Gateway) downstreamMeta(newServer bool, in mcp.Meta, id callpath.Identity, ss *mcp.ServerSession) (out mcp.Meta, token string) {
+func (g *Gateway) downstreamMeta(ctx context.Context, newServer bool, in mcp.Meta, id callpath.Identity, ss *mcp.ServerSession) (out mcp.Meta, token string) {
 	for k, v := range in {
 		if k != metaLogLevelKey && strings.HasPrefix(k, "io.modelcontextprotocol/") || strings.HasPrefix(k, "io.mcpgw/") {
 			continue
@@ -187,7 +187,7 @@ func (g *Gateway) downstreamMeta(newServer bool, in mcp.Meta, id callpath.Identi
 			if ss == nil || v == nil {
 				continue
 			}
-			token = g.progress.add(ss, v)
+			token = g.progress.add(ctx, ss, v)
 			v = token
 		}
 		if out == nil {

@@ -166,6 +166,7 @@ func (g *Gateway) resumeInput(ctx context.Context, c *call, pc *parkedCall) outc
 	pc.d.mu.Lock()
 	pc.ic.ctx = ctx // the retry is now the request the call belongs to
 	pc.d.mu.Unlock()
+	g.progress.retarget(ctx, pc.token, c.agent.ss, c.req.Params.GetProgressToken())
 	return g.waitParked(ctx, pc)
 }
 

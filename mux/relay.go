@@ -296,13 +296,30 @@ type progressRoutes struct {
 type progressRoute struct {
 	ss    *mcp.ServerSession
 	token any
+	// ctx is the agent request's context (without its cancellation): over
+	// HTTP, a notification reaches the agent on that request's stream, and
+	// a stateless (2026-07-28) session has no other.
+	ctx   context.Context
 	touch func() // pushes the call's deadline back; nil when none
 }
 
-func (p *progressRoutes) add(ss *mcp.ServerSession, token any) string {
+func (p *progressRoutes) add(ctx context.Context, ss *mcp.ServerSession, token any) string {
 	t := "mcpgw-" + strconv.FormatUint(p.seq.Add(1), 10)
-	p.m.Store(t, progressRoute{ss: ss, token: token})
+	p.m.Store(t, progressRoute{ss: ss, token: token, ctx: context.WithoutCancel(ctx)})
 	return t
+}
+
+// retarget sends the progress of mcpgw's token to the agent's request
+// that now stands for the call: a 2026-07-28 agent's retry after
+// input_required carries a progress token of its own.
+func (p *progressRoutes) retarget(ctx context.Context, token string, ss *mcp.ServerSession, agentToken any) {
+	v, ok := p.m.Load(token)
+	if token == "" || agentToken == nil || !ok {
+		return
+	}
+	r := v.(progressRoute)
+	r.ss, r.token, r.ctx = ss, agentToken, context.WithoutCancel(ctx)
+	p.m.Store(token, r)
 }
 
 // onProgress has every progress notification for token call touch as well
@@ -332,7 +349,13 @@ func (p *progressRoutes) remove(token string) {
 const progressGrace = 5 * time.Second
 
 func (g *Gateway) relayProgress(ctx context.Context, req *mcp.ProgressNotificationClientRequest) {
-	t, _ := req.Params.ProgressToken.(string)
+	g.relayProgressParams(req.Params)
+}
+
+// relayProgressParams passes one progress notification of a server to the
+// agent request whose token it carries.
+func (g *Gateway) relayProgressParams(params *mcp.ProgressNotificationParams) {
+	t, _ := params.ProgressToken.(string)
 	v, ok := g.progress.m.Load(t)
 	if !ok {
 		return
@@ -341,9 +364,9 @@ func (g *Gateway) relayProgress(ctx context.Context, req *mcp.ProgressNotificati
 	if r.touch != nil {
 		r.touch()
 	}
-	p := *req.Params
+	p := *params
 	p.ProgressToken = r.token
-	if err := r.ss.NotifyProgress(ctx, &p); err != nil {
+	if err := r.ss.NotifyProgress(r.ctx, &p); err != nil {
 		g.logger.Debug("relaying progress", "err", err)
 	}
 }

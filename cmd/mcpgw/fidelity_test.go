@@ -17,6 +17,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/go-cmp/cmp"
 	"github.com/mcpgw/mcpgw/cmd/internal/testenv"
 	"github.com/modelcontextprotocol/go-sdk/jsonrpc"
 	"github.com/modelcontextprotocol/go-sdk/mcp"
@@ -269,5 +270,47 @@ func TestCancelReasonForwarded(t *testing.T) {
 		if try == 5 {
 			t.Fatalf("the server heard %s; want the agent's reason", reason)
 		}
+	}
+}
+
+// TestProgressOverHTTP relays a server's progress to an HTTP agent at both
+// protocol generations: at 2026-07-28 a stateless request's own stream is
+// the only way back to the agent.
+func TestProgressOverHTTP(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	url := serveHTTP(t, ctx, writeConfig(t, fixtureConfig(testenv.Fixture(t))))
+	for _, v := range agentVersions {
+		t.Run(v, func(t *testing.T) {
+			var mu sync.Mutex
+			var got []string
+			client := mcp.NewClient(&mcp.Implementation{Name: "http-agent", Version: "1"}, &mcp.ClientOptions{
+				ProgressNotificationHandler: func(_ context.Context, req *mcp.ProgressNotificationClientRequest) {
+					mu.Lock()
+					got = append(got, fmt.Sprintf("%v:%v", req.Params.ProgressToken, req.Params.Message))
+					mu.Unlock()
+				},
+			})
+			cs, err := client.Connect(ctx, &mcp.StreamableClientTransport{Endpoint: url + "mcp"}, &mcp.ClientSessionOptions{ProtocolVersion: v})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer cs.Close()
+			res, err := cs.CallTool(ctx, &mcp.CallToolParams{Name: "fx__progress", Arguments: map[string]any{"steps": 3}, Meta: mcp.Meta{"progressToken": "tok-" + v}})
+			if err != nil || res.IsError {
+				t.Fatalf("call: %+v, %v", res, err)
+			}
+			want := []string{"tok-" + v + ":step 1/3", "tok-" + v + ":step 2/3", "tok-" + v + ":step 3/3"}
+			waitFor(t, ctx, "three progress notifications", func() bool {
+				mu.Lock()
+				defer mu.Unlock()
+				return len(got) >= 3
+			})
+			mu.Lock()
+			defer mu.Unlock()
+			if diff := cmp.Diff(want, got); diff != "" {
+				t.Errorf("progress (-want +got):\n%s", diff)
+			}
+		})
 	}
 }
