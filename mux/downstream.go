@@ -62,6 +62,9 @@ type downstream struct {
 	subs     map[string]int   // resource URI → upstream subscriptions
 	level    mcp.LoggingLevel // last level given to the server by ensureLevel
 	told     advertised       // what the live session was told of mcpgw
+	// nextCallInput holds a server's request that no call in flight caused
+	// (roots) until a 2026-07-28 agent's next call can carry it.
+	nextCallInput chan *pendingInput
 }
 
 func newDownstream(gw *Gateway, spec ServerSpec, order int) *downstream {
@@ -75,6 +78,8 @@ func newDownstream(gw *Gateway, spec ServerSpec, order int) *downstream {
 		ready:    make(chan struct{}),
 		inflight: map[*inflightCall]struct{}{},
 		subs:     map[string]int{},
+
+		nextCallInput: make(chan *pendingInput, 1),
 	}
 }
 

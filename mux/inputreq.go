@@ -136,17 +136,25 @@ func (g *Gateway) waitParked(ctx context.Context, pc *parkedCall) outcome {
 		}
 		return g.finishCall(pc.c, pc.d, r.res, r.err)
 	case pi := <-pc.ic.input:
-		pc.pending = pi
-		key := randomKey()
-		g.inputs.park(key, pc)
-		return outcome{res: &mcp.CallToolResult{
-			InputRequests: mcp.InputRequestMap{pi.id: pi.req},
-			RequestState:  signState(g.stateKey, key),
-		}}
+		return g.askInput(pc, pi)
+	case pi := <-pc.d.nextCallInput:
+		return g.askInput(pc, pi)
 	case <-ctx.Done():
 		g.finishParked(pc)
 		return outcome{err: ctx.Err()}
 	}
+}
+
+// askInput returns a server's request to the agent as input_required on the
+// parked call pc, which its retry resumes.
+func (g *Gateway) askInput(pc *parkedCall, pi *pendingInput) outcome {
+	pc.pending = pi
+	key := randomKey()
+	g.inputs.park(key, pc)
+	return outcome{res: &mcp.CallToolResult{
+		InputRequests: mcp.InputRequestMap{pi.id: pi.req},
+		RequestState:  signState(g.stateKey, key),
+	}}
 }
 
 // resumeInput delivers the agent's answer to the parked server request and
@@ -186,7 +194,21 @@ func (g *Gateway) finishParked(pc *parkedCall) {
 // askViaInputRequired hands a server's mid-call request to the agent call
 // that caused it and waits for the answer. Without exactly one such call the
 // request is declined, and the reason logged.
-func (g *Gateway) askViaInputRequired(ctx context.Context, d *downstream, ic *inflightCall, req mcp.InputRequest) (mcp.InputResponse, error) {
+func (g *Gateway) askViaInputRequired(ctx context.Context, d *downstream, ic *inflightCall, req mcp.InputRequest, nextCall bool) (mcp.InputResponse, error) {
+	if (ic == nil || ic.input == nil) && nextCall {
+		pi := &pendingInput{id: "mcpgw-" + randomKey()[:8], req: req, reply: make(chan mcp.InputResponse, 1)}
+		select {
+		case d.nextCallInput <- pi:
+		default:
+			return nil, fmt.Errorf("mcpgw: server %q already has an input request waiting for the agent's next call; declined", d.spec.Name)
+		}
+		select {
+		case resp := <-pi.reply:
+			return resp, nil
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
+	}
 	if ic == nil || ic.input == nil {
 		err := fmt.Errorf("mcpgw: server %q asked the agent for input mid-call, but the agent speaks %s (no server-initiated requests) and the request cannot be tied to exactly one call in flight; declined", d.spec.Name, ProtocolV20260728)
 		g.logger.Warn("declined server input request", "server", d.spec.Name, "reason", err)

@@ -175,7 +175,9 @@ func askAgent[T any, R interface {
 		if !agentSpeaksNew(ss) {
 			return direct(ss)
 		}
-		answer, err := d.gw.askViaInputRequired(ctx, d, ic, req)
+		// Roots are no call's own question: with no call in flight, the
+		// next call carries it.
+		answer, err := d.gw.askViaInputRequired(ctx, d, ic, req, what == "roots")
 		if err != nil {
 			return nil, err
 		}
@@ -245,8 +247,18 @@ func (d *downstream) serverRequests(next mcp.MethodHandler) mcp.MethodHandler {
 			if p == nil {
 				p = &mcp.ListRootsParams{}
 			}
-			return askAgent(ctx, d, 0, "roots", func(c *mcp.ClientCapabilities) bool { return c.RootsV2 != nil }, p,
+			if d.gw.roots.isKnown() {
+				// Known already (an older agent's answer, or a newer
+				// agent's answer to an input request): not a question for
+				// the agent, and not one to tie to a call.
+				return d.gw.roots.answer(ctx)
+			}
+			res, err := askAgent(ctx, d, 0, "roots", func(c *mcp.ClientCapabilities) bool { return c.RootsV2 != nil }, p,
 				func(*mcp.ServerSession) (*mcp.ListRootsResult, error) { return d.gw.roots.answer(ctx) })
+			if err == nil && res != nil {
+				d.gw.roots.set(res.Roots)
+			}
+			return res, err
 		}
 		return next(ctx, method, req)
 	}
