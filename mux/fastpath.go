@@ -122,9 +122,10 @@ func (f *fastFront) call(m *stdio.Msg) bool {
 		return false
 	}
 	ip := ss.InitializeParams()
-	if ip == nil || ip.ProtocolVersion >= ProtocolV20260728 {
+	if ip == nil {
 		return false
 	}
+	agentNew := ip.ProtocolVersion >= ProtocolV20260728
 	var p fastCallParams
 	if _, err := segjson.Parse(m.Params, &p, segjson.DontMatchCaseInsensitiveStructFields); err != nil {
 		return false
@@ -137,7 +138,17 @@ func (f *fastFront) call(m *stdio.Msg) bool {
 		return false // the SDK path answers names nobody lists
 	}
 	d := g.downstream(e.Server)
-	if d == nil || d.fast.Load() == nil || d.speaksNew() {
+	if d == nil {
+		return false
+	}
+	fcs := d.fast.Load()
+	if fcs == nil || d.speaksNew() != agentNew {
+		return false // the SDK bridges the generations (input requests, logging)
+	}
+	if agentNew && (fcs.meta26.Load() == nil || p.Meta[mcp.MetaKeyProtocolVersion] == nil) {
+		// A 2026-07-28 request without its per-request _meta is the SDK's
+		// to refuse; a server's own (what mcpgw tells it per request) is
+		// known once its client has sent one.
 		return false
 	}
 	key := idKey(m.ID)
@@ -152,7 +163,7 @@ func (f *fastFront) call(m *stdio.Msg) bool {
 	f.inflight[key] = cancelCause
 	f.mu.Unlock()
 	c := g.newCall(callpath.ToolCall, ss, p.Name, e.Route(), json.RawMessage(p.Arguments))
-	c.fast = &fastCall{meta: p.Meta, front: f, id: m.ID, key: key, inline: g.inlineAnswers}
+	c.fast = &fastCall{meta: p.Meta, front: f, id: m.ID, key: key, inline: g.inlineAnswers, newServer: agentNew}
 	if !g.inlineAnswers {
 		go f.run(ctx, cancel, c, nil)
 		return true
@@ -292,13 +303,20 @@ type fastCall struct {
 	// inline: no stage looks at outcomes, so the server's reader may answer
 	// the agent itself, without waking the call's goroutine.
 	inline bool
+	// newServer: the server (like the agent) speaks 2026-07-28, and takes
+	// mcpgw's protocol version, client info and capabilities per request.
+	newServer bool
 }
 
 // fastCalls are the fast-path calls in flight on one stdio server, keyed by
 // the request ids mcpgw gave them ("mcpgw-f-N", never used by the SDK).
 type fastCalls struct {
-	g       *Gateway
-	conn    *stdio.Conn
+	g    *Gateway
+	conn *stdio.Conn
+	// meta26 is the _meta fragment a 2026-07-28 server takes with every
+	// request (protocol version, client info, capabilities), as the SDK's
+	// client sends it: copied from its first request (sent).
+	meta26  atomic.Pointer[[]byte]
 	seq     atomic.Uint64
 	mu      sync.Mutex
 	pending map[string]chan fastReply
@@ -395,9 +413,15 @@ func (g *Gateway) noteLinks(d *downstream, result []byte) {
 // forwardFast is forwardTool's raw twin.
 func (g *Gateway) forwardFast(ctx context.Context, c *call, d *downstream, fc *fastCalls) outcome {
 	ic := &inflightCall{ss: c.agent.ss}
+	if c.fast.newServer {
+		// A 2026-07-28 agent takes a server's log messages within the
+		// request they belong to (see relayLog); this one's answer may
+		// come long after the call left the agent's reader.
+		ic.ctx = context.WithoutCancel(ctx)
+	}
 	d.addInflight(ic)
 	id := fastIDPrefix + strconv.FormatUint(fc.seq.Add(1), 10)
-	meta, token := g.downstreamMeta(ctx, false, c.fast.meta, c.Identity, c.agent.ss) // fast-path servers speak older versions
+	meta, token := g.downstreamMeta(ctx, c.fast.newServer, c.fast.meta, c.Identity, c.agent.ss)
 	if !c.fast.inline {
 		defer d.removeInflight(ic)
 		defer g.progress.remove(token)
@@ -411,11 +435,7 @@ func (g *Gateway) forwardFast(ctx context.Context, c *call, d *downstream, fc *f
 		req = append(req, `,"arguments":`...)
 		req = append(req, c.Params...)
 	}
-	if meta != nil {
-		b, _ := json.Marshal(meta)
-		req = append(req, `,"_meta":`...)
-		req = append(req, b...)
-	}
+	req = appendMeta(req, meta, fc.metaFor(c.fast.newServer))
 	req = append(req, "}}"...)
 
 	if c.fast.inline {
@@ -470,4 +490,70 @@ func (fc *fastCalls) drop(id string) {
 func (fc *fastCalls) cancelDownstream(id string, reason error) {
 	b := fmt.Appendf(nil, `{"jsonrpc":"2.0","method":"notifications/cancelled","params":{"requestId":%q,"reason":%q}}`, id, reason.Error())
 	fc.conn.WriteNoWait(b) // may run on the agent's reader
+}
+
+// sent is told of every message the SDK's client writes to the server: a
+// 2026-07-28 request's _meta gives the fragment fast-path requests carry.
+func (fc *fastCalls) sent(m jsonrpc.Message) {
+	if fc.meta26.Load() != nil {
+		return
+	}
+	r, ok := m.(*jsonrpc.Request)
+	if !ok || !r.IsCall() {
+		return
+	}
+	var p struct {
+		Meta map[string]segjson.RawMessage `json:"_meta"`
+	}
+	if _, err := segjson.Parse(r.Params, &p, 0); err != nil || p.Meta[mcp.MetaKeyProtocolVersion] == nil {
+		return
+	}
+	var frag []byte
+	for _, k := range []string{mcp.MetaKeyProtocolVersion, mcp.MetaKeyClientInfo, mcp.MetaKeyClientCapabilities} {
+		if v := p.Meta[k]; v != nil {
+			if frag != nil {
+				frag = append(frag, ',')
+			}
+			frag = strconv.AppendQuote(frag, k)
+			frag = append(frag, ':')
+			frag = append(frag, v...)
+		}
+	}
+	fc.meta26.Store(&frag)
+}
+
+// metaFor is the fragment of mcpgw's own _meta keys a request carries:
+// none for servers of older versions.
+func (fc *fastCalls) metaFor(newServer bool) []byte {
+	if !newServer {
+		return nil
+	}
+	if f := fc.meta26.Load(); f != nil {
+		return *f
+	}
+	return nil
+}
+
+// appendMeta appends `,"_meta":{...}` to a request being built: meta's
+// keys and then the encoded fragment own; nothing when both are empty.
+func appendMeta(req []byte, meta mcp.Meta, own []byte) []byte {
+	if meta == nil && own == nil {
+		return req
+	}
+	req = append(req, `,"_meta":`...)
+	if meta == nil {
+		req = append(req, '{')
+		req = append(req, own...)
+		return append(req, '}')
+	}
+	b, _ := json.Marshal(meta)
+	if own == nil {
+		return append(req, b...)
+	}
+	req = append(req, b[:len(b)-1]...) // without its '}'
+	if len(meta) > 0 {
+		req = append(req, ',')
+	}
+	req = append(req, own...)
+	return append(req, '}')
 }

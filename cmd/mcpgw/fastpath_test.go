@@ -17,13 +17,19 @@ import (
 // TestFastPathMatchesSDKPath makes the same calls through mcpgw with its raw
 // tools/call fast path on and off (MCPGW_NO_FASTPATH=1), and on without
 // inline answers (MCPGW_NO_INLINE=1), and requires the agent to see the
-// same results, progress and errors.
+// same results, progress and errors, at both protocol generations.
 func TestFastPathMatchesSDKPath(t *testing.T) {
 	fixture := testenv.Fixture(t)
 	cfg := fmt.Sprintf("servers:\n  fx:\n    command: %q\n", fixture)
-	fast := startAgent(t, cfg, "2025-11-25")
-	slow := startAgentEnv(t, cfg, "2025-11-25", "MCPGW_NO_FASTPATH=1")
-	noInline := startAgentEnv(t, cfg, "2025-11-25", "MCPGW_NO_INLINE=1")
+	for _, v := range agentVersions {
+		t.Run(v, func(t *testing.T) { fastMatchesSDK(t, cfg, v) })
+	}
+}
+
+func fastMatchesSDK(t *testing.T, cfg, version string) {
+	fast := startAgent(t, cfg, version)
+	slow := startAgentEnv(t, cfg, version, "MCPGW_NO_FASTPATH=1")
+	noInline := startAgentEnv(t, cfg, version, "MCPGW_NO_INLINE=1")
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
 
