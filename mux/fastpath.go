@@ -557,3 +557,53 @@ func appendMeta(req []byte, meta mcp.Meta, own []byte) []byte {
 	req = append(req, own...)
 	return append(req, '}')
 }
+
+// callRaw forwards a tools/call that reached the SDK's server (an HTTP
+// agent's, or a stdio agent's before the fast path takes calls) to a stdio
+// server the fast path's way: the request and the server's result raw,
+// through the same call path. The SDK decodes the agent's request as
+// always; the result is passed on as the server's bytes. ok is false when
+// the call is one for the SDK's client (input requests, a server of the
+// other protocol generation, a tool the SDK must check).
+func (g *Gateway) callRaw(ctx context.Context, r *mcp.CallToolRequest) (res mcp.Result, err error, ok bool) {
+	p := r.Params
+	if g.opts.NoFastPath || p.RequestState != "" || len(p.InputResponses) > 0 || r.Session == nil {
+		return nil, nil, false
+	}
+	e, listed := g.cat.Load().Tool(p.Name)
+	if !listed || g.listing.Load().Whole(e.Name) {
+		return nil, nil, false
+	}
+	d := g.downstream(e.Server)
+	if d == nil {
+		return nil, nil, false
+	}
+	fc := d.fast.Load()
+	agentNew := agentSpeaksNew(r.Session)
+	if fc == nil || d.speaksNew() != agentNew || agentNew && fc.meta26.Load() == nil {
+		return nil, nil, false
+	}
+	c := g.newCall(callpath.ToolCall, r.Session, e.Name, e.Route(), p.Arguments)
+	c.fast = &fastCall{meta: p.Meta, newServer: agentNew}
+	out := g.govern(ctx, c, g.forwardTool)
+	out = g.recordCall(ctx, c, out, time.Now())
+	if out.err != nil {
+		return nil, out.err, true
+	}
+	if out.raw != nil {
+		return &rawCallResult{CallToolResult: &mcp.CallToolResult{}, raw: out.raw}, nil, true
+	}
+	res, err = decoded[mcp.CallToolResult](&out)
+	return res, err, true
+}
+
+// rawCallResult is a tools/call result passed on as the server's bytes. It
+// embeds the SDK's result type, which is what the SDK may set fields on (a
+// 2026-07-28 result type, server info); the server's result has its own.
+type rawCallResult struct {
+	*mcp.CallToolResult
+	raw json.RawMessage
+}
+
+// MarshalJSON is the server's result as it sent it.
+func (r *rawCallResult) MarshalJSON() ([]byte, error) { return r.raw, nil }

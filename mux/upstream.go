@@ -68,6 +68,9 @@ func (g *Gateway) upstreamMiddleware(next mcp.MethodHandler) mcp.MethodHandler {
 						return decoded[mcp.CallToolResult](&out)
 					}
 				}
+				if res, err, ok := g.callRaw(ctx, r); ok {
+					return res, err
+				}
 				return g.callThroughDispatcher(ctx, method, r, next)
 			}
 			return next(ctx, method, req)
