@@ -174,3 +174,27 @@ func decoded[T any, PT interface {
 	o.res = r
 	return r, nil
 }
+
+// result is the outcome as the SDK's server takes it from middleware: the
+// decoded result, the server's bytes as they came (rawResult), or the
+// error.
+func (o *outcome) result() (mcp.Result, error) {
+	switch {
+	case o.err != nil:
+		return nil, o.err
+	case o.res != nil:
+		return o.res, nil
+	}
+	return &rawResult{raw: o.raw}, nil
+}
+
+// rawResult is a result passed on as the server's bytes. What the SDK may
+// set on a result (its server info, at 2026-07-28) lands in the embedded
+// base and is not sent: the server's result has its own.
+type rawResult struct {
+	mcp.ResultBase
+	raw json.RawMessage
+}
+
+// MarshalJSON is the server's result as it sent it.
+func (r *rawResult) MarshalJSON() ([]byte, error) { return r.raw, nil }

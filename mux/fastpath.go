@@ -441,43 +441,57 @@ func (g *Gateway) forwardFast(ctx context.Context, c *call, d *downstream, fc *f
 	if c.fast.inline {
 		return g.forwardInline(ctx, c, d, fc, ic, id, req, token)
 	}
+	raw, err, timedOut := g.roundTrip(ctx, fc, id, req, d.spec.CallTimeoutFor(c.Name), token)
+	var jerr *jsonrpc.Error
+	switch {
+	case timedOut:
+		return timeoutResult(d, c.Name)
+	case errors.As(err, &jerr):
+		return outcome{err: jerr}
+	case err != nil && ctx.Err() != nil:
+		return outcome{err: ctx.Err()}
+	case err != nil:
+		return failedResult(d, c.Name, err)
+	}
+	g.noteLinks(d, raw)
+	return outcome{raw: raw}
+}
+
+// roundTrip sends req, a request with id, to the server raw and waits for
+// its answer: the raw result, the server's JSON-RPC error, or why none came
+// (timedOut: timeout passed with neither an answer nor progress on token,
+// and the server was told the request is cancelled, as it is when ctx
+// ends).
+func (g *Gateway) roundTrip(ctx context.Context, fc *fastCalls, id string, req []byte, timeout time.Duration, token string) (result []byte, err error, timedOut bool) {
 	ch := make(chan fastReply, 1)
 	fc.mu.Lock()
 	if fc.err != nil {
 		err := fc.err
 		fc.mu.Unlock()
-		return failedResult(d, c.Name, err)
+		return nil, err, false
 	}
 	fc.pending[id] = ch
 	fc.mu.Unlock()
 	if err := fc.conn.WriteRaw(req); err != nil {
 		fc.drop(id)
-		return failedResult(d, c.Name, err)
+		return nil, err, false
 	}
 	// The deadline is pushed back by the server's progress (see
 	// callDeadline).
-	ctx, dl, stop := withCallDeadline(ctx, d.spec.CallTimeoutFor(c.Name))
+	ctx, dl, stop := withCallDeadline(ctx, timeout)
 	defer stop()
 	g.progress.onProgress(token, dl.touch)
 	select {
 	case r := <-ch:
-		if r.err != nil {
-			var jerr *jsonrpc.Error
-			if errors.As(r.err, &jerr) {
-				return outcome{err: jerr}
-			}
-			return failedResult(d, c.Name, r.err)
-		}
-		g.noteLinks(d, r.result)
-		return outcome{raw: r.result}
+		return r.result, r.err, false
 	case <-ctx.Done():
 		fc.drop(id)
 		if dl.timedOut() {
 			fc.cancelDownstream(id, context.DeadlineExceeded)
-			return timeoutResult(d, c.Name)
+			return nil, context.DeadlineExceeded, true
 		}
 		fc.cancelDownstream(id, context.Cause(ctx))
-		return outcome{err: ctx.Err()}
+		return nil, ctx.Err(), false
 	}
 }
 
@@ -534,6 +548,16 @@ func (fc *fastCalls) metaFor(newServer bool) []byte {
 	return nil
 }
 
+// appendMetaFirst is appendMeta for params that have no field before it.
+func appendMetaFirst(req []byte, meta mcp.Meta, own []byte) []byte {
+	if meta == nil && own == nil {
+		return req
+	}
+	n := len(req)
+	req = appendMeta(req, meta, own)
+	return append(req[:n], req[n+1:]...) // without the leading comma
+}
+
 // appendMeta appends `,"_meta":{...}` to a request being built: meta's
 // keys and then the encoded fragment own; nothing when both are empty.
 func appendMeta(req []byte, meta mcp.Meta, own []byte) []byte {
@@ -567,7 +591,7 @@ func appendMeta(req []byte, meta mcp.Meta, own []byte) []byte {
 // other protocol generation, a tool the SDK must check).
 func (g *Gateway) callRaw(ctx context.Context, r *mcp.CallToolRequest) (res mcp.Result, err error, ok bool) {
 	p := r.Params
-	if g.opts.NoFastPath || p.RequestState != "" || len(p.InputResponses) > 0 || r.Session == nil {
+	if p.RequestState != "" || len(p.InputResponses) > 0 {
 		return nil, nil, false
 	}
 	e, listed := g.cat.Load().Tool(p.Name)
@@ -578,32 +602,13 @@ func (g *Gateway) callRaw(ctx context.Context, r *mcp.CallToolRequest) (res mcp.
 	if d == nil {
 		return nil, nil, false
 	}
-	fc := d.fast.Load()
-	agentNew := agentSpeaksNew(r.Session)
-	if fc == nil || d.speaksNew() != agentNew || agentNew && fc.meta26.Load() == nil {
+	if _, ok := g.rawConn(d, r.Session); !ok {
 		return nil, nil, false
 	}
 	c := g.newCall(callpath.ToolCall, r.Session, e.Name, e.Route(), p.Arguments)
-	c.fast = &fastCall{meta: p.Meta, newServer: agentNew}
+	c.fast = &fastCall{meta: p.Meta, newServer: d.speaksNew()}
 	out := g.govern(ctx, c, g.forwardTool)
 	out = g.recordCall(ctx, c, out, time.Now())
-	if out.err != nil {
-		return nil, out.err, true
-	}
-	if out.raw != nil {
-		return &rawCallResult{CallToolResult: &mcp.CallToolResult{}, raw: out.raw}, nil, true
-	}
-	res, err = decoded[mcp.CallToolResult](&out)
+	res, err = out.result()
 	return res, err, true
 }
-
-// rawCallResult is a tools/call result passed on as the server's bytes. It
-// embeds the SDK's result type, which is what the SDK may set fields on (a
-// 2026-07-28 result type, server info); the server's result has its own.
-type rawCallResult struct {
-	*mcp.CallToolResult
-	raw json.RawMessage
-}
-
-// MarshalJSON is the server's result as it sent it.
-func (r *rawCallResult) MarshalJSON() ([]byte, error) { return r.raw, nil }

@@ -6,19 +6,22 @@ package mux
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"strconv"
 	"sync"
 	"time"
 
 	"github.com/modelcontextprotocol/go-sdk/jsonrpc"
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
+	"github.com/mcpgw/mcpgw/logs"
 	"github.com/mcpgw/mcpgw/mux/callpath"
 	"github.com/mcpgw/mcpgw/mux/catalog"
 )
 
-// promptHandler governs, forwards and records prompts/get.
-func (g *Gateway) promptHandler(ctx context.Context, req *mcp.GetPromptRequest) (*mcp.GetPromptResult, error) {
+// getPrompt governs, forwards and records prompts/get.
+func (g *Gateway) getPrompt(ctx context.Context, req *mcp.GetPromptRequest) (mcp.Result, error) {
 	rt, ok := g.cat.Load().Prompt(req.Params.Name)
 	if !ok {
 		return nil, &jsonrpc.Error{Code: jsonrpc.CodeInvalidParams, Message: fmt.Sprintf("unknown prompt %q", req.Params.Name)}
@@ -30,21 +33,28 @@ func (g *Gateway) promptHandler(ctx context.Context, req *mcp.GetPromptRequest) 
 	c := g.newCall(callpath.PromptGet, req.Session, req.Params.Name, rt, args)
 	c.request, _ = json.Marshal(req.Params)
 	out := g.govern(ctx, c, func(ctx context.Context, c *call) outcome {
-		cs, d, err := g.sessionOf(ctx, c.Server)
-		if err != nil {
-			return outcome{err: err}
-		}
 		p := *req.Params
 		p.Name = c.Name
-		var token string
-		p.Meta, token = g.downstreamMeta(ctx, d.speaksNew(), req.Params.Meta, c.Identity, req.Session)
-		defer g.progress.remove(token)
-		ctx, cancel := context.WithTimeout(ctx, d.spec.CallTimeout)
-		defer cancel()
-		res, err := cs.GetPrompt(ctx, &p)
-		return outcome{res: res, err: err}
+		return g.forwardOther(ctx, c, "prompts/get", &p, req.Params.Meta, func(ctx context.Context, cs *mcp.ClientSession, meta mcp.Meta) (mcp.Result, error) {
+			p.Meta = meta
+			return cs.GetPrompt(ctx, &p)
+		})
 	})
 	out = g.recordCall(ctx, c, out, time.Now())
+	return out.result()
+}
+
+// promptHandler is getPrompt for the SDK, which prompts are registered with
+// (upstreamMiddleware answers prompts/get before it).
+func (g *Gateway) promptHandler(ctx context.Context, req *mcp.GetPromptRequest) (*mcp.GetPromptResult, error) {
+	res, err := g.getPrompt(ctx, req)
+	if err != nil {
+		return nil, err
+	}
+	out := outcome{res: res}
+	if r, ok := res.(*rawResult); ok {
+		out = outcome{raw: r.raw}
+	}
 	return decoded[mcp.GetPromptResult](&out)
 }
 
@@ -57,57 +67,137 @@ func (g *Gateway) sessionOf(ctx context.Context, server string) (*mcp.ClientSess
 	return cs, d, err
 }
 
-// resourceHandler forwards resources/read to the URI's owner.
-func (g *Gateway) resourceHandler(ctx context.Context, req *mcp.ReadResourceRequest) (*mcp.ReadResourceResult, error) {
-	server, ok := g.cat.Load().ResourceOwner(req.Params.URI)
-	if !ok {
-		return nil, mcp.ResourceNotFoundError(req.Params.URI)
+// forwardOther forwards a request other than tools/call to c's server:
+// raw to a stdio server that speaks the agent's protocol generation, so the
+// agent gets the server's own bytes (no field added or dropped, nothing
+// re-ordered); else through the SDK's client (viaSDK, given the _meta to
+// send). params are the request's params with the server's own names, and
+// in the agent's _meta.
+func (g *Gateway) forwardOther(ctx context.Context, c *call, method string, params mcp.Params, in mcp.Meta, viaSDK func(context.Context, *mcp.ClientSession, mcp.Meta) (mcp.Result, error)) outcome {
+	cs, d, err := g.sessionOf(ctx, c.Server)
+	if err != nil {
+		return c.fail(logs.StatusUnavailable, err)
 	}
-	return g.readFrom(ctx, server, req.Params, req.Session)
+	meta, token := g.downstreamMeta(ctx, d.speaksNew(), in, c.Identity, c.agent.ss)
+	defer g.progress.remove(token)
+	if fc, ok := g.rawConn(d, c.agent.ss); ok {
+		params.SetMeta(nil)
+		b, err := json.Marshal(params)
+		if err != nil {
+			return c.fail(logs.StatusError, err)
+		}
+		id := fastIDPrefix + strconv.FormatUint(fc.seq.Add(1), 10)
+		req := make([]byte, 0, 64+len(method)+len(b))
+		req = append(req, `{"jsonrpc":"2.0","id":"`...)
+		req = append(req, id...)
+		req = append(req, `","method":`...)
+		req = strconv.AppendQuote(req, method)
+		req = append(req, `,"params":`...)
+		req = append(req, b[:len(b)-1]...) // without its '}'
+		if len(b) == 2 {                   // {}: no field for the meta to follow
+			req = appendMetaFirst(req, meta, fc.metaFor(d.speaksNew()))
+		} else {
+			req = appendMeta(req, meta, fc.metaFor(d.speaksNew()))
+		}
+		req = append(req, "}}"...)
+		raw, err, timedOut := g.roundTrip(ctx, fc, id, req, d.spec.CallTimeout, token)
+		var jerr *jsonrpc.Error
+		switch {
+		case timedOut:
+			return c.fail(logs.StatusTimeout, fmt.Errorf("server %q did not answer %s within %s", d.spec.Name, method, d.spec.CallTimeout))
+		case errors.As(err, &jerr):
+			return outcome{err: jerr}
+		case err != nil && ctx.Err() != nil:
+			return outcome{err: ctx.Err()}
+		case err != nil:
+			return c.fail(logs.StatusUnavailable, fmt.Errorf("server %q failed on %s: %w", d.spec.Name, method, err))
+		}
+		return outcome{raw: raw}
+	}
+	ctx, cancel := context.WithTimeout(ctx, d.spec.CallTimeout)
+	defer cancel()
+	res, err := viaSDK(ctx, cs, meta)
+	if err != nil {
+		return outcome{err: err}
+	}
+	return outcome{res: res}
 }
 
-// readFrom governs, forwards and records a resources/read of server's.
-func (g *Gateway) readFrom(ctx context.Context, server string, params *mcp.ReadResourceParams, ss *mcp.ServerSession) (*mcp.ReadResourceResult, error) {
-	c := g.newCall(callpath.ResourceRead, ss, params.URI, catalog.Route{Server: server, Name: params.URI}, nil)
-	c.request, _ = json.Marshal(params)
-	out := g.govern(ctx, c, func(ctx context.Context, c *call) outcome {
-		cs, d, err := g.sessionOf(ctx, c.Server)
-		if err != nil {
-			return outcome{err: err}
-		}
-		ctx, cancel := context.WithTimeout(ctx, d.spec.CallTimeout)
-		defer cancel()
-		p := *params
-		var token string
-		p.Meta, token = g.downstreamMeta(ctx, d.speaksNew(), params.Meta, c.Identity, ss)
-		defer g.progress.remove(token)
-		res, err := cs.ReadResource(ctx, &p)
-		return outcome{res: res, err: err}
-	})
-	out = g.recordCall(ctx, c, out, time.Now())
+// rawConn returns the fast path's connection to d when a request of the
+// agent session ss can go to it raw: d is a stdio server that speaks the
+// agent's protocol generation (and, at 2026-07-28, mcpgw knows what it tells
+// it per request).
+func (g *Gateway) rawConn(d *downstream, ss *mcp.ServerSession) (*fastCalls, bool) {
+	fc := d.fast.Load()
+	if fc == nil || g.opts.NoFastPath || ss == nil {
+		return nil, false
+	}
+	agentNew := agentSpeaksNew(ss)
+	if d.speaksNew() != agentNew || agentNew && fc.meta26.Load() == nil {
+		return nil, false
+	}
+	return fc, true
+}
+
+// resourceHandler is readResource for the SDK, which resources are
+// registered with (upstreamMiddleware answers resources/read before it).
+func (g *Gateway) resourceHandler(ctx context.Context, req *mcp.ReadResourceRequest) (*mcp.ReadResourceResult, error) {
+	res, err := g.readResource(ctx, req.Session, req.Params)
+	if err != nil {
+		return nil, err
+	}
+	out := outcome{res: res}
+	if r, ok := res.(*rawResult); ok {
+		out = outcome{raw: r.raw}
+	}
 	return decoded[mcp.ReadResourceResult](&out)
 }
 
-// readUnlisted routes a URI that no server listed (for example one from a
-// resource_link) to the server whose tool produced it; handled is false when
-// the SDK's own routing applies.
-func (g *Gateway) readUnlisted(ctx context.Context, req mcp.Request, p *mcp.ReadResourceParams) (res mcp.Result, err error, handled bool) {
-	if _, ok := g.cat.Load().ResourceOwner(p.URI); ok {
-		return nil, nil, false
+// readResource governs, forwards and records a resources/read: to the
+// server that lists the URI or a template matching it, else to the server
+// whose tool returned it (a resource_link).
+func (g *Gateway) readResource(ctx context.Context, ss *mcp.ServerSession, params *mcp.ReadResourceParams) (mcp.Result, error) {
+	server, ok := g.cat.Load().ResourceOwner(params.URI)
+	if !ok {
+		if server, ok = g.links.owner(params.URI); !ok {
+			return nil, &jsonrpc.Error{
+				Code:    mcp.CodeResourceNotFound,
+				Message: fmt.Sprintf("resource %q is not listed by any server behind mcpgw and no tool returned it; list resources to see what can be read", params.URI),
+				Data:    json.RawMessage(fmt.Sprintf(`{"uri":%q}`, params.URI)),
+			}
+		}
 	}
-	if server, ok := g.links.owner(p.URI); ok {
-		r, err := g.readFrom(ctx, server, p, sessionOf(req))
-		return r, err, true
-	}
-	return nil, &jsonrpc.Error{
-		Code:    mcp.CodeResourceNotFound,
-		Message: fmt.Sprintf("resource %q is not listed by any server behind mcpgw and no tool returned it; list resources to see what can be read", p.URI),
-		Data:    json.RawMessage(fmt.Sprintf(`{"uri":%q}`, p.URI)),
-	}, true
+	c := g.newCall(callpath.ResourceRead, ss, params.URI, catalog.Route{Server: server, Name: params.URI}, nil)
+	c.request, _ = json.Marshal(params)
+	out := g.govern(ctx, c, func(ctx context.Context, c *call) outcome {
+		p := *params
+		return g.forwardOther(ctx, c, "resources/read", &p, params.Meta, func(ctx context.Context, cs *mcp.ClientSession, meta mcp.Meta) (mcp.Result, error) {
+			p.Meta = meta
+			return cs.ReadResource(ctx, &p)
+		})
+	})
+	out = g.recordCall(ctx, c, out, time.Now())
+	return out.result()
 }
 
-// complete routes completion/complete to the prompt's or template's owner.
+// complete is completeRaw for the SDK, which completion is registered with
+// (upstreamMiddleware answers it before the SDK does).
 func (g *Gateway) complete(ctx context.Context, req *mcp.CompleteRequest) (*mcp.CompleteResult, error) {
+	res, err := g.completeRaw(ctx, req)
+	if err != nil {
+		return nil, err
+	}
+	out := outcome{res: res}
+	if r, ok := res.(*rawResult); ok {
+		out = outcome{raw: r.raw}
+	}
+	return decoded[mcp.CompleteResult](&out)
+}
+
+// completeRaw routes completion/complete to the prompt's or template's
+// owner. It passes no stage and is not recorded: a completion carries
+// nothing a policy decides on.
+func (g *Gateway) completeRaw(ctx context.Context, req *mcp.CompleteRequest) (mcp.Result, error) {
 	p := *req.Params
 	ref := *p.Ref
 	var server string
@@ -127,15 +217,13 @@ func (g *Gateway) complete(ctx context.Context, req *mcp.CompleteRequest) (*mcp.
 	default:
 		return nil, &jsonrpc.Error{Code: jsonrpc.CodeInvalidParams, Message: fmt.Sprintf("unknown reference type %q", ref.Type)}
 	}
-	cs, d, err := g.sessionOf(ctx, server)
-	if err != nil {
-		return nil, err
-	}
 	p.Ref = &ref
-	p.Meta = nil
-	ctx, cancel := context.WithTimeout(ctx, d.spec.CallTimeout)
-	defer cancel()
-	return cs.Complete(ctx, &p)
+	c := g.newCall(0, req.Session, "", catalog.Route{Server: server}, nil)
+	out := g.forwardOther(ctx, c, "completion/complete", &p, req.Params.Meta, func(ctx context.Context, cs *mcp.ClientSession, meta mcp.Meta) (mcp.Result, error) {
+		p.Meta = meta
+		return cs.Complete(ctx, &p)
+	})
+	return out.result()
 }
 
 // subscribe forwards resources/subscribe to the owner once per URI, however

@@ -128,9 +128,7 @@ func (g *Gateway) upstreamMiddleware(next mcp.MethodHandler) mcp.MethodHandler {
 				return nil, err
 			}
 			if p, ok := req.GetParams().(*mcp.ReadResourceParams); ok {
-				if res, err, handled := g.readUnlisted(ctx, req, p); handled {
-					return res, err
-				}
+				return g.readResource(ctx, sessionOf(req), p)
 			}
 		case "logging/setLevel":
 			res, err := next(ctx, method, req)
@@ -142,6 +140,14 @@ func (g *Gateway) upstreamMiddleware(next mcp.MethodHandler) mcp.MethodHandler {
 			g.startFrom(req)
 			if err := g.WaitStarted(ctx); err != nil {
 				return nil, err
+			}
+			// Answered here rather than by the SDK's handlers, so that a
+			// server's result can pass as its bytes (features.go).
+			switch r := req.(type) {
+			case *mcp.GetPromptRequest:
+				return g.getPrompt(ctx, r)
+			case *mcp.CompleteRequest:
+				return g.completeRaw(ctx, r)
 			}
 		default:
 			g.startFrom(req)

@@ -314,3 +314,69 @@ func TestProgressOverHTTP(t *testing.T) {
 		})
 	}
 }
+
+// TestServerBytesPassThrough reads a resource and gets a prompt from
+// server-everything directly and through mcpgw, and wants the same bytes:
+// nothing added for the agent's protocol version (ttlMs, cacheScope),
+// nothing dropped, nothing re-ordered. (server-everything speaks 2025-11-25:
+// to an agent at 2026-07-28 mcpgw is a 2026-07-28 server, and says so.)
+func TestServerBytesPassThrough(t *testing.T) {
+	everything := testenv.NpmBin(t, "mcp-server-everything")
+	cfg := writeConfig(t, everythingConfig(t))
+	for _, v := range []string{"2025-11-25"} {
+		t.Run(v, func(t *testing.T) {
+			ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+			defer cancel()
+			connect := func(cmd *exec.Cmd) (*mcp.ClientSession, *tapTransport) {
+				cmd.Stderr = &testWriter{t: t}
+				tap := &tapTransport{Transport: &mcp.CommandTransport{Command: cmd}}
+				cs, err := mcp.NewClient(&mcp.Implementation{Name: "bytes-agent", Version: "1"}, nil).Connect(ctx, tap, &mcp.ClientSessionOptions{ProtocolVersion: v})
+				if err != nil {
+					t.Fatal(err)
+				}
+				t.Cleanup(func() { cs.Close() })
+				return cs, tap
+			}
+			gwCmd := exec.Command(testenv.Mcpgw(t), "serve", "--config", cfg)
+			gwCmd.Env = append(os.Environ(), ownRecord(t, nil)...)
+			direct, directTap := connect(exec.Command(everything, "stdio"))
+			gw, gwTap := connect(gwCmd)
+			// lastResult is the raw result of the last response read.
+			lastResult := func(tap *tapTransport) string {
+				tap.mu.Lock()
+				defer tap.mu.Unlock()
+				for i := len(tap.read) - 1; i >= 0; i-- {
+					if r, ok := tap.read[i].(*jsonrpc.Response); ok {
+						return string(r.Result)
+					}
+				}
+				return ""
+			}
+			resources, err := direct.ListResources(ctx, nil)
+			if err != nil || len(resources.Resources) == 0 {
+				t.Fatalf("server-everything lists no resources: %v", err)
+			}
+			uri := resources.Resources[0].URI
+			if _, err := direct.ReadResource(ctx, &mcp.ReadResourceParams{URI: uri}); err != nil {
+				t.Fatal(err)
+			}
+			want := lastResult(directTap)
+			if _, err := gw.ReadResource(ctx, &mcp.ReadResourceParams{URI: uri}); err != nil {
+				t.Fatal(err)
+			}
+			if got := lastResult(gwTap); got != want {
+				t.Errorf("resources/read %s:\n directly %s\n via mcpgw %s", uri, want, got)
+			}
+			if _, err := direct.GetPrompt(ctx, &mcp.GetPromptParams{Name: "simple-prompt"}); err != nil {
+				t.Fatal(err)
+			}
+			want = lastResult(directTap)
+			if _, err := gw.GetPrompt(ctx, &mcp.GetPromptParams{Name: "everything__simple-prompt"}); err != nil {
+				t.Fatal(err)
+			}
+			if got := lastResult(gwTap); got != want {
+				t.Errorf("prompts/get simple-prompt:\n directly %s\n via mcpgw %s", want, got)
+			}
+		})
+	}
+}
