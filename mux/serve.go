@@ -71,7 +71,9 @@ func (g *Gateway) HTTPHandler() http.Handler {
 			return
 		}
 		if v := r.Header.Get("Mcp-Protocol-Version"); v >= ProtocolV20260728 && r.Header.Get("Mcp-Session-Id") == "" {
-			stateless.ServeHTTP(w, r)
+			if !g.serveRawHTTP(w, r) { // httpraw.go
+				stateless.ServeHTTP(w, r)
+			}
 			return
 		}
 		if id := r.Header.Get("Mcp-Session-Id"); id != "" {

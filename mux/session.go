@@ -17,6 +17,9 @@ type agentSession struct {
 	g   *Gateway
 	ss  *mcp.ServerSession
 	cli bool
+	// stateless is the agent of a request the HTTP fast path took, with no
+	// SDK session (httpraw.go).
+	stateless *statelessAgent
 }
 
 // cliAgent names `mcpgw call` where an agent's name would stand.
@@ -36,6 +39,9 @@ func (a *agentSession) Client() (name, version string) {
 	if a.cli {
 		return cliAgent, ""
 	}
+	if a.stateless != nil {
+		return a.stateless.name, a.stateless.version
+	}
 	if a.ss == nil {
 		return "", ""
 	}
@@ -46,6 +52,9 @@ func (a *agentSession) Client() (name, version string) {
 }
 
 func (a *agentSession) ProtocolVersion() string {
+	if a.stateless != nil {
+		return a.stateless.protocol
+	}
 	if a.ss == nil {
 		return ""
 	}

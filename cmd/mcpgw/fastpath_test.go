@@ -4,7 +4,10 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"net/http"
+	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -91,5 +94,91 @@ func fastMatchesSDK(t *testing.T, cfg, version string) {
 	}
 	if got := fast.progressNotes()[0]; got != "42:1/2" {
 		t.Errorf("progress token not restored: %s", got)
+	}
+}
+
+// contentTypes is an HTTP transport that keeps the Content-Type of every
+// response.
+type contentTypes struct {
+	mu    sync.Mutex
+	types []string
+}
+
+func (c *contentTypes) RoundTrip(r *http.Request) (*http.Response, error) {
+	res, err := http.DefaultTransport.RoundTrip(r)
+	if err == nil {
+		c.mu.Lock()
+		c.types = append(c.types, res.Header.Get("Content-Type"))
+		c.mu.Unlock()
+	}
+	return res, err
+}
+
+// TestHTTPFastPathMatchesSDKPath makes the same calls as an HTTP agent at
+// 2026-07-28 through mcpgw with its fast path on (which answers plain calls
+// itself, as application/json) and off (the SDK's handler), and requires
+// the agent to see the same results and errors.
+func TestHTTPFastPathMatchesSDKPath(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	cfg := writeConfig(t, fixtureConfig(testenv.Fixture(t)))
+	fastURL := serveHTTP(t, ctx, cfg)
+	t.Setenv("MCPGW_NO_FASTPATH", "1")
+	slowURL := serveHTTP(t, ctx, cfg)
+	connect := func(url string, hc *http.Client) *mcp.ClientSession {
+		cs, err := mcp.NewClient(&mcp.Implementation{Name: "http-agent", Version: "1"}, nil).Connect(ctx,
+			&mcp.StreamableClientTransport{Endpoint: url + "mcp", HTTPClient: hc}, &mcp.ClientSessionOptions{ProtocolVersion: "2026-07-28"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { cs.Close() })
+		return cs
+	}
+	types := &contentTypes{}
+	fast, slow := connect(fastURL, &http.Client{Transport: types}), connect(slowURL, nil)
+	for _, c := range []struct {
+		name string
+		args map[string]any
+		meta mcp.Meta
+	}{
+		{"fx__echo", map[string]any{"text": "héllo \"quoted\" \u2028 line"}, nil},
+		{"fx__add", map[string]any{"a": 1.5, "b": 2}, nil},
+		{"fx__image", nil, nil},
+		{"fx__fail", nil, nil},
+		{"fx__meta", nil, mcp.Meta{"custom": "kept"}},
+		{"fx__echo", map[string]any{"text": 5}, nil}, // the server rejects it
+		{"fx__protocol_error", nil, nil},             // a JSON-RPC error, not a result
+		{"nope", nil, nil},                           // the SDK's, through the fast path's fallback
+	} {
+		var got [2]string
+		for i, cs := range []*mcp.ClientSession{fast, slow} {
+			// Twice: the fast path takes calls once the gateway has settled.
+			for range 2 {
+				res, err := cs.CallTool(ctx, &mcp.CallToolParams{Name: c.name, Arguments: c.args, Meta: c.meta})
+				if err != nil {
+					got[i] = "error: " + err.Error()
+					continue
+				}
+				b, _ := json.Marshal(res)
+				got[i] = string(b)
+			}
+		}
+		if c.name == "fx__protocol_error" {
+			// The SDK's stateless handler answers a server's JSON-RPC
+			// error with HTTP 400 (the client reports "Bad Request"); the
+			// fast path passes the error on as the answer to the request.
+			if !strings.Contains(got[0], "fixture: protocol error on purpose") {
+				t.Errorf("%s: the fast path answered %s; want the server's error", c.name, got[0])
+			}
+			continue
+		}
+		if diff := cmp.Diff(got[1], got[0]); diff != "" {
+			t.Errorf("%s: the HTTP fast path differs from the SDK path (-sdk +fast):\n%s", c.name, diff)
+		}
+	}
+	types.mu.Lock()
+	defer types.mu.Unlock()
+	if !slices.Contains(types.types, "application/json") {
+		t.Errorf("no call was answered by the HTTP fast path (response types %q)", types.types)
 	}
 }

@@ -1,0 +1,138 @@
+package mux
+
+// The HTTP front's fast path: a 2026-07-28 agent's tools/call arrives as
+// one stateless POST, and the SDK would make a session for it, check it,
+// decode it and encode the answer again. A plain call (one request, headers
+// and _meta as the protocol wants them, no progress or log messages asked
+// for, a tool no check of the SDK's applies to) to a stdio server that
+// speaks 2026-07-28 goes the fast path's way instead: raw, through the same
+// call path, answered with the server's result as application/json.
+// Anything else is the SDK's, which answers it as before, errors included.
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"io"
+	"mime"
+	"net/http"
+	"strings"
+	"time"
+
+	segjson "github.com/segmentio/encoding/json"
+
+	"github.com/modelcontextprotocol/go-sdk/jsonrpc"
+	"github.com/modelcontextprotocol/go-sdk/mcp"
+
+	"github.com/mcpgw/mcpgw/mux/callpath"
+)
+
+// maxRawHTTPBody bounds the body the fast path reads; larger calls are the
+// SDK's.
+const maxRawHTTPBody = 1 << 20
+
+// httpCall is what the HTTP fast path decodes of a request.
+type httpCall struct {
+	JSONRPC string             `json:"jsonrpc"`
+	ID      any                `json:"id"`
+	Method  string             `json:"method"`
+	Params  segjson.RawMessage `json:"params"`
+}
+
+// serveRawHTTP answers r if it is a call the fast path takes, and reports
+// whether it did; when it did not, r's body is as it was.
+func (g *Gateway) serveRawHTTP(w http.ResponseWriter, r *http.Request) bool {
+	if g.opts.NoFastPath || r.Method != http.MethodPost || r.Header.Get("Mcp-Method") != "tools/call" ||
+		r.ContentLength > maxRawHTTPBody || !acceptsJSON(r) {
+		return false
+	}
+	if mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type")); mt != "application/json" {
+		return false
+	}
+	body, err := io.ReadAll(io.LimitReader(r.Body, maxRawHTTPBody+1))
+	r.Body = io.NopCloser(io.MultiReader(bytes.NewReader(body), r.Body))
+	if err != nil || len(body) > maxRawHTTPBody {
+		return false
+	}
+	var m httpCall
+	if _, err := segjson.Parse(body, &m, segjson.DontMatchCaseInsensitiveStructFields); err != nil || m.JSONRPC != "2.0" || m.Method != "tools/call" || m.ID == nil {
+		return false
+	}
+	var p fastCallParams
+	if _, err := segjson.Parse(m.Params, &p, segjson.DontMatchCaseInsensitiveStructFields); err != nil {
+		return false
+	}
+	version, _ := p.Meta[mcp.MetaKeyProtocolVersion].(string)
+	if version < ProtocolV20260728 || version != r.Header.Get("Mcp-Protocol-Version") || r.Header.Get("Mcp-Name") != p.Name ||
+		p.Meta[mcp.MetaKeyClientCapabilities] == nil || p.Meta["progressToken"] != nil || p.Meta[metaLogLevelKey] != nil ||
+		p.RequestState != "" || len(p.InputResponses) > 0 || !g.settled.Load() {
+		return false // the SDK checks, or notifications may have to go on a stream
+	}
+	e, ok := g.cat.Load().Tool(p.Name)
+	if !ok || g.listing.Load().Whole(e.Name) {
+		return false
+	}
+	d := g.downstream(e.Server)
+	if d == nil || !d.speaksNew() {
+		return false
+	}
+	fc := d.fast.Load()
+	if fc == nil || fc.meta26.Load() == nil {
+		return false
+	}
+	c := g.newCall(callpath.ToolCall, nil, p.Name, e.Route(), json.RawMessage(p.Arguments))
+	c.agent = agentSession{g: g, stateless: requestAgent(p.Meta, version)}
+	c.fast = &fastCall{meta: p.Meta, newServer: true}
+	ctx := r.Context()
+	out := g.govern(ctx, c, g.forwardTool)
+	out = g.recordCall(ctx, c, out, time.Now())
+	if ctx.Err() != nil {
+		return true // the agent went away: no one to answer
+	}
+	idJSON, _ := json.Marshal(m.ID)
+	var resp []byte
+	if out.err != nil {
+		var jerr *jsonrpc.Error
+		if !errors.As(out.err, &jerr) {
+			jerr = &jsonrpc.Error{Code: jsonrpc.CodeInternalError, Message: out.err.Error()}
+		}
+		e, _ := json.Marshal(jerr)
+		resp = append(append(append([]byte(`{"jsonrpc":"2.0","id":`), idJSON...), `,"error":`...), e...)
+	} else {
+		raw := out.encoded()
+		resp = append(append(append([]byte(`{"jsonrpc":"2.0","id":`), idJSON...), `,"result":`...), raw...)
+	}
+	resp = append(resp, '}')
+	w.Header().Set("Content-Type", "application/json")
+	w.Write(resp)
+	return true
+}
+
+// acceptsJSON reports whether the agent takes an application/json answer
+// (the protocol has it accept that and event streams).
+func acceptsJSON(r *http.Request) bool {
+	for _, v := range r.Header.Values("Accept") {
+		for _, part := range strings.Split(v, ",") {
+			if mt, _, _ := mime.ParseMediaType(strings.TrimSpace(part)); mt == "application/json" || mt == "*/*" || mt == "application/*" {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// statelessAgent is what a sessionless (2026-07-28) request says of its
+// agent in its _meta.
+type statelessAgent struct {
+	name, version, protocol string
+}
+
+// requestAgent reads a sessionless request's agent from its _meta.
+func requestAgent(meta mcp.Meta, version string) *statelessAgent {
+	a := &statelessAgent{protocol: version}
+	if info, ok := meta[mcp.MetaKeyClientInfo].(map[string]any); ok {
+		a.name, _ = info["name"].(string)
+		a.version, _ = info["version"].(string)
+	}
+	return a
+}
