@@ -198,3 +198,19 @@ type rawResult struct {
 
 // MarshalJSON is the server's result as it sent it.
 func (r *rawResult) MarshalJSON() ([]byte, error) { return r.raw, nil }
+
+// typed is a result for an SDK handler, which returns its own type: a
+// rawResult decoded.
+func typed[T any, PT interface {
+	*T
+	mcp.Result
+}](res mcp.Result, err error) (PT, error) {
+	if err != nil {
+		return nil, err
+	}
+	out := outcome{res: res}
+	if r, ok := res.(*rawResult); ok {
+		out = outcome{raw: r.raw}
+	}
+	return decoded[T, PT](&out)
+}

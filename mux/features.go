@@ -47,15 +47,7 @@ func (g *Gateway) getPrompt(ctx context.Context, req *mcp.GetPromptRequest) (mcp
 // promptHandler is getPrompt for the SDK, which prompts are registered with
 // (upstreamMiddleware answers prompts/get before it).
 func (g *Gateway) promptHandler(ctx context.Context, req *mcp.GetPromptRequest) (*mcp.GetPromptResult, error) {
-	res, err := g.getPrompt(ctx, req)
-	if err != nil {
-		return nil, err
-	}
-	out := outcome{res: res}
-	if r, ok := res.(*rawResult); ok {
-		out = outcome{raw: r.raw}
-	}
-	return decoded[mcp.GetPromptResult](&out)
+	return typed[mcp.GetPromptResult](g.getPrompt(ctx, req))
 }
 
 func (g *Gateway) sessionOf(ctx context.Context, server string) (*mcp.ClientSession, *downstream, error) {
@@ -142,15 +134,7 @@ func (g *Gateway) rawConn(d *downstream, ss *mcp.ServerSession) (*fastCalls, boo
 // resourceHandler is readResource for the SDK, which resources are
 // registered with (upstreamMiddleware answers resources/read before it).
 func (g *Gateway) resourceHandler(ctx context.Context, req *mcp.ReadResourceRequest) (*mcp.ReadResourceResult, error) {
-	res, err := g.readResource(ctx, req.Session, req.Params)
-	if err != nil {
-		return nil, err
-	}
-	out := outcome{res: res}
-	if r, ok := res.(*rawResult); ok {
-		out = outcome{raw: r.raw}
-	}
-	return decoded[mcp.ReadResourceResult](&out)
+	return typed[mcp.ReadResourceResult](g.readResource(ctx, req.Session, req.Params))
 }
 
 // readResource governs, forwards and records a resources/read: to the
@@ -183,15 +167,7 @@ func (g *Gateway) readResource(ctx context.Context, ss *mcp.ServerSession, param
 // complete is completeRaw for the SDK, which completion is registered with
 // (upstreamMiddleware answers it before the SDK does).
 func (g *Gateway) complete(ctx context.Context, req *mcp.CompleteRequest) (*mcp.CompleteResult, error) {
-	res, err := g.completeRaw(ctx, req)
-	if err != nil {
-		return nil, err
-	}
-	out := outcome{res: res}
-	if r, ok := res.(*rawResult); ok {
-		out = outcome{raw: r.raw}
-	}
-	return decoded[mcp.CompleteResult](&out)
+	return typed[mcp.CompleteResult](g.completeRaw(ctx, req))
 }
 
 // completeRaw routes completion/complete to the prompt's or template's

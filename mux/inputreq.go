@@ -196,29 +196,25 @@ func (g *Gateway) finishParked(pc *parkedCall) {
 // request is declined, and the reason logged.
 func (g *Gateway) askViaInputRequired(ctx context.Context, d *downstream, ic *inflightCall, req mcp.InputRequest, nextCall bool) (mcp.InputResponse, error) {
 	if (ic == nil || ic.input == nil) && nextCall {
-		pi := &pendingInput{id: "mcpgw-" + randomKey()[:8], req: req, reply: make(chan mcp.InputResponse, 1)}
-		select {
-		case d.nextCallInput <- pi:
-		default:
-			return nil, fmt.Errorf("mcpgw: server %q already has an input request waiting for the agent's next call; declined", d.spec.Name)
-		}
-		select {
-		case resp := <-pi.reply:
-			return resp, nil
-		case <-ctx.Done():
-			return nil, ctx.Err()
-		}
+		return awaitInput(ctx, d.nextCallInput, req, fmt.Errorf("mcpgw: server %q already has an input request waiting for the agent's next call; declined", d.spec.Name))
 	}
 	if ic == nil || ic.input == nil {
 		err := fmt.Errorf("mcpgw: server %q asked the agent for input mid-call, but the agent speaks %s (no server-initiated requests) and the request cannot be tied to exactly one call in flight; declined", d.spec.Name, ProtocolV20260728)
 		g.logger.Warn("declined server input request", "server", d.spec.Name, "reason", err)
 		return nil, err
 	}
+	return awaitInput(ctx, ic.input, req, fmt.Errorf("mcpgw: server %q already has an input request pending on this call; declined", d.spec.Name))
+}
+
+// awaitInput hands req to whatever carries it to the agent (the call
+// waiting on to) and waits for the agent's answer; busy is the error when
+// to holds another request already.
+func awaitInput(ctx context.Context, to chan *pendingInput, req mcp.InputRequest, busy error) (mcp.InputResponse, error) {
 	pi := &pendingInput{id: "mcpgw-" + randomKey()[:8], req: req, reply: make(chan mcp.InputResponse, 1)}
 	select {
-	case ic.input <- pi:
+	case to <- pi:
 	default:
-		return nil, fmt.Errorf("mcpgw: server %q already has an input request pending on this call; declined", d.spec.Name)
+		return nil, busy
 	}
 	select {
 	case resp := <-pi.reply:
