@@ -29,6 +29,9 @@ type cachedSnapshot struct {
 	Resources       []*mcp.Resource         `json:"resources,omitempty"`
 	Templates       []*mcp.ResourceTemplate `json:"templates,omitempty"`
 	Instructions    string                  `json:"instructions,omitempty"`
+	// ToolsRaw are Tools as the server encoded them, where known, in the
+	// same order (null where not).
+	ToolsRaw []json.RawMessage `json:"toolsRaw,omitempty"`
 }
 
 // fingerprint identifies what a catalog was listed under: the server's
@@ -92,8 +95,17 @@ func (d *downstream) loadCached(a advertised) *catalog.Snapshot {
 	d.gw.cacheSums.Store(d.spec.Name+"\x00"+fp, sha256.Sum256(b))
 	// The tool filter may have changed the fingerprint, not the tools: it
 	// is applied to what the cache holds as to what the server lists.
+	var raws map[*mcp.Tool]json.RawMessage
+	if len(c.ToolsRaw) == len(c.Tools) {
+		raws = make(map[*mcp.Tool]json.RawMessage, len(c.Tools))
+		for i, t := range c.Tools {
+			if len(c.ToolsRaw[i]) > 0 && string(c.ToolsRaw[i]) != "null" {
+				raws[t] = c.ToolsRaw[i]
+			}
+		}
+	}
 	return &catalog.Snapshot{ProtocolVersion: c.ProtocolVersion, Tools: catalog.FilterTools(c.Tools, d.spec.AllowTools, d.spec.DenyTools),
-		Prompts: c.Prompts, Resources: c.Resources, Templates: c.Templates, Instructions: c.Instructions}
+		Prompts: c.Prompts, Resources: c.Resources, Templates: c.Templates, Instructions: c.Instructions, RawTools: raws}
 }
 
 // saveCached keeps snap, listed under what a told the server, as d's last
@@ -103,7 +115,14 @@ func (d *downstream) saveCached(snap *catalog.Snapshot, a advertised) {
 	if cache == nil {
 		return
 	}
-	b, err := json.Marshal(cachedSnapshot{snap.ProtocolVersion, snap.Tools, snap.Prompts, snap.Resources, snap.Templates, snap.Instructions})
+	cs := cachedSnapshot{snap.ProtocolVersion, snap.Tools, snap.Prompts, snap.Resources, snap.Templates, snap.Instructions, nil}
+	if snap.RawTools != nil {
+		cs.ToolsRaw = make([]json.RawMessage, len(snap.Tools))
+		for i, t := range snap.Tools {
+			cs.ToolsRaw[i] = snap.RawTools[t]
+		}
+	}
+	b, err := json.Marshal(cs)
 	if err != nil {
 		return
 	}

@@ -97,7 +97,7 @@ func New(opts *Options) *Gateway {
 		rand.Read(g.stateKey)
 	}
 	g.cat.Store(catalog.Merge(nil, nil))
-	g.publishListing()
+	g.publishListing(g.cat.Load())
 	g.status = newStatusWriter(g, o.Status, o.ConfigPath)
 	// Strict records are stored before the agent is answered, which the
 	// server's reader must not wait for.

@@ -3,10 +3,16 @@ package mux
 // What a server lists: its first listing, and re-listing on list_changed.
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
+	"time"
+
+	segjson "github.com/segmentio/encoding/json"
 
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
@@ -14,8 +20,10 @@ import (
 	"github.com/mcpgw/mcpgw/mux/proc"
 )
 
-// refresh lists what changed (or everything) and stores the snapshot.
-func (d *downstream) refresh(ctx context.Context, cs *mcp.ClientSession, tools, prompts, resources bool) error {
+// refresh lists what changed (or everything) and stores the snapshot. fc,
+// when set, is the fast path's connection to a stdio server: its tools are
+// listed raw, so the agent is shown them as the server wrote them.
+func (d *downstream) refresh(ctx context.Context, cs *mcp.ClientSession, fc *fastCalls, tools, prompts, resources bool) error {
 	d.mu.Lock()
 	var snap catalog.Snapshot
 	if d.snap != nil {
@@ -32,7 +40,13 @@ func (d *downstream) refresh(ctx context.Context, cs *mcp.ClientSession, tools, 
 	snap.Caps = caps
 	var err error
 	if tools && caps.Tools != nil {
-		if snap.Tools, err = collect(cs.Tools(ctx, nil)); err != nil {
+		snap.RawTools = nil
+		if own := fc.metaFor(snap.ProtocolVersion >= ProtocolV20260728); fc != nil && !d.gw.opts.NoFastPath && (own != nil || snap.ProtocolVersion < ProtocolV20260728) {
+			snap.Tools, snap.RawTools, err = listRaw[mcp.Tool](ctx, d.gw, fc, own, "tools/list", "tools")
+		} else {
+			snap.Tools, err = collect(cs.Tools(ctx, nil))
+		}
+		if err != nil {
 			return fmt.Errorf("listing tools: %w", err)
 		}
 		snap.Tools = catalog.FilterTools(snap.Tools, d.spec.AllowTools, d.spec.DenyTools)
@@ -57,6 +71,60 @@ func (d *downstream) refresh(ctx context.Context, cs *mcp.ClientSession, tools, 
 	return nil
 }
 
+// listRaw lists a stdio server's items of a paginated list method (field
+// names them in each page) the fast path's way, following nextCursor: each
+// item decoded, and its own bytes. own is the _meta a 2026-07-28 server
+// takes.
+func listRaw[T any](ctx context.Context, g *Gateway, fc *fastCalls, own []byte, method, field string) ([]*T, map[*T]json.RawMessage, error) {
+	var items []*T
+	raws := map[*T]json.RawMessage{}
+	cursor := ""
+	for {
+		id := fastIDPrefix + strconv.FormatUint(fc.seq.Add(1), 10)
+		req := make([]byte, 0, 128+len(cursor)+len(own))
+		req = append(req, `{"jsonrpc":"2.0","id":"`...)
+		req = append(req, id...)
+		req = append(req, `","method":`...)
+		req = strconv.AppendQuote(req, method)
+		req = append(req, `,"params":{`...)
+		if cursor != "" {
+			req = append(req, `"cursor":`...)
+			req = strconv.AppendQuote(req, cursor)
+			req = appendMeta(req, nil, own)
+		} else {
+			req = appendMetaFirst(req, nil, own)
+		}
+		req = append(req, "}}"...)
+		result, err, timedOut := g.roundTrip(ctx, fc, id, req, time.Hour, "") // ctx bounds it
+		if timedOut || err == nil && result == nil {
+			return nil, nil, errors.New("no answer")
+		}
+		if err != nil {
+			return nil, nil, err
+		}
+		var page map[string]segjson.RawMessage
+		if _, err := segjson.Parse(result, &page, 0); err != nil {
+			return nil, nil, err
+		}
+		var list []segjson.RawMessage
+		if _, err := segjson.Parse(page[field], &list, 0); err != nil && page[field] != nil {
+			return nil, nil, err
+		}
+		for _, b := range list {
+			raw := json.RawMessage(bytes.Clone(b))
+			v := new(T)
+			if err := json.Unmarshal(raw, v); err != nil {
+				return nil, nil, fmt.Errorf("%s: %w", method, err)
+			}
+			items = append(items, v)
+			raws[v] = raw
+		}
+		if err := json.Unmarshal(page["nextCursor"], &cursor); err != nil || cursor == "" {
+			return items, raws, nil
+		}
+	}
+}
+
 // collect drains a paginated list; the SDK's iterators follow nextCursor.
 func collect[T any](seq func(func(*T, error) bool)) ([]*T, error) {
 	var out []*T
@@ -75,7 +143,10 @@ func collect[T any](seq func(func(*T, error) bool)) ([]*T, error) {
 func (d *downstream) firstList(ctx context.Context, cs *mcp.ClientSession, proc *proc.Process) error {
 	lctx, cancel := context.WithTimeout(ctx, d.spec.ConnectTimeout)
 	defer cancel()
-	err := d.refresh(lctx, cs, true, true, true)
+	d.mu.Lock()
+	fc := d.nextFast // the fast path's connection, published once ready
+	d.mu.Unlock()
+	err := d.refresh(lctx, cs, fc, true, true, true)
 	if err != nil && ctx.Err() == nil && errors.Is(lctx.Err(), context.DeadlineExceeded) {
 		what, _, _ := strings.Cut(err.Error(), ":") // "listing tools"
 		return fmt.Errorf("%s: no answer within %s%s", what, d.spec.ConnectTimeout, proc.StderrHint())
@@ -94,7 +165,7 @@ func (d *downstream) onListChanged(tools, prompts, resources bool) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), d.spec.ConnectTimeout)
 	defer cancel()
-	if err := d.refresh(ctx, cs, tools, prompts, resources); err != nil {
+	if err := d.refresh(ctx, cs, d.fast.Load(), tools, prompts, resources); err != nil {
 		d.gw.logger.Warn("re-listing after list_changed", "server", d.spec.Name, "err", err)
 		return
 	}

@@ -30,11 +30,14 @@ import (
 	"github.com/mcpgw/mcpgw/mux/catalog"
 )
 
-// publishListing makes the applied tools the answer to tools/list.
-func (g *Gateway) publishListing() {
+// publishListing makes the applied tools the answer to tools/list, in the
+// order of the catalog c.
+func (g *Gateway) publishListing(c *catalog.Catalog) {
 	entries := make([]*catalog.ToolEntry, 0, len(g.applied.tools))
-	for _, e := range g.applied.tools {
-		entries = append(entries, e)
+	for _, e := range c.Entries() {
+		if applied, ok := g.applied.tools[e.Name]; ok {
+			entries = append(entries, applied)
+		}
 	}
 	g.listing.Store(catalog.NewListing(entries, maps.Clone(g.applied.whole)))
 }
@@ -135,8 +138,25 @@ func (g *Gateway) syncTools(c *catalog.Catalog) {
 	if len(unregister) > 0 {
 		g.server.RemoveTools(unregister...)
 	}
-	if changed {
-		g.publishListing()
+	if changed || !sameOrder(g.listing.Load(), c) {
+		g.publishListing(c)
 		g.registerDispatcher() // after the listing: agents told of a change list the new one
 	}
+}
+
+// sameOrder reports whether l lists c's tools in c's order (a server that
+// re-ordered its tools changes the listing without changing a tool).
+func sameOrder(l *catalog.Listing, c *catalog.Catalog) bool {
+	names := l.Names()
+	i := 0
+	for _, e := range c.Entries() {
+		if !l.Has(e.Name) {
+			continue
+		}
+		if i >= len(names) || names[i] != e.Name {
+			return false
+		}
+		i++
+	}
+	return i == len(names)
 }

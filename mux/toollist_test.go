@@ -6,10 +6,12 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/google/go-cmp/cmp"
 	"github.com/modelcontextprotocol/go-sdk/jsonrpc"
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
@@ -71,9 +73,11 @@ func listingTools() []*mcp.Tool {
 
 // TestToolListMatchesSDK lists the same tools from the gateway and from an
 // SDK server that registers them whole, page by page at both protocol
-// generations, and wants the same bytes.
+// generations, and wants the same bytes. (The SDK lists by name; the
+// gateway in the server's order, so the server here lists them by name.)
 func TestToolListMatchesSDK(t *testing.T) {
 	tools := listingTools()
+	slices.SortFunc(tools, func(a, b *mcp.Tool) int { return strings.Compare(a.Name, b.Name) })
 	g := New(nil)
 	defer g.Close()
 	c := catalog.Merge(nil, []catalog.Source{{Server: "s", Snap: &catalog.Snapshot{Tools: tools}}})
@@ -217,5 +221,46 @@ func TestCallsThroughDispatcher(t *testing.T) {
 		if err != nil || !res.IsError || !strings.Contains(res.Content[0].(*mcp.TextContent).Text, want) {
 			t.Errorf("calling %q: %+v, %v; want an isError result saying %q", name, res, err, want)
 		}
+	}
+}
+
+// TestToolListKeepsServerOrder lists tools in the order servers listed them
+// (servers in config order), across pages.
+func TestToolListKeepsServerOrder(t *testing.T) {
+	var a, b []*mcp.Tool
+	var want []string
+	for i := range mcp.DefaultPageSize + 5 {
+		name := fmt.Sprintf("t%d", (i*7919)%(mcp.DefaultPageSize+5)) // not sorted
+		a = append(a, &mcp.Tool{Name: name, InputSchema: map[string]any{"type": "object"}})
+		want = append(want, "z__"+name)
+	}
+	b = append(b, &mcp.Tool{Name: "first", InputSchema: map[string]any{"type": "object"}})
+	want = append(want, "a__first")
+	g := New(nil)
+	defer g.Close()
+	c := catalog.Merge(nil, []catalog.Source{{Server: "z", Prefix: "z", Snap: &catalog.Snapshot{Tools: a}}, {Server: "a", Prefix: "a", Snap: &catalog.Snapshot{Tools: b}}})
+	g.cat.Store(c)
+	g.syncTools(c)
+	var got []string
+	cursor := ""
+	for {
+		res, err := g.listing.Load().Answer(cursor)
+		if err != nil {
+			t.Fatal(err)
+		}
+		raw, _ := json.Marshal(res)
+		var page mcp.ListToolsResult
+		if err := json.Unmarshal(raw, &page); err != nil {
+			t.Fatal(err)
+		}
+		for _, tl := range page.Tools {
+			got = append(got, tl.Name)
+		}
+		if cursor = page.NextCursor; cursor == "" {
+			break
+		}
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("listing order (-want +got):\n%s", diff)
 	}
 }

@@ -3,6 +3,7 @@ package catalog
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 )
@@ -26,15 +27,84 @@ type ToolEntry struct {
 func (e *ToolEntry) Route() Route { return Route{Server: e.Server, Name: e.Original} }
 
 // visible returns e with its tool and encoding, made from the server's
-// tool src.
-func (e *ToolEntry) visible(src *mcp.Tool) *ToolEntry {
+// tool src and, when known, its own encoding of it (raw): that is kept but
+// for the name, unless the schema needed fixing.
+func (e *ToolEntry) visible(src *mcp.Tool, raw json.RawMessage) *ToolEntry {
 	if e.Tool != nil {
 		return e
 	}
 	v := &ToolEntry{prefix: e.prefix, Name: e.Name, Server: e.Server, Original: e.Original, Tool: exposeTool(src, e.Name)}
-	v.Data, v.Err = MarshalNoEscape(v.Tool)
+	if m, ok := src.InputSchema.(map[string]any); ok && m["type"] == "object" && raw != nil {
+		v.Data, v.Err = renamed(raw, e.Name)
+	}
+	if v.Data == nil {
+		v.Data, v.Err = MarshalNoEscape(v.Tool)
+	}
 	v.Whole = v.Err == nil && sdkReads(v.Data)
 	return v
+}
+
+// renamed is a JSON object with its top-level "name" set to name, every
+// other byte kept.
+func renamed(obj []byte, name string) ([]byte, error) {
+	start, end, ok := topLevelString(obj, "name")
+	if !ok {
+		return nil, fmt.Errorf("no name in the server's tool %.100s", obj)
+	}
+	q, err := MarshalNoEscape(name)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]byte, 0, len(obj)-(end-start)+len(q))
+	out = append(out, obj[:start]...)
+	out = append(out, q...)
+	return append(out, obj[end:]...), nil
+}
+
+// topLevelString finds the string value of key among obj's own members:
+// obj[start:end] is the value, quotes included.
+func topLevelString(obj []byte, key string) (start, end int, ok bool) {
+	depth := 0
+	expectValue := false
+	for i := 0; i < len(obj); i++ {
+		switch c := obj[i]; c {
+		case '{', '[':
+			if expectValue {
+				return 0, 0, false // not a string
+			}
+			depth++
+		case '}', ']':
+			depth--
+		case '"':
+			s := i
+			for i++; i < len(obj) && obj[i] != '"'; i++ {
+				if obj[i] == '\\' {
+					i++
+				}
+			}
+			if depth != 1 {
+				continue
+			}
+			if expectValue {
+				return s, i + 1, true
+			}
+			// A member's key is followed by ':'.
+			j := i + 1
+			for j < len(obj) && (obj[j] == ' ' || obj[j] == '\t' || obj[j] == '\r' || obj[j] == '\n') {
+				j++
+			}
+			if j < len(obj) && obj[j] == ':' && string(obj[s+1:i]) == key {
+				expectValue = true
+				i = j
+			}
+		case ' ', '\t', '\r', '\n':
+		default:
+			if expectValue {
+				return 0, 0, false // not a string
+			}
+		}
+	}
+	return 0, 0, false
 }
 
 // MarshalNoEscape encodes v as the SDK writes messages: like json.Marshal,

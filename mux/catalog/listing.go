@@ -6,26 +6,28 @@ import (
 	"encoding/gob"
 	"encoding/json"
 	"slices"
-	"strings"
 
 	"github.com/modelcontextprotocol/go-sdk/jsonrpc"
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 )
 
-// Listing is what tools/list answers: the listed tools sorted by name, as
-// the SDK's feature set orders them, each already encoded. It answers with
-// the bytes of the SDK's own answer, in the same order and pages (cursors
-// are opaque: they differ in bytes, and each side reads the other's).
+// Listing is what tools/list answers: the listed tools in the order the
+// catalog merged them (servers in config order, each server's tools in its
+// own order), each already encoded, in pages the size of the SDK's, with
+// cursors the SDK's own reads too (they name the last tool of the page).
 type Listing struct {
-	entries []*ToolEntry // sorted by name
+	entries []*ToolEntry
+	index   map[string]int // exposed name → position in entries
 	whole   map[string]bool
 }
 
-// NewListing makes a listing of entries (in any order); whole names the
+// NewListing makes a listing of entries, in their order; whole names the
 // tools the SDK server knows by name.
 func NewListing(entries []*ToolEntry, whole map[string]bool) *Listing {
-	l := &Listing{entries: slices.Clone(entries), whole: whole}
-	slices.SortFunc(l.entries, func(a, b *ToolEntry) int { return strings.Compare(a.Name, b.Name) })
+	l := &Listing{entries: slices.Clip(entries), index: make(map[string]int, len(entries)), whole: whole}
+	for i, e := range entries {
+		l.index[e.Name] = i
+	}
 	return l
 }
 
@@ -34,7 +36,7 @@ func (l *Listing) Len() int { return len(l.entries) }
 
 // Has reports whether the listing has a tool of that exposed name.
 func (l *Listing) Has(name string) bool {
-	_, found := l.find(name)
+	_, found := l.index[name]
 	return found
 }
 
@@ -50,20 +52,16 @@ func (l *Listing) Names() []string {
 // Whole reports whether the SDK server knows the tool by name.
 func (l *Listing) Whole(name string) bool { return l.whole[name] }
 
-func (l *Listing) find(name string) (int, bool) {
-	return slices.BinarySearchFunc(l.entries, name, func(e *ToolEntry, n string) int { return strings.Compare(e.Name, n) })
-}
-
 // Filter returns the listing of the entries keep keeps; nothing is encoded
 // again.
 func (l *Listing) Filter(keep func(*ToolEntry) bool) *Listing {
-	out := &Listing{entries: make([]*ToolEntry, 0, len(l.entries)), whole: l.whole}
+	kept := make([]*ToolEntry, 0, len(l.entries))
 	for _, e := range l.entries {
 		if keep(e) {
-			out.entries = append(out.entries, e)
+			kept = append(kept, e)
 		}
 	}
-	return out
+	return NewListing(kept, l.whole)
 }
 
 // Answer answers tools/list for the page after cursor ("" for the first)
@@ -76,11 +74,13 @@ func (l *Listing) Answer(cursor string) (mcp.Result, error) {
 			// As the SDK: an invalid cursor is invalid params.
 			return nil, &jsonrpc.Error{Code: jsonrpc.CodeInvalidParams, Message: "invalid params"}
 		}
-		i, found := l.find(last)
-		if found {
-			i++
+		i, found := l.index[last]
+		if !found {
+			// The tool that ended the page is gone since: start over
+			// rather than skip what the agent has not seen.
+			i = -1
 		}
-		start = i
+		start = i + 1
 	}
 	end := min(start+mcp.DefaultPageSize, len(l.entries))
 	res := &rawToolsResult{ListToolsResult: &mcp.ListToolsResult{Tools: []*mcp.Tool{}}, page: l.entries[start:end]}

@@ -117,7 +117,7 @@ func Merge(prev *Catalog, servers []Source) *Catalog {
 				c.byTool[t] = e // named, not encoded
 				continue
 			}
-			e = e.visible(t)
+			e = e.visible(t, s.Snap.RawTools[t])
 			c.byTool[t] = e
 			c.toolRoutes[name] = e
 			c.tools = append(c.tools, ExposedTool{Tool: e.Tool, Server: s.Server, Original: t.Name})

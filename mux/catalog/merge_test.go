@@ -191,3 +191,36 @@ func TestInstructions(t *testing.T) {
 		t.Errorf("no servers: %q", got)
 	}
 }
+
+func TestRenamed(t *testing.T) {
+	for _, tc := range []struct{ in, want string }{
+		{`{"name":"echo","inputSchema":{"type":"object","properties":{"name":{"type":"string"}}}}`, `{"name":"fx__echo","inputSchema":{"type":"object","properties":{"name":{"type":"string"}}}}`},
+		{`{"description":"name: \"x\"","execution":{"taskSupport":"optional"}, "name" : "echo","title":"name"}`, `{"description":"name: \"x\"","execution":{"taskSupport":"optional"}, "name" : "fx__echo","title":"name"}`},
+		{`{"inputSchema":{"name":"inner"},"name":"e\"cho"}`, `{"inputSchema":{"name":"inner"},"name":"fx__echo"}`},
+	} {
+		got, err := renamed([]byte(tc.in), "fx__echo")
+		if err != nil || string(got) != tc.want {
+			t.Errorf("renamed(%s) = %s, %v; want %s", tc.in, got, err, tc.want)
+		}
+	}
+	for _, bad := range []string{`{"title":"x","nested":{"name":"y"}}`, `{"name":{"first":"a"},"title":"b"}`, `{"name":7}`} {
+		if _, err := renamed([]byte(bad), "z"); err == nil {
+			t.Errorf("renamed %s, which has no name string", bad)
+		}
+	}
+}
+
+// TestRawToolsKept shows the agent a tool as the server encoded it, but for
+// its name: key order and fields the SDK does not know (execution) kept.
+func TestRawToolsKept(t *testing.T) {
+	raw := json.RawMessage(`{"name":"research","inputSchema":{"type":"object","properties":{"z":{"type":"string"},"a":{"type":"number"}}},"execution":{"taskSupport":"required"}}`)
+	var tool mcp.Tool
+	if err := json.Unmarshal(raw, &tool); err != nil {
+		t.Fatal(err)
+	}
+	c := Merge(nil, []Source{{Server: "ev", Prefix: "ev", Snap: &Snapshot{Tools: []*mcp.Tool{&tool}, RawTools: map[*mcp.Tool]json.RawMessage{&tool: raw}}}})
+	want := `{"name":"ev__research","inputSchema":{"type":"object","properties":{"z":{"type":"string"},"a":{"type":"number"}}},"execution":{"taskSupport":"required"}}`
+	if got := string(c.Entries()[0].Data); got != want {
+		t.Errorf("listed as %s; want %s", got, want)
+	}
+}

@@ -1,6 +1,7 @@
 package catalog
 
 import (
+	"encoding/json"
 	"path"
 
 	"github.com/modelcontextprotocol/go-sdk/mcp"
@@ -16,6 +17,10 @@ type Snapshot struct {
 	Templates       []*mcp.ResourceTemplate
 	// Instructions are the server's, from its initialize result.
 	Instructions string
+	// RawTools are tools as the server encoded them, where known (a stdio
+	// server is listed raw): the agent is shown them as they are, with only
+	// the name changed, fields the SDK does not know and key order kept.
+	RawTools map[*mcp.Tool]json.RawMessage
 }
 
 // Source is one server's snapshot with what naming needs of its spec.
