@@ -3,6 +3,7 @@ module github.com/mcpgw/mcpgw
 go 1.26.8
 
 require (
+	github.com/creack/pty v1.1.24
 	github.com/dustin/go-humanize v1.1.0
 	github.com/fsnotify/fsnotify v1.10.1
 	github.com/godbus/dbus/v5 v5.2.2

@@ -107,9 +107,55 @@ func Main() int { return MainWith(nil) }
 // MainWith is [Main] for a build of mcpgw that adds call path stages of its
 // own: every gateway it runs has them after the built-in ones.
 func MainWith(stages []callpath.Stage) int {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	ctx, stop := notifyContext(context.Background())
 	defer stop()
 	return run(ctx, os.Args[1:], System(), func(f *Factory, _ *cobra.Command) { f.Stages = stages })
+}
+
+// interruption is the cause of a context a signal cancelled: it is
+// context.Canceled to every check, and tells [run] which exit code to use.
+type interruption struct{ sig os.Signal }
+
+func (i interruption) Error() string        { return "stopped by " + i.sig.String() }
+func (i interruption) Is(target error) bool { return target == context.Canceled }
+
+// exitCode is the shell's code for a process ended by the signal: 130 for
+// Ctrl-C (SIGINT), 143 for SIGTERM.
+func (i interruption) exitCode() int {
+	if i.sig == syscall.SIGTERM {
+		return ExitTerminated
+	}
+	return ExitInterrupted
+}
+
+// notifyContext returns a context cancelled, with an [interruption] as its
+// cause, on the first SIGINT or SIGTERM. The signals then get their default
+// action back, so a second Ctrl-C ends a shutdown that hangs.
+func notifyContext(parent context.Context) (context.Context, context.CancelFunc) {
+	ctx, cancel := context.WithCancelCause(parent)
+	ch := make(chan os.Signal, 1)
+	signal.Notify(ch, os.Interrupt, syscall.SIGTERM)
+	go func() {
+		select {
+		case sig := <-ch:
+			signal.Reset(os.Interrupt, syscall.SIGTERM)
+			cancel(interruption{sig})
+		case <-ctx.Done():
+		}
+	}()
+	return ctx, func() {
+		signal.Stop(ch)
+		cancel(context.Canceled)
+	}
+}
+
+// interruptedCode is the exit code for a command ctx's cancellation ended.
+func interruptedCode(ctx context.Context) int {
+	var i interruption
+	if errors.As(context.Cause(ctx), &i) {
+		return i.exitCode()
+	}
+	return ExitInterrupted
 }
 
 // Run runs mcpgw with args and streams, returning the exit code. Tests call
@@ -132,7 +178,7 @@ func run(ctx context.Context, args []string, io *IOStreams, adjust func(*Factory
 		return ExitOK
 	}
 	if errors.Is(err, context.Canceled) && ctx.Err() != nil {
-		return ExitInterrupted
+		return interruptedCode(ctx)
 	}
 	fmt.Fprintln(io.ErrOut, "mcpgw:", err)
 	code := exitCode(err)

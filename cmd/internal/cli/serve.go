@@ -93,6 +93,7 @@ func runServe(ctx context.Context, opts *ServeOptions) error {
 	g := newGateway(opts.Factory, cfg, gwOpts)
 	defer g.Close()
 
+	parent := ctx
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	go trimWhenQuiet(ctx, logger)
@@ -114,12 +115,19 @@ func runServe(ctx context.Context, opts *ServeOptions) error {
 	}
 
 	if opts.HTTP != "" {
-		return g.ListenAndServeHTTP(ctx, opts.HTTP, func(a net.Addr) {
+		err = g.ListenAndServeHTTP(ctx, opts.HTTP, func(a net.Addr) {
 			fmt.Fprintf(opts.IO.ErrOut, "mcpgw: serving MCP at http://%s/\n", a)
 		})
+	} else {
+		in, out := stdioPipes(opts.IO)
+		err = g.ServeStdio(ctx, in, out)
 	}
-	in, out := stdioPipes(opts.IO)
-	return g.ServeStdio(ctx, in, out)
+	if parent.Err() != nil {
+		// Stopped by a signal: its exit code, once the deferred shutdown
+		// has stopped the servers.
+		return context.Cause(parent)
+	}
+	return err
 }
 
 // stdioPipes adapts the injected streams to the closers the transport wants.
