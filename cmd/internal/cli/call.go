@@ -12,7 +12,9 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/mcpgw/mcpgw/cmd/internal/config"
 	"github.com/mcpgw/mcpgw/mux"
+	"github.com/mcpgw/mcpgw/mux/catalog"
 	"github.com/mcpgw/mcpgw/policy/guard"
 )
 
@@ -71,7 +73,13 @@ func runCall(ctx context.Context, opts *CallOptions) error {
 	if err != nil {
 		return err
 	}
-	logger := stderrLogger(opts.IO.ErrOut, false)
+	// Only the servers that may list the tool start.
+	cached := cachedToolNames(ctx, opts.Factory, cfg)
+	need := callCandidates(opts.Tool, cfg, cached)
+	if len(need) == 0 {
+		return withCode(ExitUsage, noSuchTool(opts.Tool, cfg, cached, nil))
+	}
+	logger := commandLogger(opts.IO.ErrOut)
 	known := guard.NewKnown()
 	record, err := openGatewayRecord(ctx, opts.Factory, cfg, "", known, logger)
 	if err != nil {
@@ -80,7 +88,7 @@ func runCall(ctx context.Context, opts *CallOptions) error {
 	defer record.close()
 	gwOpts := &mux.Options{Logger: logger, Redactor: known}
 	record.options(gwOpts, cfg.Logs.Strict)
-	g := newGateway(opts.Factory, cfg, gwOpts)
+	g := newGatewayOf(opts.Factory, cfg, gwOpts, only(serverSpecs(cfg), need))
 	defer g.Close()
 	ctx, cancel := context.WithTimeout(ctx, opts.Timeout)
 	defer cancel()
@@ -98,7 +106,13 @@ func runCall(ctx context.Context, opts *CallOptions) error {
 		}
 	}
 	if !found {
-		return withCode(ExitUsage, unknownToolHint(opts.Tool, view))
+		// A server that may have it did not start: that is the problem.
+		for _, st := range view.Servers {
+			if err := serverFailure(ctx, opts.Factory, cfg, st); err != nil {
+				return err
+			}
+		}
+		return withCode(ExitUsage, noSuchTool(opts.Tool, cfg, cached, view))
 	}
 	args, err := buildArgs(schema, opts.JSON, opts.Args)
 	if err != nil {
@@ -133,24 +147,38 @@ func runCall(ctx context.Context, opts *CallOptions) error {
 	return nil
 }
 
-func unknownToolHint(name string, v *mux.CatalogView) error {
-	var close []string
-	for _, t := range v.Tools {
-		if strings.Contains(t.Tool.Name, name) || strings.Contains(name, t.Original) {
-			close = append(close, t.Tool.Name)
+// noSuchTool says that no server lists name, suggesting names from what
+// the started servers listed (view, when any started) and from the
+// catalog cache.
+func noSuchTool(name string, cfg *config.Config, cached map[string][]string, view *mux.CatalogView) error {
+	var names []string
+	if view != nil {
+		for _, t := range view.Tools {
+			names = append(names, t.Tool.Name)
 		}
 	}
-	msg := fmt.Sprintf("no tool %q in the merged catalog", name)
-	if len(close) > 0 {
-		msg += "; did you mean: " + strings.Join(close, ", ")
-	}
-	for _, s := range v.Servers {
-		if s.State != mux.StateReady {
-			msg += fmt.Sprintf("; server %q is %s", s.Name, s.State)
-			if s.Error != "" {
-				msg += ": " + s.Error
+	for _, srv := range cfg.Order {
+		for _, n := range cached[srv] {
+			if !slices.Contains(names, n) {
+				names = append(names, n)
 			}
 		}
+	}
+	msg := fmt.Sprintf("no tool %q", name)
+	if view == nil {
+		var prefixes []string
+		for _, srv := range cfg.Order {
+			if s := cfg.Servers[srv]; s.IsEnabled() && s.PrefixOr() != "" {
+				prefixes = append(prefixes, s.PrefixOr()+catalog.NameSeparator)
+			}
+		}
+		msg += ": no configured server lists it"
+		if len(prefixes) > 0 {
+			msg += ", and tool names start with their server's prefix: " + strings.Join(prefixes, ", ")
+		}
+	}
+	if s := suggestNames(name, names); len(s) > 0 {
+		msg += "; did you mean: " + strings.Join(s, ", ")
 	}
 	return errors.New(msg + " (list tools with: mcpgw tools)")
 }
