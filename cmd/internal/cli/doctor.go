@@ -131,6 +131,10 @@ func doctorConfig(f *Factory, r *doctorReport) *config.Config {
 	}
 	cfg, err := config.Load(path)
 	switch {
+	case errors.Is(err, fs.ErrNotExist) && f.ConfigExplicit():
+		r.add(doctorCheck{Check: "config", Status: checkFail, Detail: err.Error(), code: ExitConfig,
+			Fix: "check the path given with --config or MCPGW_CONFIG, or create the file: mcpgw server add NAME -- COMMAND ARGS"})
+		return nil
 	case errors.Is(err, fs.ErrNotExist):
 		r.add(doctorCheck{Check: "config", Status: checkWarn, Detail: "no configuration at " + path + "; mcpgw serve runs with no servers",
 			Fix: "add a server: mcpgw server add NAME -- COMMAND ARGS"})

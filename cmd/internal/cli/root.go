@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
+	"regexp"
 	"strings"
 	"syscall"
 
@@ -49,6 +50,11 @@ func (f *Factory) ConfigPath() (string, error) {
 	}
 	return p, nil
 }
+
+// ConfigExplicit reports whether the configuration file was named (by
+// --config or MCPGW_CONFIG) rather than the default: only the default may
+// be absent, since a named file that is not there is a typo or a move.
+func (f *Factory) ConfigExplicit() bool { return f.v.GetString("config") != "" }
 
 // LoadConfig reads and validates the configuration file.
 func (f *Factory) LoadConfig() (*config.Config, error) {
@@ -180,6 +186,7 @@ func run(ctx context.Context, args []string, io *IOStreams, adjust func(*Factory
 	if errors.Is(err, context.Canceled) && ctx.Err() != nil {
 		return interruptedCode(ctx)
 	}
+	err = plainFlagGroupError(err)
 	fmt.Fprintln(io.ErrOut, "mcpgw:", err)
 	code := exitCode(err)
 	if code == ExitError && isUsageError(err) {
@@ -188,15 +195,54 @@ func run(ctx context.Context, args []string, io *IOStreams, adjust func(*Factory
 	return code
 }
 
+// exclusiveFlags matches cobra's error for mutually exclusive flags given
+// together.
+var exclusiveFlags = regexp.MustCompile(`^if any flags in the group \[.*\] are set none of the others can be; \[(.*)\] were all set$`)
+
+// plainFlagGroupError says cobra's error for exclusive flags in a user's
+// words: "--prefix and --no-prefix cannot be used together".
+func plainFlagGroupError(err error) error {
+	m := exclusiveFlags.FindStringSubmatch(err.Error())
+	if m == nil {
+		return err
+	}
+	flags := strings.Fields(m[1])
+	for i := range flags {
+		flags[i] = "--" + flags[i]
+	}
+	return withCode(ExitUsage, fmt.Errorf("%s cannot be used together; give one of them", strings.Join(flags, " and ")))
+}
+
 // isUsageError recognizes cobra's own argument errors.
 func isUsageError(err error) bool {
 	msg := err.Error()
-	for _, p := range []string{"unknown command", "accepts ", "requires at least", "requires exactly", "unknown flag", "unknown shorthand flag", "flag needs an argument", "invalid argument"} {
+	for _, p := range []string{"unknown command", "accepts ", "requires at least", "requires exactly", "unknown flag", "unknown shorthand flag", "flag needs an argument", "invalid argument", "if any flags in the group"} {
 		if strings.Contains(msg, p) {
 			return true
 		}
 	}
 	return false
+}
+
+// runGroup is the run function of a command that only groups others
+// (server, secret): bare, it prints its help; with a word that names none
+// of its commands, that is a usage error, where cobra would print the help
+// and exit 0.
+func runGroup(cmd *cobra.Command, args []string) error {
+	if len(args) == 0 {
+		return cmd.Help()
+	}
+	msg := fmt.Sprintf("unknown command %q for %q", args[0], cmd.CommandPath())
+	if s := cmd.SuggestionsFor(args[0]); len(s) > 0 {
+		msg += fmt.Sprintf(" (did you mean %s?)", strings.Join(s, " or "))
+	}
+	var names []string
+	for _, c := range cmd.Commands() {
+		if c.IsAvailableCommand() {
+			names = append(names, c.Name())
+		}
+	}
+	return withCode(ExitUsage, fmt.Errorf("%s; its commands: %s", msg, strings.Join(names, ", ")))
 }
 
 func newCmdExitCodes(f *Factory) *cobra.Command {

@@ -26,6 +26,7 @@ Manager, a Secret Service such as GNOME Keyring on Linux), under the service
 name "mcpgw". A config file holds only references, ${secret:NAME}, in a server's
 env, headers, args or url; mcpgw resolves them each time it starts the server.
 Agents, logs and mcpgw's own output never show a value.`,
+		RunE: runGroup,
 	}
 	cmd.AddCommand(newCmdSecretSet(f), newCmdSecretList(f), newCmdSecretRm(f), newCmdSecretCheck(f))
 	return cmd

@@ -18,6 +18,7 @@ func NewCmdServer(f *Factory) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "server",
 		Short: "Add, list, remove, enable or disable configured servers",
+		RunE:  runGroup,
 	}
 	cmd.AddCommand(newCmdServerAdd(f), newCmdServerList(f), newCmdServerRemove(f), newCmdServerToggle(f, true), newCmdServerToggle(f, false))
 	return cmd
@@ -68,6 +69,7 @@ func newCmdServerAdd(f *Factory) *cobra.Command {
 	cmd.Flags().BoolVar(&opts.NoPrefix, "no-prefix", false, "expose the server's names without a prefix")
 	cmd.Flags().BoolVar(&opts.Lazy, "lazy", false, "start the server when the catalog is first listed, not with the gateway")
 	cmd.Flags().BoolVar(&opts.Disabled, "disabled", false, "add the server disabled")
+	cmd.MarkFlagsMutuallyExclusive("prefix", "no-prefix")
 	return cmd
 }
 
