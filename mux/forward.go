@@ -114,12 +114,18 @@ func (g *Gateway) forwardTool(ctx context.Context, c *call) outcome {
 	}
 	defer d.removeInflight(ic)
 	defer g.progress.remove(token)
+	caller := ctx
 	ctx, dl, stop := withCallDeadline(ctx, d.spec.CallTimeoutFor(c.Name))
 	defer stop()
 	g.progress.onProgress(token, dl.touch)
 	res, err := cs.CallTool(ctx, params)
-	if err != nil && dl.timedOut() {
+	switch {
+	case err != nil && dl.timedOut():
 		return timeoutResult(d, c.Name)
+	case err != nil && errors.Is(caller.Err(), context.DeadlineExceeded):
+		// The caller's own deadline (`mcpgw call --timeout`), not the
+		// server's call timeout: say which, in the caller's words.
+		return failResult(logs.StatusTimeout, fmt.Errorf("the caller stopped waiting (%v) before server %q answered %q", context.Cause(caller), d.spec.Name, c.Name))
 	}
 	return g.finishCall(c, d, res, err)
 }

@@ -55,7 +55,7 @@ and JSON for arrays and objects. Repeat --arg for an array to add items.`,
 	}
 	cmd.Flags().StringArrayVar(&opts.Args, "arg", nil, "argument as key=value, typed from the tool's input schema (repeatable)")
 	cmd.Flags().StringVar(&opts.JSON, "args", "", "all arguments as one JSON object (--arg values override its keys)")
-	cmd.Flags().DurationVar(&opts.Timeout, "timeout", 2*time.Minute, "how long to wait for servers and the call")
+	cmd.Flags().DurationVar(&opts.Timeout, "timeout", 2*time.Minute, "how long to wait for the servers to start and the call to end, in all")
 	addOutputFlag(cmd, &opts.Output)
 	cmd.Flags().Lookup("output").Usage = "output format: json (the default: the whole result) or table (the text content only)"
 	return cmd
@@ -90,10 +90,15 @@ func runCall(ctx context.Context, opts *CallOptions) error {
 	record.options(gwOpts, cfg.Logs.Strict)
 	g := newGatewayOf(opts.Factory, cfg, gwOpts, only(serverSpecs(cfg), need))
 	defer g.Close()
-	ctx, cancel := context.WithTimeout(ctx, opts.Timeout)
+	// The deadline's cause names it, for the gateway's answer and the
+	// record: the server's own call timeout is another limit.
+	ctx, cancel := context.WithTimeoutCause(ctx, opts.Timeout, fmt.Errorf("mcpgw call --timeout %s passed", opts.Timeout))
 	defer cancel()
 	view, err := g.View(ctx)
 	if err != nil {
+		if errors.Is(err, context.DeadlineExceeded) {
+			return withCode(ExitUnavailable, fmt.Errorf("%s did not start within --timeout %s; raise it, or see why with: mcpgw doctor --start", strings.Join(need, ", "), opts.Timeout))
+		}
 		return withCode(ExitUnavailable, fmt.Errorf("waiting for servers: %w", err))
 	}
 	var schema map[string]any
@@ -140,6 +145,9 @@ func runCall(ctx context.Context, opts *CallOptions) error {
 				fmt.Fprintf(opts.IO.Out, "[%s content]\n", probe.Type)
 			}
 		}
+	}
+	if errors.Is(ctx.Err(), context.DeadlineExceeded) {
+		return fmt.Errorf("gave up on %s after --timeout %s; raise --timeout if it needs longer", opts.Tool, opts.Timeout)
 	}
 	if res.IsError {
 		return withCode(ExitToolError, fmt.Errorf("tool %s returned an error", opts.Tool))

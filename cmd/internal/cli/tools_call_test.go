@@ -272,3 +272,29 @@ func TestCallStartsOnlyWhatItNeeds(t *testing.T) {
 		t.Error("a server neither command needs was started")
 	}
 }
+
+// TestCallTimeoutSaysWhatCutIt calls a tool that runs longer than --timeout
+// (it reports progress all along): the answer, the exit and the record name
+// --timeout and its value, not the server's call timeout.
+func TestCallTimeoutSaysWhatCutIt(t *testing.T) {
+	cfg := fixtureConfig(t, "fx", "")
+	db := filepath.Join(t.TempDir(), "record.db")
+	t.Setenv("MCPGW_DB", db)
+	code, out, errOut := runCLI(t, "--config", cfg, "call", "fx__progress", "--arg", "steps=100", "--arg", "delay_ms=100", "--timeout", "1500ms")
+	if code != ExitError {
+		t.Errorf("exit %d, want %d; stderr:\n%s", code, ExitError, errOut)
+	}
+	for what, text := range map[string]string{"the result": out, "stderr": errOut} {
+		if !strings.Contains(text, "--timeout 1.5s") || strings.Contains(text, "2m0s") {
+			t.Errorf("%s does not say --timeout 1.5s cut the call:\n%s", what, text)
+		}
+	}
+	_, logsOut, logsErr := runCLI(t, "logs", "--db", db, "-o", "json")
+	var calls []struct{ Status, Error string }
+	if err := json.Unmarshal([]byte(logsOut), &calls); err != nil || len(calls) != 1 {
+		t.Fatalf("logs -o json: %v %s %s", err, logsOut, logsErr)
+	}
+	if c := calls[0]; c.Status != "timeout" || !strings.Contains(c.Error, "--timeout 1.5s") || strings.Contains(c.Error, "2m0s") {
+		t.Errorf("recorded %+v; want a timeout naming --timeout 1.5s", c)
+	}
+}
