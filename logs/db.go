@@ -317,6 +317,11 @@ func scanCall(rows interface{ Scan(...any) error }) (Call, error) {
 	if findings != "" {
 		json.Unmarshal([]byte(findings), &c.Findings)
 	}
+	if c.Status == StatusToolError && c.Error == "" {
+		// Recorded before the tool's text was kept as its error: take it
+		// from the stored (masked) result.
+		c.Error = toolErrorText([]byte(c.Result))
+	}
 	return c, nil
 }
 

@@ -140,6 +140,11 @@ func (r *Recorder) stored(e *Entry) Call {
 	p := &r.policy
 	c.Args, c.ArgsSize, c.ArgsHash = p.apply(e.Args)
 	c.Result, c.ResultSize, c.ResultHash = p.apply(e.Result)
+	if c.Status == StatusToolError && c.Error == "" && p.mode != PayloadsNone {
+		// The tool's own words are the error (masked below with the rest);
+		// with payloads: none they are payload, and not kept.
+		c.Error = toolErrorText(e.Result)
+	}
 	if p.redactor == nil {
 		return c
 	}

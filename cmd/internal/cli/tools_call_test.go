@@ -298,3 +298,25 @@ func TestCallTimeoutSaysWhatCutIt(t *testing.T) {
 		t.Errorf("recorded %+v; want a timeout naming --timeout 1.5s", c)
 	}
 }
+
+// TestLogsShowToolErrors records a call whose tool returns isError: logs
+// shows the tool's text as the error in the table and in JSON.
+func TestLogsShowToolErrors(t *testing.T) {
+	cfg := fixtureConfig(t, "fx", "")
+	db := filepath.Join(t.TempDir(), "record.db")
+	t.Setenv("MCPGW_DB", db)
+	if code, _, errOut := runCLI(t, "--config", cfg, "call", "fx__fail"); code != ExitToolError {
+		t.Fatalf("call fx__fail: exit %d; stderr:\n%s", code, errOut)
+	}
+	_, out, _ := runCLI(t, "logs", "--db", db, "-o", "json")
+	var calls []struct{ Status, Error string }
+	if err := json.Unmarshal([]byte(out), &calls); err != nil || len(calls) != 1 {
+		t.Fatalf("logs -o json: %v %s", err, out)
+	}
+	if c := calls[0]; c.Status != "tool_error" || !strings.Contains(c.Error, "fixture failure") {
+		t.Errorf("logs -o json: %+v; want the tool's text as the error", c)
+	}
+	if _, table, _ := runCLI(t, "logs", "--db", db, "-o", "table"); !strings.Contains(table, "fixture failure") {
+		t.Errorf("logs -o table has no ERROR text:\n%s", table)
+	}
+}
