@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"runtime/debug"
 	"strings"
 	"testing"
 
@@ -164,12 +165,40 @@ func TestVersionJSON(t *testing.T) {
 	if err := dec.Decode(&v); err != nil {
 		t.Fatalf("version -o json: %v\n%s", err, out)
 	}
-	want := VersionInfo{Version: Version, Commit: Commit, Date: Date, Go: runtime.Version(), OS: runtime.GOOS, Arch: runtime.GOARCH}
+	want := versionInfo(debug.ReadBuildInfo())
 	if diff := cmp.Diff(want, v); diff != "" {
 		t.Errorf("version -o json (-want +got):\n%s", diff)
 	}
 	table := mustRun(t, "version", "-o", "table")
-	if !strings.Contains(table, "mcpgw "+Version) || strings.HasPrefix(strings.TrimSpace(table), "{") {
+	if !strings.Contains(table, "mcpgw "+want.Version) || strings.HasPrefix(strings.TrimSpace(table), "{") {
 		t.Errorf("version -o table = %q", table)
+	}
+}
+
+// TestVersionFromBuildInfo: a binary built by `go install` (no ldflags)
+// reports the module version and VCS stamp the toolchain recorded; a
+// release build keeps what ldflags set.
+func TestVersionFromBuildInfo(t *testing.T) {
+	installed := &debug.BuildInfo{Main: debug.Module{Path: "github.com/mcpgw/mcpgw", Version: "v1.4.2"}}
+	checkout := &debug.BuildInfo{Main: debug.Module{Version: "(devel)"}, Settings: []debug.BuildSetting{
+		{Key: "vcs.revision", Value: "0123456789abcdef"}, {Key: "vcs.time", Value: "2026-11-30T10:00:00Z"}, {Key: "vcs.modified", Value: "true"}}}
+	for _, tc := range []struct {
+		name                  string
+		ldflags               [3]string
+		bi                    *debug.BuildInfo
+		version, commit, date string
+	}{
+		{"go install", [3]string{"dev", "", ""}, installed, "v1.4.2", "", ""},
+		{"go build in a checkout", [3]string{"dev", "", ""}, checkout, "dev", "0123456789abcdef-dirty", "2026-11-30T10:00:00Z"},
+		{"release", [3]string{"1.5.0", "abc", "2026-12-01"}, installed, "1.5.0", "abc", "2026-12-01"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			defer func(v, c, d string) { Version, Commit, Date = v, c, d }(Version, Commit, Date)
+			Version, Commit, Date = tc.ldflags[0], tc.ldflags[1], tc.ldflags[2]
+			v := versionInfo(tc.bi, true)
+			if v.Version != tc.version || v.Commit != tc.commit || v.Date != tc.date {
+				t.Errorf("got %s %s %s, want %s %s %s", v.Version, v.Commit, v.Date, tc.version, tc.commit, tc.date)
+			}
+		})
 	}
 }
