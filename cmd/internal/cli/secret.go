@@ -72,7 +72,7 @@ func runSecretSet(ctx context.Context, f *Factory, opts *SecretSetOptions) error
 	if err != nil {
 		return err
 	}
-	value, err := readSecretValue(f.IO, opts.Name)
+	value, err := readSecretValue(ctx, f.IO, opts.Name)
 	if err != nil {
 		return err
 	}
@@ -93,9 +93,9 @@ func runSecretSet(ctx context.Context, f *Factory, opts *SecretSetOptions) error
 
 // readSecretValue reads a value from a hidden prompt on a terminal, or all
 // of stdin otherwise, dropping one trailing newline.
-func readSecretValue(s *IOStreams, name string) (string, error) {
+func readSecretValue(ctx context.Context, s *IOStreams, name string) (string, error) {
 	if s.ReadHidden != nil {
-		v, err := s.ReadHidden(fmt.Sprintf("Value for %s (input is hidden): ", name))
+		v, err := s.ReadHidden(ctx, fmt.Sprintf("Value for %s (input is hidden): ", name))
 		if err != nil {
 			return "", fmt.Errorf("reading the value: %w", err)
 		}
