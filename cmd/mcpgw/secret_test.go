@@ -406,3 +406,30 @@ func TestSecretKeychainLocked(t *testing.T) {
 		t.Errorf("secret set on a locked keyring: exit %d, %s", code, stderr)
 	}
 }
+
+// TestShortSecretWarned stores a secret shorter than the redactor's
+// minimum: secret set says it will not be hidden, and so does mcpgw serve
+// on stderr each time it starts a server with it.
+func TestShortSecretWarned(t *testing.T) {
+	kenv := testenv.Keyring(t)
+	fx := testenv.Fixture(t)
+	cfgPath := writeConfig(t, fmt.Sprintf("servers:\n  fx:\n    command: %q\n    env: {PIN: \"${secret:short-pin}\"}\n", fx))
+	_, stderr, code := mcpgwCmd(t, kenv, "4711\n", "secret", "set", "short-pin", "--config", cfgPath)
+	if code != 0 {
+		t.Fatalf("secret set: exit %d: %s", code, stderr)
+	}
+	if !strings.Contains(stderr, `secret "short-pin" is 4 bytes`) || !strings.Contains(stderr, "in clear") {
+		t.Errorf("secret set stored a 4-byte secret without a warning:\n%s", stderr)
+	}
+	for run := 1; run <= 2; run++ {
+		a := startServeEnv(t, cfgPath, "2025-11-25", kenv...)
+		ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+		waitFor(t, ctx, "fx's tools", func() bool { return slices.Contains(a.toolNames(t, ctx), "fx__echo") })
+		cancel()
+		a.cs.Close()
+		a.cmd.Wait()
+		if got := a.stderr.String(); strings.Count(got, `secret \"short-pin\" is 4 bytes`) != 1 {
+			t.Errorf("start %d: want one warning about the short secret on stderr, got:\n%s", run, got)
+		}
+	}
+}

@@ -14,6 +14,7 @@ import (
 
 	"github.com/mcpgw/mcpgw/cmd/internal/config"
 	"github.com/mcpgw/mcpgw/keystore"
+	"github.com/mcpgw/mcpgw/policy/guard"
 )
 
 // NewCmdSecret builds `mcpgw secret` and its subcommands.
@@ -83,6 +84,9 @@ func runSecretSet(ctx context.Context, f *Factory, opts *SecretSetOptions) error
 		return secretError(err)
 	}
 	fmt.Fprintf(f.IO.ErrOut, "Stored secret %q in the OS keychain (service %q).\n", opts.Name, keystore.Service)
+	if len(value) < guard.MinSecretLen {
+		fmt.Fprintf(f.IO.ErrOut, "Warning: %s.\n", shortSecretWarning(opts.Name, len(value)))
+	}
 	if users := secretUsers(cfg)[opts.Name]; len(users) > 0 {
 		fmt.Fprintf(f.IO.ErrOut, "Used by: %s. A running mcpgw uses the new value when it next starts them.\n", strings.Join(users, ", "))
 	} else {
