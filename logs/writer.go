@@ -199,6 +199,19 @@ func (r *Recorder) insert(calls []Call) error {
 	}
 }
 
+// notDatabase reports whether err is SQLite's "not a database" or
+// "corrupt": a file that no retry or migration will make a record.
+func notDatabase(err error) bool {
+	var se *sqlite.Error
+	if errors.As(err, &se) {
+		switch se.Code() & 0xff {
+		case sqlite3.SQLITE_CORRUPT, sqlite3.SQLITE_NOTADB:
+			return true
+		}
+	}
+	return false
+}
+
 // why says in a user's words why SQLite failed.
 func why(err error) string {
 	var se *sqlite.Error

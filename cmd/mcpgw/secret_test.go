@@ -433,3 +433,21 @@ func TestShortSecretWarned(t *testing.T) {
 		}
 	}
 }
+
+// TestSecretListDespiteConfigTypo: a typo in a server's keys does not keep
+// secret list (nor set) from the keychain; it warns.
+func TestSecretListDespiteConfigTypo(t *testing.T) {
+	kenv := testenv.Keyring(t)
+	cfgPath := writeConfig(t, "servers:\n  fx:\n    comand: x\n")
+	if _, stderr, code := mcpgwCmd(t, kenv, "typo-test-value\n", "secret", "set", "typo-test", "--config", cfgPath); code != 0 || !strings.Contains(stderr, "comand") {
+		t.Errorf("secret set: exit %d; want it stored, with a warning about the config:\n%s", code, stderr)
+	}
+	out, stderr, code := mcpgwCmd(t, kenv, "", "secret", "list", "-o", "json", "--config", cfgPath)
+	if code != 0 || !strings.Contains(out, `"typo-test"`) {
+		t.Errorf("secret list: exit %d, out %s; stderr:\n%s", code, out, stderr)
+	}
+	if strings.Count(stderr, "comand") != 1 || !strings.Contains(stderr, "warning") {
+		t.Errorf("secret list: want one warning about the config; stderr:\n%s", stderr)
+	}
+	mcpgwCmd(t, kenv, "", "secret", "rm", "typo-test", "--config", cfgPath)
+}

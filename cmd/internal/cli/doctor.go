@@ -7,6 +7,7 @@ import (
 	"io/fs"
 	"log/slog"
 	"os"
+	"path/filepath"
 	"time"
 
 	"github.com/dustin/go-humanize"
@@ -241,13 +242,24 @@ func doctorRecord(ctx context.Context, f *Factory, cfg *config.Config, flag stri
 		r.add(doctorCheck{Check: "record", Status: checkFail, Detail: err.Error(), code: ExitError})
 		return
 	}
+	werr := recordWritable(path)
+	if werr != nil {
+		// What serve needs: without it, calls go unrecorded (or, with
+		// logs.strict, serve does not run).
+		r.add(doctorCheck{Check: "record", Status: checkFail, Detail: "mcpgw serve cannot write the record " + path + ": " + werr.Error(), code: ExitError,
+			Fix: "make it writable for this user, or record elsewhere with logs.path in the config (or MCPGW_DB)"})
+	}
 	ok, err := recordExists(path)
-	if err != nil {
+	switch {
+	case err != nil && werr == nil:
 		r.add(doctorCheck{Check: "record", Status: checkFail, Detail: err.Error(), code: ExitError})
 		return
-	}
-	if !ok {
+	case err != nil:
+		return // said above
+	case !ok && werr == nil:
 		r.add(doctorCheck{Check: "record", Status: checkOK, Detail: noRecord(path)})
+		return
+	case !ok:
 		return
 	}
 	db, err := openRecord(ctx, path)
@@ -257,6 +269,9 @@ func doctorRecord(ctx context.Context, f *Factory, cfg *config.Config, flag stri
 	}
 	defer db.Close()
 	c := doctorCheck{Check: "record", Status: checkOK}
+	if werr != nil {
+		c.Check = "record contents" // readable, though serve cannot write it
+	}
 	n, err := db.Count(ctx)
 	if err != nil {
 		r.add(doctorCheck{Check: "record", Status: checkFail, Detail: err.Error(), code: ExitError})
@@ -297,6 +312,41 @@ func doctorRecord(ctx context.Context, f *Factory, cfg *config.Config, flag stri
 			}
 		}
 	}
+}
+
+// recordWritable checks, without changing anything that stays, that
+// mcpgw serve can write the record at path: the file if it exists, and its
+// directory (or the nearest one that exists, where serve would create the
+// rest), where SQLite keeps its -wal and -shm files beside it.
+func recordWritable(path string) error {
+	if f, err := os.OpenFile(path, os.O_WRONLY, 0); err == nil {
+		f.Close()
+	} else if !errors.Is(err, fs.ErrNotExist) {
+		return err
+	}
+	dir := filepath.Dir(path)
+	for {
+		fi, err := os.Stat(dir)
+		if err == nil {
+			if !fi.IsDir() {
+				return fmt.Errorf("%s is not a directory", dir)
+			}
+			break
+		}
+		if !errors.Is(err, fs.ErrNotExist) || filepath.Dir(dir) == dir {
+			return err
+		}
+		dir = filepath.Dir(dir)
+	}
+	// A file made and removed at once is the only sure test: permissions,
+	// ACLs, read-only mounts and a full disk all show.
+	f, err := os.CreateTemp(dir, ".mcpgw-doctor-*")
+	if err != nil {
+		return fmt.Errorf("cannot create files in %s: %w", dir, errors.Unwrap(err))
+	}
+	f.Close()
+	os.Remove(f.Name())
+	return nil
 }
 
 // printDoctor prints the report as a table, then each problem in full with

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"io/fs"
 	"slices"
 	"strings"
 
@@ -322,11 +321,16 @@ func sortedKeys[V any](m map[string]V) []string {
 
 // secretsConfig loads the configuration for commands that work without
 // one (secret set, list, rm): a missing file means no servers and the
-// default keystore settings.
+// default keystore settings. A file with a problem outside its secrets:
+// section (a typo in a server's keys) is read for secrets: alone, with a
+// warning: which servers use each secret is then not known.
 func (f *Factory) secretsConfig() (*config.Config, error) {
-	cfg, err := f.LoadConfig()
-	if errors.Is(err, fs.ErrNotExist) {
-		return &config.Config{Servers: map[string]*config.Server{}}, nil
+	cfg, err := f.sectionsConfig("secrets")
+	if cfg == nil && err == nil {
+		cfg = &config.Config{}
+	}
+	if cfg != nil && cfg.Servers == nil {
+		cfg.Servers = map[string]*config.Server{}
 	}
 	return cfg, err
 }
