@@ -83,6 +83,10 @@ func TestExitCodesAsDocumented(t *testing.T) {
 	allBad := write("allbad.yaml", "servers:\n  bad:\n    command: mcpgw-no-such-command-anywhere\n  worse:\n    command: /nonexistent/server\n")
 	typo := write("typo.yaml", "servers:\n  fx:\n    comand: x\n")
 	missing := filepath.Join(dir, "missing.yaml")
+	// An editor that saves a typo, for server edit.
+	typoEditor := write("typo-editor", "#!/bin/sh\nprintf 'servers:\\n  x:\\n    comand: y\\n' > \"$1\"\n")
+	os.Chmod(typoEditor, 0o700)
+	edited := write("edited.yaml", "servers: {}\n")
 
 	for _, tc := range []struct {
 		name    string
@@ -104,6 +108,7 @@ func TestExitCodesAsDocumented(t *testing.T) {
 		{"a call to no tool", []string{"--config", good, "call", "nope"}, false, "bad command line", `no tool "nope"`},
 		{"serve with a missing --config", []string{"--config", missing, "serve"}, false, "configuration file", missing},
 		{"tools with a typo in the config", []string{"--config", typo, "tools"}, false, "configuration file", "comand"},
+		{"server edit saving a typo", []string{"--config", edited, "server", "edit"}, false, "configuration file", "comand"},
 		{"a call the tool fails", []string{"--config", good, "call", "fx__fail"}, false, "mcpgw call: the tool returned", ""},
 		{"a call to a server that failed to start", []string{"--config", mixed, "call", "bad__echo"}, false, "a server could not be started", `"bad"`},
 		{"tools with every server failed", []string{"--config", allBad, "tools"}, false, "a server could not be started", `"bad"`},
@@ -111,7 +116,7 @@ func TestExitCodesAsDocumented(t *testing.T) {
 		{"secret check with a secret missing", []string{"--config", mixed, "secret", "check"}, true, "a secret is missing", "exitcode-test-unset"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			env := []string{"MCPGW_DB=" + filepath.Join(t.TempDir(), "record.db")}
+			env := []string{"MCPGW_DB=" + filepath.Join(t.TempDir(), "record.db"), "VISUAL=", "EDITOR=" + typoEditor, "TMPDIR=" + t.TempDir()}
 			if tc.keyring {
 				env = append(env, testenv.Keyring(t)...)
 			}

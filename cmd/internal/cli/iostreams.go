@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strings"
 
 	"golang.org/x/term"
 )
@@ -22,12 +23,16 @@ type IOStreams struct {
 	// line from In without echoing it (for secrets). It returns at once,
 	// with the terminal restored, when ctx ends (Ctrl-C).
 	ReadHidden func(ctx context.Context, prompt string) (string, error)
+	// CanPrompt reports whether questions may be asked on ErrOut and
+	// answered on In (In is a terminal).
+	CanPrompt bool
 }
 
 // System returns the process's own streams.
 func System() *IOStreams {
 	s := &IOStreams{In: os.Stdin, Out: os.Stdout, ErrOut: os.Stderr, IsTerminal: term.IsTerminal(int(os.Stdout.Fd()))}
 	if fd := int(os.Stdin.Fd()); term.IsTerminal(fd) {
+		s.CanPrompt = true
 		s.ReadHidden = func(ctx context.Context, prompt string) (string, error) {
 			return readHidden(ctx, fd, os.Stderr, prompt)
 		}
@@ -64,5 +69,56 @@ func readHidden(ctx context.Context, fd int, w io.Writer, prompt string) (string
 		term.Restore(fd, state)
 		fmt.Fprintln(w)
 		return "", context.Cause(ctx)
+	}
+}
+
+// askYesNo asks question on ErrOut and reads the answer from In: true for
+// yes (and for just Enter when def is true). Like readHidden, it returns
+// at once when ctx ends, not at the next Enter.
+func (s *IOStreams) askYesNo(ctx context.Context, question string, def bool) (bool, error) {
+	hint := " [y/N] "
+	if def {
+		hint = " [Y/n] "
+	}
+	fmt.Fprint(s.ErrOut, question+hint)
+	type answer struct {
+		line string
+		err  error
+	}
+	got := make(chan answer, 1)
+	go func() {
+		var b []byte
+		one := make([]byte, 1)
+		for {
+			n, err := s.In.Read(one)
+			if n > 0 {
+				if one[0] == '\n' {
+					break
+				}
+				b = append(b, one[0])
+			}
+			if err != nil {
+				got <- answer{string(b), err}
+				return
+			}
+		}
+		got <- answer{string(b), nil}
+	}()
+	select {
+	case a := <-got:
+		line := strings.ToLower(strings.TrimSpace(a.line))
+		if a.err != nil && line == "" {
+			return false, a.err // no answer (stdin closed): not a yes
+		}
+		switch line {
+		case "":
+			return def, nil
+		case "y", "yes":
+			return true, nil
+		}
+		return false, nil
+	case <-ctx.Done():
+		fmt.Fprintln(s.ErrOut)
+		return false, context.Cause(ctx)
 	}
 }

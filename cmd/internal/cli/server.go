@@ -17,10 +17,10 @@ import (
 func NewCmdServer(f *Factory) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "server",
-		Short: "Add, list, remove, enable or disable configured servers",
+		Short: "Add, list, edit, remove, enable or disable configured servers",
 		RunE:  runGroup,
 	}
-	cmd.AddCommand(newCmdServerAdd(f), newCmdServerList(f), newCmdServerRemove(f), newCmdServerToggle(f, true), newCmdServerToggle(f, false))
+	cmd.AddCommand(newCmdServerAdd(f), newCmdServerList(f), newCmdServerEdit(f), newCmdServerRemove(f), newCmdServerToggle(f, true), newCmdServerToggle(f, false))
 	return cmd
 }
 
@@ -194,21 +194,21 @@ func newCmdServerList(f *Factory) *cobra.Command {
 }
 
 func newCmdServerRemove(f *Factory) *cobra.Command {
-	cmd := newCmdServerEdit(f, "remove NAME", "Remove a server from the configuration", "Removed", config.RemoveServer)
+	cmd := newCmdServerChange(f, "remove NAME", "Remove a server from the configuration", "Removed", config.RemoveServer)
 	cmd.Aliases = []string{"rm"}
 	return cmd
 }
 
 func newCmdServerToggle(f *Factory, enable bool) *cobra.Command {
 	if enable {
-		return newCmdServerEdit(f, "enable NAME", "Enable a configured server", "Enabled", func(path, name string) error { return config.SetEnabled(path, name, true) })
+		return newCmdServerChange(f, "enable NAME", "Enable a configured server", "Enabled", func(path, name string) error { return config.SetEnabled(path, name, true) })
 	}
-	return newCmdServerEdit(f, "disable NAME", "Disable a configured server", "Disabled", func(path, name string) error { return config.SetEnabled(path, name, false) })
+	return newCmdServerChange(f, "disable NAME", "Disable a configured server", "Disabled", func(path, name string) error { return config.SetEnabled(path, name, false) })
 }
 
-// newCmdServerEdit builds a command that applies one edit to one named
+// newCmdServerChange builds a command that applies one edit to one named
 // server in the configuration file.
-func newCmdServerEdit(f *Factory, use, short, done string, edit func(path, name string) error) *cobra.Command {
+func newCmdServerChange(f *Factory, use, short, done string, edit func(path, name string) error) *cobra.Command {
 	return &cobra.Command{
 		Use:               use,
 		Short:             short,
