@@ -451,3 +451,19 @@ func TestSecretListDespiteConfigTypo(t *testing.T) {
 	}
 	mcpgwCmd(t, kenv, "", "secret", "rm", "typo-test", "--config", cfgPath)
 }
+
+// TestSecretRmCompletesStoredNames: secret rm <TAB> offers the secrets
+// stored in the keychain.
+func TestSecretRmCompletesStoredNames(t *testing.T) {
+	kenv := testenv.Keyring(t)
+	cfgPath := writeConfig(t, "servers: {}\n")
+	if _, stderr, code := mcpgwCmd(t, kenv, "completion-test-value\n", "secret", "set", "completion-test", "--config", cfgPath); code != 0 {
+		t.Fatalf("secret set: exit %d: %s", code, stderr)
+	}
+	defer mcpgwCmd(t, kenv, "", "secret", "rm", "completion-test", "--config", cfgPath)
+	out, stderr, code := mcpgwCmd(t, kenv, "", "__complete", "--config", cfgPath, "secret", "rm", "completion-")
+	lines := strings.Split(strings.TrimSpace(out), "\n")
+	if code != 0 || len(lines) != 2 || lines[0] != "completion-test" || lines[1] != ":4" {
+		t.Errorf("__complete secret rm completion-: exit %d, out %q; stderr:\n%s", code, out, stderr)
+	}
+}

@@ -44,7 +44,8 @@ and JSON for arrays and objects. Repeat --arg for an array to add items.`,
 		Example: `  mcpgw call everything__echo --arg message=hello
   mcpgw call fixture__add --arg a=1 --arg b=2
   mcpgw call memory__create_entities --args '{"entities":[]}'`,
-		Args: cobra.ExactArgs(1),
+		Args:              cobra.ExactArgs(1),
+		ValidArgsFunction: completeToolNames(f),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.Tool = args[0]
 			if runF != nil {

@@ -21,6 +21,10 @@ import (
 // configuration (a prefixed server's tools all carry its prefix) and from
 // each server's last listed tools in the record's catalog cache.
 
+// cachedTool is a tool as the catalog cache last saw it: its exposed name
+// and description.
+type cachedTool struct{ Name, Description string }
+
 // cachedToolNames returns, for each enabled server of cfg, the exposed
 // names of the tools it listed last (after its tool filter), from the
 // record's catalog cache; servers that never listed any are missing. The
@@ -29,6 +33,19 @@ import (
 // record that cannot be read is no catalog.
 func cachedToolNames(ctx context.Context, f *Factory, cfg *config.Config) map[string][]string {
 	out := map[string][]string{}
+	for srv, tools := range cachedTools(ctx, f, cfg) {
+		names := make([]string, len(tools))
+		for i, t := range tools {
+			names[i] = t.Name
+		}
+		out[srv] = names
+	}
+	return out
+}
+
+// cachedTools is [cachedToolNames] with each tool's description.
+func cachedTools(ctx context.Context, f *Factory, cfg *config.Config) map[string][]cachedTool {
+	out := map[string][]cachedTool{}
 	if cfg == nil || !cfg.Logs.IsEnabled() {
 		return out
 	}
@@ -60,11 +77,11 @@ func cachedToolNames(ctx context.Context, f *Factory, cfg *config.Config) map[st
 		if json.Unmarshal(raw, &c) != nil {
 			continue
 		}
-		names := []string{}
+		tools := []cachedTool{}
 		for _, t := range catalog.FilterTools(c.Tools, s.Tools.Allow, s.Tools.Deny) {
-			names = append(names, catalog.ExposedName(s.PrefixOr(), t.Name))
+			tools = append(tools, cachedTool{catalog.ExposedName(s.PrefixOr(), t.Name), t.Description})
 		}
-		out[name] = names
+		out[name] = tools
 	}
 	return out
 }

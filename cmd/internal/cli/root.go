@@ -103,6 +103,18 @@ resources and prompts into one catalog, and relays every call.`,
 		newCmdDemoServer(f),
 		newCmdExitCodes(f),
 	)
+	// No command takes a file name as an argument: where nothing better
+	// completes, complete nothing rather than the files of the directory.
+	var noFiles func(*cobra.Command)
+	noFiles = func(c *cobra.Command) {
+		if c.ValidArgsFunction == nil && len(c.ValidArgs) == 0 {
+			c.ValidArgsFunction = cobra.NoFileCompletions
+		}
+		for _, sub := range c.Commands() {
+			noFiles(sub)
+		}
+	}
+	noFiles(root)
 	return root
 }
 

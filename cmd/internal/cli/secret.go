@@ -57,6 +57,7 @@ never taken from the command line, where shell history and ps would keep it.`,
 			}
 			return withCode(ExitUsage, fmt.Errorf("the value is never taken from the command line (shell history would keep it); pipe it instead: printf %%s \"$VALUE\" | mcpgw secret set %s", args[0]))
 		},
+		ValidArgsFunction: completeReferencedSecrets(f),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.Name = args[0]
 			return runSecretSet(cmd.Context(), f, opts)
@@ -177,10 +178,11 @@ func runSecretList(ctx context.Context, f *Factory, opts *SecretListOptions) err
 
 func newCmdSecretRm(f *Factory) *cobra.Command {
 	return &cobra.Command{
-		Use:     "rm NAME",
-		Aliases: []string{"remove", "delete"},
-		Short:   "Remove a secret from the OS keychain",
-		Args:    cobra.ExactArgs(1),
+		Use:               "rm NAME",
+		Aliases:           []string{"remove", "delete"},
+		Short:             "Remove a secret from the OS keychain",
+		Args:              cobra.ExactArgs(1),
+		ValidArgsFunction: completeStoredSecrets(f),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			cfg, err := f.secretsConfig()
 			if err != nil {

@@ -213,7 +213,7 @@ func newCmdServerChange(f *Factory, use, short, done string, edit func(path, nam
 		Use:               use,
 		Short:             short,
 		Args:              cobra.ExactArgs(1),
-		ValidArgsFunction: completeServerNames(f),
+		ValidArgsFunction: completeServerArg(f),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			path, err := f.ConfigPath()
 			if err != nil {

@@ -55,7 +55,7 @@ Exit status: 0 saved (or nothing changed), 3 the edit does not validate,
   mcpgw server edit github        # at the github server
   EDITOR="code --wait" mcpgw server edit`,
 		Args:              cobra.MaximumNArgs(1),
-		ValidArgsFunction: completeServerNames(f),
+		ValidArgsFunction: completeServerArg(f),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if len(args) == 1 {
 				opts.Name = args[0]

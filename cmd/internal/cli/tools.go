@@ -12,6 +12,7 @@ import (
 	"github.com/mcpgw/mcpgw/cmd/internal/config"
 	"github.com/mcpgw/mcpgw/mux"
 	"github.com/mcpgw/mcpgw/mux/catalog"
+	"github.com/mcpgw/mcpgw/policy/guard"
 )
 
 // ToolsOptions are the inputs of `mcpgw tools`.
@@ -64,7 +65,18 @@ func runTools(ctx context.Context, opts *ToolsOptions) error {
 	if opts.Server != "" {
 		specs = only(specs, []string{opts.Server}) // the others need not start
 	}
-	g := newGatewayOf(opts.Factory, cfg, &mux.Options{Logger: commandLogger(opts.IO.ErrOut)}, specs)
+	// The record's catalog cache keeps what the servers list, for call
+	// and for completion.
+	gwOpts := &mux.Options{Logger: commandLogger(opts.IO.ErrOut)}
+	known := guard.NewKnown()
+	gwOpts.Redactor = known
+	record, err := openGatewayRecord(ctx, opts.Factory, cfg, "", known, gwOpts.Logger)
+	if err != nil {
+		return err
+	}
+	defer record.close()
+	record.options(gwOpts, false)
+	g := newGatewayOf(opts.Factory, cfg, gwOpts, specs)
 	defer g.Close()
 	ctx, cancel := context.WithTimeout(ctx, opts.Timeout)
 	defer cancel()
@@ -240,15 +252,4 @@ func oneLine(s string, n int) string {
 		return string(r[:n-1]) + "…"
 	}
 	return s
-}
-
-// completeServerNames completes configured server names.
-func completeServerNames(f *Factory) func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
-	return func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
-		cfg, err := f.LoadConfig()
-		if err != nil {
-			return nil, cobra.ShellCompDirectiveNoFileComp
-		}
-		return cfg.Order, cobra.ShellCompDirectiveNoFileComp
-	}
 }
