@@ -443,8 +443,8 @@ func TestSecretListDespiteConfigTypo(t *testing.T) {
 		t.Errorf("secret set: exit %d; want it stored, with a warning about the config:\n%s", code, stderr)
 	}
 	out, stderr, code := mcpgwCmd(t, kenv, "", "secret", "list", "-o", "json", "--config", cfgPath)
-	if code != 0 || !strings.Contains(out, `"typo-test"`) {
-		t.Errorf("secret list: exit %d, out %s; stderr:\n%s", code, out, stderr)
+	if code != 0 || !strings.Contains(out, `"typo-test"`) || strings.Contains(out, "null") {
+		t.Errorf("secret list: exit %d, out %s (a secret no server uses has \"servers\": [], not null); stderr:\n%s", code, out, stderr)
 	}
 	if strings.Count(stderr, "comand") != 1 || !strings.Contains(stderr, "warning") {
 		t.Errorf("secret list: want one warning about the config; stderr:\n%s", stderr)

@@ -10,7 +10,6 @@ import (
 	"path/filepath"
 	"time"
 
-	"github.com/dustin/go-humanize"
 	"github.com/spf13/cobra"
 
 	"github.com/mcpgw/mcpgw/cmd/internal/config"
@@ -279,7 +278,7 @@ func doctorRecord(ctx context.Context, f *Factory, cfg *config.Config, flag stri
 	}
 	c.Detail = fmt.Sprintf("%s: %d calls", path, n)
 	if fi, err := os.Stat(path); err == nil {
-		c.Detail += ", " + humanize.Bytes(uint64(fi.Size()))
+		c.Detail += ", " + fmtBytes(fi.Size())
 	}
 	if d, err := db.Dropped(ctx); err == nil && d.Total > 0 {
 		c.Status = checkWarn

@@ -37,6 +37,9 @@ type Factory struct {
 	// stages of their own ([MainWith]), and tests.
 	Stages []callpath.Stage
 	v      *viper.Viper
+	// args is the command line as given, for messages that suggest how to
+	// write it.
+	args []string
 }
 
 // ConfigPath returns the configuration file path by precedence.
@@ -185,7 +188,7 @@ func Run(ctx context.Context, args []string, io *IOStreams) int {
 // run is [Run] with a hook that may change the command tree first (tests
 // swap in commands with an injected clock).
 func run(ctx context.Context, args []string, io *IOStreams, adjust func(*Factory, *cobra.Command)) int {
-	f := &Factory{IO: io, v: viper.New()}
+	f := &Factory{IO: io, v: viper.New(), args: args}
 	root := NewRootCmd(f)
 	if adjust != nil {
 		adjust(f, root)

@@ -287,6 +287,11 @@ func printSecretRows(s *IOStreams, format string, rows []secretRow) error {
 		if rows == nil {
 			rows = []secretRow{}
 		}
+		for i := range rows {
+			if rows[i].Servers == nil {
+				rows[i].Servers = []string{} // "none", not null
+			}
+		}
 		return printJSON(s.Out, rows)
 	}
 	t := newTable(s.Out, "NAME", "STATUS", "USED BY")

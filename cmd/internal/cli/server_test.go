@@ -2,7 +2,9 @@ package cli
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -88,7 +90,9 @@ func TestServerCommandsRoundTrip(t *testing.T) {
 	}
 
 	// remove.
-	mustRun(t, "--config", cfg, "server", "remove", "local")
+	if _, _, errOut := runCLI(t, "--config", cfg, "server", "remove", "local"); errOut != fmt.Sprintf("Removed server %q from %s\n", "local", cfg) {
+		t.Errorf("server remove said %q", errOut)
+	}
 	mustRun(t, "--config", cfg, "server", "rm", "bare")
 	if diff := cmp.Diff(want[1:2], listServers(t, cfg)); diff != "" {
 		t.Fatalf("server list after remove (-want +got):\n%s", diff)
@@ -123,6 +127,8 @@ func TestServerCommandErrors(t *testing.T) {
 		{"add with command and url", []string{"server", "add", "two", "--url", "http://x", "--", "/bin/cat"}, ExitUsage, "either"},
 		{"add with words before --", []string{"server", "add", "two", "extra", "--", "/bin/cat"}, ExitUsage, "--"},
 		{"add without --", []string{"server", "add", "two", "/bin/cat"}, ExitUsage, "after --"},
+		{"add with the command's flags without --", []string{"server", "add", "two", "--lazy", "npx", "-y", "pkg"}, ExitUsage, "go after --: mcpgw --config " + cfg + " server add two --lazy -- npx -y pkg"},
+		{"add with --prefix and --no-prefix", []string{"server", "add", "two", "--prefix", "p", "--no-prefix", "--", "/bin/cat"}, ExitUsage, "--no-prefix and --prefix cannot be used together"},
 		{"add bad env", []string{"server", "add", "two", "-e", "NOEQUALS", "--", "/bin/cat"}, ExitUsage, "KEY=VALUE"},
 		{"add duplicate", []string{"server", "add", "one", "--", "/bin/echo"}, ExitConfig, "already exists"},
 		{"remove unknown", []string{"server", "remove", "onw"}, ExitConfig, `"one"`},
@@ -200,5 +206,30 @@ func TestVersionFromBuildInfo(t *testing.T) {
 				t.Errorf("got %s %s %s, want %s %s %s", v.Version, v.Commit, v.Date, tc.version, tc.commit, tc.date)
 			}
 		})
+	}
+}
+
+// TestServerListUsesTheTerminalWidth: on a wide terminal the TARGET column
+// is shown whole; on a narrow one the line is cut at its width.
+func TestServerListUsesTheTerminalWidth(t *testing.T) {
+	cfg := filepath.Join(t.TempDir(), "config.yaml")
+	target := "/opt/servers/bin/a-server-with-a-long-path --with --many --arguments --that --go --on --and --on"
+	mustRun(t, "--config", cfg, "server", "add", "long", "--", target)
+	for _, width := range []int{160, 80} {
+		t.Setenv("COLUMNS", fmt.Sprint(width))
+		var out, errOut syncBuffer
+		s := &IOStreams{In: strings.NewReader(""), Out: &out, ErrOut: &errOut, IsTerminal: true}
+		if code := Run(context.Background(), []string{"--config", cfg, "server", "list"}, s); code != ExitOK {
+			t.Fatalf("server list: exit %d: %s", code, errOut.String())
+		}
+		lines := strings.Split(strings.TrimSpace(out.String()), "\n")
+		row := lines[len(lines)-1]
+		whole := strings.Contains(row, target)
+		if width == 160 && !whole {
+			t.Errorf("at 160 columns the target is cut:\n%s", out.String())
+		}
+		if width == 80 && (whole || len([]rune(row)) != 80 || !strings.HasSuffix(row, "…")) {
+			t.Errorf("at 80 columns the row is not cut to 80 (%d):\n%s", len([]rune(row)), out.String())
+		}
 	}
 }
