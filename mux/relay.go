@@ -305,12 +305,20 @@ type progressRoutes struct {
 type progressRoute struct {
 	ss    *mcp.ServerSession
 	token any
-	touch func() // pushes the call's deadline back; nil when none
+	touch func()         // pushes the call's deadline back; nil when none
+	local func(Progress) // a CallToolProgress caller's, instead of ss
 }
 
 func (p *progressRoutes) add(ss *mcp.ServerSession, token any) string {
 	t := "mcpgw-" + strconv.FormatUint(p.seq.Add(1), 10)
 	p.m.Store(t, progressRoute{ss: ss, token: token})
+	return t
+}
+
+// addLocal routes a token's progress to fn, for a call made in process.
+func (p *progressRoutes) addLocal(fn func(Progress)) string {
+	t := "mcpgw-" + strconv.FormatUint(p.seq.Add(1), 10)
+	p.m.Store(t, progressRoute{local: fn})
 	return t
 }
 
@@ -349,6 +357,10 @@ func (g *Gateway) relayProgress(ctx context.Context, req *mcp.ProgressNotificati
 	r := v.(progressRoute)
 	if r.touch != nil {
 		r.touch()
+	}
+	if r.local != nil {
+		r.local(Progress{Progress: req.Params.Progress, Total: req.Params.Total, Message: req.Params.Message})
+		return
 	}
 	p := *req.Params
 	p.ProgressToken = r.token

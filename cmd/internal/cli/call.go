@@ -8,8 +8,10 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
+	"github.com/modelcontextprotocol/go-sdk/mcp"
 	"github.com/spf13/cobra"
 
 	"github.com/mcpgw/mcpgw/cmd/internal/config"
@@ -95,7 +97,7 @@ func runCall(ctx context.Context, opts *CallOptions) error {
 	// record: the server's own call timeout is another limit.
 	ctx, cancel := context.WithTimeoutCause(ctx, opts.Timeout, fmt.Errorf("mcpgw call --timeout %s passed", opts.Timeout))
 	defer cancel()
-	view, err := g.View(ctx)
+	view, err := viewWaiting(ctx, opts.IO, g)
 	if err != nil {
 		if errors.Is(err, context.DeadlineExceeded) {
 			return withCode(ExitUnavailable, fmt.Errorf("%s did not start within --timeout %s; raise it, or see why with: mcpgw doctor --start", strings.Join(need, ", "), opts.Timeout))
@@ -124,7 +126,7 @@ func runCall(ctx context.Context, opts *CallOptions) error {
 	if err != nil {
 		return withCode(ExitUsage, err)
 	}
-	res, err := g.CallTool(ctx, opts.Tool, args)
+	res, err := callWaiting(ctx, opts.IO, g, opts.Tool, args)
 	if err != nil {
 		return fmt.Errorf("calling %s: %w", opts.Tool, err)
 	}
@@ -154,6 +156,27 @@ func runCall(ctx context.Context, opts *CallOptions) error {
 		return withCode(ExitToolError, fmt.Errorf("tool %s returned an error", opts.Tool))
 	}
 	return nil
+}
+
+// callWaiting makes the call, showing on a terminal that it runs and the
+// tool's progress notifications as they come.
+func callWaiting(ctx context.Context, s *IOStreams, g *mux.Gateway, tool string, args json.RawMessage) (*mcp.CallToolResult, error) {
+	w := startWaiting(s, "calling "+tool)
+	var mu sync.Mutex
+	text := "calling " + tool
+	stop := w.watch(func() string {
+		mu.Lock()
+		defer mu.Unlock()
+		return text
+	})
+	defer stop()
+	// Progress is asked for also when it is not shown: it keeps the
+	// server's idle call timeout from cutting a long job off.
+	return g.CallToolProgress(ctx, tool, args, func(p mux.Progress) {
+		mu.Lock()
+		text = progressText(tool, p)
+		mu.Unlock()
+	})
 }
 
 // noSuchTool says that no server lists name, suggesting names from what

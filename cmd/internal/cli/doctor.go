@@ -210,7 +210,7 @@ func doctorStart(ctx context.Context, opts *DoctorOptions, cfg *config.Config, r
 	defer g.Close()
 	ctx, cancel := context.WithTimeout(ctx, opts.Timeout)
 	defer cancel()
-	view, err := g.View(ctx)
+	view, err := viewWaiting(ctx, opts.IO, g)
 	if err != nil {
 		r.add(doctorCheck{Check: "start", Status: checkFail, Detail: fmt.Sprintf("servers did not finish starting within %s: %v", opts.Timeout, err), code: ExitUnavailable})
 		return

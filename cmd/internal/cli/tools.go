@@ -80,7 +80,7 @@ func runTools(ctx context.Context, opts *ToolsOptions) error {
 	defer g.Close()
 	ctx, cancel := context.WithTimeout(ctx, opts.Timeout)
 	defer cancel()
-	view, err := g.View(ctx)
+	view, err := viewWaiting(ctx, opts.IO, g)
 	if err != nil {
 		return withCode(ExitUnavailable, fmt.Errorf("waiting for servers: %w", err))
 	}
