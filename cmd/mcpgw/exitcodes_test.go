@@ -107,6 +107,7 @@ func TestExitCodesAsDocumented(t *testing.T) {
 		{"--prefix with --no-prefix", []string{"--config", filepath.Join(dir, "new.yaml"), "server", "add", "x", "--prefix", "p", "--no-prefix", "--", "cat"}, false, "bad command line", "prefix"},
 		{"a call to no tool", []string{"--config", good, "call", "nope"}, false, "bad command line", `no tool "nope"`},
 		{"serve with a missing --config", []string{"--config", missing, "serve"}, false, "configuration file", missing},
+		{"doctor with a missing --config", []string{"--config", missing, "doctor"}, false, "configuration file", "checks failed"},
 		{"tools with a typo in the config", []string{"--config", typo, "tools"}, false, "configuration file", "comand"},
 		{"server edit saving a typo", []string{"--config", edited, "server", "edit"}, false, "configuration file", "comand"},
 		{"a call the tool fails", []string{"--config", good, "call", "fx__fail"}, false, "mcpgw call: the tool returned", ""},
