@@ -61,7 +61,8 @@ func NewCmdDoctor(f *Factory, runF func(context.Context, *DoctorOptions) error) 
 		Short: "Check the configuration, the servers, the keychain and the record",
 		Long: `Doctor checks what mcpgw needs, without changing anything: the configuration
 parses; each server's command is found (as mcpgw serve would find it, login
-shell PATH included) and its secrets resolve; the record can be read; and
+shell PATH included) and its secrets resolve; mcpgw serve can write the record
+(a file is made and removed beside it to know) and it can be read; and
 what every running mcpgw serve sees of its servers right now (state,
 restarts, last error, last stderr lines). With --start it also starts each
 server and lists its tools.
