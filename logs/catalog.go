@@ -34,3 +34,26 @@ func (db *DB) SaveCatalog(ctx context.Context, server, fingerprint string, catal
 	}
 	return nil
 }
+
+// Catalogs returns the catalog last saved for each server, whatever
+// fingerprint it was saved under: for hints that may be stale (which
+// servers a command needs, shell completion), never to serve.
+func (db *DB) Catalogs(ctx context.Context) (map[string][]byte, error) {
+	rows, err := db.sql.QueryContext(ctx, "SELECT server, catalog FROM catalog_cache")
+	if err != nil {
+		return nil, fmt.Errorf("reading the catalog cache: %w", err)
+	}
+	defer rows.Close()
+	out := map[string][]byte{}
+	for rows.Next() {
+		var server, cat string
+		if err := rows.Scan(&server, &cat); err != nil {
+			return nil, fmt.Errorf("reading the catalog cache: %w", err)
+		}
+		out[server] = []byte(cat)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("reading the catalog cache: %w", err)
+	}
+	return out, nil
+}

@@ -28,3 +28,22 @@ func TestCatalogCache(t *testing.T) {
 		t.Error("a catalog was served for another launch spec")
 	}
 }
+
+func TestCatalogsWhateverFingerprint(t *testing.T) {
+	ctx := context.Background()
+	db, err := Open(ctx, filepath.Join(t.TempDir(), "c.db"), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	db.SaveCatalog(ctx, "fx", "f1", []byte(`{"tools":[1]}`))
+	db.SaveCatalog(ctx, "fy", "f2", []byte(`{"tools":[2]}`))
+	db.SaveCatalog(ctx, "fx", "f3", []byte(`{"tools":[3]}`))
+	got, err := db.Catalogs(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 2 || string(got["fx"]) != `{"tools":[3]}` || string(got["fy"]) != `{"tools":[2]}` {
+		t.Errorf("Catalogs = %q; want each server's last saved", got)
+	}
+}

@@ -144,9 +144,21 @@ func Open(ctx context.Context, path string, opts *OpenOptions) (*DB, error) {
 	db := &DB{sql: sdb, path: path}
 	if err := db.migrate(ctx, o.ReadOnly); err != nil {
 		sdb.Close()
+		if notDatabase(err) {
+			return nil, fmt.Errorf("opening the record %s: %w; it is not an mcpgw record, or it is damaged: move it aside (mv %s %s), and mcpgw serve starts a new one in its place", path, err, shellQuote(path), shellQuote(path+".broken"))
+		}
 		return nil, fmt.Errorf("opening the record %s: %w", path, err)
 	}
 	return db, nil
+}
+
+// shellQuote quotes s for a POSIX shell when it needs quoting, for
+// commands a message suggests.
+func shellQuote(s string) string {
+	if s != "" && strings.Trim(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789/._-+:@%,=") == "" {
+		return s
+	}
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
 }
 
 // initFile turns on incremental vacuum in a new, empty file, so that
@@ -316,6 +328,11 @@ func scanCall(rows interface{ Scan(...any) error }) (Call, error) {
 	}
 	if findings != "" {
 		json.Unmarshal([]byte(findings), &c.Findings)
+	}
+	if c.Status == StatusToolError && c.Error == "" {
+		// Recorded before the tool's text was kept as its error: take it
+		// from the stored (masked) result.
+		c.Error = toolErrorText([]byte(c.Result))
 	}
 	return c, nil
 }

@@ -3,8 +3,10 @@ package logs
 import (
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
 	"fmt"
 	"strconv"
+	"strings"
 	"unicode/utf8"
 )
 
@@ -112,4 +114,34 @@ func capPayload(b []byte, limit int, size int64) string {
 		n--
 	}
 	return string(b[:n]) + marker
+}
+
+// maxToolErrorText caps the text of a tool's error kept in a call's Error.
+const maxToolErrorText = 4 << 10
+
+// toolErrorText is what a tool that returned isError said: the text of its
+// result's text content, joined by newlines and capped; "" when the result
+// is not a tool result with text. For a tool_error, mcpgw fails nothing
+// itself, so this text is the call's error.
+func toolErrorText(result []byte) string {
+	if len(result) == 0 {
+		return ""
+	}
+	var r struct {
+		Content []struct {
+			Type string `json:"type"`
+			Text string `json:"text"`
+		} `json:"content"`
+	}
+	if json.Unmarshal(result, &r) != nil {
+		return ""
+	}
+	var texts []string
+	for _, c := range r.Content {
+		if c.Type == "text" && c.Text != "" {
+			texts = append(texts, c.Text)
+		}
+	}
+	t := strings.Join(texts, "\n")
+	return capPayload([]byte(t), maxToolErrorText, int64(len(t)))
 }

@@ -500,3 +500,46 @@ func BenchmarkRecorderThroughput(b *testing.B) {
 		})
 	}
 }
+
+// TestToolErrorTextIsTheError records tool_error calls: the tool's text is
+// the call's error (masked like every text), except with payloads: none,
+// and rows recorded without it get it from their stored result.
+func TestToolErrorTextIsTheError(t *testing.T) {
+	result := []byte(`{"content":[{"type":"text","text":"no such file: sk-test-0123456789abcdef"},{"type":"image","data":"AA=="},{"type":"text","text":"try again"}],"isError":true}`)
+	for _, tc := range []struct {
+		mode PayloadMode
+		want string
+	}{
+		{PayloadsRedacted, "no such file: [redacted:api-token]\ntry again"},
+		{PayloadsFull, "no such file: [redacted:api-token]\ntry again"},
+		{PayloadsNone, ""},
+	} {
+		db := openTemp(t, nil)
+		r := NewRecorder(db, &RecorderOptions{Payloads: tc.mode, Redactor: guardKnown()})
+		e := testEntry(1)
+		e.Call.Status, e.Result = StatusToolError, result
+		if err := r.RecordSync(context.Background(), e); err != nil {
+			t.Fatal(err)
+		}
+		r.Close(context.Background())
+		calls, err := db.Query(context.Background(), Filter{})
+		if err != nil || len(calls) != 1 {
+			t.Fatalf("%s: %v %v", tc.mode, calls, err)
+		}
+		if calls[0].Error != tc.want {
+			t.Errorf("payloads %s: error %q, want %q", tc.mode, calls[0].Error, tc.want)
+		}
+	}
+
+	// A row from before: no error, the result stored.
+	db := openTemp(t, nil)
+	c := testEntry(2).Call
+	c.Status, c.Result = StatusToolError, `{"content":[{"type":"text","text":"old failure"}],"isError":true}`
+	if err := db.Insert(context.Background(), []Call{c}); err != nil {
+		t.Fatal(err)
+	}
+	got, err := db.Get(context.Background(), 1)
+	if err != nil || got.Error != "old failure" {
+		t.Errorf("an older tool_error row reads with error %q (%v), want its text", got.Error, err)
+	}
+}

@@ -140,6 +140,11 @@ func (r *Recorder) stored(e *Entry) Call {
 	p := &r.policy
 	c.Args, c.ArgsSize, c.ArgsHash = p.apply(e.Args)
 	c.Result, c.ResultSize, c.ResultHash = p.apply(e.Result)
+	if c.Status == StatusToolError && c.Error == "" && p.mode != PayloadsNone {
+		// The tool's own words are the error (masked below with the rest);
+		// with payloads: none they are payload, and not kept.
+		c.Error = toolErrorText(e.Result)
+	}
 	if p.redactor == nil {
 		return c
 	}
@@ -192,6 +197,19 @@ func (r *Recorder) insert(calls []Call) error {
 			return fmt.Errorf("the recorder was closed before these calls were written: %w", err)
 		}
 	}
+}
+
+// notDatabase reports whether err is SQLite's "not a database" or
+// "corrupt": a file that no retry or migration will make a record.
+func notDatabase(err error) bool {
+	var se *sqlite.Error
+	if errors.As(err, &se) {
+		switch se.Code() & 0xff {
+		case sqlite3.SQLITE_CORRUPT, sqlite3.SQLITE_NOTADB:
+			return true
+		}
+	}
+	return false
 }
 
 // why says in a user's words why SQLite failed.

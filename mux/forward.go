@@ -25,13 +25,38 @@ func (g *Gateway) toolHandler(ctx context.Context, req *mcp.CallToolRequest) (*m
 // CallTool runs one call through the whole call path as if an agent had
 // made it, for `mcpgw call`.
 func (g *Gateway) CallTool(ctx context.Context, name string, args json.RawMessage) (*mcp.CallToolResult, error) {
+	return g.CallToolProgress(ctx, name, args, nil)
+}
+
+// Progress is a progress notification a server sent about a call.
+type Progress struct {
+	Progress, Total float64 // Total is 0 when unknown
+	Message         string
+}
+
+// CallToolProgress is [Gateway.CallTool] that asks the server for progress
+// (with a progress token, as an agent does) and hands each notification to
+// onProgress, on the connection's goroutine: it must not block. Progress
+// also keeps the call's idle timeout from cutting a long job off.
+func (g *Gateway) CallToolProgress(ctx context.Context, name string, args json.RawMessage, onProgress func(Progress)) (*mcp.CallToolResult, error) {
 	g.Start("", nil)
 	g.startLazy() // the CLI shows and calls every server
 	if err := g.WaitStarted(ctx); err != nil {
 		return nil, err
 	}
-	out := g.callTool(ctx, nil, name, args, nil)
+	out := g.callTool(withLocalProgress(ctx, onProgress), nil, name, args, nil)
 	return decoded[mcp.CallToolResult](&out)
+}
+
+// localProgressKey carries a CallToolProgress caller's onProgress to
+// forwardTool, through the stages, which have no use for it.
+type localProgressKey struct{}
+
+func withLocalProgress(ctx context.Context, fn func(Progress)) context.Context {
+	if fn == nil {
+		return ctx
+	}
+	return context.WithValue(ctx, localProgressKey{}, fn)
 }
 
 // callTool routes, governs, forwards and records one tools/call that may
@@ -101,6 +126,13 @@ func (g *Gateway) forwardTool(ctx context.Context, c *call) outcome {
 	ss := c.agent.ss
 	var token string
 	params.Meta, token = g.downstreamMeta(ctx, d.speaksNew(), in, c.Identity, ss)
+	if fn, ok := ctx.Value(localProgressKey{}).(func(Progress)); ok && ss == nil {
+		token = g.progress.addLocal(fn)
+		if params.Meta == nil {
+			params.Meta = mcp.Meta{}
+		}
+		params.Meta["progressToken"] = token
+	}
 	ic := &inflightCall{ss: ss, ctx: ctx}
 	d.addInflight(ic)
 	if ss != nil && agentSpeaksNew(ss) {
@@ -114,12 +146,18 @@ func (g *Gateway) forwardTool(ctx context.Context, c *call) outcome {
 	}
 	defer d.removeInflight(ic)
 	defer g.progress.remove(token)
+	caller := ctx
 	ctx, dl, stop := withCallDeadline(ctx, d.spec.CallTimeoutFor(c.Name))
 	defer stop()
 	g.progress.onProgress(token, dl.touch)
 	res, err := cs.CallTool(ctx, params)
-	if err != nil && dl.timedOut() {
+	switch {
+	case err != nil && dl.timedOut():
 		return timeoutResult(d, c.Name)
+	case err != nil && errors.Is(caller.Err(), context.DeadlineExceeded):
+		// The caller's own deadline (`mcpgw call --timeout`), not the
+		// server's call timeout: say which, in the caller's words.
+		return failResult(logs.StatusTimeout, fmt.Errorf("the caller stopped waiting (%v) before server %q answered %q", context.Cause(caller), d.spec.Name, c.Name))
 	}
 	return g.finishCall(c, d, res, err)
 }

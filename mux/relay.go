@@ -312,7 +312,8 @@ type progressRoute struct {
 	// HTTP, a notification reaches the agent on that request's stream, and
 	// a stateless (2026-07-28) session has no other.
 	ctx   context.Context
-	touch func() // pushes the call's deadline back; nil when none
+	touch func()         // pushes the call's deadline back; nil when none
+	local func(Progress) // a CallToolProgress caller's, instead of ss
 }
 
 func (p *progressRoutes) add(ctx context.Context, ss *mcp.ServerSession, token any) string {
@@ -332,6 +333,13 @@ func (p *progressRoutes) retarget(ctx context.Context, token string, ss *mcp.Ser
 	r := v.(progressRoute)
 	r.ss, r.token, r.ctx = ss, agentToken, context.WithoutCancel(ctx)
 	p.m.Store(token, r)
+}
+
+// addLocal routes a token's progress to fn, for a call made in process.
+func (p *progressRoutes) addLocal(fn func(Progress)) string {
+	t := "mcpgw-" + strconv.FormatUint(p.seq.Add(1), 10)
+	p.m.Store(t, progressRoute{local: fn})
+	return t
 }
 
 // onProgress has every progress notification for token call touch as well
@@ -375,6 +383,10 @@ func (g *Gateway) relayProgressParams(params *mcp.ProgressNotificationParams) {
 	r := v.(progressRoute)
 	if r.touch != nil {
 		r.touch()
+	}
+	if r.local != nil {
+		r.local(Progress{Progress: params.Progress, Total: params.Total, Message: params.Message})
+		return
 	}
 	p := *params
 	p.ProgressToken = r.token

@@ -37,12 +37,14 @@ func (g *Gateway) ServeStdio(ctx context.Context, in io.ReadCloser, out io.Write
 	select {
 	case err = <-done:
 	case <-ctx.Done():
-		ss.Close()
-		// A read of the process's stdin may not unblock when closed; the
-		// process is exiting anyway.
+		// Close waits for the session's reader, and a read of the process's
+		// stdin (a terminal, or a pipe the agent keeps open) does not return
+		// when the file is closed: close in the background and give a reader
+		// that does end a moment, so a signal stops serving at once.
+		go ss.Close()
 		select {
 		case err = <-done:
-		case <-time.After(2 * time.Second):
+		case <-time.After(stdioCloseWait):
 		}
 	}
 	if errors.Is(err, io.EOF) || errors.Is(err, mcp.ErrConnectionClosed) || ctx.Err() != nil {
@@ -50,6 +52,10 @@ func (g *Gateway) ServeStdio(ctx context.Context, in io.ReadCloser, out io.Write
 	}
 	return err
 }
+
+// stdioCloseWait is how long ServeStdio waits for the agent's connection
+// to close once ctx is done.
+const stdioCloseWait = 200 * time.Millisecond
 
 // HTTPHandler serves agents over streamable HTTP: sessions for clients of
 // protocol versions up to 2025-11-25 (so servers can send them requests), and

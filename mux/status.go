@@ -53,6 +53,14 @@ func (g *Gateway) View(ctx context.Context) (*CatalogView, error) {
 	if err := g.WaitStarted(ctx); err != nil {
 		return nil, err
 	}
+	return g.Current(), nil
+}
+
+// Current returns the merged catalog as it stands, starting and waiting for
+// nothing: before servers start, what the catalog cache holds of them. The
+// CLI uses it to choose which servers a command needs, to show which are
+// still starting, and for shell completion.
+func (g *Gateway) Current() *CatalogView {
 	c := g.cat.Load()
 	v := &CatalogView{Tools: c.Tools(), Collisions: c.Collisions()}
 	if v.Tools == nil {
@@ -64,7 +72,7 @@ func (g *Gateway) View(ctx context.Context) (*CatalogView, error) {
 	for _, d := range g.downstreams() {
 		v.Servers = append(v.Servers, d.status())
 	}
-	return v, nil
+	return v
 }
 
 // StatusStore keeps what a gateway sees of its servers where other

@@ -66,7 +66,11 @@ func startServeEnv(t *testing.T, cfgPath, version string, env ...string) *reload
 			}
 		},
 	})
-	a.cmd = exec.Command(testenv.Mcpgw(t), "serve", "--config", cfgPath)
+	args := []string{"serve", "--config", cfgPath}
+	if cfgPath == "" {
+		args = args[:1] // the default path
+	}
+	a.cmd = exec.Command(testenv.Mcpgw(t), args...)
 	a.cmd.Env = append(os.Environ(), ownRecord(t, env)...)
 	a.cmd.Stderr = a.stderr
 	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
@@ -203,12 +207,15 @@ func TestServeReloadsConfig(t *testing.T) {
 }
 
 // TestServePicksUpFirstConfig starts `mcpgw serve` before any configuration
-// exists (in a directory that does not exist yet, as on a fresh machine)
-// and checks that the first file written there reaches the running gateway.
+// exists at the default path (in a directory that does not exist yet, as on
+// a fresh machine) and checks that the first file written there reaches the
+// running gateway. (Only the default may be missing: a --config file that
+// does not exist is an error, TestExitCodesAsDocumented's.)
 func TestServePicksUpFirstConfig(t *testing.T) {
 	fixture := testenv.Fixture(t)
-	cfgPath := filepath.Join(t.TempDir(), "not-yet", "config.yaml")
-	a := startServeOn(t, cfgPath, "2025-11-25")
+	home := t.TempDir()
+	cfgPath := filepath.Join(home, "mcpgw", "config.yaml")
+	a := startServeEnv(t, "", "2025-11-25", "XDG_CONFIG_HOME="+home, "MCPGW_CONFIG=")
 	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
 	defer cancel()
 	if names := a.toolNames(t, ctx); len(names) != 0 {

@@ -406,3 +406,64 @@ func TestSecretKeychainLocked(t *testing.T) {
 		t.Errorf("secret set on a locked keyring: exit %d, %s", code, stderr)
 	}
 }
+
+// TestShortSecretWarned stores a secret shorter than the redactor's
+// minimum: secret set says it will not be hidden, and so does mcpgw serve
+// on stderr each time it starts a server with it.
+func TestShortSecretWarned(t *testing.T) {
+	kenv := testenv.Keyring(t)
+	fx := testenv.Fixture(t)
+	cfgPath := writeConfig(t, fmt.Sprintf("servers:\n  fx:\n    command: %q\n    env: {PIN: \"${secret:short-pin}\"}\n", fx))
+	_, stderr, code := mcpgwCmd(t, kenv, "4711\n", "secret", "set", "short-pin", "--config", cfgPath)
+	if code != 0 {
+		t.Fatalf("secret set: exit %d: %s", code, stderr)
+	}
+	if !strings.Contains(stderr, `secret "short-pin" is 4 bytes`) || !strings.Contains(stderr, "in clear") {
+		t.Errorf("secret set stored a 4-byte secret without a warning:\n%s", stderr)
+	}
+	for run := 1; run <= 2; run++ {
+		a := startServeEnv(t, cfgPath, "2025-11-25", kenv...)
+		ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+		waitFor(t, ctx, "fx's tools", func() bool { return slices.Contains(a.toolNames(t, ctx), "fx__echo") })
+		cancel()
+		a.cs.Close()
+		a.cmd.Wait()
+		if got := a.stderr.String(); strings.Count(got, `secret \"short-pin\" is 4 bytes`) != 1 {
+			t.Errorf("start %d: want one warning about the short secret on stderr, got:\n%s", run, got)
+		}
+	}
+}
+
+// TestSecretListDespiteConfigTypo: a typo in a server's keys does not keep
+// secret list (nor set) from the keychain; it warns.
+func TestSecretListDespiteConfigTypo(t *testing.T) {
+	kenv := testenv.Keyring(t)
+	cfgPath := writeConfig(t, "servers:\n  fx:\n    comand: x\n")
+	if _, stderr, code := mcpgwCmd(t, kenv, "typo-test-value\n", "secret", "set", "typo-test", "--config", cfgPath); code != 0 || !strings.Contains(stderr, "comand") {
+		t.Errorf("secret set: exit %d; want it stored, with a warning about the config:\n%s", code, stderr)
+	}
+	out, stderr, code := mcpgwCmd(t, kenv, "", "secret", "list", "-o", "json", "--config", cfgPath)
+	if code != 0 || !strings.Contains(out, `"typo-test"`) || strings.Contains(out, "null") {
+		t.Errorf("secret list: exit %d, out %s (a secret no server uses has \"servers\": [], not null); stderr:\n%s", code, out, stderr)
+	}
+	if strings.Count(stderr, "comand") != 1 || !strings.Contains(stderr, "warning") {
+		t.Errorf("secret list: want one warning about the config; stderr:\n%s", stderr)
+	}
+	mcpgwCmd(t, kenv, "", "secret", "rm", "typo-test", "--config", cfgPath)
+}
+
+// TestSecretRmCompletesStoredNames: secret rm <TAB> offers the secrets
+// stored in the keychain.
+func TestSecretRmCompletesStoredNames(t *testing.T) {
+	kenv := testenv.Keyring(t)
+	cfgPath := writeConfig(t, "servers: {}\n")
+	if _, stderr, code := mcpgwCmd(t, kenv, "completion-test-value\n", "secret", "set", "completion-test", "--config", cfgPath); code != 0 {
+		t.Fatalf("secret set: exit %d: %s", code, stderr)
+	}
+	defer mcpgwCmd(t, kenv, "", "secret", "rm", "completion-test", "--config", cfgPath)
+	out, stderr, code := mcpgwCmd(t, kenv, "", "__complete", "--config", cfgPath, "secret", "rm", "completion-")
+	lines := strings.Split(strings.TrimSpace(out), "\n")
+	if code != 0 || len(lines) != 2 || lines[0] != "completion-test" || lines[1] != ":4" {
+		t.Errorf("__complete secret rm completion-: exit %d, out %q; stderr:\n%s", code, out, stderr)
+	}
+}

@@ -8,11 +8,15 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
+	"github.com/modelcontextprotocol/go-sdk/mcp"
 	"github.com/spf13/cobra"
 
+	"github.com/mcpgw/mcpgw/cmd/internal/config"
 	"github.com/mcpgw/mcpgw/mux"
+	"github.com/mcpgw/mcpgw/mux/catalog"
 	"github.com/mcpgw/mcpgw/policy/guard"
 )
 
@@ -42,7 +46,8 @@ and JSON for arrays and objects. Repeat --arg for an array to add items.`,
 		Example: `  mcpgw call everything__echo --arg message=hello
   mcpgw call fixture__add --arg a=1 --arg b=2
   mcpgw call memory__create_entities --args '{"entities":[]}'`,
-		Args: cobra.ExactArgs(1),
+		Args:              cobra.ExactArgs(1),
+		ValidArgsFunction: completeToolNames(f),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.Tool = args[0]
 			if runF != nil {
@@ -53,7 +58,7 @@ and JSON for arrays and objects. Repeat --arg for an array to add items.`,
 	}
 	cmd.Flags().StringArrayVar(&opts.Args, "arg", nil, "argument as key=value, typed from the tool's input schema (repeatable)")
 	cmd.Flags().StringVar(&opts.JSON, "args", "", "all arguments as one JSON object (--arg values override its keys)")
-	cmd.Flags().DurationVar(&opts.Timeout, "timeout", 2*time.Minute, "how long to wait for servers and the call")
+	cmd.Flags().DurationVar(&opts.Timeout, "timeout", 2*time.Minute, "how long to wait for the servers to start and the call to end, in all")
 	addOutputFlag(cmd, &opts.Output)
 	cmd.Flags().Lookup("output").Usage = "output format: json (the default: the whole result) or table (the text content only)"
 	return cmd
@@ -71,7 +76,13 @@ func runCall(ctx context.Context, opts *CallOptions) error {
 	if err != nil {
 		return err
 	}
-	logger := stderrLogger(opts.IO.ErrOut, false)
+	// Only the servers that may list the tool start.
+	cached := cachedToolNames(ctx, opts.Factory, cfg)
+	need := callCandidates(opts.Tool, cfg, cached)
+	if len(need) == 0 {
+		return withCode(ExitUsage, noSuchTool(opts.Tool, cfg, cached, nil))
+	}
+	logger := commandLogger(opts.IO.ErrOut)
 	known := guard.NewKnown()
 	record, err := openGatewayRecord(ctx, opts.Factory, cfg, "", known, logger)
 	if err != nil {
@@ -80,12 +91,17 @@ func runCall(ctx context.Context, opts *CallOptions) error {
 	defer record.close()
 	gwOpts := &mux.Options{Logger: logger, Redactor: known}
 	record.options(gwOpts, cfg.Logs.Strict)
-	g := newGateway(opts.Factory, cfg, gwOpts)
+	g := newGatewayOf(opts.Factory, cfg, gwOpts, only(serverSpecs(cfg), need))
 	defer g.Close()
-	ctx, cancel := context.WithTimeout(ctx, opts.Timeout)
+	// The deadline's cause names it, for the gateway's answer and the
+	// record: the server's own call timeout is another limit.
+	ctx, cancel := context.WithTimeoutCause(ctx, opts.Timeout, fmt.Errorf("mcpgw call --timeout %s passed", opts.Timeout))
 	defer cancel()
-	view, err := g.View(ctx)
+	view, err := viewWaiting(ctx, opts.IO, g)
 	if err != nil {
+		if errors.Is(err, context.DeadlineExceeded) {
+			return withCode(ExitUnavailable, fmt.Errorf("%s did not start within --timeout %s; raise it, or see why with: mcpgw doctor --start", strings.Join(need, ", "), opts.Timeout))
+		}
 		return withCode(ExitUnavailable, fmt.Errorf("waiting for servers: %w", err))
 	}
 	var schema map[string]any
@@ -98,13 +114,19 @@ func runCall(ctx context.Context, opts *CallOptions) error {
 		}
 	}
 	if !found {
-		return withCode(ExitUsage, unknownToolHint(opts.Tool, view))
+		// A server that may have it did not start: that is the problem.
+		for _, st := range view.Servers {
+			if err := serverFailure(ctx, opts.Factory, cfg, st); err != nil {
+				return err
+			}
+		}
+		return withCode(ExitUsage, noSuchTool(opts.Tool, cfg, cached, view))
 	}
 	args, err := buildArgs(schema, opts.JSON, opts.Args)
 	if err != nil {
 		return withCode(ExitUsage, err)
 	}
-	res, err := g.CallTool(ctx, opts.Tool, args)
+	res, err := callWaiting(ctx, opts.IO, g, opts.Tool, args)
 	if err != nil {
 		return fmt.Errorf("calling %s: %w", opts.Tool, err)
 	}
@@ -127,30 +149,68 @@ func runCall(ctx context.Context, opts *CallOptions) error {
 			}
 		}
 	}
+	if errors.Is(ctx.Err(), context.DeadlineExceeded) {
+		return fmt.Errorf("gave up on %s after --timeout %s; raise --timeout if it needs longer", opts.Tool, opts.Timeout)
+	}
 	if res.IsError {
 		return withCode(ExitToolError, fmt.Errorf("tool %s returned an error", opts.Tool))
 	}
 	return nil
 }
 
-func unknownToolHint(name string, v *mux.CatalogView) error {
-	var close []string
-	for _, t := range v.Tools {
-		if strings.Contains(t.Tool.Name, name) || strings.Contains(name, t.Original) {
-			close = append(close, t.Tool.Name)
+// callWaiting makes the call, showing on a terminal that it runs and the
+// tool's progress notifications as they come.
+func callWaiting(ctx context.Context, s *IOStreams, g *mux.Gateway, tool string, args json.RawMessage) (*mcp.CallToolResult, error) {
+	w := startWaiting(s, "calling "+tool)
+	var mu sync.Mutex
+	text := "calling " + tool
+	stop := w.watch(func() string {
+		mu.Lock()
+		defer mu.Unlock()
+		return text
+	})
+	defer stop()
+	// Progress is asked for also when it is not shown: it keeps the
+	// server's idle call timeout from cutting a long job off.
+	return g.CallToolProgress(ctx, tool, args, func(p mux.Progress) {
+		mu.Lock()
+		text = progressText(tool, p)
+		mu.Unlock()
+	})
+}
+
+// noSuchTool says that no server lists name, suggesting names from what
+// the started servers listed (view, when any started) and from the
+// catalog cache.
+func noSuchTool(name string, cfg *config.Config, cached map[string][]string, view *mux.CatalogView) error {
+	var names []string
+	if view != nil {
+		for _, t := range view.Tools {
+			names = append(names, t.Tool.Name)
 		}
 	}
-	msg := fmt.Sprintf("no tool %q in the merged catalog", name)
-	if len(close) > 0 {
-		msg += "; did you mean: " + strings.Join(close, ", ")
-	}
-	for _, s := range v.Servers {
-		if s.State != mux.StateReady {
-			msg += fmt.Sprintf("; server %q is %s", s.Name, s.State)
-			if s.Error != "" {
-				msg += ": " + s.Error
+	for _, srv := range cfg.Order {
+		for _, n := range cached[srv] {
+			if !slices.Contains(names, n) {
+				names = append(names, n)
 			}
 		}
+	}
+	msg := fmt.Sprintf("no tool %q", name)
+	if view == nil {
+		var prefixes []string
+		for _, srv := range cfg.Order {
+			if s := cfg.Servers[srv]; s.IsEnabled() && s.PrefixOr() != "" {
+				prefixes = append(prefixes, s.PrefixOr()+catalog.NameSeparator)
+			}
+		}
+		msg += ": no configured server lists it"
+		if len(prefixes) > 0 {
+			msg += ", and tool names start with their server's prefix: " + strings.Join(prefixes, ", ")
+		}
+	}
+	if s := catalog.Suggest(name, names); len(s) > 0 {
+		msg += "; did you mean: " + strings.Join(s, ", ")
 	}
 	return errors.New(msg + " (list tools with: mcpgw tools)")
 }

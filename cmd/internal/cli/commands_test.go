@@ -100,7 +100,7 @@ func TestCommandTreeDocumented(t *testing.T) {
 		})
 	}
 	// The walk really visits the tree (a broken walk would pass vacuously).
-	for _, want := range append([]string{"serve", "server add", "server remove", "server enable", "server disable", "exit-codes", "demo", "secret set", "secret rm"}, dataCommands...) {
+	for _, want := range append([]string{"serve", "server add", "server edit", "server remove", "server enable", "server disable", "exit-codes", "demo", "secret set", "secret rm"}, dataCommands...) {
 		if !seen[want] {
 			t.Errorf("command %q not found in the tree; have %v", want, seen)
 		}

@@ -7,9 +7,9 @@ import (
 	"io/fs"
 	"log/slog"
 	"os"
+	"path/filepath"
 	"time"
 
-	"github.com/dustin/go-humanize"
 	"github.com/spf13/cobra"
 
 	"github.com/mcpgw/mcpgw/cmd/internal/config"
@@ -61,7 +61,8 @@ func NewCmdDoctor(f *Factory, runF func(context.Context, *DoctorOptions) error) 
 		Short: "Check the configuration, the servers, the keychain and the record",
 		Long: `Doctor checks what mcpgw needs, without changing anything: the configuration
 parses; each server's command is found (as mcpgw serve would find it, login
-shell PATH included) and its secrets resolve; the record can be read; and
+shell PATH included) and its secrets resolve; mcpgw serve can write the record
+(a file is made and removed beside it to know) and it can be read; and
 what every running mcpgw serve sees of its servers right now (state,
 restarts, last error, last stderr lines). With --start it also starts each
 server and lists its tools.
@@ -131,6 +132,10 @@ func doctorConfig(f *Factory, r *doctorReport) *config.Config {
 	}
 	cfg, err := config.Load(path)
 	switch {
+	case errors.Is(err, fs.ErrNotExist) && f.ConfigExplicit():
+		r.add(doctorCheck{Check: "config", Status: checkFail, Detail: err.Error(), code: ExitConfig,
+			Fix: "check the path given with --config or MCPGW_CONFIG, or create the file: mcpgw server add NAME -- COMMAND ARGS"})
+		return nil
 	case errors.Is(err, fs.ErrNotExist):
 		r.add(doctorCheck{Check: "config", Status: checkWarn, Detail: "no configuration at " + path + "; mcpgw serve runs with no servers",
 			Fix: "add a server: mcpgw server add NAME -- COMMAND ARGS"})
@@ -206,7 +211,7 @@ func doctorStart(ctx context.Context, opts *DoctorOptions, cfg *config.Config, r
 	defer g.Close()
 	ctx, cancel := context.WithTimeout(ctx, opts.Timeout)
 	defer cancel()
-	view, err := g.View(ctx)
+	view, err := viewWaiting(ctx, opts.IO, g)
 	if err != nil {
 		r.add(doctorCheck{Check: "start", Status: checkFail, Detail: fmt.Sprintf("servers did not finish starting within %s: %v", opts.Timeout, err), code: ExitUnavailable})
 		return
@@ -237,13 +242,24 @@ func doctorRecord(ctx context.Context, f *Factory, cfg *config.Config, flag stri
 		r.add(doctorCheck{Check: "record", Status: checkFail, Detail: err.Error(), code: ExitError})
 		return
 	}
+	werr := recordWritable(path)
+	if werr != nil {
+		// What serve needs: without it, calls go unrecorded (or, with
+		// logs.strict, serve does not run).
+		r.add(doctorCheck{Check: "record", Status: checkFail, Detail: "mcpgw serve cannot write the record " + path + ": " + werr.Error(), code: ExitError,
+			Fix: "make it writable for this user, or record elsewhere with logs.path in the config (or MCPGW_DB)"})
+	}
 	ok, err := recordExists(path)
-	if err != nil {
+	switch {
+	case err != nil && werr == nil:
 		r.add(doctorCheck{Check: "record", Status: checkFail, Detail: err.Error(), code: ExitError})
 		return
-	}
-	if !ok {
+	case err != nil:
+		return // said above
+	case !ok && werr == nil:
 		r.add(doctorCheck{Check: "record", Status: checkOK, Detail: noRecord(path)})
+		return
+	case !ok:
 		return
 	}
 	db, err := openRecord(ctx, path)
@@ -253,6 +269,9 @@ func doctorRecord(ctx context.Context, f *Factory, cfg *config.Config, flag stri
 	}
 	defer db.Close()
 	c := doctorCheck{Check: "record", Status: checkOK}
+	if werr != nil {
+		c.Check = "record contents" // readable, though serve cannot write it
+	}
 	n, err := db.Count(ctx)
 	if err != nil {
 		r.add(doctorCheck{Check: "record", Status: checkFail, Detail: err.Error(), code: ExitError})
@@ -260,7 +279,7 @@ func doctorRecord(ctx context.Context, f *Factory, cfg *config.Config, flag stri
 	}
 	c.Detail = fmt.Sprintf("%s: %d calls", path, n)
 	if fi, err := os.Stat(path); err == nil {
-		c.Detail += ", " + humanize.Bytes(uint64(fi.Size()))
+		c.Detail += ", " + fmtBytes(fi.Size())
 	}
 	if d, err := db.Dropped(ctx); err == nil && d.Total > 0 {
 		c.Status = checkWarn
@@ -293,6 +312,41 @@ func doctorRecord(ctx context.Context, f *Factory, cfg *config.Config, flag stri
 			}
 		}
 	}
+}
+
+// recordWritable checks, without changing anything that stays, that
+// mcpgw serve can write the record at path: the file if it exists, and its
+// directory (or the nearest one that exists, where serve would create the
+// rest), where SQLite keeps its -wal and -shm files beside it.
+func recordWritable(path string) error {
+	if f, err := os.OpenFile(path, os.O_WRONLY, 0); err == nil {
+		f.Close()
+	} else if !errors.Is(err, fs.ErrNotExist) {
+		return err
+	}
+	dir := filepath.Dir(path)
+	for {
+		fi, err := os.Stat(dir)
+		if err == nil {
+			if !fi.IsDir() {
+				return fmt.Errorf("%s is not a directory", dir)
+			}
+			break
+		}
+		if !errors.Is(err, fs.ErrNotExist) || filepath.Dir(dir) == dir {
+			return err
+		}
+		dir = filepath.Dir(dir)
+	}
+	// A file made and removed at once is the only sure test: permissions,
+	// ACLs, read-only mounts and a full disk all show.
+	f, err := os.CreateTemp(dir, ".mcpgw-doctor-*")
+	if err != nil {
+		return fmt.Errorf("cannot create files in %s: %w", dir, errors.Unwrap(err))
+	}
+	f.Close()
+	os.Remove(f.Name())
+	return nil
 }
 
 // printDoctor prints the report as a table, then each problem in full with

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
 	"testing"
@@ -94,6 +95,10 @@ func TestDoctor(t *testing.T) {
 		if !strings.Contains(details[check], want) {
 			t.Errorf("%s: %q does not say %q", check, details[check], want)
 		}
+	}
+	// Sizes in binary units, as logs prune and the config's sizes.
+	if !regexp.MustCompile(`, \d+(\.\d)? (B|KiB|MiB)$`).MatchString(details["record"]) {
+		t.Errorf("record: %q does not end in a size in binary units", details["record"])
 	}
 	if len(r.Gateways) != 2 || !r.Gateways[0].Alive || r.Gateways[1].Alive {
 		t.Errorf("gateways = %+v; want this process alive and the other dead", r.Gateways)

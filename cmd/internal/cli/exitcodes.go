@@ -7,14 +7,15 @@ import (
 // Exit codes, in one place. The README's "Exit codes" section mirrors this
 // table; a test keeps them in step.
 const (
-	ExitOK          = 0 // success
-	ExitError       = 1 // any other failure
-	ExitUsage       = 2 // bad command line: unknown flag, missing argument
-	ExitConfig      = 3 // the configuration file is missing, unreadable or invalid
-	ExitToolError   = 4 // mcpgw call: the tool ran and returned isError
-	ExitUnavailable = 5 // a server could not be started or reached
-	ExitSecret      = 6 // a secret is missing, or the OS keychain cannot be used
-	ExitInterrupted = 130
+	ExitOK          = 0   // success
+	ExitError       = 1   // any other failure
+	ExitUsage       = 2   // bad command line: unknown flag, missing argument
+	ExitConfig      = 3   // the configuration file is missing, unreadable or invalid
+	ExitToolError   = 4   // mcpgw call: the tool ran and returned isError
+	ExitUnavailable = 5   // a server could not be started or reached
+	ExitSecret      = 6   // a secret is missing, or the OS keychain cannot be used
+	ExitInterrupted = 130 // Ctrl-C (SIGINT)
+	ExitTerminated  = 143 // SIGTERM
 )
 
 // exitCodes documents each code for `mcpgw help exit-codes` and the README.
@@ -29,7 +30,8 @@ var exitCodes = []struct {
 	{ExitToolError, "mcpgw call: the tool returned a result with isError: true"},
 	{ExitUnavailable, "a server could not be started or reached"},
 	{ExitSecret, "a secret is missing, or the OS keychain cannot be used"},
-	{ExitInterrupted, "interrupted (Ctrl-C)"},
+	{ExitInterrupted, "interrupted (Ctrl-C, SIGINT)"},
+	{ExitTerminated, "terminated (SIGTERM)"},
 }
 
 // exitError carries an exit code with an error.

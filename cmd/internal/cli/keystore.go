@@ -2,11 +2,14 @@ package cli
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
+	"sync"
 	"sync/atomic"
 
 	"github.com/mcpgw/mcpgw/cmd/internal/config"
 	"github.com/mcpgw/mcpgw/keystore"
+	"github.com/mcpgw/mcpgw/policy/guard"
 )
 
 // gatewaySecrets is the keystore a gateway resolves ${secret:NAME} through.
@@ -17,6 +20,7 @@ type gatewaySecrets struct {
 	f      *Factory
 	logger *slog.Logger
 	cur    atomic.Pointer[gatewayStore]
+	short  sync.Map // name → true: warned that its value is too short to redact
 }
 
 type gatewayStore struct {
@@ -45,7 +49,28 @@ func (s *gatewaySecrets) apply(cfg *config.Config) {
 	s.cur.Store(&gatewayStore{conf: cfg.Secrets, store: store})
 }
 
-// Get implements [keystore.Getter].
+// Get implements [keystore.Getter]. A value too short for the redactor is
+// used, with a warning (once per secret and process): it shows in clear
+// wherever a server sends it back.
 func (s *gatewaySecrets) Get(ctx context.Context, name string) (string, error) {
-	return s.cur.Load().store.Get(ctx, name)
+	v, err := s.cur.Load().store.Get(ctx, name)
+	if err == nil && len(v) < guard.MinSecretLen {
+		if _, warned := s.short.LoadOrStore(name, true); !warned {
+			s.logger.Warn(shortSecretWarning(name, len(v)))
+		}
+	}
+	return v, err
+}
+
+// shortSecretWarning says that a secret of n bytes is not redacted.
+//
+// Why a warning and not redaction: a value of a few bytes (a PIN, "1234")
+// also occurs in ordinary text, so masking it everywhere would garble
+// results, and the stored-secrets guard would block calls whose arguments
+// merely contain it; masking it only where it stands whole (a JSON string,
+// an env value) would still leave it in clear in any sentence, while
+// looking protected. Telling the user is the honest protection: they can
+// use a longer value, or know this one is not hidden.
+func shortSecretWarning(name string, n int) string {
+	return fmt.Sprintf("secret %q is %d bytes, shorter than the %d bytes mcpgw redacts: servers' output, results and the record may show it in clear; use a longer value if the service allows one (mcpgw secret set %s)", name, n, guard.MinSecretLen, name)
 }

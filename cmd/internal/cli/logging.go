@@ -1,9 +1,11 @@
 package cli
 
 import (
+	"context"
 	"io"
 	"log/slog"
 	"os"
+	"slices"
 	"strings"
 
 	"github.com/mcpgw/mcpgw/mux"
@@ -29,6 +31,37 @@ func stderrLogger(w io.Writer, verbose bool) *slog.Logger {
 		level = slog.LevelError
 	}
 	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: level}))
+}
+
+// commandLogger is the logger of a gateway a command other than serve runs
+// (tools, call, doctor --start): those commands report each server's state
+// and the catalog's collisions themselves, in one place, so the gateway's
+// own warnings about them would only repeat it, once per restart.
+func commandLogger(w io.Writer) *slog.Logger {
+	h := stderrLogger(w, false).Handler()
+	return slog.New(dropMessages{h, []string{"server failed to start", "name collision"}})
+}
+
+// dropMessages is a handler that leaves out records with the given
+// messages.
+type dropMessages struct {
+	slog.Handler
+	msgs []string
+}
+
+func (d dropMessages) Handle(ctx context.Context, r slog.Record) error {
+	if slices.Contains(d.msgs, r.Message) {
+		return nil
+	}
+	return d.Handler.Handle(ctx, r)
+}
+
+func (d dropMessages) WithAttrs(as []slog.Attr) slog.Handler {
+	return dropMessages{d.Handler.WithAttrs(as), d.msgs}
+}
+
+func (d dropMessages) WithGroup(name string) slog.Handler {
+	return dropMessages{d.Handler.WithGroup(name), d.msgs}
 }
 
 // identityFromEnv is the local caller: MCPGW_USER, MCPGW_TEAM and

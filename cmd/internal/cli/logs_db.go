@@ -50,14 +50,37 @@ func (f *Factory) DBPath(cfg *config.Config, flag string) (string, error) {
 }
 
 // logsConfig loads the configuration for `mcpgw logs`, where it is
-// optional: a missing file is nil, no error. An invalid file is an error,
-// since it may name another database.
+// optional: a missing file is nil, no error. A file with a problem outside
+// its logs: section (a typo in a server's keys) is no reason to keep anyone
+// from the record: it is read for logs: alone, with a warning. A file whose
+// logs: section does not load is an error, since it may name another
+// database.
 func (f *Factory) logsConfig() (*config.Config, error) {
+	return f.sectionsConfig("logs")
+}
+
+// sectionsConfig loads the configuration for a command that uses only the
+// top-level sections named: the whole file when it loads, else those
+// sections alone, with a warning about the rest; nil when there is no
+// file.
+func (f *Factory) sectionsConfig(sections ...string) (*config.Config, error) {
 	cfg, err := f.LoadConfig()
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, nil
 	}
-	return cfg, err
+	if err == nil || exitCode(err) != ExitConfig {
+		return cfg, err
+	}
+	path, perr := f.ConfigPath()
+	if perr != nil {
+		return nil, err
+	}
+	part, serr := config.LoadSections(path, sections...)
+	if serr != nil {
+		return nil, err
+	}
+	fmt.Fprintf(f.IO.ErrOut, "mcpgw: warning: the configuration does not load (this command does not need its servers, and goes on): %v\n", err)
+	return part, nil
 }
 
 // logsDBPath resolves the database for the logs commands, reading the

@@ -15,6 +15,7 @@ import (
 	"unicode"
 	"unicode/utf8"
 
+	"github.com/dustin/go-humanize"
 	"github.com/itchyny/gojq"
 	"golang.org/x/term"
 
@@ -132,18 +133,13 @@ func fmtLatency(d time.Duration) string {
 	return d.Round(time.Second).String()
 }
 
-// fmtBytes uses binary units, as sizes in the configuration do.
+// fmtBytes writes a size in binary units (1.5 KiB), as sizes in the
+// configuration are read, and as every command shows them (go-humanize).
 func fmtBytes(n int64) string {
-	const unit = 1024
-	if n < unit {
-		return strconv.FormatInt(n, 10) + "B"
+	if n < 0 {
+		return "-" + humanize.IBytes(uint64(-n))
 	}
-	div, exp := int64(unit), 0
-	for m := n / unit; m >= unit && exp < 4; m /= unit {
-		div *= unit
-		exp++
-	}
-	return strconv.FormatFloat(float64(n)/float64(div), 'f', 1, 64) + string("KMGTP"[exp]) + "iB"
+	return humanize.IBytes(uint64(n))
 }
 
 // timeFormatter shows call times in loc: compact on a terminal (the time of

@@ -418,7 +418,7 @@ func TestLogsMissingRecord(t *testing.T) {
 		{[]string{"logs", "-o", "json"}, ExitOK, "[]\n"},
 		{[]string{"logs", "-o", "csv"}, ExitOK, strings.Join(csvHeader, ",") + "\n"},
 		{[]string{"logs", "stats", "--by", "server", "-o", "json"}, ExitOK, "{\n  \"by\": \"server\",\n  \"rows\": [],\n  \"dropped\": {\n    \"total\": 0,\n    \"processes\": []\n  }\n}\n"},
-		{[]string{"logs", "prune", "--older-than", "30d", "-o", "table"}, ExitOK, "deleted 0 calls (older than 30d) from " + missing + "; data 0B → 0B\n"},
+		{[]string{"logs", "prune", "--older-than", "30d", "-o", "table"}, ExitOK, "deleted 0 calls (older than 30d) from " + missing + "; data 0 B → 0 B\n"},
 		{[]string{"logs", "show", "1"}, ExitError, ""},
 	} {
 		code, out, errOut := logsRun(t, false, append(tc.args, "--db", missing)...)
@@ -556,7 +556,7 @@ func TestLogsPrune(t *testing.T) {
 		t.Errorf("after prune: ids %v; want 4 5", got)
 	}
 	code, out, _ = logsRun(t, true, "logs", "prune", "--older-than", "1d12h", "--max-size", "1GB", "--db", db)
-	if code != ExitOK || !strings.HasPrefix(out, "deleted 0 calls (older than 36h0m0s and beyond 1.0GiB) from "+db) {
+	if code != ExitOK || !strings.HasPrefix(out, "deleted 0 calls (older than 36h0m0s and beyond 1.0 GiB) from "+db) {
 		t.Errorf("prune table: exit %d, %q", code, out)
 	}
 
@@ -775,7 +775,7 @@ func TestFormatHelpers(t *testing.T) {
 			t.Errorf("fmtLatency(%v) = %q; want %q", d, got, want)
 		}
 	}
-	for n, want := range map[int64]string{0: "0B", 1023: "1023B", 1024: "1.0KiB", 1536: "1.5KiB", 1 << 20: "1.0MiB", 5 << 30: "5.0GiB"} {
+	for n, want := range map[int64]string{0: "0 B", 1023: "1023 B", 1024: "1.0 KiB", 1536: "1.5 KiB", 1 << 20: "1.0 MiB", 5 << 30: "5.0 GiB"} {
 		if got := fmtBytes(n); got != want {
 			t.Errorf("fmtBytes(%d) = %q; want %q", n, got, want)
 		}

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
+	"regexp"
 	"strings"
 	"syscall"
 
@@ -36,6 +37,9 @@ type Factory struct {
 	// stages of their own ([MainWith]), and tests.
 	Stages []callpath.Stage
 	v      *viper.Viper
+	// args is the command line as given, for messages that suggest how to
+	// write it.
+	args []string
 }
 
 // ConfigPath returns the configuration file path by precedence.
@@ -49,6 +53,11 @@ func (f *Factory) ConfigPath() (string, error) {
 	}
 	return p, nil
 }
+
+// ConfigExplicit reports whether the configuration file was named (by
+// --config or MCPGW_CONFIG) rather than the default: only the default may
+// be absent, since a named file that is not there is a typo or a move.
+func (f *Factory) ConfigExplicit() bool { return f.v.GetString("config") != "" }
 
 // LoadConfig reads and validates the configuration file.
 func (f *Factory) LoadConfig() (*config.Config, error) {
@@ -97,6 +106,18 @@ resources and prompts into one catalog, and relays every call.`,
 		newCmdDemoServer(f),
 		newCmdExitCodes(f),
 	)
+	// No command takes a file name as an argument: where nothing better
+	// completes, complete nothing rather than the files of the directory.
+	var noFiles func(*cobra.Command)
+	noFiles = func(c *cobra.Command) {
+		if c.ValidArgsFunction == nil && len(c.ValidArgs) == 0 {
+			c.ValidArgsFunction = cobra.NoFileCompletions
+		}
+		for _, sub := range c.Commands() {
+			noFiles(sub)
+		}
+	}
+	noFiles(root)
 	return root
 }
 
@@ -107,9 +128,55 @@ func Main() int { return MainWith(nil) }
 // MainWith is [Main] for a build of mcpgw that adds call path stages of its
 // own: every gateway it runs has them after the built-in ones.
 func MainWith(stages []callpath.Stage) int {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	ctx, stop := notifyContext(context.Background())
 	defer stop()
 	return run(ctx, os.Args[1:], System(), func(f *Factory, _ *cobra.Command) { f.Stages = stages })
+}
+
+// interruption is the cause of a context a signal cancelled: it is
+// context.Canceled to every check, and tells [run] which exit code to use.
+type interruption struct{ sig os.Signal }
+
+func (i interruption) Error() string        { return "stopped by " + i.sig.String() }
+func (i interruption) Is(target error) bool { return target == context.Canceled }
+
+// exitCode is the shell's code for a process ended by the signal: 130 for
+// Ctrl-C (SIGINT), 143 for SIGTERM.
+func (i interruption) exitCode() int {
+	if i.sig == syscall.SIGTERM {
+		return ExitTerminated
+	}
+	return ExitInterrupted
+}
+
+// notifyContext returns a context cancelled, with an [interruption] as its
+// cause, on the first SIGINT or SIGTERM. The signals then get their default
+// action back, so a second Ctrl-C ends a shutdown that hangs.
+func notifyContext(parent context.Context) (context.Context, context.CancelFunc) {
+	ctx, cancel := context.WithCancelCause(parent)
+	ch := make(chan os.Signal, 1)
+	signal.Notify(ch, os.Interrupt, syscall.SIGTERM)
+	go func() {
+		select {
+		case sig := <-ch:
+			signal.Reset(os.Interrupt, syscall.SIGTERM)
+			cancel(interruption{sig})
+		case <-ctx.Done():
+		}
+	}()
+	return ctx, func() {
+		signal.Stop(ch)
+		cancel(context.Canceled)
+	}
+}
+
+// interruptedCode is the exit code for a command ctx's cancellation ended.
+func interruptedCode(ctx context.Context) int {
+	var i interruption
+	if errors.As(context.Cause(ctx), &i) {
+		return i.exitCode()
+	}
+	return ExitInterrupted
 }
 
 // Run runs mcpgw with args and streams, returning the exit code. Tests call
@@ -121,7 +188,7 @@ func Run(ctx context.Context, args []string, io *IOStreams) int {
 // run is [Run] with a hook that may change the command tree first (tests
 // swap in commands with an injected clock).
 func run(ctx context.Context, args []string, io *IOStreams, adjust func(*Factory, *cobra.Command)) int {
-	f := &Factory{IO: io, v: viper.New()}
+	f := &Factory{IO: io, v: viper.New(), args: args}
 	root := NewRootCmd(f)
 	if adjust != nil {
 		adjust(f, root)
@@ -132,8 +199,9 @@ func run(ctx context.Context, args []string, io *IOStreams, adjust func(*Factory
 		return ExitOK
 	}
 	if errors.Is(err, context.Canceled) && ctx.Err() != nil {
-		return ExitInterrupted
+		return interruptedCode(ctx)
 	}
+	err = plainFlagGroupError(err)
 	fmt.Fprintln(io.ErrOut, "mcpgw:", err)
 	code := exitCode(err)
 	if code == ExitError && isUsageError(err) {
@@ -142,15 +210,54 @@ func run(ctx context.Context, args []string, io *IOStreams, adjust func(*Factory
 	return code
 }
 
+// exclusiveFlags matches cobra's error for mutually exclusive flags given
+// together.
+var exclusiveFlags = regexp.MustCompile(`^if any flags in the group \[.*\] are set none of the others can be; \[(.*)\] were all set$`)
+
+// plainFlagGroupError says cobra's error for exclusive flags in a user's
+// words: "--prefix and --no-prefix cannot be used together".
+func plainFlagGroupError(err error) error {
+	m := exclusiveFlags.FindStringSubmatch(err.Error())
+	if m == nil {
+		return err
+	}
+	flags := strings.Fields(m[1])
+	for i := range flags {
+		flags[i] = "--" + flags[i]
+	}
+	return withCode(ExitUsage, fmt.Errorf("%s cannot be used together; give one of them", strings.Join(flags, " and ")))
+}
+
 // isUsageError recognizes cobra's own argument errors.
 func isUsageError(err error) bool {
 	msg := err.Error()
-	for _, p := range []string{"unknown command", "accepts ", "requires at least", "requires exactly", "unknown flag", "unknown shorthand flag", "flag needs an argument", "invalid argument"} {
+	for _, p := range []string{"unknown command", "accepts ", "requires at least", "requires exactly", "unknown flag", "unknown shorthand flag", "flag needs an argument", "invalid argument", "if any flags in the group"} {
 		if strings.Contains(msg, p) {
 			return true
 		}
 	}
 	return false
+}
+
+// runGroup is the run function of a command that only groups others
+// (server, secret): bare, it prints its help; with a word that names none
+// of its commands, that is a usage error, where cobra would print the help
+// and exit 0.
+func runGroup(cmd *cobra.Command, args []string) error {
+	if len(args) == 0 {
+		return cmd.Help()
+	}
+	msg := fmt.Sprintf("unknown command %q for %q", args[0], cmd.CommandPath())
+	if s := cmd.SuggestionsFor(args[0]); len(s) > 0 {
+		msg += fmt.Sprintf(" (did you mean %s?)", strings.Join(s, " or "))
+	}
+	var names []string
+	for _, c := range cmd.Commands() {
+		if c.IsAvailableCommand() {
+			names = append(names, c.Name())
+		}
+	}
+	return withCode(ExitUsage, fmt.Errorf("%s; its commands: %s", msg, strings.Join(names, ", ")))
 }
 
 func newCmdExitCodes(f *Factory) *cobra.Command {

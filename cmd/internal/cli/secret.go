@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"io/fs"
 	"slices"
 	"strings"
 
@@ -14,6 +13,7 @@ import (
 
 	"github.com/mcpgw/mcpgw/cmd/internal/config"
 	"github.com/mcpgw/mcpgw/keystore"
+	"github.com/mcpgw/mcpgw/policy/guard"
 )
 
 // NewCmdSecret builds `mcpgw secret` and its subcommands.
@@ -26,6 +26,7 @@ Manager, a Secret Service such as GNOME Keyring on Linux), under the service
 name "mcpgw". A config file holds only references, ${secret:NAME}, in a server's
 env, headers, args or url; mcpgw resolves them each time it starts the server.
 Agents, logs and mcpgw's own output never show a value.`,
+		RunE: runGroup,
 	}
 	cmd.AddCommand(newCmdSecretSet(f), newCmdSecretList(f), newCmdSecretRm(f), newCmdSecretCheck(f))
 	return cmd
@@ -56,6 +57,7 @@ never taken from the command line, where shell history and ps would keep it.`,
 			}
 			return withCode(ExitUsage, fmt.Errorf("the value is never taken from the command line (shell history would keep it); pipe it instead: printf %%s \"$VALUE\" | mcpgw secret set %s", args[0]))
 		},
+		ValidArgsFunction: completeReferencedSecrets(f),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.Name = args[0]
 			return runSecretSet(cmd.Context(), f, opts)
@@ -71,7 +73,7 @@ func runSecretSet(ctx context.Context, f *Factory, opts *SecretSetOptions) error
 	if err != nil {
 		return err
 	}
-	value, err := readSecretValue(f.IO, opts.Name)
+	value, err := readSecretValue(ctx, f.IO, opts.Name)
 	if err != nil {
 		return err
 	}
@@ -82,6 +84,9 @@ func runSecretSet(ctx context.Context, f *Factory, opts *SecretSetOptions) error
 		return secretError(err)
 	}
 	fmt.Fprintf(f.IO.ErrOut, "Stored secret %q in the OS keychain (service %q).\n", opts.Name, keystore.Service)
+	if len(value) < guard.MinSecretLen {
+		fmt.Fprintf(f.IO.ErrOut, "Warning: %s.\n", shortSecretWarning(opts.Name, len(value)))
+	}
 	if users := secretUsers(cfg)[opts.Name]; len(users) > 0 {
 		fmt.Fprintf(f.IO.ErrOut, "Used by: %s. A running mcpgw uses the new value when it next starts them.\n", strings.Join(users, ", "))
 	} else {
@@ -92,9 +97,9 @@ func runSecretSet(ctx context.Context, f *Factory, opts *SecretSetOptions) error
 
 // readSecretValue reads a value from a hidden prompt on a terminal, or all
 // of stdin otherwise, dropping one trailing newline.
-func readSecretValue(s *IOStreams, name string) (string, error) {
+func readSecretValue(ctx context.Context, s *IOStreams, name string) (string, error) {
 	if s.ReadHidden != nil {
-		v, err := s.ReadHidden(fmt.Sprintf("Value for %s (input is hidden): ", name))
+		v, err := s.ReadHidden(ctx, fmt.Sprintf("Value for %s (input is hidden): ", name))
 		if err != nil {
 			return "", fmt.Errorf("reading the value: %w", err)
 		}
@@ -173,10 +178,11 @@ func runSecretList(ctx context.Context, f *Factory, opts *SecretListOptions) err
 
 func newCmdSecretRm(f *Factory) *cobra.Command {
 	return &cobra.Command{
-		Use:     "rm NAME",
-		Aliases: []string{"remove", "delete"},
-		Short:   "Remove a secret from the OS keychain",
-		Args:    cobra.ExactArgs(1),
+		Use:               "rm NAME",
+		Aliases:           []string{"remove", "delete"},
+		Short:             "Remove a secret from the OS keychain",
+		Args:              cobra.ExactArgs(1),
+		ValidArgsFunction: completeStoredSecrets(f),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			cfg, err := f.secretsConfig()
 			if err != nil {
@@ -281,6 +287,11 @@ func printSecretRows(s *IOStreams, format string, rows []secretRow) error {
 		if rows == nil {
 			rows = []secretRow{}
 		}
+		for i := range rows {
+			if rows[i].Servers == nil {
+				rows[i].Servers = []string{} // "none", not null
+			}
+		}
 		return printJSON(s.Out, rows)
 	}
 	t := newTable(s.Out, "NAME", "STATUS", "USED BY")
@@ -317,11 +328,16 @@ func sortedKeys[V any](m map[string]V) []string {
 
 // secretsConfig loads the configuration for commands that work without
 // one (secret set, list, rm): a missing file means no servers and the
-// default keystore settings.
+// default keystore settings. A file with a problem outside its secrets:
+// section (a typo in a server's keys) is read for secrets: alone, with a
+// warning: which servers use each secret is then not known.
 func (f *Factory) secretsConfig() (*config.Config, error) {
-	cfg, err := f.LoadConfig()
-	if errors.Is(err, fs.ErrNotExist) {
-		return &config.Config{Servers: map[string]*config.Server{}}, nil
+	cfg, err := f.sectionsConfig("secrets")
+	if cfg == nil && err == nil {
+		cfg = &config.Config{}
+	}
+	if cfg != nil && cfg.Servers == nil {
+		cfg.Servers = map[string]*config.Server{}
 	}
 	return cfg, err
 }

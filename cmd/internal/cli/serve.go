@@ -8,6 +8,8 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"strconv"
+	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -58,13 +60,18 @@ Changes to the configuration file apply while it runs.`,
 }
 
 func runServe(ctx context.Context, opts *ServeOptions) error {
+	if opts.HTTP != "" {
+		if err := checkHTTPAddr(opts.HTTP); err != nil {
+			return withCode(ExitUsage, err)
+		}
+	}
 	path, err := opts.Factory.ConfigPath()
 	if err != nil {
 		return err
 	}
 	cfg, err := config.Load(path)
 	if err != nil {
-		if !errors.Is(err, os.ErrNotExist) {
+		if !errors.Is(err, os.ErrNotExist) || opts.Factory.ConfigExplicit() {
 			return withCode(ExitConfig, err)
 		}
 		// No configuration yet: serve an empty catalog, and pick the file
@@ -93,6 +100,7 @@ func runServe(ctx context.Context, opts *ServeOptions) error {
 	g := newGateway(opts.Factory, cfg, gwOpts)
 	defer g.Close()
 
+	parent := ctx
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	go trimWhenQuiet(ctx, logger)
@@ -114,12 +122,36 @@ func runServe(ctx context.Context, opts *ServeOptions) error {
 	}
 
 	if opts.HTTP != "" {
-		return g.ListenAndServeHTTP(ctx, opts.HTTP, func(a net.Addr) {
+		err = g.ListenAndServeHTTP(ctx, opts.HTTP, func(a net.Addr) {
 			fmt.Fprintf(opts.IO.ErrOut, "mcpgw: serving MCP at http://%s/\n", a)
 		})
+	} else {
+		in, out := stdioPipes(opts.IO)
+		err = g.ServeStdio(ctx, in, out)
 	}
-	in, out := stdioPipes(opts.IO)
-	return g.ServeStdio(ctx, in, out)
+	if parent.Err() != nil {
+		// Stopped by a signal: its exit code, once the deferred shutdown
+		// has stopped the servers.
+		return context.Cause(parent)
+	}
+	return err
+}
+
+// checkHTTPAddr checks --http before anything starts: HOST:PORT, on a
+// loopback host (there is no caller authentication yet).
+func checkHTTPAddr(addr string) error {
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return fmt.Errorf("--http %q: want HOST:PORT on a loopback address, e.g. 127.0.0.1:8931", addr)
+	}
+	if _, err := strconv.ParseUint(port, 10, 16); err != nil {
+		return fmt.Errorf("--http %q: %q is not a port number (0-65535; 0 picks a free one)", addr, port)
+	}
+	ip := net.ParseIP(host)
+	if !strings.EqualFold(host, "localhost") && (ip == nil || !ip.IsLoopback()) {
+		return fmt.Errorf("--http %q: mcpgw serves HTTP on loopback only (127.0.0.1, ::1 or localhost) until caller authentication exists; use 127.0.0.1:%s", addr, port)
+	}
+	return nil
 }
 
 // stdioPipes adapts the injected streams to the closers the transport wants.

@@ -4,9 +4,11 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"slices"
 	"strings"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 
 	"github.com/mcpgw/mcpgw/cmd/internal/config"
 )
@@ -17,9 +19,10 @@ import (
 func NewCmdServer(f *Factory) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "server",
-		Short: "Add, list, remove, enable or disable configured servers",
+		Short: "Add, list, edit, remove, enable or disable configured servers",
+		RunE:  runGroup,
 	}
-	cmd.AddCommand(newCmdServerAdd(f), newCmdServerList(f), newCmdServerRemove(f), newCmdServerToggle(f, true), newCmdServerToggle(f, false))
+	cmd.AddCommand(newCmdServerAdd(f), newCmdServerList(f), newCmdServerEdit(f), newCmdServerRemove(f), newCmdServerToggle(f, true), newCmdServerToggle(f, false))
 	return cmd
 }
 
@@ -68,7 +71,69 @@ func newCmdServerAdd(f *Factory) *cobra.Command {
 	cmd.Flags().BoolVar(&opts.NoPrefix, "no-prefix", false, "expose the server's names without a prefix")
 	cmd.Flags().BoolVar(&opts.Lazy, "lazy", false, "start the server when the catalog is first listed, not with the gateway")
 	cmd.Flags().BoolVar(&opts.Disabled, "disabled", false, "add the server disabled")
+	cmd.MarkFlagsMutuallyExclusive("prefix", "no-prefix")
+	cmd.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
+		// `server add foo npx -y pkg`: -y is the server's flag, taken for
+		// one of mcpgw's. Say where it goes, with the line rewritten.
+		if strings.HasPrefix(err.Error(), "unknown flag") || strings.HasPrefix(err.Error(), "unknown shorthand flag") {
+			if fixed := withDashDash(c, f.args); fixed != "" {
+				return withCode(ExitUsage, fmt.Errorf("%w: the server's command and its flags go after --: %s", err, fixed))
+			}
+		}
+		return withCode(ExitUsage, fmt.Errorf("%w\nRun '%s --help' for usage.", err, c.CommandPath()))
+	})
 	return cmd
+}
+
+// withDashDash rewrites a `server add` command line that has no -- as it
+// should be: mcpgw's own flags stay before --, and the server's command
+// with everything after it goes after. "" when args is not such a line.
+func withDashDash(cmd *cobra.Command, args []string) string {
+	i := slices.Index(args, "add")
+	if i < 0 || slices.Contains(args, "--") {
+		return ""
+	}
+	out := append([]string{"mcpgw"}, args[:i+1]...)
+	var name string
+	var rest []string
+	for j := i + 1; j < len(args); j++ {
+		a := args[j]
+		if name != "" && len(rest) > 0 {
+			rest = append(rest, a)
+			continue
+		}
+		if fl := ownFlag(cmd, a); fl != nil {
+			out = append(out, a)
+			if fl.Value.Type() != "bool" && !strings.Contains(a, "=") && j+1 < len(args) {
+				j++
+				out = append(out, args[j])
+			}
+			continue
+		}
+		if name == "" {
+			name = a
+			out = append(out, a)
+			continue
+		}
+		rest = append(rest, a)
+	}
+	if name == "" || len(rest) == 0 || strings.HasPrefix(rest[0], "-") {
+		return "" // no command: the flag is a typo of mcpgw's own
+	}
+	return strings.Join(append(append(out, "--"), rest...), " ")
+}
+
+// ownFlag returns cmd's flag that the word a sets (--name, --name=v, -n),
+// or nil.
+func ownFlag(cmd *cobra.Command, a string) *pflag.Flag {
+	switch {
+	case strings.HasPrefix(a, "--"):
+		name, _, _ := strings.Cut(a[2:], "=")
+		return cmd.Flags().Lookup(name)
+	case strings.HasPrefix(a, "-") && len(a) == 2:
+		return cmd.Flags().ShorthandLookup(a[1:])
+	}
+	return nil
 }
 
 func runServerAdd(f *Factory, opts *ServerAddOptions) error {
@@ -180,11 +245,14 @@ func newCmdServerList(f *Factory) *cobra.Command {
 			if format == FormatJSON {
 				return printJSON(f.IO.Out, rows)
 			}
-			t := newTable(f.IO.Out, "NAME", "KIND", "ENABLED", "START", "PREFIX", "TARGET")
-			for _, r := range rows {
-				t.row(r.Name, r.Kind, fmt.Sprint(r.Enabled), r.Start, r.Prefix, oneLine(r.Target, 70))
+			// The target, last, is cut only to the terminal's width.
+			g := newGrid(f.IO.Out, styleFor(f.IO, 0), column{header: "NAME"}, column{header: "KIND"}, column{header: "ENABLED"},
+				column{header: "START"}, column{header: "PREFIX", shrink: true}, column{header: "TARGET"})
+			cells := make([][]cell, len(rows))
+			for i, r := range rows {
+				cells[i] = []cell{{text: r.Name}, {text: r.Kind}, {text: fmt.Sprint(r.Enabled)}, {text: r.Start}, {text: orDash(r.Prefix)}, {text: clean(r.Target)}}
 			}
-			return t.flush()
+			return g.write(cells)
 		},
 	}
 	addOutputFlag(cmd, &output)
@@ -192,26 +260,27 @@ func newCmdServerList(f *Factory) *cobra.Command {
 }
 
 func newCmdServerRemove(f *Factory) *cobra.Command {
-	cmd := newCmdServerEdit(f, "remove NAME", "Remove a server from the configuration", "Removed", config.RemoveServer)
+	cmd := newCmdServerChange(f, "remove NAME", "Remove a server from the configuration", "Removed server %q from %s", config.RemoveServer)
 	cmd.Aliases = []string{"rm"}
 	return cmd
 }
 
 func newCmdServerToggle(f *Factory, enable bool) *cobra.Command {
 	if enable {
-		return newCmdServerEdit(f, "enable NAME", "Enable a configured server", "Enabled", func(path, name string) error { return config.SetEnabled(path, name, true) })
+		return newCmdServerChange(f, "enable NAME", "Enable a configured server", "Enabled server %q in %s", func(path, name string) error { return config.SetEnabled(path, name, true) })
 	}
-	return newCmdServerEdit(f, "disable NAME", "Disable a configured server", "Disabled", func(path, name string) error { return config.SetEnabled(path, name, false) })
+	return newCmdServerChange(f, "disable NAME", "Disable a configured server", "Disabled server %q in %s", func(path, name string) error { return config.SetEnabled(path, name, false) })
 }
 
-// newCmdServerEdit builds a command that applies one edit to one named
-// server in the configuration file.
-func newCmdServerEdit(f *Factory, use, short, done string, edit func(path, name string) error) *cobra.Command {
+// newCmdServerChange builds a command that applies one edit to one named
+// server in the configuration file; done says so, given the server's name
+// and the file.
+func newCmdServerChange(f *Factory, use, short, done string, edit func(path, name string) error) *cobra.Command {
 	return &cobra.Command{
 		Use:               use,
 		Short:             short,
 		Args:              cobra.ExactArgs(1),
-		ValidArgsFunction: completeServerNames(f),
+		ValidArgsFunction: completeServerArg(f),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			path, err := f.ConfigPath()
 			if err != nil {
@@ -220,7 +289,7 @@ func newCmdServerEdit(f *Factory, use, short, done string, edit func(path, name 
 			if err := edit(path, args[0]); err != nil {
 				return withCode(ExitConfig, err)
 			}
-			fmt.Fprintf(f.IO.ErrOut, "%s server %q in %s\n", done, args[0], path)
+			fmt.Fprintf(f.IO.ErrOut, done+"\n", args[0], path)
 			return nil
 		},
 	}

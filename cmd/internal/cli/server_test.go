@@ -2,10 +2,13 @@ package cli
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"runtime"
+	"runtime/debug"
 	"strings"
 	"testing"
 
@@ -87,7 +90,9 @@ func TestServerCommandsRoundTrip(t *testing.T) {
 	}
 
 	// remove.
-	mustRun(t, "--config", cfg, "server", "remove", "local")
+	if _, _, errOut := runCLI(t, "--config", cfg, "server", "remove", "local"); errOut != fmt.Sprintf("Removed server %q from %s\n", "local", cfg) {
+		t.Errorf("server remove said %q", errOut)
+	}
 	mustRun(t, "--config", cfg, "server", "rm", "bare")
 	if diff := cmp.Diff(want[1:2], listServers(t, cfg)); diff != "" {
 		t.Fatalf("server list after remove (-want +got):\n%s", diff)
@@ -122,6 +127,8 @@ func TestServerCommandErrors(t *testing.T) {
 		{"add with command and url", []string{"server", "add", "two", "--url", "http://x", "--", "/bin/cat"}, ExitUsage, "either"},
 		{"add with words before --", []string{"server", "add", "two", "extra", "--", "/bin/cat"}, ExitUsage, "--"},
 		{"add without --", []string{"server", "add", "two", "/bin/cat"}, ExitUsage, "after --"},
+		{"add with the command's flags without --", []string{"server", "add", "two", "--lazy", "npx", "-y", "pkg"}, ExitUsage, "go after --: mcpgw --config " + cfg + " server add two --lazy -- npx -y pkg"},
+		{"add with --prefix and --no-prefix", []string{"server", "add", "two", "--prefix", "p", "--no-prefix", "--", "/bin/cat"}, ExitUsage, "--no-prefix and --prefix cannot be used together"},
 		{"add bad env", []string{"server", "add", "two", "-e", "NOEQUALS", "--", "/bin/cat"}, ExitUsage, "KEY=VALUE"},
 		{"add duplicate", []string{"server", "add", "one", "--", "/bin/echo"}, ExitConfig, "already exists"},
 		{"remove unknown", []string{"server", "remove", "onw"}, ExitConfig, `"one"`},
@@ -164,12 +171,65 @@ func TestVersionJSON(t *testing.T) {
 	if err := dec.Decode(&v); err != nil {
 		t.Fatalf("version -o json: %v\n%s", err, out)
 	}
-	want := VersionInfo{Version: Version, Commit: Commit, Date: Date, Go: runtime.Version(), OS: runtime.GOOS, Arch: runtime.GOARCH}
+	want := versionInfo(debug.ReadBuildInfo())
 	if diff := cmp.Diff(want, v); diff != "" {
 		t.Errorf("version -o json (-want +got):\n%s", diff)
 	}
 	table := mustRun(t, "version", "-o", "table")
-	if !strings.Contains(table, "mcpgw "+Version) || strings.HasPrefix(strings.TrimSpace(table), "{") {
+	if !strings.Contains(table, "mcpgw "+want.Version) || strings.HasPrefix(strings.TrimSpace(table), "{") {
 		t.Errorf("version -o table = %q", table)
+	}
+}
+
+// TestVersionFromBuildInfo: a binary built by `go install` (no ldflags)
+// reports the module version and VCS stamp the toolchain recorded; a
+// release build keeps what ldflags set.
+func TestVersionFromBuildInfo(t *testing.T) {
+	installed := &debug.BuildInfo{Main: debug.Module{Path: "github.com/mcpgw/mcpgw", Version: "v1.4.2"}}
+	checkout := &debug.BuildInfo{Main: debug.Module{Version: "(devel)"}, Settings: []debug.BuildSetting{
+		{Key: "vcs.revision", Value: "0123456789abcdef"}, {Key: "vcs.time", Value: "2026-11-30T10:00:00Z"}, {Key: "vcs.modified", Value: "true"}}}
+	for _, tc := range []struct {
+		name                  string
+		ldflags               [3]string
+		bi                    *debug.BuildInfo
+		version, commit, date string
+	}{
+		{"go install", [3]string{"dev", "", ""}, installed, "v1.4.2", "", ""},
+		{"go build in a checkout", [3]string{"dev", "", ""}, checkout, "dev", "0123456789abcdef-dirty", "2026-11-30T10:00:00Z"},
+		{"release", [3]string{"1.5.0", "abc", "2026-12-01"}, installed, "1.5.0", "abc", "2026-12-01"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			defer func(v, c, d string) { Version, Commit, Date = v, c, d }(Version, Commit, Date)
+			Version, Commit, Date = tc.ldflags[0], tc.ldflags[1], tc.ldflags[2]
+			v := versionInfo(tc.bi, true)
+			if v.Version != tc.version || v.Commit != tc.commit || v.Date != tc.date {
+				t.Errorf("got %s %s %s, want %s %s %s", v.Version, v.Commit, v.Date, tc.version, tc.commit, tc.date)
+			}
+		})
+	}
+}
+
+// TestServerListUsesTheTerminalWidth: on a wide terminal the TARGET column
+// is shown whole; on a narrow one the line is cut at its width.
+func TestServerListUsesTheTerminalWidth(t *testing.T) {
+	cfg := filepath.Join(t.TempDir(), "config.yaml")
+	target := "/opt/servers/bin/a-server-with-a-long-path --with --many --arguments --that --go --on --and --on"
+	mustRun(t, "--config", cfg, "server", "add", "long", "--", target)
+	for _, width := range []int{160, 80} {
+		t.Setenv("COLUMNS", fmt.Sprint(width))
+		var out, errOut syncBuffer
+		s := &IOStreams{In: strings.NewReader(""), Out: &out, ErrOut: &errOut, IsTerminal: true}
+		if code := Run(context.Background(), []string{"--config", cfg, "server", "list"}, s); code != ExitOK {
+			t.Fatalf("server list: exit %d: %s", code, errOut.String())
+		}
+		lines := strings.Split(strings.TrimSpace(out.String()), "\n")
+		row := lines[len(lines)-1]
+		whole := strings.Contains(row, target)
+		if width == 160 && !whole {
+			t.Errorf("at 160 columns the target is cut:\n%s", out.String())
+		}
+		if width == 80 && (whole || len([]rune(row)) != 80 || !strings.HasSuffix(row, "…")) {
+			t.Errorf("at 80 columns the row is not cut to 80 (%d):\n%s", len([]rune(row)), out.String())
+		}
 	}
 }

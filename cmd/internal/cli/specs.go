@@ -43,6 +43,12 @@ func serverSpecs(cfg *config.Config) []mux.ServerSpec {
 // identity (identityFromEnv) and MCPGW_NO_SUPERVISOR=1, which starts
 // servers without a supervisor, for debugging.
 func newGateway(f *Factory, cfg *config.Config, opts *mux.Options) *mux.Gateway {
+	return newGatewayOf(f, cfg, opts, serverSpecs(cfg))
+}
+
+// newGatewayOf is [newGateway] over specs, a part of cfg's servers: what a
+// command needs.
+func newGatewayOf(f *Factory, cfg *config.Config, opts *mux.Options, specs []mux.ServerSpec) *mux.Gateway {
 	o := mux.Options{}
 	if opts != nil {
 		o = *opts
@@ -62,6 +68,6 @@ func newGateway(f *Factory, cfg *config.Config, opts *mux.Options) *mux.Gateway 
 	}
 	g := mux.New(&o)
 	o.Logger.Info("call path", "stages", g.CallPath())
-	g.Apply(serverSpecs(cfg))
+	g.Apply(specs)
 	return g
 }

@@ -12,6 +12,7 @@ import (
 	"github.com/mcpgw/mcpgw/cmd/internal/config"
 	"github.com/mcpgw/mcpgw/mux"
 	"github.com/mcpgw/mcpgw/mux/catalog"
+	"github.com/mcpgw/mcpgw/policy/guard"
 )
 
 // ToolsOptions are the inputs of `mcpgw tools`.
@@ -60,25 +61,86 @@ func runTools(ctx context.Context, opts *ToolsOptions) error {
 			return withCode(ExitUsage, fmt.Errorf("no server %q in %s; configured: %s", opts.Server, cfg.Path, strings.Join(cfg.Order, ", ")))
 		}
 	}
-	g := newGateway(opts.Factory, cfg, nil)
+	specs := serverSpecs(cfg)
+	if opts.Server != "" {
+		specs = only(specs, []string{opts.Server}) // the others need not start
+	}
+	// The record's catalog cache keeps what the servers list, for call
+	// and for completion.
+	gwOpts := &mux.Options{Logger: commandLogger(opts.IO.ErrOut)}
+	known := guard.NewKnown()
+	gwOpts.Redactor = known
+	record, err := openGatewayRecord(ctx, opts.Factory, cfg, "", known, gwOpts.Logger)
+	if err != nil {
+		return err
+	}
+	defer record.close()
+	record.options(gwOpts, false)
+	g := newGatewayOf(opts.Factory, cfg, gwOpts, specs)
 	defer g.Close()
 	ctx, cancel := context.WithTimeout(ctx, opts.Timeout)
 	defer cancel()
-	view, err := g.View(ctx)
+	view, err := viewWaiting(ctx, opts.IO, g)
 	if err != nil {
 		return withCode(ExitUnavailable, fmt.Errorf("waiting for servers: %w", err))
 	}
 	if opts.Server != "" {
 		view = filterView(view, opts.Server)
+		hideCachedCollisions(view, cfg, opts.Server, cachedToolNames(ctx, opts.Factory, cfg))
 	}
 	running := liveGateways(ctx, opts.Factory, cfg, opts.Server)
 	if format == FormatJSON {
-		return printJSON(opts.IO.Out, toolsJSON{view, running})
+		err = printJSON(opts.IO.Out, toolsJSON{view, running})
+	} else if err = printToolsTable(opts.IO, view); err == nil {
+		err = printRunning(opts.IO, running)
 	}
-	if err := printToolsTable(opts.IO, view); err != nil {
+	if err != nil {
 		return err
 	}
-	return printRunning(opts.IO, running)
+	return toolsFailure(ctx, opts.Factory, cfg, view)
+}
+
+// toolsFailure is the exit status of a listing: an error when no server
+// came up (with the code of the first that failed: 6 for its secret, 5
+// otherwise). Some servers failing is shown in the table, and not an error.
+func toolsFailure(ctx context.Context, f *Factory, cfg *config.Config, v *mux.CatalogView) error {
+	var first *mux.ServerStatus
+	for i, st := range v.Servers {
+		switch {
+		case st.State == mux.StateReady:
+			return nil
+		case st.State == mux.StateFailed && first == nil:
+			first = &v.Servers[i]
+		}
+	}
+	if first == nil {
+		return nil
+	}
+	err := serverFailure(ctx, f, cfg, *first)
+	if len(v.Servers) > 1 {
+		err = withCode(exitCode(err), fmt.Errorf("no server started (the table shows each one's error); the first: %w", err))
+	}
+	return err
+}
+
+// hideCachedCollisions applies to the catalog of server, started alone,
+// the collisions its names have with the other servers' cached tools: the
+// first server in config order keeps a name, as in the merged catalog.
+func hideCachedCollisions(v *mux.CatalogView, cfg *config.Config, server string, cached map[string][]string) {
+	mine := slices.Index(cfg.Order, server)
+	v.Tools = slices.DeleteFunc(v.Tools, func(t catalog.ExposedTool) bool {
+		for i, other := range cfg.Order {
+			if other == server || !slices.Contains(cached[other], t.Tool.Name) {
+				continue
+			}
+			if i < mine {
+				v.Collisions = append(v.Collisions, catalog.Collision{Kind: "tool", Name: t.Tool.Name, Kept: other, Hidden: server, Original: t.Original})
+				return true
+			}
+			v.Collisions = append(v.Collisions, catalog.Collision{Kind: "tool", Name: t.Tool.Name, Kept: server, Hidden: other})
+		}
+		return false
+	})
 }
 
 // toolsJSON is `mcpgw tools -o json`: the catalog as this command saw it,
@@ -190,15 +252,4 @@ func oneLine(s string, n int) string {
 		return string(r[:n-1]) + "…"
 	}
 	return s
-}
-
-// completeServerNames completes configured server names.
-func completeServerNames(f *Factory) func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
-	return func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
-		cfg, err := f.LoadConfig()
-		if err != nil {
-			return nil, cobra.ShellCompDirectiveNoFileComp
-		}
-		return cfg.Order, cobra.ShellCompDirectiveNoFileComp
-	}
 }

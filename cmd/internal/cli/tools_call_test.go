@@ -192,6 +192,12 @@ func TestToolsShowsCollisions(t *testing.T) {
 	if code != ExitOK || !strings.Contains(out, "collision") {
 		t.Errorf("tools -o table: exit %d, out:\n%s\nstderr:\n%s", code, out, errOut)
 	}
+	// The table says it once; no warning repeats it (nor on each call).
+	for _, args := range [][]string{{"tools", "-o", "table"}, {"call", "echo", "--arg", "text=x"}} {
+		if _, _, errOut := runCLI(t, append([]string{"--config", cfg}, args...)...); strings.Contains(errOut, "collision") {
+			t.Errorf("%v warned about the collision on stderr:\n%s", args, errOut)
+		}
+	}
 }
 
 // childrenRunning returns the pids of this process's live children running
@@ -219,4 +225,98 @@ func childrenRunning(exe string) []int {
 		}
 	}
 	return out
+}
+
+// TestCallStartsOnlyWhatItNeeds configures a good server beside one that
+// hangs, one whose command does not exist, and one that leaves a mark when
+// started: `call fx__echo` and `tools --server fx` start fx alone, do not
+// wait for the others, and say nothing about them.
+func TestCallStartsOnlyWhatItNeeds(t *testing.T) {
+	fixture := testenv.Fixture(t)
+	dir := t.TempDir()
+	mark := filepath.Join(dir, "started")
+	cfg := filepath.Join(dir, "config.yaml")
+	os.WriteFile(cfg, []byte(fmt.Sprintf(`servers:
+  fx:
+    command: %[1]q
+  hang:
+    command: %[1]q
+    args: [-mode, hang-init]
+    timeouts: {connect: 30s}
+  bad:
+    command: mcpgw-no-such-command-anywhere
+  marked:
+    command: sh
+    args: [-c, 'touch %[2]s; exec %[1]s']
+`, fixture, mark)), 0o600)
+	for _, args := range [][]string{
+		{"call", "fx__echo", "--arg", "text=hi"},
+		{"tools", "--server", "fx"},
+	} {
+		start := time.Now()
+		code, out, errOut := runCLI(t, append([]string{"--config", cfg}, args...)...)
+		if code != ExitOK {
+			t.Fatalf("%v: exit %d; stderr:\n%s", args, code, errOut)
+		}
+		if took := time.Since(start); took > 15*time.Second {
+			t.Errorf("%v took %v: it waited for a server it does not need", args, took)
+		}
+		if errOut != "" {
+			t.Errorf("%v printed on stderr about servers it does not need:\n%s", args, errOut)
+		}
+		if !strings.Contains(out, "fx__echo") && !strings.Contains(out, `"hi"`) {
+			t.Errorf("%v printed %s", args, out)
+		}
+	}
+	if _, err := os.Stat(mark); err == nil {
+		t.Error("a server neither command needs was started")
+	}
+}
+
+// TestCallTimeoutSaysWhatCutIt calls a tool that runs longer than --timeout
+// (it reports progress all along): the answer, the exit and the record name
+// --timeout and its value, not the server's call timeout.
+func TestCallTimeoutSaysWhatCutIt(t *testing.T) {
+	cfg := fixtureConfig(t, "fx", "")
+	db := filepath.Join(t.TempDir(), "record.db")
+	t.Setenv("MCPGW_DB", db)
+	code, out, errOut := runCLI(t, "--config", cfg, "call", "fx__progress", "--arg", "steps=100", "--arg", "delay_ms=100", "--timeout", "1500ms")
+	if code != ExitError {
+		t.Errorf("exit %d, want %d; stderr:\n%s", code, ExitError, errOut)
+	}
+	for what, text := range map[string]string{"the result": out, "stderr": errOut} {
+		if !strings.Contains(text, "--timeout 1.5s") || strings.Contains(text, "2m0s") {
+			t.Errorf("%s does not say --timeout 1.5s cut the call:\n%s", what, text)
+		}
+	}
+	_, logsOut, logsErr := runCLI(t, "logs", "--db", db, "-o", "json")
+	var calls []struct{ Status, Error string }
+	if err := json.Unmarshal([]byte(logsOut), &calls); err != nil || len(calls) != 1 {
+		t.Fatalf("logs -o json: %v %s %s", err, logsOut, logsErr)
+	}
+	if c := calls[0]; c.Status != "timeout" || !strings.Contains(c.Error, "--timeout 1.5s") || strings.Contains(c.Error, "2m0s") {
+		t.Errorf("recorded %+v; want a timeout naming --timeout 1.5s", c)
+	}
+}
+
+// TestLogsShowToolErrors records a call whose tool returns isError: logs
+// shows the tool's text as the error in the table and in JSON.
+func TestLogsShowToolErrors(t *testing.T) {
+	cfg := fixtureConfig(t, "fx", "")
+	db := filepath.Join(t.TempDir(), "record.db")
+	t.Setenv("MCPGW_DB", db)
+	if code, _, errOut := runCLI(t, "--config", cfg, "call", "fx__fail"); code != ExitToolError {
+		t.Fatalf("call fx__fail: exit %d; stderr:\n%s", code, errOut)
+	}
+	_, out, _ := runCLI(t, "logs", "--db", db, "-o", "json")
+	var calls []struct{ Status, Error string }
+	if err := json.Unmarshal([]byte(out), &calls); err != nil || len(calls) != 1 {
+		t.Fatalf("logs -o json: %v %s", err, out)
+	}
+	if c := calls[0]; c.Status != "tool_error" || !strings.Contains(c.Error, "fixture failure") {
+		t.Errorf("logs -o json: %+v; want the tool's text as the error", c)
+	}
+	if _, table, _ := runCLI(t, "logs", "--db", db, "-o", "table"); !strings.Contains(table, "fixture failure") {
+		t.Errorf("logs -o table has no ERROR text:\n%s", table)
+	}
 }

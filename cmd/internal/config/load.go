@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strconv"
 
 	"go.yaml.in/yaml/v3"
@@ -65,6 +66,37 @@ func LoadAsWritten(path string) (*Config, error) {
 	if doc.Kind == yaml.DocumentNode && len(doc.Content) > 0 {
 		root = doc.Content[0]
 	}
+	return d.config(root)
+}
+
+// LoadSections reads the file like [Load] but decodes only the top-level
+// keys named (such as "logs" or "secrets"), for commands that use those
+// alone: a problem elsewhere in the file, a typo in a server's keys, does
+// not stop them. The result has no servers. A file that does not parse as
+// YAML, or a problem in the sections named, is still an error.
+func LoadSections(path string, keys ...string) (*Config, error) {
+	data, err := readFile(path)
+	if err != nil {
+		return nil, err
+	}
+	doc, err := parseDocument(path, data)
+	if err != nil {
+		return nil, err
+	}
+	var root *yaml.Node
+	if doc.Kind == yaml.DocumentNode && len(doc.Content) > 0 {
+		root = doc.Content[0]
+	}
+	if m := deref(root); m != nil && m.Kind == yaml.MappingNode {
+		part := &yaml.Node{Kind: yaml.MappingNode, Line: m.Line, Column: m.Column}
+		for i := 0; i+1 < len(m.Content); i += 2 {
+			if slices.Contains(keys, m.Content[i].Value) {
+				part.Content = append(part.Content, m.Content[i], m.Content[i+1])
+			}
+		}
+		root = part
+	}
+	d := &decoder{file: path, lookup: os.LookupEnv, strict: true}
 	return d.config(root)
 }
 

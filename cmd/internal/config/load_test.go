@@ -186,3 +186,33 @@ func TestDefaultPath(t *testing.T) {
 		t.Errorf("DefaultPath = %q, want %q", got, want)
 	}
 }
+
+func TestLoadSections(t *testing.T) {
+	dir := t.TempDir()
+	write := func(text string) string {
+		p := filepath.Join(dir, "config.yaml")
+		if err := os.WriteFile(p, []byte(text), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	// A typo in a server: the whole file fails, its logs: section loads.
+	p := write("servers:\n  fx:\n    comand: x\nlogs:\n  path: rec.db\nsecrets:\n  fallback: env\n")
+	if _, err := Load(p); err == nil {
+		t.Fatal("Load accepted a typo")
+	}
+	c, err := LoadSections(p, "logs")
+	if err != nil || c.Logs.Path != "rec.db" || len(c.Servers) != 0 || c.Secrets.Fallback != "" {
+		t.Errorf("LoadSections(logs) = %+v, %v; want logs.path rec.db alone", c, err)
+	}
+	if c, err := LoadSections(p, "secrets"); err != nil || c.Secrets.Fallback != "env" {
+		t.Errorf("LoadSections(secrets) = %+v, %v", c, err)
+	}
+	// A problem in the section itself, or YAML that does not parse, is
+	// still an error.
+	for _, text := range []string{"logs:\n  pth: x\n", "logs: [\n"} {
+		if _, err := LoadSections(write(text), "logs"); err == nil {
+			t.Errorf("LoadSections accepted %q", text)
+		}
+	}
+}
