@@ -68,7 +68,8 @@ import (
 // and compare byte for byte (after the normalizations above).
 //
 // MCPGW_TSCLIENT_KEEP=DIR keeps every transcript in DIR as
-// SDK-FRONT-VERSION-SCENARIO-{direct,via-mcpgw}.json.
+// SDK-FRONT-VERSION-SCENARIO-{direct,via-mcpgw}.json, with the tap's log
+// (-server-saw.jsonl) and the processes' stderr (-stderr.txt).
 //
 // The scenario pairs of a test run concurrently (MCPGW_TSCLIENT_JOBS at a
 // time, default max(4, 2×GOMAXPROCS)) before the subtests report them; each
@@ -337,6 +338,12 @@ func runTSPair(drv testenv.TSClient, sdk string, c tsCase, everything, mcpgw, ba
 		via, viaErr = runTSDriver(ctx, drv, sdk, c, env, viaTarget, log, "via mcpgw")
 	}()
 	wg.Wait()
+	if keep := os.Getenv("MCPGW_TSCLIENT_KEEP"); keep != "" {
+		if b, err := os.ReadFile(tapLog); err == nil {
+			os.WriteFile(filepath.Join(keep, fmt.Sprintf("%s-%s-%s-%s-server-saw.jsonl", sdk, c.front, c.version, c.scenario)), b, 0o644)
+		}
+		os.WriteFile(filepath.Join(keep, fmt.Sprintf("%s-%s-%s-%s-stderr.txt", sdk, c.front, c.version, c.scenario)), []byte(log.String()), 0o644)
+	}
 	if directErr != nil {
 		return nil, nil, fmt.Errorf("direct: %w", directErr)
 	}

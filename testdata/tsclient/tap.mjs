@@ -4,8 +4,8 @@
 // A transparent stdio pass-through for an MCP server: it runs COMMAND with
 // the caller's stdin/stdout piped through unchanged, and appends every
 // newline-delimited JSON-RPC message in either direction to LOGFILE as one
-// JSON line {"pid", "dir", "msg"} ("to-server": what the server was sent,
-// "from-server": what it answered). The tests put it between mcpgw and a
+// JSON line {"pid", "t" (ms since the epoch), "dir", "msg"} ("to-server":
+// what the server was sent, "from-server": what it answered). The tests put it between mcpgw and a
 // server to see exactly what the server received (cancellation reasons,
 // roots notifications, the protocol version it was initialized at), and
 // between a client and a directly spawned server for symmetry.
@@ -46,7 +46,7 @@ function logger(dir) {
                 msg = { unparsed: line };
             }
             try {
-                appendFileSync(logFile, JSON.stringify({ pid: process.pid, dir, msg }) + '\n');
+                appendFileSync(logFile, JSON.stringify({ pid: process.pid, t: Date.now(), dir, msg }) + '\n');
             } catch {
                 // The log is best effort; the relay must go on.
             }
