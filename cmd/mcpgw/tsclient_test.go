@@ -339,6 +339,7 @@ func runTSPair(drv testenv.TSClient, sdk string, c tsCase, everything, mcpgw, ba
 	}()
 	wg.Wait()
 	if keep := os.Getenv("MCPGW_TSCLIENT_KEEP"); keep != "" {
+		os.MkdirAll(keep, 0o755)
 		if b, err := os.ReadFile(tapLog); err == nil {
 			os.WriteFile(filepath.Join(keep, fmt.Sprintf("%s-%s-%s-%s-server-saw.jsonl", sdk, c.front, c.version, c.scenario)), b, 0o644)
 		}
