@@ -1,14 +1,18 @@
 // Package testenv finds and builds what mcpgw's end-to-end tests run
-// against: the mcpgw binary, the Go fixture servers and the npm reference
-// servers. Under CI=true a missing prerequisite fails the test; elsewhere
-// the test skips with a message saying how to enable it.
+// against: the mcpgw binary, the Go fixture servers, the npm reference
+// servers and the TypeScript SDK client driver. Under CI=true a missing
+// prerequisite fails the test; elsewhere the test skips with a message
+// saying how to enable it.
 package testenv
 
 import (
+	"encoding/json"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"strings"
 	"sync"
 	"testing"
 )
@@ -142,4 +146,68 @@ func PrivateState(prefix string) func() {
 	os.Setenv("XDG_STATE_HOME", dir)
 	os.Unsetenv("MCPGW_DB")
 	return func() { os.RemoveAll(dir) }
+}
+
+// TSClient is the driver of the official TypeScript MCP SDK clients
+// (testdata/tsclient): run Node on Driver with the environment Env.
+type TSClient struct {
+	Node   string // node executable (20 or later)
+	Driver string // testdata/tsclient/driver.mjs
+	Tap    string // testdata/tsclient/tap.mjs
+	// Package and Version name the SDK package the driver loads for the
+	// requested --sdk.
+	Package, Version string
+	// Env points the driver at the npm packages (MCPGW_NPM_MODULES).
+	Env []string
+}
+
+// tsSDKPackages are the npm packages behind the driver's --sdk values.
+var tsSDKPackages = map[string]string{
+	"v1": "@modelcontextprotocol/sdk",
+	"v2": "@modelcontextprotocol/client",
+}
+
+// TSClientDriver returns the TypeScript client driver for sdk ("v1": the
+// @modelcontextprotocol/sdk package, "v2": @modelcontextprotocol/client),
+// installed from testdata/npm like the npm servers: it skips outside CI and
+// fails under CI=true when node (20 or later) or the package is missing.
+func TSClientDriver(t testing.TB, sdk string) TSClient {
+	t.Helper()
+	pkg, ok := tsSDKPackages[sdk]
+	if !ok {
+		t.Fatalf("unknown TypeScript SDK %q", sdk)
+	}
+	node, err := exec.LookPath("node")
+	if err != nil {
+		Missing(t, "node", "install Node.js 20 or later")
+	}
+	out, err := exec.Command(node, "--version").Output()
+	if err != nil {
+		Missing(t, "a working node", err.Error())
+	}
+	var major int
+	if _, err := fmt.Sscanf(strings.TrimSpace(string(out)), "v%d.", &major); err != nil || major < 20 {
+		Missing(t, "Node.js 20 or later", "found "+strings.TrimSpace(string(out)))
+	}
+	modules := filepath.Join(RepoRoot(t), "testdata", "npm", "node_modules")
+	if dir := os.Getenv("MCPGW_NPM_BIN"); dir != "" {
+		modules = filepath.Dir(dir)
+	}
+	manifest, err := os.ReadFile(filepath.Join(modules, filepath.FromSlash(pkg), "package.json"))
+	if err != nil {
+		Missing(t, "npm package "+pkg, "run: npm ci --prefix testdata/npm")
+	}
+	var meta struct{ Version string }
+	if err := json.Unmarshal(manifest, &meta); err != nil {
+		t.Fatalf("%s/package.json: %v", pkg, err)
+	}
+	dir := filepath.Join(RepoRoot(t), "testdata", "tsclient")
+	return TSClient{
+		Node:    node,
+		Driver:  filepath.Join(dir, "driver.mjs"),
+		Tap:     filepath.Join(dir, "tap.mjs"),
+		Package: pkg,
+		Version: meta.Version,
+		Env:     []string{"MCPGW_NPM_MODULES=" + modules},
+	}
 }
