@@ -3,6 +3,7 @@ package policy
 import (
 	"fmt"
 	"reflect"
+	"strconv"
 	"strings"
 
 	"github.com/google/cel-go/cel"
@@ -53,12 +54,16 @@ type condition struct {
 
 // compileCondition compiles src, returning the problems found with their
 // place in the expression.
-func compileCondition(env *cel.Env, path, src string) (*condition, []*Error) {
+func compileCondition(env *cel.Env, path, name, src string) (*condition, []*Error) {
+	in := "in " + strconv.Quote(src)
+	if name != "" {
+		in = "in the condition of rule " + strconv.Quote(name) + ", " + strconv.Quote(src)
+	}
 	ast, iss := env.Compile(src)
 	if iss.Err() != nil {
 		var errs []*Error
 		for _, e := range iss.Errors() {
-			msg := e.Message
+			msg := strings.Replace(e.Message, " (in container '')", "", 1)
 			switch {
 			case strings.HasPrefix(msg, "undeclared reference"):
 				msg += " (conditions see args, identity, server, tool and kind)"
@@ -66,12 +71,12 @@ func compileCondition(env *cel.Env, path, src string) (*condition, []*Error) {
 				msg += " (identity has user, team and roles)"
 			}
 			errs = append(errs, &Error{Path: path, Line: e.Location.Line(), Column: e.Location.Column() + 1,
-				Msg: fmt.Sprintf("%s, in %q", msg, src)})
+				Msg: msg + ", " + in})
 		}
 		return nil, errs
 	}
 	if t := ast.OutputType(); t != cel.BoolType && t != cel.DynType {
-		return nil, []*Error{{Path: path, Msg: fmt.Sprintf("%q is a %s, not a condition: it must be true or false (compare it, e.g. server == \"github\")", src, t)}}
+		return nil, []*Error{{Path: path, Msg: fmt.Sprintf("the condition is a %s, not true or false (compare it, e.g. server == \"github\"), %s", t, in)}}
 	}
 	c := &condition{src: src}
 	for _, r := range ast.NativeRep().ReferenceMap() {

@@ -167,7 +167,7 @@ func (c *compiler) rules(rules []Rule) {
 		out.server = c.optionalGlob(path+".server", r.Server, false)
 		out.tool = c.optionalGlob(path+".tool", r.Tool, out.kind == Resource)
 		if r.When != "" {
-			cond, errs := compileCondition(c.e.env, c.e.label+path+".when", r.When)
+			cond, errs := compileCondition(c.e.env, c.e.label+path+".when", r.Name, r.When)
 			c.errs = append(c.errs, errs...)
 			out.when = cond
 		}

@@ -7,8 +7,9 @@ import (
 )
 
 // glob is one compiled pattern. Tool and prompt names use path.Match;
-// resource URIs too, except that "**" matches across "/", since a URI
-// glob such as file:///repo/** is what people write for a tree.
+// resource URIs too, except that "**" matches across "/" (and "**/" also
+// no segment at all), since file:///repo/** is what people write for a
+// tree.
 type glob struct {
 	src   string
 	whole bool           // "*" (or "**" for URIs): speaks of the whole server
@@ -48,7 +49,7 @@ func (g glob) match(name string) bool {
 
 // uriGlobRegexp translates a URI glob with "**" into a regexp: "**" any
 // run of characters, "*" and "?" within one path segment, classes and
-// escapes as in path.Match.
+// escapes as in path.Match; "**/" also matches no segment at all.
 func uriGlobRegexp(pattern string) (*regexp.Regexp, error) {
 	// Each "**"-free piece must be a valid path.Match pattern on its own.
 	for _, piece := range strings.Split(pattern, "**") {
@@ -61,10 +62,14 @@ func uriGlobRegexp(pattern string) (*regexp.Regexp, error) {
 	for i := 0; i < len(pattern); i++ {
 		switch c := pattern[i]; c {
 		case '*':
-			if i+1 < len(pattern) && pattern[i+1] == '*' {
+			switch {
+			case strings.HasPrefix(pattern[i:], "**/"):
+				b.WriteString(`(?:.*/)?`) // as in .gitignore: zero or more segments
+				i += 2
+			case strings.HasPrefix(pattern[i:], "**"):
 				b.WriteString(`.*`)
 				i++
-			} else {
+			default:
 				b.WriteString(`[^/]*`)
 			}
 		case '?':

@@ -158,7 +158,9 @@ func (r *rule) denial(err error) string {
 		s := r.id + " could not be evaluated (" + err.Error() + "), and a condition that cannot be evaluated denies"
 		if _, ok := err.(errNotObject); !ok && strings.HasPrefix(err.Error(), "no such key: ") {
 			k := strings.TrimPrefix(err.Error(), "no such key: ")
-			s += "; pass " + strconv.Quote(k) + " if the tool takes it, or the policy should guard the condition with has(…)"
+			// The model can act on this; the policy's author reads the
+			// chain, where the condition is shown.
+			s += "; if the tool takes " + strconv.Quote(k) + ", pass it"
 		}
 		return s
 	}

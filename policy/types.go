@@ -45,13 +45,15 @@ type Grants struct {
 }
 
 // ServerGrant is what a grant gives of one server (or of every server).
-// Each kind of target has its own rules; empty rules give all of that kind,
-// so a grant of a server with only tool rules gives all its prompts and
-// resources.
+// An entry is a grant: with no allow list it gives everything of its kind
+// that Deny does not name. Each kind of target has its own rules, so a
+// grant with only tool rules gives all the server's prompts and resources.
+// To take something away without granting the rest, write a [Rule] with
+// effect deny.
 type ServerGrant struct {
 	Tools     ToolRules // by the server's own tool names
 	Prompts   ToolRules // by the server's own prompt names
-	Resources ToolRules // by URI; in these globs "**" also matches "/"
+	Resources ToolRules // by URI; in these globs "**" also crosses "/"
 }
 
 // ToolRules narrows a server's tools (and, in [ServerGrant], its prompts by
