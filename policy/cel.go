@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/google/cel-go/cel"
+	celast "github.com/google/cel-go/common/ast"
 	"github.com/google/cel-go/common/types"
 	"github.com/google/cel-go/common/types/ref"
 	"github.com/google/cel-go/ext"
@@ -24,8 +25,10 @@ type caller struct {
 
 // costLimit bounds one condition's evaluation, so a comprehension over a
 // huge argument cannot stall the call path; past it the condition fails,
-// and so denies. Simple conditions cost tens.
-const costLimit = 100_000
+// and so denies. Only conditions with comprehensions (all, exists, map,
+// filter) are tracked: the rest cost at most their length times the
+// arguments' size, and tracking would add a third to every evaluation.
+const costLimit = 1_000_000
 
 func newEnv() (*cel.Env, error) {
 	return cel.NewEnv(
@@ -84,11 +87,17 @@ func compileCondition(env *cel.Env, path, name, src string) (*condition, []*Erro
 			c.usesArgs = true
 		}
 	}
+	var limit []cel.ProgramOption
+	celast.PreOrderVisit(ast.NativeRep().Expr(), celast.NewExprVisitor(func(e celast.Expr) {
+		if e.Kind() == celast.ComprehensionKind && limit == nil {
+			limit = []cel.ProgramOption{cel.CostLimit(costLimit)}
+		}
+	}))
 	var err error
-	if c.prog, err = env.Program(ast, cel.EvalOptions(cel.OptOptimize), cel.CostLimit(costLimit)); err != nil {
+	if c.prog, err = env.Program(ast, append(limit, cel.EvalOptions(cel.OptOptimize))...); err != nil {
 		return nil, []*Error{{Path: path, Msg: fmt.Sprintf("%q: %v", src, err)}}
 	}
-	if c.partial, err = env.Program(ast, cel.EvalOptions(cel.OptPartialEval), cel.CostLimit(costLimit)); err != nil {
+	if c.partial, err = env.Program(ast, append(limit, cel.EvalOptions(cel.OptPartialEval))...); err != nil {
 		return nil, []*Error{{Path: path, Msg: fmt.Sprintf("%q: %v", src, err)}}
 	}
 	return c, nil
