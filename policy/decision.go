@@ -19,6 +19,8 @@ const (
 
 var kindNames = [kinds]string{"tool", "prompt", "resource"}
 
+// String names the kind as rules and conditions do: tool, prompt or
+// resource.
 func (k Kind) String() string {
 	if k < kinds {
 		return kindNames[k]
@@ -54,28 +56,28 @@ func (in *Input) exposed() string {
 
 // Decision is what a policy decided, and why.
 type Decision struct {
-	Allow bool
+	Allow bool `json:"allow"`
 	// Rule is the stable id of what decided, such as
 	// teams.finance.servers.postgres.tools.deny[0], rules.no_salaries,
 	// profiles.cursor.servers or default.
-	Rule string
+	Rule string `json:"rule"`
 	// Reason says why in words the model can act on, e.g.
 	// team "web" may not call github__create_issue: denied by teams.web.servers.github.tools.deny "create_*".
-	Reason string
+	Reason string `json:"reason"`
 	// Chain is the explanation: every rule considered, in the order the
 	// engine considered them, with what each said; the one that decided
 	// has Decides set.
-	Chain []Step
+	Chain []Step `json:"chain,omitempty"`
 }
 
 // Step is one rule considered for a decision.
 type Step struct {
-	Rule   string // its id: a list (…tools.allow), one pattern (…tools.deny[0]), a grant, a rule
-	Level  Level
-	Says   Says
-	Detail string // what matched, or what the condition gave
+	Rule   string `json:"rule"` // its id: a list (…tools.allow), one pattern (…tools.deny[0]), a grant, a rule
+	Level  Level  `json:"level"`
+	Says   Says   `json:"says"`
+	Detail string `json:"detail"` // what matched, or what the condition gave
 	// Decides marks the step that made the decision.
-	Decides bool `json:",omitempty"`
+	Decides bool `json:"decides,omitempty"`
 }
 
 // Level is how specific a step is; more specific levels win.

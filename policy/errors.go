@@ -17,6 +17,7 @@ type Error struct {
 	Msg          string
 }
 
+// Error reads PATH[:LINE:COLUMN]: MESSAGE.
 func (e *Error) Error() string {
 	if e.Line > 0 {
 		return fmt.Sprintf("%s:%d:%d: %s", e.Path, e.Line, e.Column, e.Msg)
@@ -28,6 +29,7 @@ func (e *Error) Error() string {
 // shows them all.
 type Errors []*Error
 
+// Error puts each problem on a line of its own.
 func (es Errors) Error() string {
 	s := make([]string, len(es))
 	for i, e := range es {

@@ -223,6 +223,17 @@ func TestConditionCostIsBounded(t *testing.T) {
 	if d.Allow || d.Rule != "rules[0]" || !strings.Contains(d.Reason, "could not be evaluated (operation cancelled: actual cost limit exceeded)") {
 		t.Errorf("Decide = %v %s: %s", d.Allow, d.Rule, d.Reason)
 	}
+
+	// A linear pass over ten thousand items is well within the bound.
+	e = mustCompile(t, Policy{Default: Allow, Rules: []Rule{{Server: "s", When: `args.xs.exists(x, x == "secret")`, Effect: Deny}}})
+	xs = make([]string, 10000)
+	for i := range xs {
+		xs[i] = fmt.Sprintf("%q", fmt.Sprint(i))
+	}
+	args = `{"xs":[` + strings.Join(xs, ",") + `]}`
+	if d := e.Decide(Input{Server: "s", Name: "t", Args: []byte(args)}); !d.Allow {
+		t.Errorf("a linear condition over 10,000 items: %s", d.Reason)
+	}
 }
 
 // TestConcurrentDecisions: one engine, its cache, many callers (run with
