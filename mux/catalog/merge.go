@@ -100,7 +100,8 @@ func Merge(prev *Catalog, servers []Source) *Catalog {
 		if s.Snap == nil {
 			continue
 		}
-		if in := strings.TrimSpace(s.Snap.Instructions); in != "" {
+		// The server's text goes in whole, trailing newlines and all.
+		if in := s.Snap.Instructions; strings.TrimSpace(in) != "" {
 			instructions = append(instructions, "## "+s.Server+"\n\n"+in)
 		}
 		for _, t := range s.Snap.Tools {
