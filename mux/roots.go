@@ -144,12 +144,13 @@ func (g *Gateway) askAgentRoots(ctx context.Context, ss *mcp.ServerSession, ifUn
 	r.set(res.Roots)
 }
 
-// askAgentRootsAsync asks for the agent's roots in the background, as the
-// agent initializes and whenever it says they changed.
-func (g *Gateway) askAgentRootsAsync(ss *mcp.ServerSession) {
+// askAgentRootsAsync asks for the agent's roots in the background: as the
+// agent initializes (ifUnknown: its next request may have asked already)
+// and whenever it says they changed.
+func (g *Gateway) askAgentRootsAsync(ss *mcp.ServerSession, ifUnknown bool) {
 	go func() {
 		ctx, cancel := context.WithTimeout(context.Background(), defaultConnectTimeout)
 		defer cancel()
-		g.askAgentRoots(ctx, ss, false)
+		g.askAgentRoots(ctx, ss, ifUnknown)
 	}()
 }
