@@ -119,14 +119,24 @@ func (g *Gateway) startLazy() {
 const firstListWait = 5 * time.Second
 
 // waitListable waits until every started server can be listed: its first
-// connection attempt has ended, or a cached catalog stands in for it, or
-// firstListWait has passed.
+// attempt has ended or it has a cached catalog; or until firstListWait has
+// passed.
 func (g *Gateway) waitListable(ctx context.Context) error {
-	wctx, cancel := context.WithTimeout(ctx, firstListWait)
+	return g.waitListableFor(ctx, firstListWait)
+}
+
+// instructionsWait is waitListable's bound for initialize (and
+// server/discover): servers' instructions reach the agent only there, with
+// no list_changed to bring them later, so a slow server is waited for
+// longer than for a list.
+const instructionsWait = 10 * time.Second
+
+func (g *Gateway) waitListableFor(ctx context.Context, d time.Duration) error {
+	wctx, cancel := context.WithTimeout(ctx, d)
 	defer cancel()
 	_, err := g.waitFirstAttempts(wctx, (*downstream).hasCached)
 	if err != nil && ctx.Err() == nil {
-		g.logger.Info("answering the list without servers still starting; they join through list_changed", "waited", firstListWait)
+		g.logger.Info("answering without servers still starting; they join through list_changed", "waited", d)
 		return nil
 	}
 	return err

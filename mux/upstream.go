@@ -89,7 +89,7 @@ func (g *Gateway) upstreamMiddleware(next mcp.MethodHandler) mcp.MethodHandler {
 					// The servers' instructions, from the catalog cache or,
 					// for servers without one, from their start: the list
 					// that follows initialize would wait for it as long.
-					if err := g.waitListable(ctx); err != nil {
+					if err := g.waitListableFor(ctx, instructionsWait); err != nil {
 						return nil, err
 					}
 					r.Instructions = g.cat.Load().Instructions()
@@ -102,7 +102,7 @@ func (g *Gateway) upstreamMiddleware(next mcp.MethodHandler) mcp.MethodHandler {
 			if r, ok := res.(*mcp.DiscoverResult); ok && err == nil {
 				g.startFrom(req)
 				relayAllLogs(ctx, next, sessionOf(req))
-				if err := g.waitListable(ctx); err != nil {
+				if err := g.waitListableFor(ctx, instructionsWait); err != nil {
 					return nil, err
 				}
 				r.Instructions = g.cat.Load().Instructions()
