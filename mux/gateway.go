@@ -58,6 +58,9 @@ type Gateway struct {
 	cacheSums  sync.Map       // server name and fingerprint → sha256 of its cached catalog
 	spawns     chan struct{}  // slots for servers starting at once
 	status     *statusWriter  // nil when Options.Status is
+	// stdioAgent is the agent of ServeStdio, whose identity stdio servers
+	// get in their environment (identity.go).
+	stdioAgent atomic.Pointer[mcp.ServerSession]
 }
 
 // appliedCatalog is what the upstream server currently lists, so a rebuild
@@ -137,10 +140,13 @@ func (g *Gateway) Apply(specs []ServerSpec) {
 	var stopped []*downstream
 	next := make(map[string]*downstream, len(specs))
 	order := make([]string, 0, len(specs))
+	agentID := g.agentCaller().Identity
 	for i, spec := range specs {
 		spec = withDefaults(spec)
 		old := g.servers[spec.Name]
-		if old != nil && reflect.DeepEqual(old.spec, spec) {
+		// A server whose environment has an identity no longer current is
+		// started again, with the new one.
+		if old != nil && reflect.DeepEqual(old.spec, spec) && !old.envIdentityStale(agentID) {
 			old.order = i
 			next[spec.Name] = old
 		} else {

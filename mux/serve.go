@@ -32,6 +32,7 @@ func (g *Gateway) ServeStdio(ctx context.Context, in io.ReadCloser, out io.Write
 	}
 	ff.conn = lt.Conn()
 	ff.ss.Store(ss) // publishes conn too: take reads ss first
+	g.noteStdioAgent(ss)
 	done := make(chan error, 1)
 	go func() { done <- ss.Wait() }()
 	select {
