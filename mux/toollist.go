@@ -42,16 +42,6 @@ func (g *Gateway) publishListing(c *catalog.Catalog) {
 	g.listing.Store(catalog.NewListing(entries, maps.Clone(g.applied.whole)))
 }
 
-// listTools answers tools/list like the SDK server's own handler would,
-// with what the asking session may see.
-func (g *Gateway) listTools(req mcp.Request) (mcp.Result, error) {
-	var cursor string
-	if r, ok := req.(*mcp.ListToolsRequest); ok && r.Params != nil {
-		cursor = r.Params.Cursor
-	}
-	return g.toolsFor(&agentSession{g: g, ss: sessionOf(req)}).Answer(cursor)
-}
-
 // dispatchTool is the one tool the SDK server dispatches tools/call to
 // (see callThroughDispatcher). Its name can never be an exposed name, which
 // has no '.'.

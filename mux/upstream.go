@@ -117,11 +117,7 @@ func (g *Gateway) upstreamMiddleware(next mcp.MethodHandler) mcp.MethodHandler {
 			// join through list_changed without holding up this answer.
 			g.startLazy()
 			g.listAnswered()
-			if method == "tools/list" {
-				return g.listTools(req)
-			}
-			res, err := next(ctx, method, req)
-			return g.filterList(ctx, req, res), err
+			return g.list(method, req)
 		case "resources/read":
 			g.startFrom(req)
 			if err := g.WaitStarted(ctx); err != nil {
