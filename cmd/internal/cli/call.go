@@ -91,7 +91,10 @@ func runCall(ctx context.Context, opts *CallOptions) error {
 	defer record.close()
 	gwOpts := &mux.Options{Logger: logger, Redactor: known}
 	record.options(gwOpts, cfg.Logs.Strict)
-	g := newGatewayOf(opts.Factory, cfg, gwOpts, only(serverSpecs(cfg), need))
+	g, err := newGatewayOf(opts.Factory, cfg, gwOpts, only(serverSpecs(cfg), need), nil)
+	if err != nil {
+		return err
+	}
 	defer g.Close()
 	// The deadline's cause names it, for the gateway's answer and the
 	// record: the server's own call timeout is another limit.

@@ -76,7 +76,10 @@ func runTools(ctx context.Context, opts *ToolsOptions) error {
 	}
 	defer record.close()
 	record.options(gwOpts, false)
-	g := newGatewayOf(opts.Factory, cfg, gwOpts, specs)
+	g, err := newGatewayOf(opts.Factory, cfg, gwOpts, specs, nil)
+	if err != nil {
+		return err
+	}
 	defer g.Close()
 	ctx, cancel := context.WithTimeout(ctx, opts.Timeout)
 	defer cancel()

@@ -52,7 +52,8 @@ type place struct {
 }
 
 // policyError turns policy.Compile's problems into one *Error at the first
-// problem's line; the others follow in its message, each with its line.
+// problem's line; the others follow in its message, each with its line, so
+// one run shows them all (on one line, as every configuration error).
 func (d *decoder) policyError(err error, where func(id string) place) error {
 	var errs policy.Errors
 	if !errors.As(err, &errs) || len(errs) == 0 {
@@ -79,7 +80,11 @@ func (d *decoder) policyError(err error, where func(id string) place) error {
 		for i, e := range out[1:] {
 			more[i] = e.Error()
 		}
-		first.Msg += fmt.Sprintf("\n(and %d more problem(s):)\n", len(more)) + strings.Join(more, "\n")
+		noun := "problem"
+		if len(more) > 1 {
+			noun += "s"
+		}
+		first.Msg += fmt.Sprintf(" (and %d more %s: %s)", len(more), noun, strings.Join(more, "; "))
 	}
 	return first
 }
