@@ -69,7 +69,7 @@ type identityCase struct {
 	Name    string
 	Sources struct {
 		OS, Env, Config, Profile Identity
-		ProfileName      string `yaml:"profile_name"`
+		ProfileName              string `yaml:"profile_name"`
 	}
 	Want struct {
 		User, Team                    string
