@@ -59,8 +59,9 @@ type Gateway struct {
 	spawns     chan struct{}  // slots for servers starting at once
 	status     *statusWriter  // nil when Options.Status is
 	// stdioAgent is the agent of ServeStdio, whose identity stdio servers
-	// get in their environment (identity.go).
+	// get in their environment (identity.go); stdioMode: ServeStdio runs.
 	stdioAgent atomic.Pointer[mcp.ServerSession]
+	stdioMode  atomic.Bool
 }
 
 // appliedCatalog is what the upstream server currently lists, so a rebuild
@@ -109,6 +110,7 @@ func New(opts *Options) *Gateway {
 	rand.Read(tag)
 	g.sessionTag = fmt.Sprintf("stdio-%d-%x", os.Getpid(), tag)
 	g.server = g.newUpstream()
+	g.server.AddReceivingMiddleware(g.noteStdioAgent) // outermost: before the upstream's own
 	g.registerDispatcher()
 	return g
 }

@@ -164,6 +164,17 @@ func (h identityHeaders) RoundTrip(r *http.Request) (*http.Response, error) {
 	return h.base.RoundTrip(r)
 }
 
-// noteStdioAgent remembers the stdio agent, whose identity stdio servers
-// get in their environment.
-func (g *Gateway) noteStdioAgent(ss *mcp.ServerSession) { g.stdioAgent.Store(ss) }
+// noteStdioAgent is receiving middleware, outside the upstream's own: it
+// remembers the stdio agent (whose identity stdio servers get in their
+// environment) from its first request, before that request can start
+// them.
+func (g *Gateway) noteStdioAgent(next mcp.MethodHandler) mcp.MethodHandler {
+	return func(ctx context.Context, method string, req mcp.Request) (mcp.Result, error) {
+		if g.stdioMode.Load() && g.stdioAgent.Load() == nil {
+			if ss := sessionOf(req); ss != nil {
+				g.stdioAgent.CompareAndSwap(nil, ss)
+			}
+		}
+		return next(ctx, method, req)
+	}
+}

@@ -20,6 +20,7 @@ import (
 // agent's first request, spoken to in its protocol version.
 func (g *Gateway) ServeStdio(ctx context.Context, in io.ReadCloser, out io.WriteCloser) error {
 	g.held.watched.Store(true) // Written reports the answers
+	g.stdioMode.Store(true)    // the agent's identity is the servers' (identity.go)
 	o := &stdio.Options{ParseErrors: true, Junk: func(s string) { g.logger.Warn("from the agent: " + s) }, Written: g.answerWritten, Withhold: g.withholdStdio}
 	// The front hook also sees the agent's cancellations first (see
 	// cancelled.go); with NoFastPath it takes no calls.
@@ -32,7 +33,6 @@ func (g *Gateway) ServeStdio(ctx context.Context, in io.ReadCloser, out io.Write
 	}
 	ff.conn = lt.Conn()
 	ff.ss.Store(ss) // publishes conn too: take reads ss first
-	g.noteStdioAgent(ss)
 	done := make(chan error, 1)
 	go func() { done <- ss.Wait() }()
 	select {

@@ -29,10 +29,12 @@ type ResolvedIdentity struct {
 	// UserFrom, TeamFrom and RolesFrom name each part's source: "os",
 	// "env", "config", `profile "NAME"`, a managed member's id
 	// (managed.members[0]), or "" when nothing set it.
-	UserFrom, TeamFrom, RolesFrom string
+	UserFrom  string `json:"user_from,omitempty"`
+	TeamFrom  string `json:"team_from,omitempty"`
+	RolesFrom string `json:"roles_from,omitempty"`
 	// Ignored lists the claims a managed policy set aside, e.g.
 	// `team "finance" (env)`.
-	Ignored []string
+	Ignored []string `json:"ignored,omitempty"`
 }
 
 // ResolveIdentity combines the sources into the caller's identity.
