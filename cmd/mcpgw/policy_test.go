@@ -309,6 +309,25 @@ identity: {user: ana@example.com, team: finance, roles: [analyst]}
 	if h["X-Acme-User"][0] != "ana@example.com" || h["X-Acme-Roles"][0] != "dev,oncall" || h["X-Mcpgw-User-Team"][0] != "data" || h["X-Mcpgw-User-Email"] != nil {
 		t.Errorf("headers with names of the server's own: %v", h)
 	}
+
+	// A changed identity applies without a restart of mcpgw: at once in
+	// _meta and headers, and in a stdio server's environment once mcpgw has
+	// started it again.
+	b, err := os.ReadFile(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	writeAtomic(t, cfg, strings.Replace(string(b), "user: ana@example.com", "user: bob@example.com", 1))
+	waitFor(t, ctx, "the stdio server to get the new identity", func() bool {
+		res, err := a.cs.CallTool(ctx, &mcp.CallToolParams{Name: "fx__env", Arguments: map[string]any{"name": "MCPGW_USER_EMAIL"}})
+		return err == nil && !res.IsError && textOf(t, res) == "bob@example.com"
+	})
+	if got := a.metaIdentity(t, ctx, "web__meta", nil); got["user"] != "bob@example.com" {
+		t.Errorf("remote server's io.mcpgw/identity after the edit = %v", got)
+	}
+	if got := headers("web__headers")["X-Mcpgw-User-Email"]; len(got) != 1 || got[0] != "bob@example.com" {
+		t.Errorf("remote server's user header after the edit = %v", got)
+	}
 }
 
 // TestProfiles selects agent profiles: by the agent's clientInfo name (the
