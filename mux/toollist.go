@@ -75,7 +75,8 @@ func (g *Gateway) callThroughDispatcher(ctx context.Context, method string, r *m
 	l := g.listing.Load()
 	if !l.Has(name) {
 		out := g.unknownTool(r.Session, name)
-		return decoded[mcp.CallToolResult](&out)
+		res, err := out.result()
+		return completeFor(r.Session, res, err)
 	}
 	if l.Whole(name) {
 		return next(ctx, method, r)

@@ -101,7 +101,7 @@ func (g *Gateway) hiddenFrom(c *call) *callpath.Verdict {
 // and with what the asking session may see.
 func (g *Gateway) list(method string, req mcp.Request) (mcp.Result, error) {
 	s := &agentSession{g: g, ss: sessionOf(req)}
-	cache := s.ProtocolVersion() >= ProtocolV20260728
+	v2026 := s.ProtocolVersion() >= ProtocolV20260728
 	cursor := ""
 	// Each list's params have a cursor (nil params: the first page).
 	switch r := req.GetParams().(type) {
@@ -126,7 +126,7 @@ func (g *Gateway) list(method string, req mcp.Request) (mcp.Result, error) {
 	var items *catalog.Items
 	switch method {
 	case "tools/list":
-		return g.toolsFor(s).Answer(cursor, cache)
+		return g.toolsFor(s).Answer(cursor, v2026)
 	case "prompts/list":
 		items = cat.PromptItems()
 	case "resources/list":
@@ -137,7 +137,7 @@ func (g *Gateway) list(method string, req mcp.Request) (mcp.Result, error) {
 	if g.chain.FiltersCatalog() {
 		items = items.Filter(func(it *catalog.Item) bool { return g.chain.Hide(s, itemEntry(it)) == nil })
 	}
-	return items.Answer(cursor, cache)
+	return items.Answer(cursor, v2026)
 }
 
 // itemEntry is a listed prompt's, resource's or template's catalog entry.

@@ -65,15 +65,15 @@ func (l *Items) Filter(keep func(*Item) bool) *Items {
 }
 
 // Answer answers the list method of the items' kind for the page after
-// cursor ("" for the first) like the SDK server's own handler would. cache
-// says whether the agent's protocol version has the results' cache fields
-// (ttlMs, cacheScope: 2026-07-28 on); older agents never see them.
-func (l *Items) Answer(cursor string, cache bool) (mcp.Result, error) {
+// cursor ("" for the first) like the SDK server's own handler would. v2026
+// says whether the agent speaks 2026-07-28, whose results have cache
+// fields (ttlMs, cacheScope); older agents never see them.
+func (l *Items) Answer(cursor string, v2026 bool) (mcp.Result, error) {
 	start, end, next, err := page(cursor, len(l.items), l.index, func(i int) string { return l.items[i].Key })
 	if err != nil {
 		return nil, err
 	}
-	p := rawPage{items: make([][]byte, 0, end-start), cache: cache}
+	p := rawPage{items: make([][]byte, 0, end-start), cache: v2026}
 	for _, it := range l.items[start:end] {
 		p.items = append(p.items, it.Data)
 	}

@@ -95,3 +95,19 @@ func TestItemsPages(t *testing.T) {
 		t.Error("an invalid cursor was accepted")
 	}
 }
+
+func TestWithoutMember(t *testing.T) {
+	for _, tc := range []struct{ in, want string }{
+		{`{"name":"a","execution":{"taskSupport":"forbidden"}}`, `{"name":"a"}`},
+		{`{"execution":{"x":[1,2]},"name":"a"}`, `{"name":"a"}`},
+		{`{"name":"a", "execution" : {} , "title":"t"}`, `{"name":"a",  "title":"t"}`},
+		{`{"execution":1}`, `{}`},
+		{`{"name":"a","inputSchema":{"execution":1}}`, ``},
+		{`{"name":"execution"}`, ``},
+	} {
+		got, ok := withoutMember([]byte(tc.in), "execution")
+		if string(got) != tc.want || ok != (tc.want != "") {
+			t.Errorf("withoutMember(%s) = %s, %v; want %s", tc.in, got, ok, tc.want)
+		}
+	}
+}

@@ -63,15 +63,20 @@ func (l *Listing) Filter(keep func(*ToolEntry) bool) *Listing {
 }
 
 // Answer answers tools/list for the page after cursor ("" for the first)
-// like the SDK server's own handler would; cache as for [Items.Answer].
-func (l *Listing) Answer(cursor string, cache bool) (mcp.Result, error) {
+// like the SDK server's own handler would; v2026 as for [Items.Answer],
+// and tools lose what that version's Tool lacks ([ToolEntry].Data26).
+func (l *Listing) Answer(cursor string, v2026 bool) (mcp.Result, error) {
 	start, end, next, err := page(cursor, len(l.entries), l.index, func(i int) string { return l.entries[i].Name })
 	if err != nil {
 		return nil, err
 	}
-	p := rawPage{items: make([][]byte, 0, end-start), cache: cache}
+	p := rawPage{items: make([][]byte, 0, end-start), cache: v2026}
 	for _, e := range l.entries[start:end] {
-		p.items = append(p.items, e.Data)
+		if v2026 && e.Data26 != nil {
+			p.items = append(p.items, e.Data26)
+		} else {
+			p.items = append(p.items, e.Data)
+		}
 	}
 	// The SDK's resolveCacheable with no SetCacheable option.
 	return &rawToolsResult{&mcp.ListToolsResult{Cacheable: mcp.Cacheable{CacheScope: "public"}, NextCursor: next, Tools: []*mcp.Tool{}}, p}, nil
