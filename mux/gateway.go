@@ -59,9 +59,11 @@ type Gateway struct {
 	spawns     chan struct{}  // slots for servers starting at once
 	status     *statusWriter  // nil when Options.Status is
 	// stdioAgent is the agent of ServeStdio, whose identity stdio servers
-	// get in their environment (identity.go); stdioMode: ServeStdio runs.
+	// get in their environment (identity.go); stdioMode: ServeStdio runs;
+	// httpMode: HTTPHandler serves agents.
 	stdioAgent atomic.Pointer[mcp.ServerSession]
 	stdioMode  atomic.Bool
+	httpMode   atomic.Bool
 }
 
 // appliedCatalog is what the upstream server currently lists, so a rebuild

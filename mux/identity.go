@@ -78,7 +78,7 @@ func (g *Gateway) agentCaller() Caller {
 	if ss := g.stdioAgent.Load(); ss != nil {
 		return g.caller(&agentSession{g: g, ss: ss})
 	}
-	return g.caller(&agentSession{g: g, cli: !g.httpFront.Load()})
+	return g.caller(&agentSession{g: g, cli: !g.httpMode.Load()})
 }
 
 // forwarded is the identity d is told: id, or nothing when d does not take

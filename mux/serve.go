@@ -63,6 +63,7 @@ const stdioCloseWait = 200 * time.Millisecond
 // stateless handling for 2026-07-28 clients. Host and Origin are checked
 // against DNS rebinding.
 func (g *Gateway) HTTPHandler() http.Handler {
+	g.httpMode.Store(true) // no agent of its own: servers get no CLI identity
 	getServer := func(*http.Request) *mcp.Server { return g.server }
 	stateful := mcp.NewStreamableHTTPHandler(getServer, &mcp.StreamableHTTPOptions{Logger: g.logger})
 	stateless := mcp.NewStreamableHTTPHandler(getServer, &mcp.StreamableHTTPOptions{Logger: g.logger, Stateless: true, PropagateRequestCancellation: true})
