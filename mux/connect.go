@@ -96,9 +96,7 @@ func (d *downstream) spawn(spec ServerSpec) (*proc.Process, *stdio.Transport, *f
 	}
 	id := d.forwarded(d.gw.agentCaller().Identity)
 	env = append(env, identityEnv(id)...)
-	d.mu.Lock()
-	d.envID, d.envSet = id, true
-	d.mu.Unlock()
+	d.envID.Store(&id)
 	p, err := proc.Start(proc.Spec{Name: spec.Name, Command: spec.Command, Args: spec.Args, Env: env, Dir: spec.Cwd,
 		Stderr: d.gw.opts.ChildStderr, Redact: known.RedactString, Unsupervised: d.gw.opts.NoSupervisor})
 	if err != nil {

@@ -67,9 +67,9 @@ type downstream struct {
 	// (roots) until a 2026-07-28 agent's next call can carry it.
 	nextCallInput chan *pendingInput
 	// envID is the identity a stdio server's process was given in its
-	// environment, once envSet (identity.go).
-	envID  callpath.Identity
-	envSet bool
+	// environment, nil before it starts (identity.go). Atomic: Apply reads
+	// it under the gateway's lock.
+	envID atomic.Pointer[callpath.Identity]
 }
 
 func newDownstream(gw *Gateway, spec ServerSpec, order int) *downstream {

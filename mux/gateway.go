@@ -140,11 +140,11 @@ func (g *Gateway) CallPath() string {
 // servers are added, removed ones stopped, changed ones restarted. Agents
 // see the resulting catalog change as list_changed notifications.
 func (g *Gateway) Apply(specs []ServerSpec) {
+	agentID := g.agentCaller().Identity // what stdio servers' environments should hold
 	g.mu.Lock()
 	var stopped []*downstream
 	next := make(map[string]*downstream, len(specs))
 	order := make([]string, 0, len(specs))
-	agentID := g.agentCaller().Identity
 	for i, spec := range specs {
 		spec = withDefaults(spec)
 		old := g.servers[spec.Name]

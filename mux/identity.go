@@ -112,9 +112,8 @@ func (d *downstream) envIdentityStale(now callpath.Identity) bool {
 	if d.spec.Command == "" || d.spec.Identity.Off {
 		return false
 	}
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	return d.envSet && !sameIdentity(d.envID, now)
+	had := d.envID.Load()
+	return had != nil && !sameIdentity(*had, now)
 }
 
 func sameIdentity(a, b callpath.Identity) bool {

@@ -120,7 +120,7 @@ type policyCaller struct {
 
 // caller resolves the identity as serve would for opts' profile or
 // client, or takes the one the flags give.
-func (opts *PolicyOptions) caller(cfg *config.Config, acc *access) (policyCaller, error) {
+func (opts *PolicyOptions) caller(acc *access) policyCaller {
 	st := acc.state.Load()
 	profile := acc.explicit
 	if profile == "" && st.user != nil {
@@ -131,10 +131,10 @@ func (opts *PolicyOptions) caller(cfg *config.Config, acc *access) (policyCaller
 		c.Given = true
 		c.Identity = policy.Identity{User: opts.User, Team: opts.Team, Roles: opts.Roles}
 		c.UserFrom, c.TeamFrom, c.RolesFrom = "command line", "command line", "command line"
-		return c, nil
+		return c
 	}
 	c.ResolvedIdentity = acc.resolve(st, profile)
-	return c, nil
+	return c
 }
 
 // describe is the identity in one line: user ana (env), team web (config).
@@ -197,10 +197,7 @@ func runPolicyExplain(ctx context.Context, opts *PolicyOptions) error {
 		}
 		in.Args = json.RawMessage(opts.Args)
 	}
-	caller, err := opts.caller(cfg, acc)
-	if err != nil {
-		return err
-	}
+	caller := opts.caller(acc)
 	in.Identity, in.Profile = caller.Identity, caller.Profile
 	st := acc.state.Load()
 	d := st.layers.Decide(in)
@@ -337,7 +334,7 @@ func runPolicyShow(ctx context.Context, opts *PolicyOptions) error {
 		return err
 	}
 	st := acc.state.Load()
-	caller, _ := opts.caller(cfg, acc)
+	caller := opts.caller(acc)
 	out := policyShow{ManagedPath: managedPolicyPath(), Config: cfg.Path, Caller: caller, Parts: []policyPart{}}
 	if st.managed != nil {
 		out.Managed = st.managed.Path
