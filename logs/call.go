@@ -40,6 +40,7 @@ type Call struct {
 	User         string   `json:"user,omitempty"`
 	Team         string   `json:"team,omitempty"`
 	Roles        []string `json:"roles,omitempty"`
+	Profile      string   `json:"profile,omitempty"` // the agent profile the session ran under
 
 	Method       string `json:"method"`                  // tools/call, resources/read, ...
 	Server       string `json:"server,omitempty"`        // downstream server

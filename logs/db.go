@@ -265,8 +265,8 @@ func (db *DB) migrate(ctx context.Context, readOnly bool) error {
 
 const insertCall = `INSERT INTO calls (ts, pid, session, agent, agent_version, user, team, roles,
 	method, server, tool, tool_original, args, args_size, args_hash, result, result_size, result_hash,
-	status, error, latency_us, bytes_in, bytes_out, decision, rule, reason, findings)
-	VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`
+	status, error, latency_us, bytes_in, bytes_out, decision, rule, reason, findings, profile)
+	VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`
 
 // Insert writes calls in one transaction, setting their IDs.
 func (db *DB) Insert(ctx context.Context, calls []Call) error {
@@ -289,7 +289,7 @@ func (db *DB) Insert(ctx context.Context, calls []Call) error {
 		}
 		res, err := st.ExecContext(ctx, c.Time.UnixMicro(), c.PID, c.Session, c.Agent, c.AgentVersion, c.User, c.Team, strings.Join(c.Roles, ","),
 			c.Method, c.Server, c.Tool, c.ToolOriginal, c.Args, c.ArgsSize, c.ArgsHash, c.Result, c.ResultSize, c.ResultHash,
-			string(c.Status), c.Error, c.Latency.Microseconds(), c.BytesIn, c.BytesOut, c.Decision, c.Rule, c.Reason, findings)
+			string(c.Status), c.Error, c.Latency.Microseconds(), c.BytesIn, c.BytesOut, c.Decision, c.Rule, c.Reason, findings, c.Profile)
 		if err != nil {
 			return fmt.Errorf("writing the record: %w", err)
 		}
@@ -304,7 +304,7 @@ func (db *DB) Insert(ctx context.Context, calls []Call) error {
 // callColumns are the columns scanCall reads, in order.
 const callColumns = `id, ts, pid, session, agent, agent_version, user, team, roles, method, server, tool,
 	tool_original, args, args_size, args_hash, result, result_size, result_hash, status, error,
-	latency_us, bytes_in, bytes_out, decision, rule, reason, findings`
+	latency_us, bytes_in, bytes_out, decision, rule, reason, findings, profile`
 
 // scanCall reads one row of callColumns.
 func scanCall(rows interface{ Scan(...any) error }) (Call, error) {
@@ -316,7 +316,7 @@ func scanCall(rows interface{ Scan(...any) error }) (Call, error) {
 	)
 	err := rows.Scan(&c.ID, &ts, &c.PID, &c.Session, &c.Agent, &c.AgentVersion, &c.User, &c.Team, &roles,
 		&c.Method, &c.Server, &c.Tool, &c.ToolOriginal, &c.Args, &c.ArgsSize, &c.ArgsHash, &c.Result, &c.ResultSize,
-		&c.ResultHash, &status, &c.Error, &lat, &c.BytesIn, &c.BytesOut, &c.Decision, &c.Rule, &c.Reason, &findings)
+		&c.ResultHash, &status, &c.Error, &lat, &c.BytesIn, &c.BytesOut, &c.Decision, &c.Rule, &c.Reason, &findings, &c.Profile)
 	if err != nil {
 		return c, err
 	}

@@ -31,7 +31,7 @@ func TestOpenMigratesAndRoundTrips(t *testing.T) {
 		User: "ana@example.com", Team: "data", Roles: []string{"dev", "oncall"}, Method: "tools/call",
 		Server: "fx", Tool: "fx__echo", ToolOriginal: "echo", Args: `{"text":"hi"}`, ArgsSize: 13, ArgsHash: "ab",
 		Result: `{"content":[]}`, ResultSize: 14, ResultHash: "cd", Status: StatusToolError, Error: "boom",
-		Latency: 1234 * time.Microsecond, BytesIn: 100, BytesOut: 200, Decision: "allow", Rule: "teams.data", Reason: "team data",
+		Latency: 1234 * time.Microsecond, BytesIn: 100, BytesOut: 200, Decision: "allow", Rule: "teams.data", Reason: "team data", Profile: "cursor",
 		Findings: []Finding{{Rule: "aws-access-key", Path: "$.arguments.key"}},
 	}
 	calls := []Call{want}

@@ -150,7 +150,7 @@ func (r *Recorder) stored(e *Entry) Call {
 	}
 	// Secrets can turn up in any text: a token in a resource URI, an
 	// error quoting a header. Cheap when nothing matches.
-	for _, s := range []*string{&c.Session, &c.Agent, &c.AgentVersion, &c.User, &c.Team, &c.Method,
+	for _, s := range []*string{&c.Session, &c.Agent, &c.AgentVersion, &c.User, &c.Team, &c.Profile, &c.Method,
 		&c.Server, &c.Tool, &c.ToolOriginal, &c.Error, &c.Decision, &c.Rule, &c.Reason} {
 		*s = p.redactString(*s)
 	}

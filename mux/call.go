@@ -45,9 +45,15 @@ func (g *Gateway) newCall(kind callpath.Kind, ss *mcp.ServerSession, exposed str
 	}
 	c.Kind, c.Exposed, c.Server, c.Name, c.Params = kind, exposed, rt.Server, rt.Name, params
 	c.Session = &c.agent
-	c.Identity = c.agent.Identity()
+	c.identify()
 	c.Started = time.Now()
 	return c
+}
+
+// identify sets the call's identity and profile from its agent session.
+func (c *call) identify() {
+	who := c.agent.g.caller(&c.agent)
+	c.Identity, c.Profile = who.Identity, who.Profile
 }
 
 // outcome is how a call ended, before the agent is answered and the call
@@ -80,7 +86,8 @@ func (g *Gateway) govern(ctx context.Context, c *call, forward func(context.Cont
 			return refusal(c, v)
 		}
 	}
-	return g.inspect(ctx, c, forward(ctx, c))
+	// A remote server's identity headers are the call's (identity.go).
+	return g.inspect(ctx, c, forward(withCaller(ctx, c.Identity), c))
 }
 
 // admit runs the checks before forwarding: whether the session may see the

@@ -87,10 +87,16 @@ func (d *downstream) connect(runCtx context.Context) (*mcp.ClientSession, *proc.
 // server's answers to fast-path calls.
 func (d *downstream) spawn(spec ServerSpec) (*proc.Process, *stdio.Transport, *fastCalls, error) {
 	known := d.gw.secrets
-	env := make([]string, 0, len(spec.Env))
+	env := make([]string, 0, len(spec.Env)+3)
 	for k, v := range spec.Env {
+		if !spec.Identity.Off && (k == EnvUser || k == EnvTeam || k == EnvRoles) {
+			continue // the identity is mcpgw's to say, not the server's env:
+		}
 		env = append(env, k+"="+v)
 	}
+	id := d.forwarded(d.gw.agentCaller().Identity)
+	env = append(env, identityEnv(id)...)
+	d.envID.Store(&id)
 	p, err := proc.Start(proc.Spec{Name: spec.Name, Command: spec.Command, Args: spec.Args, Env: env, Dir: spec.Cwd,
 		Stderr: d.gw.opts.ChildStderr, Redact: known.RedactString, Unsupervised: d.gw.opts.NoSupervisor})
 	if err != nil {
@@ -106,7 +112,11 @@ func (d *downstream) spawn(spec ServerSpec) (*proc.Process, *stdio.Transport, *f
 // remote is the transport to a remote server: streamable HTTP or SSE, with
 // the configured headers, masking known secrets in what it reads.
 func (d *downstream) remote(spec ServerSpec, streamCtx context.Context) mcp.Transport {
-	hc := &http.Client{Transport: headerTransport{headers: spec.Headers, base: http.DefaultTransport}}
+	var rt http.RoundTripper = headerTransport{headers: spec.Headers, base: http.DefaultTransport}
+	if !spec.Identity.Off {
+		rt = newIdentityHeaders(d.gw, spec.Identity, rt)
+	}
+	hc := &http.Client{Transport: rt}
 	var t mcp.Transport
 	if spec.Transport == "sse" {
 		t = &mcp.SSEClientTransport{Endpoint: spec.URL, HTTPClient: hc}

@@ -9,6 +9,7 @@ import (
 
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
+	"github.com/mcpgw/mcpgw/mux/callpath"
 	"github.com/mcpgw/mcpgw/mux/catalog"
 	"github.com/mcpgw/mcpgw/mux/proc"
 )
@@ -65,6 +66,10 @@ type downstream struct {
 	// nextCallInput holds a server's request that no call in flight caused
 	// (roots) until a 2026-07-28 agent's next call can carry it.
 	nextCallInput chan *pendingInput
+	// envID is the identity a stdio server's process was given in its
+	// environment, nil before it starts (identity.go). Atomic: Apply reads
+	// it under the gateway's lock.
+	envID atomic.Pointer[callpath.Identity]
 }
 
 func newDownstream(gw *Gateway, spec ServerSpec, order int) *downstream {

@@ -421,7 +421,7 @@ func (g *Gateway) forwardFast(ctx context.Context, c *call, d *downstream, fc *f
 	}
 	d.addInflight(ic)
 	id := fastIDPrefix + strconv.FormatUint(fc.seq.Add(1), 10)
-	meta, token := g.downstreamMeta(ctx, c.fast.newServer, c.fast.meta, c.Identity, c.agent.ss)
+	meta, token := g.downstreamMeta(ctx, c.fast.newServer, c.fast.meta, d.forwarded(c.Identity), c.agent.ss)
 	if !c.fast.inline {
 		defer d.removeInflight(ic)
 		defer g.progress.remove(token)

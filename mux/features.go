@@ -71,7 +71,7 @@ func (g *Gateway) forwardOther(ctx context.Context, c *call, method string, para
 	if err != nil {
 		return c.fail(logs.StatusUnavailable, err)
 	}
-	meta, token := g.downstreamMeta(ctx, d.speaksNew(), in, c.Identity, c.agent.ss)
+	meta, token := g.downstreamMeta(ctx, d.speaksNew(), in, d.forwarded(c.Identity), c.agent.ss)
 	defer g.progress.remove(token)
 	fc, upgrade, ok := g.rawConnOther(d, c.agent.ss)
 	if ok {

@@ -125,7 +125,7 @@ func (g *Gateway) forwardTool(ctx context.Context, c *call) outcome {
 	}
 	ss := c.agent.ss
 	var token string
-	params.Meta, token = g.downstreamMeta(ctx, d.speaksNew(), in, c.Identity, ss)
+	params.Meta, token = g.downstreamMeta(ctx, d.speaksNew(), in, d.forwarded(c.Identity), ss)
 	if fn, ok := ctx.Value(localProgressKey{}).(func(Progress)); ok && ss == nil {
 		token = g.progress.addLocal(fn)
 		if params.Meta == nil {
@@ -202,7 +202,9 @@ func failedResult(d *downstream, tool string, err error) outcome {
 	return failResult(logs.StatusUnavailable, fmt.Errorf("server %q failed on %q: %w", d.spec.Name, tool, err))
 }
 
-// metaIdentityKey carries the caller's identity to servers.
+// metaIdentityKey carries the caller's identity to servers: {user, team,
+// roles}. The agent's own keys of mcpgw's namespace are dropped, so a
+// server can trust it came from mcpgw.
 const metaIdentityKey = "io.mcpgw/identity"
 
 // metaLogLevelKey is the per-request log level of 2026-07-28; it is a
@@ -212,7 +214,8 @@ const metaLogLevelKey = "io.modelcontextprotocol/logLevel"
 // downstreamMeta is the _meta a request to a server carries, made from the
 // agent's in: keys describing the agent (io.modelcontextprotocol/*, but for
 // the log level) and mcpgw's own namespace are dropped, the progress token
-// is replaced by one mcpgw routes back to ss, the identity is added, and a
+// is replaced by one mcpgw routes back to ss, the identity (already
+// cleared when the server does not take it) is added, and a
 // server that speaks 2026-07-28 (newServer) gets the log level an agent
 // set. token is the progress
 // token given to d ("" for none); release it with progressRoutes.remove.
@@ -233,7 +236,7 @@ func (g *Gateway) downstreamMeta(ctx context.Context, newServer bool, in mcp.Met
 		}
 		out[k] = v
 	}
-	if id.User != "" || id.Team != "" {
+	if !id.IsZero() {
 		if out == nil {
 			out = mcp.Meta{}
 		}

@@ -58,6 +58,12 @@ type Gateway struct {
 	cacheSums  sync.Map       // server name and fingerprint → sha256 of its cached catalog
 	spawns     chan struct{}  // slots for servers starting at once
 	status     *statusWriter  // nil when Options.Status is
+	// stdioAgent is the agent of ServeStdio, whose identity stdio servers
+	// get in their environment (identity.go); stdioMode: ServeStdio runs;
+	// httpMode: HTTPHandler serves agents.
+	stdioAgent atomic.Pointer[mcp.ServerSession]
+	stdioMode  atomic.Bool
+	httpMode   atomic.Bool
 }
 
 // appliedCatalog is what the upstream server currently lists, so a rebuild
@@ -106,6 +112,7 @@ func New(opts *Options) *Gateway {
 	rand.Read(tag)
 	g.sessionTag = fmt.Sprintf("stdio-%d-%x", os.Getpid(), tag)
 	g.server = g.newUpstream()
+	g.server.AddReceivingMiddleware(g.noteStdioAgent) // outermost: before the upstream's own
 	g.registerDispatcher()
 	return g
 }
@@ -133,6 +140,7 @@ func (g *Gateway) CallPath() string {
 // servers are added, removed ones stopped, changed ones restarted. Agents
 // see the resulting catalog change as list_changed notifications.
 func (g *Gateway) Apply(specs []ServerSpec) {
+	agentID := g.agentCaller().Identity // what stdio servers' environments should hold
 	g.mu.Lock()
 	var stopped []*downstream
 	next := make(map[string]*downstream, len(specs))
@@ -140,7 +148,9 @@ func (g *Gateway) Apply(specs []ServerSpec) {
 	for i, spec := range specs {
 		spec = withDefaults(spec)
 		old := g.servers[spec.Name]
-		if old != nil && reflect.DeepEqual(old.spec, spec) {
+		// A server whose environment has an identity no longer current is
+		// started again, with the new one.
+		if old != nil && reflect.DeepEqual(old.spec, spec) && !old.envIdentityStale(agentID) {
 			old.order = i
 			next[spec.Name] = old
 		} else {

@@ -82,6 +82,7 @@ func (g *Gateway) serveRawHTTP(w http.ResponseWriter, r *http.Request) bool {
 	}
 	c := g.newCall(callpath.ToolCall, nil, p.Name, e.Route(), json.RawMessage(p.Arguments))
 	c.agent = agentSession{g: g, stateless: requestAgent(p.Meta, version)}
+	c.identify() // by the agent it names
 	c.fast = &fastCall{meta: p.Meta, newServer: true}
 	ctx := r.Context()
 	out := g.govern(ctx, c, g.forwardTool)

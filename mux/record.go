@@ -86,7 +86,7 @@ func (g *Gateway) recordCall(ctx context.Context, c *call, out outcome, ended ti
 	v := c.Verdict()
 	lc := logs.Call{
 		Time: c.Started, PID: recordPID, Method: c.Kind.Method(),
-		User: c.Identity.User, Team: c.Identity.Team, Roles: c.Identity.Roles,
+		User: c.Identity.User, Team: c.Identity.Team, Roles: c.Identity.Roles, Profile: c.Profile,
 		Server: c.Server, Tool: c.Exposed,
 		Status: callStatus(&out, ctx), Latency: ended.Sub(c.Started),
 		Decision: v.Decision, Rule: v.Rule, Reason: v.Reason,

@@ -20,6 +20,7 @@ import (
 // agent's first request, spoken to in its protocol version.
 func (g *Gateway) ServeStdio(ctx context.Context, in io.ReadCloser, out io.WriteCloser) error {
 	g.held.watched.Store(true) // Written reports the answers
+	g.stdioMode.Store(true)    // the agent's identity is the servers' (identity.go)
 	o := &stdio.Options{ParseErrors: true, Junk: func(s string) { g.logger.Warn("from the agent: " + s) }, Written: g.answerWritten, Withhold: g.withholdStdio}
 	// The front hook also sees the agent's cancellations first (see
 	// cancelled.go); with NoFastPath it takes no calls.
@@ -62,6 +63,7 @@ const stdioCloseWait = 200 * time.Millisecond
 // stateless handling for 2026-07-28 clients. Host and Origin are checked
 // against DNS rebinding.
 func (g *Gateway) HTTPHandler() http.Handler {
+	g.httpMode.Store(true) // no agent of its own: servers get no CLI identity
 	getServer := func(*http.Request) *mcp.Server { return g.server }
 	stateful := mcp.NewStreamableHTTPHandler(getServer, &mcp.StreamableHTTPOptions{Logger: g.logger})
 	stateless := mcp.NewStreamableHTTPHandler(getServer, &mcp.StreamableHTTPOptions{Logger: g.logger, Stateless: true, PropagateRequestCancellation: true})

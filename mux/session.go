@@ -64,7 +64,7 @@ func (a *agentSession) ProtocolVersion() string {
 	return ""
 }
 
-func (a *agentSession) Identity() callpath.Identity { return a.g.opts.Identity }
+func (a *agentSession) Identity() callpath.Identity { return a.g.caller(a).Identity }
 
 // Elicit asks the agent's person through MCP elicitation. A 2026-07-28
 // agent takes no requests from a server mid-call (they travel as

@@ -46,6 +46,9 @@ type ServerSpec struct {
 	// ProtocolVersion overrides the version spoken to this server; empty
 	// means the agent's version.
 	ProtocolVersion string
+	// Identity says how the caller's identity reaches this server; the
+	// zero value forwards it under the default names (see identity.go).
+	Identity IdentityForwarding
 }
 
 // Options configures a [Gateway]. The zero value is usable.
@@ -62,8 +65,13 @@ type Options struct {
 	// connected yet (mcpgw tools, mcpgw call, the HTTP front). Empty means
 	// [DefaultProtocolVersion].
 	ProtocolVersion string
-	// Identity is the caller attached to every call of a stdio session.
+	// Identity is the caller attached to every call, when Identify is nil.
 	Identity callpath.Identity
+	// Identify, when set, says who is calling in an agent session, and
+	// under which agent profile: the one place a session's identity comes
+	// from (see identity.go). It is asked for every call, so it should
+	// remember its answers; nil means Identity, with no profile.
+	Identify func(callpath.Session) Caller
 	// ChildStderr, when set, receives every stdio server's stderr lines,
 	// prefixed with the server's name; they are kept for error messages
 	// either way.

@@ -32,6 +32,17 @@ type CatalogView struct {
 	Tools      []catalog.ExposedTool `json:"tools"`
 	Servers    []ServerStatus        `json:"servers"`
 	Collisions []catalog.Collision   `json:"collisions"`
+	// Hidden are the tools catalog stages (policy) hide from the CLI's
+	// session, which Tools leaves out as an agent's list would.
+	Hidden []HiddenTool `json:"hidden,omitempty"`
+}
+
+// HiddenTool is a tool a catalog stage hides, and why.
+type HiddenTool struct {
+	Name   string `json:"name"`
+	Server string `json:"server"`
+	Rule   string `json:"rule,omitempty"`
+	Reason string `json:"reason,omitempty"`
 }
 
 // downstreams returns the servers in config order.
@@ -63,6 +74,23 @@ func (g *Gateway) View(ctx context.Context) (*CatalogView, error) {
 func (g *Gateway) Current() *CatalogView {
 	c := g.cat.Load()
 	v := &CatalogView{Tools: c.Tools(), Collisions: c.Collisions()}
+	if g.chain.FiltersCatalog() {
+		cli := &agentSession{g: g, cli: true}
+		var shown []catalog.ExposedTool
+		for _, t := range v.Tools {
+			e, ok := c.Tool(t.Tool.Name)
+			if !ok {
+				shown = append(shown, t)
+				continue
+			}
+			if h := g.chain.Hide(cli, toolEntry(e)); h != nil {
+				v.Hidden = append(v.Hidden, HiddenTool{Name: t.Tool.Name, Server: t.Server, Rule: h.Rule, Reason: h.Reason})
+				continue
+			}
+			shown = append(shown, t)
+		}
+		v.Tools = shown
+	}
 	if v.Tools == nil {
 		v.Tools = []catalog.ExposedTool{}
 	}

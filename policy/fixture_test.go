@@ -68,8 +68,8 @@ type selectCase struct {
 type identityCase struct {
 	Name    string
 	Sources struct {
-		OS, Env, Profile Identity
-		ProfileName      string `yaml:"profile_name"`
+		OS, Env, Config, Profile Identity
+		ProfileName              string `yaml:"profile_name"`
 	}
 	Want struct {
 		User, Team                    string
@@ -156,7 +156,7 @@ func runFixture(t *testing.T, f fixture) {
 	}
 	for _, c := range f.Identities {
 		t.Run("identity/"+c.Name, func(t *testing.T) {
-			r := ResolveIdentity(IdentitySources{OS: c.Sources.OS, Env: c.Sources.Env, Profile: c.Sources.Profile, ProfileName: c.Sources.ProfileName}, l.Managed)
+			r := ResolveIdentity(IdentitySources{OS: c.Sources.OS, Env: c.Sources.Env, Config: c.Sources.Config, Profile: c.Sources.Profile, ProfileName: c.Sources.ProfileName}, l.Managed)
 			got := c.Want
 			got.User, got.Team, got.Roles = r.User, r.Team, r.Roles
 			got.UserFrom, got.TeamFrom, got.RolesFrom, got.Ignored = r.UserFrom, r.TeamFrom, r.RolesFrom, r.Ignored

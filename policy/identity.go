@@ -14,6 +14,9 @@ type IdentitySources struct {
 	OS Identity
 	// Env is MCPGW_USER, MCPGW_TEAM and MCPGW_ROLES.
 	Env Identity
+	// Config is the configuration file's own identity: section; the
+	// environment overrides it.
+	Config Identity
 	// Profile is the selected profile's identity overrides, and
 	// ProfileName its name.
 	Profile     Identity
@@ -24,19 +27,21 @@ type IdentitySources struct {
 type ResolvedIdentity struct {
 	Identity
 	// UserFrom, TeamFrom and RolesFrom name each part's source: "os",
-	// "env", `profile "NAME"`, a managed member's id
+	// "env", "config", `profile "NAME"`, a managed member's id
 	// (managed.members[0]), or "" when nothing set it.
-	UserFrom, TeamFrom, RolesFrom string
+	UserFrom  string `json:"user_from,omitempty"`
+	TeamFrom  string `json:"team_from,omitempty"`
+	RolesFrom string `json:"roles_from,omitempty"`
 	// Ignored lists the claims a managed policy set aside, e.g.
 	// `team "finance" (env)`.
-	Ignored []string
+	Ignored []string `json:"ignored,omitempty"`
 }
 
 // ResolveIdentity combines the sources into the caller's identity.
 //
 // Without a managed policy (managed nil), the most specific claim wins
-// field by field: the profile's, then the environment's, then the OS
-// account's.
+// field by field: the profile's, then the environment's, then the
+// configuration's, then the OS account's.
 //
 // Under a managed policy, claims count for nothing, since they could name
 // any team: the user is the OS account (a claimed user only when the OS
@@ -49,7 +54,7 @@ func ResolveIdentity(src IdentitySources, managed *Engine) ResolvedIdentity {
 	claims := []struct {
 		from string
 		id   Identity
-	}{{profile, src.Profile}, {"env", src.Env}, {"os", src.OS}}
+	}{{profile, src.Profile}, {"env", src.Env}, {"config", src.Config}, {"os", src.OS}}
 	var r ResolvedIdentity
 	if managed == nil {
 		for _, c := range claims {
@@ -69,7 +74,7 @@ func ResolveIdentity(src IdentitySources, managed *Engine) ResolvedIdentity {
 	if fromOS {
 		r.User, r.UserFrom = src.OS.User, "os"
 	} else {
-		for _, c := range claims[:2] {
+		for _, c := range claims[:3] {
 			if c.id.User != "" {
 				r.User, r.UserFrom = c.id.User, c.from
 				break
@@ -92,7 +97,7 @@ func ResolveIdentity(src IdentitySources, managed *Engine) ResolvedIdentity {
 			}
 		}
 	}
-	for _, c := range claims[:2] {
+	for _, c := range claims[:3] {
 		if c.id.User != "" && c.id.User != r.User {
 			r.Ignored = append(r.Ignored, "user "+strconv.Quote(c.id.User)+" ("+c.from+")")
 		}

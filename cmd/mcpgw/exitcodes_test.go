@@ -87,6 +87,8 @@ func TestExitCodesAsDocumented(t *testing.T) {
 	typoEditor := write("typo-editor", "#!/bin/sh\nprintf 'servers:\\n  x:\\n    comand: y\\n' > \"$1\"\n")
 	os.Chmod(typoEditor, 0o700)
 	edited := write("edited.yaml", "servers: {}\n")
+	policed := write("policed.yaml", fmt.Sprintf("servers:\n  fx:\n    command: %q\npolicy: {default: deny}\n", fixture))
+	badPolicy := write("badpolicy.yaml", "policy:\n  rules: [{effect: deny, when: 'args.x +'}]\n")
 
 	for _, tc := range []struct {
 		name    string
@@ -114,10 +116,16 @@ func TestExitCodesAsDocumented(t *testing.T) {
 		{"a call to a server that failed to start", []string{"--config", mixed, "call", "bad__echo"}, false, "a server could not be started", `"bad"`},
 		{"tools with every server failed", []string{"--config", allBad, "tools"}, false, "a server could not be started", `"bad"`},
 		{"a call to a server without its secret", []string{"--config", mixed, "call", "sec__echo"}, true, "a secret is missing", "exitcode-test-unset"},
+		{"policy explain of a denied tool", []string{"--config", policed, "policy", "explain", "--tool", "fx__echo"}, false, "the policy denies it", "would be denied (default)"},
+		{"a call to a tool the policy hides", []string{"--config", policed, "call", "fx__echo", "--arg", "text=hi"}, false, "the policy denies it", "policy explain --tool fx__echo"},
+		{"policy explain allowed", []string{"--config", good, "policy", "explain", "--tool", "fx__echo"}, false, "success", ""},
+		{"serve with an invalid policy condition", []string{"--config", badPolicy, "serve"}, false, "configuration file", "policy.rules[0].when"},
+		{"serve with an unknown --profile", []string{"--config", good, "serve", "--profile", "nosuch"}, false, "configuration file", `profile "nosuch" is not defined`},
 		{"secret check with a secret missing", []string{"--config", mixed, "secret", "check"}, true, "a secret is missing", "exitcode-test-unset"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			env := []string{"MCPGW_DB=" + filepath.Join(t.TempDir(), "record.db"), "VISUAL=", "EDITOR=" + typoEditor, "TMPDIR=" + t.TempDir()}
+			env := []string{"MCPGW_DB=" + filepath.Join(t.TempDir(), "record.db"), "VISUAL=", "EDITOR=" + typoEditor, "TMPDIR=" + t.TempDir(),
+				"MCPGW_PROFILE=", "MCPGW_MANAGED_POLICY="}
 			if tc.keyring {
 				env = append(env, testenv.Keyring(t)...)
 			}

@@ -64,6 +64,9 @@ type Call struct {
 	// Identity is the caller's: the session's, unless the gateway knows
 	// better for this request.
 	Identity Identity
+	// Profile names the agent profile the session runs under ("" for
+	// none); the record keeps it.
+	Profile string
 	// Session is the agent session the request belongs to; never nil.
 	Session Session
 	Started time.Time

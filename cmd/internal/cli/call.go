@@ -91,7 +91,10 @@ func runCall(ctx context.Context, opts *CallOptions) error {
 	defer record.close()
 	gwOpts := &mux.Options{Logger: logger, Redactor: known}
 	record.options(gwOpts, cfg.Logs.Strict)
-	g := newGatewayOf(opts.Factory, cfg, gwOpts, only(serverSpecs(cfg), need))
+	g, err := newGatewayOf(opts.Factory, cfg, gwOpts, only(serverSpecs(cfg), need), nil)
+	if err != nil {
+		return err
+	}
 	defer g.Close()
 	// The deadline's cause names it, for the gateway's answer and the
 	// record: the server's own call timeout is another limit.
@@ -113,7 +116,8 @@ func runCall(ctx context.Context, opts *CallOptions) error {
 			break
 		}
 	}
-	if !found {
+	hidden := slices.ContainsFunc(view.Hidden, func(h mux.HiddenTool) bool { return h.Name == opts.Tool })
+	if !found && !hidden {
 		// A server that may have it did not start: that is the problem.
 		for _, st := range view.Servers {
 			if err := serverFailure(ctx, opts.Factory, cfg, st); err != nil {
@@ -151,6 +155,10 @@ func runCall(ctx context.Context, opts *CallOptions) error {
 	}
 	if errors.Is(ctx.Err(), context.DeadlineExceeded) {
 		return fmt.Errorf("gave up on %s after --timeout %s; raise --timeout if it needs longer", opts.Tool, opts.Timeout)
+	}
+	if res.IsError && hidden {
+		// Refused as an agent's call would be: the policy hides it.
+		return withCode(ExitDenied, fmt.Errorf("the policy does not let you call %s (see why with: mcpgw policy explain --tool %s)", opts.Tool, opts.Tool))
 	}
 	if res.IsError {
 		return withCode(ExitToolError, fmt.Errorf("tool %s returned an error", opts.Tool))

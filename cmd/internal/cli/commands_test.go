@@ -77,7 +77,7 @@ func cmdArgs(c *cobra.Command) []string {
 }
 
 // dataCommands print data and so must take -o/--output.
-var dataCommands = []string{"server list", "tools", "doctor", "call", "version", "secret list", "secret check", "logs", "logs show", "logs stats", "logs prune"}
+var dataCommands = []string{"server list", "tools", "doctor", "call", "version", "secret list", "secret check", "logs", "logs show", "logs stats", "logs prune", "policy show", "policy explain"}
 
 func TestCommandTreeDocumented(t *testing.T) {
 	root := testRoot()
@@ -100,7 +100,7 @@ func TestCommandTreeDocumented(t *testing.T) {
 		})
 	}
 	// The walk really visits the tree (a broken walk would pass vacuously).
-	for _, want := range append([]string{"serve", "server add", "server edit", "server remove", "server enable", "server disable", "exit-codes", "demo", "secret set", "secret rm"}, dataCommands...) {
+	for _, want := range append([]string{"serve", "server add", "server edit", "server remove", "server enable", "server disable", "exit-codes", "demo", "secret set", "secret rm", "policy"}, dataCommands...) {
 		if !seen[want] {
 			t.Errorf("command %q not found in the tree; have %v", want, seen)
 		}
@@ -157,6 +157,9 @@ func TestUnknownFlagIsUsageError(t *testing.T) {
 		{"server", "remove"},      // missing NAME
 		{"version", "extra-arg"},  // NoArgs
 		{"version", "-o", "yaml"}, // bad --output value
+		{"policy", "explain"},     // neither --tool nor --prompt
+		{"policy", "explain", "--tool", "a__b", "--prompt", "a__c"},
+		{"policy", "nonsense"},
 	} {
 		if code, _, errOut := runCLI(t, args...); code != ExitUsage {
 			t.Errorf("mcpgw %s: exit %d, want %d; stderr:\n%s", strings.Join(args, " "), code, ExitUsage, errOut)

@@ -207,7 +207,11 @@ func doctorServers(ctx context.Context, f *Factory, cfg *config.Config, r *docto
 // doctorStart starts every enabled server in a gateway of its own and
 // reports how each came up.
 func doctorStart(ctx context.Context, opts *DoctorOptions, cfg *config.Config, r *doctorReport) {
-	g := newGateway(opts.Factory, cfg, &mux.Options{Logger: slog.New(slog.DiscardHandler)})
+	g, err := newGateway(opts.Factory, cfg, &mux.Options{Logger: slog.New(slog.DiscardHandler)}, nil)
+	if err != nil {
+		r.add(doctorCheck{Check: "start", Status: checkFail, Detail: err.Error(), code: exitCode(err)})
+		return
+	}
 	defer g.Close()
 	ctx, cancel := context.WithTimeout(ctx, opts.Timeout)
 	defer cancel()

@@ -9,7 +9,6 @@ import (
 	"strings"
 
 	"github.com/mcpgw/mcpgw/mux"
-	"github.com/mcpgw/mcpgw/mux/callpath"
 )
 
 // stderrLogger logs diagnostics as text to w (stderr: in serve mode stdout
@@ -62,20 +61,6 @@ func (d dropMessages) WithAttrs(as []slog.Attr) slog.Handler {
 
 func (d dropMessages) WithGroup(name string) slog.Handler {
 	return dropMessages{d.Handler.WithGroup(name), d.msgs}
-}
-
-// identityFromEnv is the local caller: MCPGW_USER, MCPGW_TEAM and
-// MCPGW_ROLES (comma-separated).
-func identityFromEnv() callpath.Identity {
-	id := callpath.Identity{User: os.Getenv("MCPGW_USER"), Team: os.Getenv("MCPGW_TEAM")}
-	if r := os.Getenv("MCPGW_ROLES"); r != "" {
-		for _, role := range strings.Split(r, ",") {
-			if role = strings.TrimSpace(role); role != "" {
-				id.Roles = append(id.Roles, role)
-			}
-		}
-	}
-	return id
 }
 
 // debugSwitches reads the environment switches for debugging and A/B

@@ -356,14 +356,14 @@ func callRow(c *logs.Call, tf timeFormatter, wide bool) []cell {
 // csvHeader are the columns of -o csv: one call a line, times in UTC
 // (RFC 3339, microseconds), latency in microseconds, no payloads.
 var csvHeader = []string{"id", "time", "method", "server", "tool", "status", "latency_us", "user", "team", "agent",
-	"bytes_in", "bytes_out", "decision", "error", "reason", "rule"}
+	"bytes_in", "bytes_out", "decision", "error", "reason", "rule", "profile"}
 
 // csvRecord is one call's CSV fields; safe replaces control characters
 // (for a terminal, where they could be escape sequences).
 func csvRecord(c *logs.Call, safe bool) []string {
 	r := []string{strconv.FormatInt(c.ID, 10), c.Time.UTC().Format("2006-01-02T15:04:05.000000Z07:00"), c.Method, c.Server, c.Tool,
 		string(c.Status), strconv.FormatInt(c.Latency.Microseconds(), 10), c.User, c.Team, c.Agent,
-		strconv.FormatInt(c.BytesIn, 10), strconv.FormatInt(c.BytesOut, 10), c.Decision, c.Error, c.Reason, c.Rule}
+		strconv.FormatInt(c.BytesIn, 10), strconv.FormatInt(c.BytesOut, 10), c.Decision, c.Error, c.Reason, c.Rule, c.Profile}
 	if safe {
 		for i := range r {
 			r[i] = safeText(r[i])

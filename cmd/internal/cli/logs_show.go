@@ -109,6 +109,7 @@ func printCall(opts *LogsOptions, c *logs.Call) error {
 	line("User", clean(c.User))
 	line("Team", clean(c.Team))
 	line("Roles", clean(strings.Join(c.Roles, ", ")))
+	line("Profile", clean(c.Profile))
 	line("Agent", strings.TrimSpace(clean(c.Agent)+" "+clean(c.AgentVersion)))
 	line("Session", clean(c.Session))
 	if c.PID != 0 {

@@ -49,7 +49,7 @@ func logsFixture() []logs.Call {
 		{Time: at("2025-11-24T09:05:00Z"), PID: 4243, Agent: "cursor", User: "bob@example.com", Team: "web", Method: "tools/call", Server: "fx", Tool: "fx__add", ToolOriginal: "add",
 			Args: `{"a":1,"b":0}`, ArgsSize: 13, Status: logs.StatusToolError, Error: "Division by zero", Latency: 2500 * time.Microsecond, BytesIn: 98, BytesOut: 150, Decision: "allow"},
 		{Time: at("2025-11-24T09:10:00Z"), PID: 4243, Agent: "cursor", User: "bob@example.com", Team: "web", Method: "tools/call", Server: "github", Tool: "github__create_issue",
-			Status: logs.StatusDenied, Latency: 40 * time.Microsecond, BytesIn: 210, BytesOut: 96, Decision: "deny", Rule: "teams.web.servers.github", Reason: "team web may not call github__create_issue"},
+			Status: logs.StatusDenied, Latency: 40 * time.Microsecond, BytesIn: 210, BytesOut: 96, Decision: "deny", Rule: "teams.web.servers.github", Profile: "cursor", Reason: "team web may not call github__create_issue"},
 		{Time: at("2025-11-24T09:15:00Z"), PID: 4242, Agent: "claude-code", User: "ana@example.com", Team: "data", Method: "tools/call", Server: "github", Tool: "github__search",
 			ArgsSize: 64, Status: logs.StatusBlocked, Latency: 85 * time.Microsecond, BytesIn: 180, BytesOut: 90, Decision: "block", Rule: "secrets", Reason: "secret in arguments (github-pat)",
 			Findings: []logs.Finding{{Rule: "github-pat", Path: "$.arguments.q"}}},

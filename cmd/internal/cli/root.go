@@ -101,6 +101,7 @@ resources and prompts into one catalog, and relays every call.`,
 		NewCmdDoctor(f, nil),
 		NewCmdCall(f, nil),
 		NewCmdLogs(f, nil),
+		NewCmdPolicy(f),
 		NewCmdVersion(f, nil),
 		NewCmdDemo(f, nil),
 		newCmdDemoServer(f),
@@ -231,7 +232,7 @@ func plainFlagGroupError(err error) error {
 // isUsageError recognizes cobra's own argument errors.
 func isUsageError(err error) bool {
 	msg := err.Error()
-	for _, p := range []string{"unknown command", "accepts ", "requires at least", "requires exactly", "unknown flag", "unknown shorthand flag", "flag needs an argument", "invalid argument", "if any flags in the group"} {
+	for _, p := range []string{"unknown command", "accepts ", "requires at least", "requires exactly", "unknown flag", "unknown shorthand flag", "flag needs an argument", "invalid argument", "if any flags in the group", "at least one of the flags in the group"} {
 		if strings.Contains(msg, p) {
 			return true
 		}

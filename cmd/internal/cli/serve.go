@@ -31,6 +31,9 @@ type ServeOptions struct {
 	// DB is the record database (--db); empty means MCPGW_DB, the
 	// configuration's logs.path, or the default.
 	DB string
+	// Profile is the agent profile every session runs under (--profile);
+	// empty means MCPGW_PROFILE, else each agent's by its clientInfo name.
+	Profile string
 }
 
 // NewCmdServe builds `mcpgw serve`.
@@ -43,7 +46,11 @@ func NewCmdServe(f *Factory, runF func(context.Context, *ServeOptions) error) *c
 speak MCP over its stdin/stdout; diagnostics go to stderr. With --http ADDR it
 serves streamable HTTP on a loopback address instead.
 
-Changes to the configuration file apply while it runs.`,
+Changes to the configuration file apply while it runs: servers, identity,
+profiles and policy (agents are told their lists changed).
+
+Each agent runs under the profile --profile (or MCPGW_PROFILE) names, else
+the first profile whose match.client fits the agent's clientInfo name.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if runF != nil {
@@ -56,6 +63,7 @@ Changes to the configuration file apply while it runs.`,
 	cmd.Flags().BoolVar(&opts.NoWatch, "no-watch", false, "do not apply configuration file changes while running")
 	cmd.Flags().BoolVarP(&opts.Verbose, "verbose", "v", false, "log server starts and reloads to stderr")
 	cmd.Flags().StringVar(&opts.DB, "db", "", "record database (env MCPGW_DB; default: logs.path in the config, or mcpgw/mcpgw.db under your OS state dir)")
+	cmd.Flags().StringVar(&opts.Profile, "profile", "", "run every agent under this profile of the config's profiles: (env MCPGW_PROFILE; default: the first whose match.client fits the agent)")
 	return cmd
 }
 
@@ -84,6 +92,10 @@ func runServe(ctx context.Context, opts *ServeOptions) error {
 			fmt.Fprintf(opts.IO.ErrOut, "mcpgw: cannot create %s (%v); restart mcpgw after adding servers\n", filepath.Dir(path), err)
 		}
 	}
+	acc, err := newAccess(cfg, opts.Profile)
+	if err != nil {
+		return err
+	}
 	setServeMemory()
 	logger := stderrLogger(opts.IO.ErrOut, opts.Verbose)
 	secrets := newGatewaySecrets(opts.Factory, cfg, logger)
@@ -97,7 +109,10 @@ func runServe(ctx context.Context, opts *ServeOptions) error {
 	record.options(gwOpts, cfg.Logs.Strict)
 	record.statusOptions(gwOpts, cfg.Path)
 	record.sweep(logger) // before this gateway writes rows of its own
-	g := newGateway(opts.Factory, cfg, gwOpts)
+	g, err := newGateway(opts.Factory, cfg, gwOpts, acc)
+	if err != nil {
+		return err
+	}
 	defer g.Close()
 
 	parent := ctx
@@ -111,9 +126,19 @@ func runServe(ctx context.Context, opts *ServeOptions) error {
 					logger.Error("configuration change not applied; keeping the running servers", "err", err)
 					return
 				}
+				changed, err := acc.update(c)
+				if err != nil {
+					logger.Error("configuration change not applied; keeping the running servers and policy", "err", err)
+					return
+				}
 				logger.Info("configuration changed; applying", "path", path)
 				secrets.apply(c)
 				g.Apply(serverSpecs(c))
+				if changed {
+					// What each agent may see changed: views are made again,
+					// and agents told their lists changed.
+					g.CatalogChanged()
+				}
 			})
 			if err != nil && ctx.Err() == nil {
 				logger.Warn("not watching the configuration file", "err", err)

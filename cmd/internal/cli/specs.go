@@ -3,6 +3,7 @@ package cli
 import (
 	"github.com/mcpgw/mcpgw/cmd/internal/config"
 	"github.com/mcpgw/mcpgw/mux"
+	"github.com/mcpgw/mcpgw/mux/callpath"
 	"github.com/mcpgw/mcpgw/policy/guard"
 )
 
@@ -32,6 +33,8 @@ func serverSpecs(cfg *config.Config) []mux.ServerSpec {
 			CallTimeout:     s.CallTimeout(),
 			ToolTimeouts:    s.Timeouts.Tools,
 			ProtocolVersion: s.ProtocolVersion,
+			Identity: mux.IdentityForwarding{Off: !s.Identity.IsOn(), UserHeader: s.Identity.Headers.User,
+				TeamHeader: s.Identity.Headers.Team, RolesHeader: s.Identity.Headers.Roles},
 		})
 	}
 	return specs
@@ -39,16 +42,24 @@ func serverSpecs(cfg *config.Config) []mux.ServerSpec {
 
 // newGateway builds a gateway over cfg's servers, logging to the error stream.
 // Every command that starts servers (serve, tools, call, doctor --start)
-// builds its gateway here, so the environment's settings apply to all:
-// identity (identityFromEnv) and MCPGW_NO_SUPERVISOR=1, which starts
-// servers without a supervisor, for debugging.
-func newGateway(f *Factory, cfg *config.Config, opts *mux.Options) *mux.Gateway {
-	return newGatewayOf(f, cfg, opts, serverSpecs(cfg))
+// builds its gateway here, so the same call path applies to all: the
+// policy first (acc; nil means cfg's, with the profile of MCPGW_PROFILE,
+// else each agent's), identity from it, and the environment's switches,
+// such as MCPGW_NO_SUPERVISOR=1, which starts servers without a
+// supervisor, for debugging.
+func newGateway(f *Factory, cfg *config.Config, opts *mux.Options, acc *access) (*mux.Gateway, error) {
+	return newGatewayOf(f, cfg, opts, serverSpecs(cfg), acc)
 }
 
 // newGatewayOf is [newGateway] over specs, a part of cfg's servers: what a
 // command needs.
-func newGatewayOf(f *Factory, cfg *config.Config, opts *mux.Options, specs []mux.ServerSpec) *mux.Gateway {
+func newGatewayOf(f *Factory, cfg *config.Config, opts *mux.Options, specs []mux.ServerSpec, acc *access) (*mux.Gateway, error) {
+	if acc == nil {
+		var err error
+		if acc, err = newAccess(cfg, ""); err != nil {
+			return nil, err
+		}
+	}
 	o := mux.Options{}
 	if opts != nil {
 		o = *opts
@@ -57,17 +68,19 @@ func newGatewayOf(f *Factory, cfg *config.Config, opts *mux.Options, specs []mux
 	if o.Logger == nil {
 		o.Logger = stderrLogger(f.IO.ErrOut, false)
 	}
-	o.Identity = identityFromEnv()
+	o.Identify = acc.identify
 	debugSwitches(&o)
 	if o.Redactor == nil {
 		o.Redactor = guard.NewKnown()
 	}
-	o.Stages = append(mux.DefaultStages(o.Redactor), f.Stages...)
+	// The policy first: what a caller may not use is refused before
+	// anything else looks at it.
+	o.Stages = append(append([]callpath.Stage{acc}, mux.DefaultStages(o.Redactor)...), f.Stages...)
 	if o.Secrets == nil {
 		o.Secrets = newGatewaySecrets(f, cfg, o.Logger)
 	}
 	g := mux.New(&o)
 	o.Logger.Info("call path", "stages", g.CallPath())
 	g.Apply(specs)
-	return g
+	return g, nil
 }

@@ -76,7 +76,10 @@ func runTools(ctx context.Context, opts *ToolsOptions) error {
 	}
 	defer record.close()
 	record.options(gwOpts, false)
-	g := newGatewayOf(opts.Factory, cfg, gwOpts, specs)
+	g, err := newGatewayOf(opts.Factory, cfg, gwOpts, specs, nil)
+	if err != nil {
+		return err
+	}
 	defer g.Close()
 	ctx, cancel := context.WithTimeout(ctx, opts.Timeout)
 	defer cancel()
@@ -236,6 +239,12 @@ func printToolsTable(s *IOStreams, v *mux.CatalogView) error {
 		t.row(tool.Tool.Name, tool.Server, oneLine(tool.Tool.Description, 70))
 	}
 	t.flush()
+	if len(v.Hidden) > 0 {
+		fmt.Fprintf(s.Out, "\n%d tool(s) the policy hides from you (see why with: mcpgw policy explain --tool NAME):\n", len(v.Hidden))
+		for _, h := range v.Hidden {
+			fmt.Fprintf(s.Out, "  %s  (%s)\n", h.Name, h.Rule)
+		}
+	}
 	if len(v.Collisions) > 0 {
 		fmt.Fprintf(s.Out, "\n%d name collision(s) (the first server in config order keeps the name):\n", len(v.Collisions))
 		for _, c := range v.Collisions {

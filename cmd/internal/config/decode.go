@@ -45,6 +45,9 @@ func (d *decoder) config(root *yaml.Node) (*Config, error) {
 	if _, err := configTable.decode(d, root, "", c); err != nil {
 		return nil, err
 	}
+	if err := d.access(root, c); err != nil {
+		return nil, err
+	}
 	return c, nil
 }
 
@@ -89,6 +92,10 @@ func (d *decoder) server(key, val *yaml.Node) (*Server, error) {
 			e.Line, e.Key = line, sk+"."+k
 		}
 		return nil, e
+	}
+	if s.Identity.Headers != (IdentityHeaders{}) && !s.IsRemote() {
+		return nil, &Error{File: d.file, Line: present["identity"], Key: sk + ".identity.headers",
+			Msg: "only valid for a remote server (one with url:); a local server gets the identity as MCPGW_USER_EMAIL, MCPGW_USER_TEAM and MCPGW_USER_ROLES in its environment"}
 	}
 	return s, nil
 }

@@ -16,12 +16,12 @@ func TestParseErrors(t *testing.T) {
 		{
 			name: "unknown key in server",
 			src:  "servers:\n  everything:\n    comand: npx\n",
-			want: file + `:3: servers.everything: unknown key "comand" (did you mean "command"?); allowed keys: command, args, env, cwd, url, transport, headers, prefix, enabled, start, tools, timeouts, protocol_version`,
+			want: file + `:3: servers.everything: unknown key "comand" (did you mean "command"?); allowed keys: command, args, env, cwd, url, transport, headers, prefix, enabled, start, tools, timeouts, protocol_version, identity`,
 		},
 		{
 			name: "unknown top-level key",
 			src:  "server:\n  a:\n    command: x\n",
-			want: file + `:1: unknown key "server" (did you mean "servers"?); allowed keys: servers, secrets, logs`,
+			want: file + `:1: unknown key "server" (did you mean "servers"?); allowed keys: servers, secrets, logs, identity, profiles, policy`,
 		},
 		{
 			name: "secret in command",
@@ -277,6 +277,51 @@ func TestParseErrors(t *testing.T) {
 			name: "unterminated quote",
 			src:  "servers:\n  a:\n    command: \"x\n    args: []\n",
 			want: file + `:3: invalid YAML: …`,
+		},
+		{
+			name: "invalid CEL condition",
+			src:  "servers: {}\npolicy:\n  rules:\n    - server: github\n      when: 'args.repo.startsWith(\"acme/\") && nosuch'\n      effect: allow\n",
+			want: file + `:5: policy.rules[0].when: column 34 of the condition: undeclared reference to 'nosuch' (conditions see args, identity, server, tool and kind), in "args.repo.startsWith(\"acme/\") && nosuch"`,
+		},
+		{
+			name: "CEL condition in a block scalar",
+			src:  "policy:\n  rules:\n    - effect: deny\n      when: |\n        server == \"a\" &&\n        1 + \"x\" == 2\n",
+			want: file + `:6: policy.rules[0].when: column 3 of the condition: found no matching overload for '_+_' applied to '(int, string)'…`,
+		},
+		{
+			name: "bad glob in a grant",
+			src:  "policy:\n  teams:\n    web:\n      servers:\n        github: {tools: {allow: [ok, \"[bad\"]}}\n",
+			want: file + `:5: policy.teams.web.servers.github.tools.allow[1]: "[bad" is not a valid glob …`,
+		},
+		{
+			name: "unknown effect",
+			src:  "policy:\n  default: maybe\n",
+			want: file + `:2: policy.default: unknown default "maybe"; write allow or deny`,
+		},
+		{
+			name: "unknown key in a grant",
+			src:  "policy:\n  teams:\n    web:\n      server: {github: {}}\n",
+			want: file + `:4: policy.teams.web: unknown key "server" (did you mean "servers"?); allowed keys: servers`,
+		},
+		{
+			name: "members outside a managed policy",
+			src:  "policy:\n  members: [{user: ana, team: web}]\n",
+			want: file + `:2: policy.members: only a managed policy assigns teams and roles to users; …`,
+		},
+		{
+			name: "profile glob, with another problem after it",
+			src:  "profiles:\n  cursor:\n    servers: [\"[x\"]\n    match: {client: \"[y\"}\n",
+			want: file + `:3: profiles.cursor.servers[0]: "[x" is not a valid glob (syntax error in pattern); globs use *, ? and [...] as in path.Match (and 1 more problem: ` + file + `:4: profiles.cursor.match.client: …`,
+		},
+		{
+			name: "identity headers on a local server",
+			src:  "servers:\n  a:\n    command: x\n    identity: {headers: {user: X-User}}\n",
+			want: file + `:4: servers.a.identity.headers: only valid for a remote server (one with url:); …`,
+		},
+		{
+			name: "bad identity header name",
+			src:  "servers:\n  a:\n    url: https://example.com/mcp\n    identity: {headers: {user: \"X User\"}}\n",
+			want: file + `:4: servers.a.identity.headers.user: bad header name "X User"; …`,
 		},
 		{
 			name: "tab indentation",

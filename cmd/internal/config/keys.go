@@ -1,6 +1,10 @@
 package config
 
-import "time"
+import (
+	"time"
+
+	"github.com/mcpgw/mcpgw/policy"
+)
 
 // The keys of each mapping in the file, in canonical order: the order
 // unknown-key messages list them in and `mcpgw server add` writes them in.
@@ -14,6 +18,9 @@ var configTable = table[Config]{
 		{name: "servers", decode: (*decoder).servers, encode: encodeServers},
 		field("secrets", nested(&secretsTable), func(c *Config) *Secrets { return &c.Secrets }),
 		field("logs", nested(&logsTable), func(c *Config) *Logs { return &c.Logs }),
+		field("identity", nested(&identityTable), func(c *Config) *policy.Identity { return &c.Identity }),
+		{name: "profiles", decode: (*decoder).profiles, encode: encodeProfiles},
+		{name: "policy", decode: (*decoder).policy, encode: encodePolicy},
 	},
 }
 
@@ -37,6 +44,7 @@ var serverTable = table[Server]{
 		field("tools", nested(&toolsTable), func(s *Server) *ToolFilter { return &s.Tools }),
 		field("timeouts", nested(&timeoutsTable), func(s *Server) *Timeouts { return &s.Timeouts }),
 		field("protocol_version", text(validateProtocolVersion), func(s *Server) *string { return &s.ProtocolVersion }),
+		field("identity", nested(&forwardingTable), func(s *Server) *Forwarding { return &s.Identity }),
 	},
 }
 

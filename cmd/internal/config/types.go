@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/mcpgw/mcpgw/keystore"
+	"github.com/mcpgw/mcpgw/policy"
 )
 
 // Config is a decoded, validated and ${VAR}-expanded configuration file.
@@ -24,6 +25,23 @@ type Config struct {
 	Secrets Secrets
 	// Logs configures the call record.
 	Logs Logs
+
+	// Identity is the identity: section: who uses the agents this
+	// configuration serves. MCPGW_USER, MCPGW_TEAM and MCPGW_ROLES override
+	// it field by field, and a profile's identity overrides both.
+	Identity policy.Identity
+	// Profiles are the profiles: section, in file order.
+	Profiles []policy.Profile
+	// Policy is the policy: section; nil when the file has none.
+	Policy *policy.Policy
+	// Access is Policy and Profiles compiled, checked when the file
+	// loaded; nil when the file has neither (everything is allowed, unless
+	// a managed policy says otherwise).
+	Access *policy.Engine
+	// PolicyLines locates the parts of Policy and Profiles in the file, by
+	// their rule ids (default, teams.web, rules[0], profiles.cursor ...),
+	// for `mcpgw policy show`.
+	PolicyLines map[string]int
 }
 
 // Logs configures the call record (SQLite).
@@ -87,7 +105,31 @@ type Server struct {
 	Tools           ToolFilter
 	Timeouts        Timeouts
 	ProtocolVersion string
+	// Identity says how the caller's identity is forwarded to the server.
+	Identity Forwarding
 }
+
+// Forwarding says how the caller's identity reaches one server: for a
+// stdio server as MCPGW_USER_EMAIL, MCPGW_USER_TEAM and MCPGW_USER_ROLES in
+// its environment, for a remote one as HTTP headers, and for both in each
+// request's _meta under io.mcpgw/identity.
+type Forwarding struct {
+	// Forward is nil for the default (on); false sends the server nothing
+	// of the caller's identity.
+	Forward *bool
+	// Headers names a remote server's identity headers; an empty field
+	// means its default (X-MCPGW-User-Email, X-MCPGW-User-Team,
+	// X-MCPGW-User-Roles).
+	Headers IdentityHeaders
+}
+
+// IdentityHeaders are the header names of a remote server's identity.
+type IdentityHeaders struct {
+	User, Team, Roles string
+}
+
+// IsOn reports whether the identity is forwarded; unset means it is.
+func (f Forwarding) IsOn() bool { return f.Forward == nil || *f.Forward }
 
 // SecretRefs returns the names of the secrets the server's env, headers,
 // args and url reference, sorted and without repeats.
