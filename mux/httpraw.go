@@ -82,6 +82,8 @@ func (g *Gateway) serveRawHTTP(w http.ResponseWriter, r *http.Request) bool {
 	}
 	c := g.newCall(callpath.ToolCall, nil, p.Name, e.Route(), json.RawMessage(p.Arguments))
 	c.agent = agentSession{g: g, stateless: requestAgent(p.Meta, version)}
+	c.agent.stateless.caller = statelessCaller(r)
+	c.Identity = c.agent.Identity()
 	c.fast = &fastCall{meta: p.Meta, newServer: true}
 	ctx := r.Context()
 	out := g.govern(ctx, c, g.forwardTool)
@@ -125,6 +127,7 @@ func acceptsJSON(r *http.Request) bool {
 // agent in its _meta.
 type statelessAgent struct {
 	name, version, protocol string
+	caller                  *callpath.Identity // the authenticated caller's, if any
 }
 
 // requestAgent reads a sessionless request's agent from its _meta.

@@ -64,7 +64,19 @@ func (a *agentSession) ProtocolVersion() string {
 	return ""
 }
 
-func (a *agentSession) Identity() callpath.Identity { return a.g.opts.Identity }
+// Identity is the caller the HTTP front authenticated for this session
+// (or this sessionless request), else the gateway's.
+func (a *agentSession) Identity() callpath.Identity {
+	if a.stateless != nil && a.stateless.caller != nil {
+		return *a.stateless.caller
+	}
+	if a.ss != nil {
+		if c := a.g.callers.get(a.ss); c != nil {
+			return c.Identity
+		}
+	}
+	return a.g.opts.Identity
+}
 
 // Elicit asks the agent's person through MCP elicitation. A 2026-07-28
 // agent takes no requests from a server mid-call (they travel as

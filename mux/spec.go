@@ -3,6 +3,7 @@ package mux
 import (
 	"io"
 	"log/slog"
+	"net/http"
 	"path"
 	"time"
 
@@ -46,6 +47,11 @@ type ServerSpec struct {
 	// ProtocolVersion overrides the version spoken to this server; empty
 	// means the agent's version.
 	ProtocolVersion string
+	// AssertIdentity sends the server a signed identity assertion (see
+	// [Options].SignAssertion) with each request whose caller's identity
+	// is verified: in _meta["io.mcpgw/assertion"] to a stdio server, in the
+	// X-MCPGW-Identity-Assertion header to a remote one.
+	AssertIdentity bool
 }
 
 // Options configures a [Gateway]. The zero value is usable.
@@ -62,8 +68,25 @@ type Options struct {
 	// connected yet (mcpgw tools, mcpgw call, the HTTP front). Empty means
 	// [DefaultProtocolVersion].
 	ProtocolVersion string
-	// Identity is the caller attached to every call of a stdio session.
+	// Identity is the caller attached to every call of a stdio session,
+	// and of HTTP requests that [Options].Authenticate admits without a
+	// caller of their own.
 	Identity callpath.Identity
+	// Authenticate, when set, checks every request to the HTTP front
+	// before anything reads it (see auth.go). It returns the caller the
+	// request's credential names, whose identity then holds for the whole
+	// agent session and overrides Identity; nil to serve the request
+	// without one (as Identity), under the loopback Host and Origin checks;
+	// or an error, answered 401 Unauthorized with its text and a
+	// WWW-Authenticate challenge. With it set, [Gateway.ListenAndServeHTTP]
+	// binds any address.
+	Authenticate func(r *http.Request) (*Caller, error)
+	// SignAssertion, when set, signs an identity assertion of id for the
+	// server named server (a JWT whose audience is the server), for servers
+	// whose spec has AssertIdentity. It is called per request and should
+	// cache. An error fails the request: the server asked for proof of the
+	// caller, and gets no request without it.
+	SignAssertion func(server string, id callpath.Identity) (string, error)
 	// ChildStderr, when set, receives every stdio server's stderr lines,
 	// prefixed with the server's name; they are kept for error messages
 	// either way.
