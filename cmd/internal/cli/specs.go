@@ -32,6 +32,7 @@ func serverSpecs(cfg *config.Config) []mux.ServerSpec {
 			CallTimeout:     s.CallTimeout(),
 			ToolTimeouts:    s.Timeouts.Tools,
 			ProtocolVersion: s.ProtocolVersion,
+			AssertIdentity:  s.AssertIdentity,
 		})
 	}
 	return specs

@@ -16,7 +16,7 @@ func TestParseErrors(t *testing.T) {
 		{
 			name: "unknown key in server",
 			src:  "servers:\n  everything:\n    comand: npx\n",
-			want: file + `:3: servers.everything: unknown key "comand" (did you mean "command"?); allowed keys: command, args, env, cwd, url, transport, headers, prefix, enabled, start, tools, timeouts, protocol_version`,
+			want: file + `:3: servers.everything: unknown key "comand" (did you mean "command"?); allowed keys: command, args, env, cwd, url, transport, headers, prefix, enabled, start, tools, timeouts, protocol_version, assert_identity`,
 		},
 		{
 			name: "unknown top-level key",

@@ -37,6 +37,7 @@ var serverTable = table[Server]{
 		field("tools", nested(&toolsTable), func(s *Server) *ToolFilter { return &s.Tools }),
 		field("timeouts", nested(&timeoutsTable), func(s *Server) *Timeouts { return &s.Timeouts }),
 		field("protocol_version", text(validateProtocolVersion), func(s *Server) *string { return &s.ProtocolVersion }),
+		field("assert_identity", boolean(), func(s *Server) *bool { return &s.AssertIdentity }),
 	},
 }
 

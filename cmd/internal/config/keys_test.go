@@ -28,6 +28,7 @@ func TestTablesRoundTrip(t *testing.T) {
 			"remote": {
 				Name: "remote", URL: "https://${secret:host}/mcp", Transport: "sse",
 				Headers: map[string]string{"Authorization": "Bearer ${secret:t}"}, Enabled: &tr, Start: "eager",
+				AssertIdentity: true,
 			},
 		},
 		Secrets: Secrets{Fallback: "env", Timeout: 5 * time.Second},

@@ -87,6 +87,10 @@ type Server struct {
 	Tools           ToolFilter
 	Timeouts        Timeouts
 	ProtocolVersion string
+	// AssertIdentity sends the server a signed identity assertion with
+	// each request whose caller is verified (an HTTP token, a managed
+	// policy); see `mcpgw identity public-key`.
+	AssertIdentity bool
 }
 
 // SecretRefs returns the names of the secrets the server's env, headers,
