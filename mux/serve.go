@@ -65,8 +65,11 @@ const stdioCloseWait = 200 * time.Millisecond
 // caller was admitted by its credential, which no page can send by itself.
 func (g *Gateway) HTTPHandler() http.Handler {
 	getServer := func(*http.Request) *mcp.Server { return g.server }
-	stateful := mcp.NewStreamableHTTPHandler(getServer, &mcp.StreamableHTTPOptions{Logger: g.logger})
-	stateless := mcp.NewStreamableHTTPHandler(getServer, &mcp.StreamableHTTPOptions{Logger: g.logger, Stateless: true, PropagateRequestCancellation: true})
+	// The SDK's own DNS rebinding check (a loopback connection must name a
+	// loopback Host) is the one below for requests without a caller; one
+	// with a caller may come through a local proxy under any name.
+	stateful := mcp.NewStreamableHTTPHandler(getServer, &mcp.StreamableHTTPOptions{Logger: g.logger, DisableLocalhostProtection: true})
+	stateless := mcp.NewStreamableHTTPHandler(getServer, &mcp.StreamableHTTPOptions{Logger: g.logger, Stateless: true, PropagateRequestCancellation: true, DisableLocalhostProtection: true})
 	var statefulAuthed, statelessAuthed http.Handler
 	if g.opts.Authenticate != nil {
 		statefulAuthed, statelessAuthed = withCallerToken(stateful), withCallerToken(stateless)

@@ -147,11 +147,10 @@ func runServe(ctx context.Context, opts *ServeOptions) error {
 
 	if opts.HTTP != "" {
 		err = g.ListenAndServeHTTP(ctx, opts.HTTP, func(a net.Addr) {
-			note := ""
+			fmt.Fprintf(opts.IO.ErrOut, "mcpgw: serving MCP at http://%s/\n", a)
 			if auth != nil && auth.Required() {
-				note = " (callers need a bearer token)"
+				fmt.Fprintln(opts.IO.ErrOut, "mcpgw: callers need a bearer token (Authorization: Bearer TOKEN; mcpgw token create makes one)")
 			}
-			fmt.Fprintf(opts.IO.ErrOut, "mcpgw: serving MCP at http://%s/%s\n", a, note)
 		})
 	} else {
 		in, out := stdioPipes(opts.IO)
