@@ -106,6 +106,7 @@ func (db *DB) CreateToken(ctx context.Context, t NewToken) (secret string, tok T
 	if err != nil {
 		return "", Token{}, fmt.Errorf("storing the token in the record %s: %w", db.path, err)
 	}
+	db.touchTokens() // a new token was cached as unknown by no one (it could not be guessed)
 	return secret, tok, nil
 }
 
@@ -132,11 +133,19 @@ func (db *DB) Tokens(ctx context.Context) ([]Token, error) {
 
 // RevokeToken revokes the token with id from now on and returns it. A
 // token revoked before keeps its first revocation time. An unknown id
-// matches [ErrTokenUnknown].
+// matches [ErrTokenUnknown]. Running gateways ([TokenChecker]) refuse it
+// from their next request on; when they cannot be told so, the token is
+// returned with an error matching [ErrTokenStamp].
 func (db *DB) RevokeToken(ctx context.Context, id string) (Token, error) {
-	_, err := db.sql.ExecContext(ctx, "UPDATE tokens SET revoked = ? WHERE id = ? AND revoked = 0", time.Now().UnixMicro(), id)
+	res, err := db.sql.ExecContext(ctx, "UPDATE tokens SET revoked = ? WHERE id = ? AND revoked = 0", time.Now().UnixMicro(), id)
 	if err != nil {
 		return Token{}, fmt.Errorf("revoking token %s: %w", id, err)
+	}
+	var stampErr error
+	if n, _ := res.RowsAffected(); n > 0 {
+		if err := db.touchTokens(); err != nil {
+			stampErr = stampError(db, err)
+		}
 	}
 	t, err := scanToken(db.sql.QueryRowContext(ctx, "SELECT "+tokenColumns+" FROM tokens WHERE id = ?", id))
 	if errors.Is(err, sql.ErrNoRows) {
@@ -145,7 +154,7 @@ func (db *DB) RevokeToken(ctx context.Context, id string) (Token, error) {
 	if err != nil {
 		return Token{}, fmt.Errorf("reading token %s: %w", id, err)
 	}
-	return t, nil
+	return t, stampErr
 }
 
 // CheckToken returns the token whose value is secret if it is active at
@@ -159,7 +168,11 @@ func (db *DB) CheckToken(ctx context.Context, secret string, now time.Time) (Tok
 	if !strings.HasPrefix(secret, TokenPrefix) {
 		return Token{}, ErrTokenUnknown
 	}
-	t, err := scanToken(db.sql.QueryRowContext(ctx, "SELECT "+tokenColumns+" FROM tokens WHERE hash = ?", tokenHash(secret)))
+	st, err := db.checkTokenStmt(ctx)
+	if err != nil {
+		return Token{}, fmt.Errorf("reading the tokens: %w", err)
+	}
+	t, err := scanToken(st.QueryRowContext(ctx, tokenHash(secret)))
 	if errors.Is(err, sql.ErrNoRows) {
 		return Token{}, ErrTokenUnknown
 	}
@@ -173,6 +186,21 @@ func (db *DB) CheckToken(ctx context.Context, secret string, now time.Time) (Tok
 		return t, ErrTokenExpired
 	}
 	return t, nil
+}
+
+// checkTokenStmt is CheckToken's query, prepared once: a request pays for
+// the lookup, not for parsing it.
+func (db *DB) checkTokenStmt(ctx context.Context) (*sql.Stmt, error) {
+	db.checkToken.Lock()
+	defer db.checkToken.Unlock()
+	if db.checkToken.st == nil {
+		st, err := db.sql.PrepareContext(ctx, "SELECT "+tokenColumns+" FROM tokens WHERE hash = ?")
+		if err != nil {
+			return nil, err
+		}
+		db.checkToken.st = st
+	}
+	return db.checkToken.st, nil
 }
 
 // ActiveTokens counts the tokens active at now.

@@ -98,3 +98,91 @@ func TestTokensLifecycle(t *testing.T) {
 		}
 	}
 }
+
+// BenchmarkCheckToken is what the HTTP front pays per request to check a
+// caller's token against the record.
+func BenchmarkCheckToken(b *testing.B) {
+	ctx := context.Background()
+	db, err := Open(ctx, filepath.Join(b.TempDir(), "mcpgw.db"), nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer db.Close()
+	for range 20 {
+		db.CreateToken(ctx, NewToken{User: "x@example.com"})
+	}
+	secret, _, _ := db.CreateToken(ctx, NewToken{User: "ana@example.com", Team: "data", Roles: []string{"dev"}})
+	now := time.Now()
+	for b.Loop() {
+		if _, err := db.CheckToken(ctx, secret, now); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// TestTokenChecker checks tokens from memory while the stamp stands, and
+// sees a revocation made through another handle (another process) at the
+// next check; a change that bypasses the stamp is seen within the recheck
+// bound.
+func TestTokenChecker(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "mcpgw.db")
+	gw, err := Open(ctx, path, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer gw.Close()
+	cli, err := Open(ctx, path, nil) // `mcpgw token` in another process
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cli.Close()
+	now := time.Now()
+	secret, tok, err := cli.CreateToken(ctx, NewToken{User: "ana@example.com", Expires: now.Add(time.Hour)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := gw.TokenChecker()
+	for range 3 {
+		if got, err := c.Check(ctx, secret, now); err != nil || got.ID != tok.ID {
+			t.Fatalf("Check = %+v, %v", got, err)
+		}
+	}
+	if _, err := c.Check(ctx, TokenPrefix+"guess", now); !errors.Is(err, ErrTokenUnknown) {
+		t.Errorf("a guess: %v", err)
+	}
+	if _, err := c.Check(ctx, secret, now.Add(2*time.Hour)); !errors.Is(err, ErrTokenExpired) {
+		t.Errorf("expired, from memory: %v", err)
+	}
+	if _, err := cli.RevokeToken(ctx, tok.ID); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.Check(ctx, secret, now); !errors.Is(err, ErrTokenRevoked) {
+		t.Errorf("the next check after a revocation: %v; want ErrTokenRevoked", err)
+	}
+
+	// A change behind the stamp's back: seen once the recheck bound passes.
+	secret2, tok2, _ := cli.CreateToken(ctx, NewToken{User: "bo@example.com"})
+	if _, err := c.Check(ctx, secret2, now); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := cli.sql.Exec("UPDATE tokens SET revoked = 1 WHERE id = ?", tok2.ID); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.Check(ctx, secret2, now.Add(DefaultTokenRecheck)); !errors.Is(err, ErrTokenRevoked) {
+		t.Errorf("after the recheck bound: %v; want ErrTokenRevoked", err)
+	}
+
+	// An unwritable stamp: the revocation holds, and says what it could not do.
+	secret3, tok3, _ := cli.CreateToken(ctx, NewToken{User: "cy@example.com"})
+	os.Remove(cli.stampPath())
+	if err := os.Mkdir(cli.stampPath(), 0o700); err != nil { // a directory cannot be renamed over
+		t.Fatal(err)
+	}
+	if r, err := cli.RevokeToken(ctx, tok3.ID); !errors.Is(err, ErrTokenStamp) || r.Revoked.IsZero() {
+		t.Errorf("RevokeToken with an unwritable stamp = %+v, %v; want it revoked, and ErrTokenStamp", r, err)
+	}
+	if _, err := cli.CheckToken(ctx, secret3, now); !errors.Is(err, ErrTokenRevoked) {
+		t.Errorf("the database after that: %v", err)
+	}
+}

@@ -22,10 +22,12 @@ import (
 // record (mcpgw token). Callers must present a token once any is active
 // (or from the start, with --require-token or a non-loopback address), and
 // from then on for the life of the process: revoking the last token closes
-// the gateway rather than opening it. A token presented is checked against
-// the database on every request, so a revocation holds from the next one.
+// the gateway rather than opening it. A token presented is checked on every
+// request (from memory while the tokens' stamp is unchanged; see
+// logs.TokenChecker), so a revocation holds from the next one.
 type httpAuth struct {
 	db       *logs.DB
+	tokens   *logs.TokenChecker
 	logger   *slog.Logger
 	required atomic.Bool
 	// counted is when the active tokens were last counted (Unix ns),
@@ -66,7 +68,7 @@ func openHTTPAuth(ctx context.Context, f *Factory, cfg *config.Config, opts *Ser
 		db.Close()
 		return nil, withCode(ExitUsage, fmt.Errorf("--http %q: a non-loopback address needs caller authentication, and the record %s holds no active token; create one with: mcpgw token create --user EMAIL --team TEAM (or serve on a loopback address, e.g. 127.0.0.1:PORT)", opts.HTTP, path))
 	}
-	a := &httpAuth{db: db, logger: logger, now: time.Now}
+	a := &httpAuth{db: db, tokens: db.TokenChecker(), logger: logger, now: time.Now}
 	a.required.Store(n > 0 || opts.RequireToken || !loopback)
 	return a, nil
 }
@@ -94,7 +96,7 @@ func (a *httpAuth) authenticate(r *http.Request) (*mux.Caller, error) {
 	if !strings.EqualFold(scheme, "Bearer") || secret == "" {
 		return nil, errors.New("the Authorization header holds no bearer token; send \"Authorization: Bearer TOKEN\"")
 	}
-	t, err := a.db.CheckToken(r.Context(), secret, a.now())
+	t, err := a.tokens.Check(r.Context(), secret, a.now())
 	switch {
 	case errors.Is(err, logs.ErrTokenUnknown):
 		return nil, errors.New("this bearer token is not one this gateway issued (mcpgw token list shows the tokens it knows)")

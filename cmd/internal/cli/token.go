@@ -281,7 +281,9 @@ func runTokenRevoke(ctx context.Context, f *Factory, id, dbFlag string) error {
 	if errors.Is(err, logs.ErrTokenUnknown) {
 		return fmt.Errorf("no token %q in %s; mcpgw token list shows the ids", id, path)
 	}
-	if err != nil {
+	if errors.Is(err, logs.ErrTokenStamp) {
+		fmt.Fprintf(f.IO.ErrOut, "Warning: %v\n", err)
+	} else if err != nil {
 		return err
 	}
 	if t.Revoked.Before(before) {
