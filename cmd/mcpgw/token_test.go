@@ -196,6 +196,24 @@ func TestHTTPTokens(t *testing.T) {
 		}
 	}
 
+	// A session is bound to the token that opened it.
+	resp, _ := post(t, url, "Bearer "+token)
+	sid := resp.Header.Get("Mcp-Session-Id")
+	if sid == "" {
+		t.Fatalf("initialize with a token: %d, no session id", resp.StatusCode)
+	}
+	req, _ := http.NewRequest("POST", url+"mcp", strings.NewReader(`{"jsonrpc":"2.0","id":2,"method":"tools/list"}`))
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Accept", "application/json, text/event-stream")
+	req.Header.Set("Mcp-Session-Id", sid)
+	req.Header.Set("Mcp-Protocol-Version", "2025-11-25")
+	req.Header.Set("Authorization", "Bearer "+other)
+	if resp, err := http.DefaultClient.Do(req); err != nil || resp.StatusCode != http.StatusForbidden {
+		t.Errorf("another token in ana's session: %v %v; want 403", resp.StatusCode, err)
+	} else {
+		resp.Body.Close()
+	}
+
 	// Revoked while running: the open session's next request is refused,
 	// and so is a new one; the other token still works.
 	cs, err := connectHTTP(ctx, url, token, "2025-11-25")
