@@ -30,8 +30,38 @@ type cachedSnapshot struct {
 	Templates       []*mcp.ResourceTemplate `json:"templates,omitempty"`
 	Instructions    string                  `json:"instructions,omitempty"`
 	// ToolsRaw are Tools as the server encoded them, where known, in the
-	// same order (null where not).
-	ToolsRaw []json.RawMessage `json:"toolsRaw,omitempty"`
+	// same order (null where not); the same for the other lists.
+	ToolsRaw     []json.RawMessage `json:"toolsRaw,omitempty"`
+	PromptsRaw   []json.RawMessage `json:"promptsRaw,omitempty"`
+	ResourcesRaw []json.RawMessage `json:"resourcesRaw,omitempty"`
+	TemplatesRaw []json.RawMessage `json:"templatesRaw,omitempty"`
+}
+
+// rawMap pairs items with their cached encodings (raw, in the same order),
+// or nil when the cache has none for them.
+func rawMap[T any](items []*T, raw []json.RawMessage) map[*T]json.RawMessage {
+	if len(raw) != len(items) || len(raw) == 0 {
+		return nil
+	}
+	m := make(map[*T]json.RawMessage, len(items))
+	for i, v := range items {
+		if len(raw[i]) > 0 && string(raw[i]) != "null" {
+			m[v] = raw[i]
+		}
+	}
+	return m
+}
+
+// rawSlice is rawMap's inverse: items' encodings in order, or nil.
+func rawSlice[T any](items []*T, m map[*T]json.RawMessage) []json.RawMessage {
+	if m == nil {
+		return nil
+	}
+	out := make([]json.RawMessage, len(items))
+	for i, v := range items {
+		out[i] = m[v]
+	}
+	return out
 }
 
 // fingerprint identifies what a catalog was listed under: the server's
@@ -95,17 +125,10 @@ func (d *downstream) loadCached(a advertised) *catalog.Snapshot {
 	d.gw.cacheSums.Store(d.spec.Name+"\x00"+fp, sha256.Sum256(b))
 	// The tool filter may have changed the fingerprint, not the tools: it
 	// is applied to what the cache holds as to what the server lists.
-	var raws map[*mcp.Tool]json.RawMessage
-	if len(c.ToolsRaw) == len(c.Tools) {
-		raws = make(map[*mcp.Tool]json.RawMessage, len(c.Tools))
-		for i, t := range c.Tools {
-			if len(c.ToolsRaw[i]) > 0 && string(c.ToolsRaw[i]) != "null" {
-				raws[t] = c.ToolsRaw[i]
-			}
-		}
-	}
 	return &catalog.Snapshot{ProtocolVersion: c.ProtocolVersion, Tools: catalog.FilterTools(c.Tools, d.spec.AllowTools, d.spec.DenyTools),
-		Prompts: c.Prompts, Resources: c.Resources, Templates: c.Templates, Instructions: c.Instructions, RawTools: raws}
+		Prompts: c.Prompts, Resources: c.Resources, Templates: c.Templates, Instructions: c.Instructions,
+		RawTools: rawMap(c.Tools, c.ToolsRaw), RawPrompts: rawMap(c.Prompts, c.PromptsRaw),
+		RawResources: rawMap(c.Resources, c.ResourcesRaw), RawTemplates: rawMap(c.Templates, c.TemplatesRaw)}
 }
 
 // saveCached keeps snap, listed under what a told the server, as d's last
@@ -115,13 +138,9 @@ func (d *downstream) saveCached(snap *catalog.Snapshot, a advertised) {
 	if cache == nil {
 		return
 	}
-	cs := cachedSnapshot{snap.ProtocolVersion, snap.Tools, snap.Prompts, snap.Resources, snap.Templates, snap.Instructions, nil}
-	if snap.RawTools != nil {
-		cs.ToolsRaw = make([]json.RawMessage, len(snap.Tools))
-		for i, t := range snap.Tools {
-			cs.ToolsRaw[i] = snap.RawTools[t]
-		}
-	}
+	cs := cachedSnapshot{snap.ProtocolVersion, snap.Tools, snap.Prompts, snap.Resources, snap.Templates, snap.Instructions,
+		rawSlice(snap.Tools, snap.RawTools), rawSlice(snap.Prompts, snap.RawPrompts),
+		rawSlice(snap.Resources, snap.RawResources), rawSlice(snap.Templates, snap.RawTemplates)}
 	b, err := json.Marshal(cs)
 	if err != nil {
 		return

@@ -539,7 +539,7 @@ func (fc *fastCalls) sent(m jsonrpc.Message) {
 // metaFor is the fragment of mcpgw's own _meta keys a request carries:
 // none for servers of older versions.
 func (fc *fastCalls) metaFor(newServer bool) []byte {
-	if !newServer {
+	if !newServer || fc == nil {
 		return nil
 	}
 	if f := fc.meta26.Load(); f != nil {

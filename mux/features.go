@@ -4,6 +4,7 @@ package mux
 // subscriptions and the log level, each routed to the server that owns it.
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -72,7 +73,8 @@ func (g *Gateway) forwardOther(ctx context.Context, c *call, method string, para
 	}
 	meta, token := g.downstreamMeta(ctx, d.speaksNew(), in, c.Identity, c.agent.ss)
 	defer g.progress.remove(token)
-	if fc, ok := g.rawConn(d, c.agent.ss); ok {
+	fc, upgrade, ok := g.rawConnOther(d, c.agent.ss)
+	if ok {
 		params.SetMeta(nil)
 		b, err := json.Marshal(params)
 		if err != nil {
@@ -104,6 +106,9 @@ func (g *Gateway) forwardOther(ctx context.Context, c *call, method string, para
 		case err != nil:
 			return c.fail(logs.StatusUnavailable, fmt.Errorf("server %q failed on %s: %w", d.spec.Name, method, err))
 		}
+		if upgrade {
+			raw = upgraded(method, raw)
+		}
 		return outcome{raw: raw}
 	}
 	ctx, cancel := context.WithTimeout(ctx, d.spec.CallTimeout)
@@ -129,6 +134,53 @@ func (g *Gateway) rawConn(d *downstream, ss *mcp.ServerSession) (*fastCalls, boo
 		return nil, false
 	}
 	return fc, true
+}
+
+// rawConnOther is rawConn for requests other than tools/call, which may
+// also go raw from a 2026-07-28 agent to an older stdio server: its result
+// is the newer one's but for resultType (upgrade: add it), where the SDK
+// would drop what it does not know (hasMore:false, say). The other way, a
+// newer server's result has fields an older agent's version lacks: the
+// SDK's path drops them.
+func (g *Gateway) rawConnOther(d *downstream, ss *mcp.ServerSession) (fc *fastCalls, upgrade, ok bool) {
+	if fc, ok := g.rawConn(d, ss); ok {
+		return fc, false, true
+	}
+	fc = d.fast.Load()
+	if fc == nil || g.opts.NoFastPath || ss == nil || !agentSpeaksNew(ss) || d.speaksNew() {
+		return nil, false, false
+	}
+	return fc, true, true
+}
+
+// upgraded is an older server's result of method as a 2026-07-28 result:
+// with what that version requires and the older one lacks, resultType
+// ("complete") and, on resources/read, the cache fields (the SDK's values
+// when a server sets none).
+func upgraded(method string, raw json.RawMessage) json.RawMessage {
+	if len(raw) < 2 || raw[0] != '{' {
+		return raw
+	}
+	var add []byte
+	if _, _, has := catalog.TopLevelString(raw, "resultType"); !has {
+		add = append(add, `"resultType":"complete"`...)
+	}
+	if _, _, has := catalog.TopLevelString(raw, "cacheScope"); method == "resources/read" && !has {
+		if len(add) > 0 {
+			add = append(add, ',')
+		}
+		add = append(add, `"ttlMs":0,"cacheScope":"public"`...)
+	}
+	if len(add) == 0 {
+		return raw
+	}
+	out := make([]byte, 0, len(raw)+len(add)+2)
+	out = append(out, '{')
+	out = append(out, add...)
+	if rest := bytes.TrimLeft(raw[1:], " \t\r\n"); len(rest) > 0 && rest[0] != '}' {
+		out = append(out, ',')
+	}
+	return append(out, raw[1:]...)
 }
 
 // resourceHandler is readResource for the SDK, which resources are

@@ -38,10 +38,14 @@ func (d *downstream) refresh(ctx context.Context, cs *mcp.ClientSession, fc *fas
 		snap.Instructions = init.Instructions
 	}
 	snap.Caps = caps
+	// A stdio server is listed raw, on the fast path's connection, when the
+	// fast path speaks its version.
+	own := fc.metaFor(snap.ProtocolVersion >= ProtocolV20260728)
+	raw := fc != nil && !d.gw.opts.NoFastPath && (own != nil || snap.ProtocolVersion < ProtocolV20260728)
 	var err error
 	if tools && caps.Tools != nil {
 		snap.RawTools = nil
-		if own := fc.metaFor(snap.ProtocolVersion >= ProtocolV20260728); fc != nil && !d.gw.opts.NoFastPath && (own != nil || snap.ProtocolVersion < ProtocolV20260728) {
+		if raw {
 			snap.Tools, snap.RawTools, err = listRaw[mcp.Tool](ctx, d.gw, fc, own, "tools/list", "tools")
 		} else {
 			snap.Tools, err = collect(cs.Tools(ctx, nil))
@@ -52,15 +56,32 @@ func (d *downstream) refresh(ctx context.Context, cs *mcp.ClientSession, fc *fas
 		snap.Tools = catalog.FilterTools(snap.Tools, d.spec.AllowTools, d.spec.DenyTools)
 	}
 	if prompts && caps.Prompts != nil {
-		if snap.Prompts, err = collect(cs.Prompts(ctx, nil)); err != nil {
+		snap.RawPrompts = nil
+		if raw {
+			snap.Prompts, snap.RawPrompts, err = listRaw[mcp.Prompt](ctx, d.gw, fc, own, "prompts/list", "prompts")
+		} else {
+			snap.Prompts, err = collect(cs.Prompts(ctx, nil))
+		}
+		if err != nil {
 			return fmt.Errorf("listing prompts: %w", err)
 		}
 	}
 	if resources && caps.Resources != nil {
-		if snap.Resources, err = collect(cs.Resources(ctx, nil)); err != nil {
+		snap.RawResources, snap.RawTemplates = nil, nil
+		if raw {
+			snap.Resources, snap.RawResources, err = listRaw[mcp.Resource](ctx, d.gw, fc, own, "resources/list", "resources")
+		} else {
+			snap.Resources, err = collect(cs.Resources(ctx, nil))
+		}
+		if err != nil {
 			return fmt.Errorf("listing resources: %w", err)
 		}
-		if snap.Templates, err = collect(cs.ResourceTemplates(ctx, nil)); err != nil {
+		if raw {
+			snap.Templates, snap.RawTemplates, err = listRaw[mcp.ResourceTemplate](ctx, d.gw, fc, own, "resources/templates/list", "resourceTemplates")
+		} else {
+			snap.Templates, err = collect(cs.ResourceTemplates(ctx, nil))
+		}
+		if err != nil {
 			return fmt.Errorf("listing resource templates: %w", err)
 		}
 	}

@@ -40,6 +40,9 @@ type agentRoots struct {
 	// reports is asked about in turn, and its answer kept in order.
 	ask     sync.Mutex
 	clients map[*mcp.Client]bool
+	// guessed: a server was answered before the agent had (after
+	// rootsWait), so the first answer is news to it.
+	guessed bool
 }
 
 func (r *agentRoots) init() {
@@ -68,17 +71,24 @@ func (r *agentRoots) answer(ctx context.Context) (*mcp.ListRootsResult, error) {
 	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	if !r.isKnown() {
+		r.guessed = true
+	}
 	return &mcp.ListRootsResult{Roots: slices.Clone(r.roots)}, nil
 }
 
 // set keeps the agent's answer and tells every server once if it changed.
+// The first answer changes nothing for servers: one that asked was waiting
+// for it, one that has not will ask (as directly, where a server hears of
+// roots changing only when the agent says so), unless a server was given
+// no roots for want of an answer.
 func (r *agentRoots) set(roots []*mcp.Root) {
 	if roots == nil {
 		roots = []*mcp.Root{}
 	}
 	r.mu.Lock()
 	first := !r.isKnown()
-	changed := first || !slices.EqualFunc(r.roots, roots, func(a, b *mcp.Root) bool { return reflect.DeepEqual(a, b) })
+	changed := first && r.guessed || !first && !slices.EqualFunc(r.roots, roots, func(a, b *mcp.Root) bool { return reflect.DeepEqual(a, b) })
 	r.roots = roots
 	if first {
 		close(r.known)
@@ -134,12 +144,13 @@ func (g *Gateway) askAgentRoots(ctx context.Context, ss *mcp.ServerSession, ifUn
 	r.set(res.Roots)
 }
 
-// askAgentRootsAsync asks for the agent's roots in the background, as the
-// agent initializes and whenever it says they changed.
-func (g *Gateway) askAgentRootsAsync(ss *mcp.ServerSession) {
+// askAgentRootsAsync asks for the agent's roots in the background: as the
+// agent initializes (ifUnknown: its next request may have asked already)
+// and whenever it says they changed.
+func (g *Gateway) askAgentRootsAsync(ss *mcp.ServerSession, ifUnknown bool) {
 	go func() {
 		ctx, cancel := context.WithTimeout(context.Background(), defaultConnectTimeout)
 		defer cancel()
-		g.askAgentRoots(ctx, ss, false)
+		g.askAgentRoots(ctx, ss, ifUnknown)
 	}()
 }

@@ -123,10 +123,8 @@ func (g *Gateway) ListenAndServeHTTP(ctx context.Context, addr string, ready fun
 	if err != nil {
 		return fmt.Errorf("listening on %s: %w", addr, err)
 	}
-	// Servers start with the first agent, in its protocol version (see
-	// startup.go), advertising everything mcpgw can relay: agents with
-	// different capabilities share them.
-	g.httpFront.Store(true)
+	// Servers start with the first agent, in its protocol version and with
+	// its capabilities (see startup.go).
 	srv := &http.Server{Handler: g.HTTPHandler(), ReadHeaderTimeout: 10 * time.Second}
 	if ready != nil {
 		ready(ln.Addr())

@@ -43,19 +43,16 @@ type startup struct {
 	lazyStarted atomic.Bool // lazy servers start with the first list
 	settleOnce  sync.Once   // the background wait of waitForCall
 	held        heldStart   // servers held back while the first list is answered
-	// httpFront: agents arrive over HTTP, many and each with capabilities of
-	// its own, so servers are told everything mcpgw can relay.
-	httpFront atomic.Bool
 }
 
 // Start starts every eager server, speaking version to them (empty means
 // the gateway's default) and advertising caps (nil means everything mcpgw
-// can relay; always so on the HTTP front). The first agent request calls
-// it; later calls do nothing.
+// can relay). The first agent request calls it, with that agent's version
+// and capabilities, over HTTP as over stdio: a server offers what that
+// agent can use, and asks only what it can answer (a later agent with
+// fewer capabilities is never asked what it cannot answer: see askAgent).
+// Later calls do nothing.
 func (g *Gateway) Start(version string, caps *mcp.ClientCapabilities) {
-	if g.httpFront.Load() {
-		caps = nil
-	}
 	g.mu.Lock()
 	if g.started {
 		g.mu.Unlock()

@@ -42,16 +42,6 @@ func (g *Gateway) publishListing(c *catalog.Catalog) {
 	g.listing.Store(catalog.NewListing(entries, maps.Clone(g.applied.whole)))
 }
 
-// listTools answers tools/list like the SDK server's own handler would,
-// with what the asking session may see.
-func (g *Gateway) listTools(req mcp.Request) (mcp.Result, error) {
-	var cursor string
-	if r, ok := req.(*mcp.ListToolsRequest); ok && r.Params != nil {
-		cursor = r.Params.Cursor
-	}
-	return g.toolsFor(&agentSession{g: g, ss: sessionOf(req)}).Answer(cursor)
-}
-
 // dispatchTool is the one tool the SDK server dispatches tools/call to
 // (see callThroughDispatcher). Its name can never be an exposed name, which
 // has no '.'.
@@ -85,7 +75,8 @@ func (g *Gateway) callThroughDispatcher(ctx context.Context, method string, r *m
 	l := g.listing.Load()
 	if !l.Has(name) {
 		out := g.unknownTool(r.Session, name)
-		return decoded[mcp.CallToolResult](&out)
+		res, err := out.result()
+		return completeFor(r.Session, res, err)
 	}
 	if l.Whole(name) {
 		return next(ctx, method, r)

@@ -2,6 +2,7 @@ package mux
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"strconv"
 	"strings"
@@ -24,8 +25,8 @@ func (g *Gateway) newUpstream() *mcp.Server {
 		CompletionHandler:       g.complete,
 		SubscribeHandler:        g.subscribe,
 		UnsubscribeHandler:      g.unsubscribe,
-		RootsListChangedHandler: func(ctx context.Context, req *mcp.RootsListChangedRequest) { g.askAgentRootsAsync(req.Session) },
-		InitializedHandler:      func(ctx context.Context, req *mcp.InitializedRequest) { g.askAgentRootsAsync(req.Session) },
+		RootsListChangedHandler: func(ctx context.Context, req *mcp.RootsListChangedRequest) { g.askAgentRootsAsync(req.Session, false) },
+		InitializedHandler:      func(ctx context.Context, req *mcp.InitializedRequest) { g.askAgentRootsAsync(req.Session, true) },
 	})
 	s.AddReceivingMiddleware(g.upstreamMiddleware)
 	s.AddSendingMiddleware(keepRawElicitResult)
@@ -65,11 +66,12 @@ func (g *Gateway) upstreamMiddleware(next mcp.MethodHandler) mcp.MethodHandler {
 			if r, ok := req.(*mcp.CallToolRequest); ok {
 				if !g.cat.Load().HasTool(r.Params.Name) {
 					if out, ok := g.answerUnlisted(ctx, r.Session, r.Params.Name, r.Params.Arguments); ok {
-						return decoded[mcp.CallToolResult](&out)
+						res, err := out.result()
+						return completeFor(r.Session, res, err)
 					}
 				}
 				if res, err, ok := g.callRaw(ctx, r); ok {
-					return res, err
+					return completeFor(r.Session, res, err)
 				}
 				return g.callThroughDispatcher(ctx, method, r, next)
 			}
@@ -117,11 +119,7 @@ func (g *Gateway) upstreamMiddleware(next mcp.MethodHandler) mcp.MethodHandler {
 			// join through list_changed without holding up this answer.
 			g.startLazy()
 			g.listAnswered()
-			if method == "tools/list" {
-				return g.listTools(req)
-			}
-			res, err := next(ctx, method, req)
-			return g.filterList(ctx, req, res), err
+			return g.list(method, req)
 		case "resources/read":
 			g.startFrom(req)
 			if err := g.WaitStarted(ctx); err != nil {
@@ -205,6 +203,26 @@ func (g *Gateway) unknownTool(ss *mcp.ServerSession, name string) outcome {
 		msg += "; did you mean " + quoteJoin(s) + "?"
 	}
 	return outcome{res: &mcp.CallToolResult{IsError: true, Content: []mcp.Content{&mcp.TextContent{Text: msg}}}}
+}
+
+// completeFor gives a tools/call result mcpgw made itself (an error result:
+// unknown tool, refusal, failure) the resultType a 2026-07-28 agent
+// requires, which the SDK sets only on results of its own tool handlers.
+// Results with one (a server's bytes, input requests) pass as they are.
+func completeFor(ss *mcp.ServerSession, res mcp.Result, err error) (mcp.Result, error) {
+	r, ok := res.(*mcp.CallToolResult)
+	if err != nil || !ok || ss == nil || !agentSpeaksNew(ss) || r.NeedsInput() {
+		return res, err
+	}
+	b, err := json.Marshal(r)
+	if err != nil {
+		return nil, err
+	}
+	var out mcp.CallToolResult
+	if err := json.Unmarshal(upgraded("tools/call", b), &out); err != nil {
+		return nil, err
+	}
+	return &out, nil
 }
 
 // quoteJoin is names quoted, joined with "or".

@@ -6,7 +6,6 @@ package mux
 // anything again, once per catalog change and kind of session.
 
 import (
-	"context"
 	"encoding/json"
 	"strings"
 
@@ -96,50 +95,61 @@ func (g *Gateway) hiddenFrom(c *call) *callpath.Verdict {
 	return nil
 }
 
-// filterList removes from a prompts, resources or templates list what
-// catalog stages hide from the session that asked.
-func (g *Gateway) filterList(ctx context.Context, req mcp.Request, res mcp.Result) mcp.Result {
-	if !g.chain.FiltersCatalog() || res == nil {
-		return res
-	}
+// list answers tools/list, prompts/list, resources/list and
+// resources/templates/list like the SDK server's own handlers would, but
+// from the merged catalog's encodings (servers' own bytes, in their order)
+// and with what the asking session may see.
+func (g *Gateway) list(method string, req mcp.Request) (mcp.Result, error) {
 	s := &agentSession{g: g, ss: sessionOf(req)}
-	cat := g.cat.Load()
-	switch r := res.(type) {
-	case *mcp.ListPromptsResult:
-		out := *r
-		out.Prompts = visible(g, s, r.Prompts, func(p *mcp.Prompt) callpath.Entry {
-			rt, _ := cat.Prompt(p.Name)
-			return promptEntry(rt.Server, rt.Name, p)
-		})
-		return &out
-	case *mcp.ListResourcesResult:
-		out := *r
-		out.Resources = visible(g, s, r.Resources, func(rs *mcp.Resource) callpath.Entry {
-			owner, _ := cat.ResourceOwner(rs.URI)
-			return entryOf(callpath.ResourceEntry, rs.URI, owner, rs)
-		})
-		return &out
-	case *mcp.ListResourceTemplatesResult:
-		out := *r
-		out.ResourceTemplates = visible(g, s, r.ResourceTemplates, func(t *mcp.ResourceTemplate) callpath.Entry {
-			owner, _ := cat.TemplateOwner(t.URITemplate)
-			return entryOf(callpath.TemplateEntry, t.URITemplate, owner, t)
-		})
-		return &out
-	}
-	return res
-}
-
-// visible keeps the items no catalog stage hides from s (never nil: an
-// empty list is still a list).
-func visible[T any](g *Gateway, s callpath.Session, items []T, entry func(T) callpath.Entry) []T {
-	out := make([]T, 0, len(items))
-	for _, it := range items {
-		if g.chain.Hide(s, entry(it)) == nil {
-			out = append(out, it)
+	v2026 := s.ProtocolVersion() >= ProtocolV20260728
+	cursor := ""
+	// Each list's params have a cursor (nil params: the first page).
+	switch r := req.GetParams().(type) {
+	case *mcp.ListToolsParams:
+		if r != nil {
+			cursor = r.Cursor
+		}
+	case *mcp.ListPromptsParams:
+		if r != nil {
+			cursor = r.Cursor
+		}
+	case *mcp.ListResourcesParams:
+		if r != nil {
+			cursor = r.Cursor
+		}
+	case *mcp.ListResourceTemplatesParams:
+		if r != nil {
+			cursor = r.Cursor
 		}
 	}
-	return out
+	cat := g.cat.Load()
+	var items *catalog.Items
+	switch method {
+	case "tools/list":
+		return g.toolsFor(s).Answer(cursor, v2026)
+	case "prompts/list":
+		items = cat.PromptItems()
+	case "resources/list":
+		items = cat.ResourceItems()
+	default:
+		items = cat.TemplateItems()
+	}
+	if g.chain.FiltersCatalog() {
+		items = items.Filter(func(it *catalog.Item) bool { return g.chain.Hide(s, itemEntry(it)) == nil })
+	}
+	return items.Answer(cursor, v2026)
+}
+
+// itemEntry is a listed prompt's, resource's or template's catalog entry.
+func itemEntry(it *catalog.Item) callpath.Entry {
+	kind := callpath.PromptEntry
+	switch it.Kind {
+	case catalog.ResourceItem:
+		kind = callpath.ResourceEntry
+	case catalog.TemplateItem:
+		kind = callpath.TemplateEntry
+	}
+	return callpath.Entry{Kind: kind, Exposed: it.Key, Server: it.Server, Name: it.Name, Def: it.Data}
 }
 
 // entryOf is a resource's or template's catalog entry; its URI (or

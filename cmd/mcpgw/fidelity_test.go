@@ -380,3 +380,53 @@ func TestServerBytesPassThrough(t *testing.T) {
 		})
 	}
 }
+
+// TestOwnResultsAt2026 calls, as a 2026-07-28 agent over stdio, a tool no
+// server lists and one the config's filter removed: mcpgw answers both
+// itself, and a 2026-07-28 result must say resultType "complete" (the
+// TypeScript client rejects one without it) as a server's does.
+func TestOwnResultsAt2026(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	cfg := fmt.Sprintf("servers:\n  fx:\n    command: %q\n    tools: {deny: [add]}\n", testenv.Fixture(t))
+	cmd := exec.CommandContext(ctx, testenv.Mcpgw(t), "serve", "--config", writeConfig(t, cfg))
+	cmd.Env = append(os.Environ(), ownRecord(t, nil)...)
+	cmd.Stderr = &testWriter{t: t}
+	in, _ := cmd.StdinPipe()
+	out, _ := cmd.StdoutPipe()
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer cmd.Wait()
+	defer in.Close()
+	lines := bufio.NewScanner(out)
+	lines.Buffer(nil, 16<<20)
+	meta := `"_meta":{"io.modelcontextprotocol/protocolVersion":"2026-07-28","io.modelcontextprotocol/clientCapabilities":{},"io.modelcontextprotocol/clientInfo":{"name":"raw","version":"1"}}`
+	id := 0
+	request := func(method, params string) string {
+		t.Helper()
+		id++
+		fmt.Fprintf(in, `{"jsonrpc":"2.0","id":%d,"method":%q,"params":{%s%s}}`+"\n", id, method, params, meta)
+		for lines.Scan() {
+			var m struct {
+				ID     int             `json:"id"`
+				Result json.RawMessage `json:"result"`
+			}
+			if json.Unmarshal(lines.Bytes(), &m) == nil && m.ID == id {
+				return string(m.Result)
+			}
+		}
+		t.Fatalf("no answer to %s", method)
+		return ""
+	}
+	request("server/discover", "")
+	for _, name := range []string{"fx__no_such_tool", "fx__add", "fx__echo"} {
+		res := request("tools/call", fmt.Sprintf(`"name":%q,"arguments":{"text":"x","a":1,"b":2},`, name))
+		if !strings.Contains(res, `"resultType":"complete"`) {
+			t.Errorf("%s: %s; want resultType complete", name, res)
+		}
+		if name != "fx__echo" && !strings.Contains(res, `"isError":true`) {
+			t.Errorf("%s: %s; want an error result", name, res)
+		}
+	}
+}

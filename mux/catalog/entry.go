@@ -18,7 +18,11 @@ type ToolEntry struct {
 	// The rest is set once the tool is visible (not hidden by a collision).
 	Tool *mcp.Tool // the tool under its exposed name, schema normalized
 	Data []byte    // Tool as a list carries it
-	Err  error     // why it could not be encoded
+	// Data26 is Data for 2026-07-28 agents where it differs: without
+	// execution, which that version's Tool has no more (tasks left the
+	// core protocol), as an older server may send it.
+	Data26 []byte
+	Err    error // why it could not be encoded
 	// Whole: the SDK server must know the tool itself (see sdkReads).
 	Whole bool
 }
@@ -41,13 +45,56 @@ func (e *ToolEntry) visible(src *mcp.Tool, raw json.RawMessage) *ToolEntry {
 		v.Data, v.Err = MarshalNoEscape(v.Tool)
 	}
 	v.Whole = v.Err == nil && sdkReads(v.Data)
+	if v.Err == nil {
+		v.Data26, _ = withoutMember(v.Data, "execution")
+	}
 	return v
+}
+
+// withoutMember is obj without its top-level member key, or nil when it
+// has none (or is not an object).
+func withoutMember(obj []byte, key string) ([]byte, bool) {
+	if !bytes.Contains(obj, []byte(`"`+key+`"`)) {
+		return nil, false
+	}
+	dec := json.NewDecoder(bytes.NewReader(obj))
+	if t, err := dec.Token(); err != nil || t != json.Delim('{') {
+		return nil, false
+	}
+	for dec.More() {
+		before := int(dec.InputOffset()) // after '{' or the previous value
+		t, err := dec.Token()
+		if err != nil {
+			return nil, false
+		}
+		var v json.RawMessage
+		if err := dec.Decode(&v); err != nil {
+			return nil, false
+		}
+		if t != key {
+			continue
+		}
+		// The member runs from its key's quote to the end of its value;
+		// a comma goes with it: the one after it, or else (the last
+		// member) the one before it, between the previous value and q.
+		q := before + bytes.IndexByte(obj[before:], '"')
+		start, end := q, int(dec.InputOffset())
+		if rest := bytes.TrimLeft(obj[end:], " \t\r\n"); len(rest) > 0 && rest[0] == ',' {
+			end = len(obj) - len(rest) + 1
+		} else if c := bytes.LastIndexByte(obj[before:q], ','); c >= 0 {
+			start = before + c
+		}
+		out := make([]byte, 0, len(obj)-(end-start))
+		out = append(out, obj[:start]...)
+		return append(out, obj[end:]...), true
+	}
+	return nil, false
 }
 
 // renamed is a JSON object with its top-level "name" set to name, every
 // other byte kept.
 func renamed(obj []byte, name string) ([]byte, error) {
-	start, end, ok := topLevelString(obj, "name")
+	start, end, ok := TopLevelString(obj, "name")
 	if !ok {
 		return nil, fmt.Errorf("no name in the server's tool %.100s", obj)
 	}
@@ -61,9 +108,9 @@ func renamed(obj []byte, name string) ([]byte, error) {
 	return append(out, obj[end:]...), nil
 }
 
-// topLevelString finds the string value of key among obj's own members:
+// TopLevelString finds the string value of key among obj's own members:
 // obj[start:end] is the value, quotes included.
-func topLevelString(obj []byte, key string) (start, end int, ok bool) {
+func TopLevelString(obj []byte, key string) (start, end int, ok bool) {
 	depth := 0
 	expectValue := false
 	for i := 0; i < len(obj); i++ {

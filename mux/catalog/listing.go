@@ -4,10 +4,8 @@ import (
 	"bytes"
 	"encoding/base64"
 	"encoding/gob"
-	"encoding/json"
 	"slices"
 
-	"github.com/modelcontextprotocol/go-sdk/jsonrpc"
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 )
 
@@ -65,84 +63,34 @@ func (l *Listing) Filter(keep func(*ToolEntry) bool) *Listing {
 }
 
 // Answer answers tools/list for the page after cursor ("" for the first)
-// like the SDK server's own handler would.
-func (l *Listing) Answer(cursor string) (mcp.Result, error) {
-	start := 0
-	if cursor != "" {
-		last, err := decodeCursor(cursor)
-		if err != nil {
-			// As the SDK: an invalid cursor is invalid params.
-			return nil, &jsonrpc.Error{Code: jsonrpc.CodeInvalidParams, Message: "invalid params"}
-		}
-		i, found := l.index[last]
-		if !found {
-			// The tool that ended the page is gone since: start over
-			// rather than skip what the agent has not seen.
-			i = -1
-		}
-		start = i + 1
-	}
-	end := min(start+mcp.DefaultPageSize, len(l.entries))
-	res := &rawToolsResult{ListToolsResult: &mcp.ListToolsResult{Tools: []*mcp.Tool{}}, page: l.entries[start:end]}
-	if end < len(l.entries) {
-		next, err := encodeCursor(l.entries[end-1].Name)
-		if err != nil {
-			return nil, err
-		}
-		res.NextCursor = next
-	}
-	// The SDK's resolveCacheable with no SetCacheable option.
-	res.CacheScope = "public"
-	return res, nil
-}
-
-// rawToolsResult is a tools/list result whose tools are already encoded.
-// It embeds the SDK's result type so that the SDK completes it as its own
-// (result type and server info on 2026-07-28 sessions).
-type rawToolsResult struct {
-	*mcp.ListToolsResult // everything but the tools, which must be empty
-	page                 []*ToolEntry
-}
-
-// MarshalJSON encodes the SDK's result and puts the page in its (last,
-// empty) tools array.
-func (r *rawToolsResult) MarshalJSON() ([]byte, error) {
-	head, err := MarshalNoEscape(r.ListToolsResult)
+// like the SDK server's own handler would; v2026 as for [Items.Answer],
+// and tools lose what that version's Tool lacks ([ToolEntry].Data26).
+func (l *Listing) Answer(cursor string, v2026 bool) (mcp.Result, error) {
+	start, end, next, err := page(cursor, len(l.entries), l.index, func(i int) string { return l.entries[i].Name })
 	if err != nil {
 		return nil, err
 	}
-	const empty = `"tools":[]}`
-	if !bytes.HasSuffix(head, []byte(empty)) {
-		// Not the layout this was written against: encode it the slow way.
-		return r.decoded()
-	}
-	n := len(r.page) + 1
-	for _, e := range r.page {
-		n += len(e.Data)
-	}
-	out := make([]byte, 0, len(head)+n)
-	out = append(out, head[:len(head)-2]...) // up to and including '['
-	for i, e := range r.page {
-		if i > 0 {
-			out = append(out, ',')
+	p := rawPage{items: make([][]byte, 0, end-start), cache: v2026}
+	for _, e := range l.entries[start:end] {
+		if v2026 && e.Data26 != nil {
+			p.items = append(p.items, e.Data26)
+		} else {
+			p.items = append(p.items, e.Data)
 		}
-		out = append(out, e.Data...)
 	}
-	return append(out, "]}"...), nil
+	// The SDK's resolveCacheable with no SetCacheable option.
+	return &rawToolsResult{&mcp.ListToolsResult{Cacheable: mcp.Cacheable{CacheScope: "public"}, NextCursor: next, Tools: []*mcp.Tool{}}, p}, nil
 }
 
-// decoded encodes r with its tools decoded again.
-func (r *rawToolsResult) decoded() ([]byte, error) {
-	res := *r.ListToolsResult
-	res.Tools = make([]*mcp.Tool, 0, len(r.page))
-	for _, e := range r.page {
-		var tool mcp.Tool
-		if err := json.Unmarshal(e.Data, &tool); err != nil {
-			return nil, err
-		}
-		res.Tools = append(res.Tools, &tool)
-	}
-	return MarshalNoEscape(&res)
+// rawToolsResult is a tools/list result whose tools are already encoded
+// (see rawPromptsResult).
+type rawToolsResult struct {
+	*mcp.ListToolsResult
+	page rawPage
+}
+
+func (r *rawToolsResult) MarshalJSON() ([]byte, error) {
+	return r.page.marshal(r.ListToolsResult, "tools")
 }
 
 // pageToken is the SDK's pagination cursor before encoding. Cursors are

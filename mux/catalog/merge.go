@@ -67,6 +67,10 @@ type Catalog struct {
 	resOwner   map[string]string
 	templates  []Template
 	collisions []Collision
+	// The prompts, resources and templates lists, and their items by the
+	// snapshot item they were made from (reused by the next merge).
+	promptItems, resourceItems, templateItems *Items
+	itemOf                                    map[any]*Item
 	// instructions are the servers' own, each under a heading with its
 	// name, in config order.
 	instructions string
@@ -96,6 +100,12 @@ func Merge(prev *Catalog, servers []Source) *Catalog {
 	}
 	seenTemplates := map[string]string{}
 	var instructions []string
+	var prevItems map[any]*Item
+	if prev != nil {
+		prevItems = prev.itemOf
+	}
+	c.itemOf = map[any]*Item{}
+	var prompts, resources, templates []*Item
 	for _, s := range servers {
 		if s.Snap == nil {
 			continue
@@ -134,6 +144,12 @@ func Merge(prev *Catalog, servers []Source) *Catalog {
 			p2.Name = name
 			c.promptRts[name] = Route{Server: s.Server, Name: p.Name}
 			c.prompts[name] = &p2
+			it := reuse(prevItems, p, s.Server, s.Prefix)
+			if it == nil || it.Key != name {
+				it = promptItem(s.Server, s.Prefix, name, p, s.Snap.RawPrompts[p])
+			}
+			c.itemOf[p] = it
+			prompts = append(prompts, it)
 		}
 		for _, r := range s.Snap.Resources {
 			if prev, ok := c.resOwner[r.URI]; ok {
@@ -142,6 +158,12 @@ func Merge(prev *Catalog, servers []Source) *Catalog {
 			}
 			c.resOwner[r.URI] = s.Server
 			c.resources[r.URI] = r
+			it := reuse(prevItems, r, s.Server, s.Prefix)
+			if it == nil {
+				it = sourceItem(ResourceItem, s.Server, r.URI, r, s.Snap.RawResources[r])
+			}
+			c.itemOf[r] = it
+			resources = append(resources, it)
 		}
 		for _, t := range s.Snap.Templates {
 			if prev, ok := seenTemplates[t.URITemplate]; ok {
@@ -150,9 +172,18 @@ func Merge(prev *Catalog, servers []Source) *Catalog {
 			}
 			seenTemplates[t.URITemplate] = s.Server
 			c.templates = append(c.templates, Template{ResourceTemplate: t, Server: s.Server})
+			it := reuse(prevItems, t, s.Server, s.Prefix)
+			if it == nil {
+				it = sourceItem(TemplateItem, s.Server, t.URITemplate, t, s.Snap.RawTemplates[t])
+			}
+			c.itemOf[t] = it
+			templates = append(templates, it)
 		}
 	}
 	c.instructions = strings.Join(instructions, "\n\n")
+	c.promptItems = newItems(PromptItem, prompts)
+	c.resourceItems = newItems(ResourceItem, resources)
+	c.templateItems = newItems(TemplateItem, templates)
 	return c
 }
 
@@ -179,6 +210,25 @@ func (c *Catalog) Tool(exposed string) (*ToolEntry, bool) {
 func (c *Catalog) HasTool(exposed string) bool {
 	_, ok := c.toolRoutes[exposed]
 	return ok
+}
+
+// PromptItems, ResourceItems and TemplateItems are what prompts/list,
+// resources/list and resources/templates/list answer, in merge order.
+func (c *Catalog) PromptItems() *Items   { return c.items(PromptItem) }
+func (c *Catalog) ResourceItems() *Items { return c.items(ResourceItem) }
+func (c *Catalog) TemplateItems() *Items { return c.items(TemplateItem) }
+
+// items are the items of a kind; none for a catalog no merge made (nil
+// before the first).
+func (c *Catalog) items(kind ItemKind) *Items {
+	var l *Items
+	if c != nil {
+		l = [...]*Items{c.promptItems, c.resourceItems, c.templateItems}[kind]
+	}
+	if l == nil {
+		return newItems(kind, nil)
+	}
+	return l
 }
 
 // Prompts are the listed prompts by exposed name.

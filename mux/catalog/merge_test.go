@@ -124,7 +124,7 @@ func TestToolEntriesReused(t *testing.T) {
 
 // TestListingAnswerBadCursor answers an invalid cursor as the SDK does.
 func TestListingAnswerBadCursor(t *testing.T) {
-	_, err := NewListing(nil, nil).Answer("not a cursor")
+	_, err := NewListing(nil, nil).Answer("not a cursor", true)
 	if b, _ := json.Marshal(err); err == nil || !strings.Contains(string(b), `"code":-32602`) {
 		t.Fatalf("err = %v, want invalid params", err)
 	}
@@ -143,7 +143,7 @@ func TestListingFilter(t *testing.T) {
 	if odd.Len() != (mcp.DefaultPageSize+3)/2 || odd.Has("t000") || !odd.Has("t001") {
 		t.Fatalf("filtered listing has %d tools", odd.Len())
 	}
-	res, err := odd.Answer("")
+	res, err := odd.Answer("", false)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -184,7 +184,8 @@ func TestInstructions(t *testing.T) {
 		{Server: "none", Snap: &Snapshot{}},
 		{Server: "a", Snap: &Snapshot{Instructions: "  Call a first.  "}},
 	})
-	if want := "## b\n\nUse b for search.\n\n## a\n\nCall a first."; c.Instructions() != want {
+	// Each server's text as it wrote it, whitespace and all.
+	if want := "## b\n\nUse b for search.\n\n\n## a\n\n  Call a first.  "; c.Instructions() != want {
 		t.Errorf("Instructions() = %q; want %q", c.Instructions(), want)
 	}
 	if got := Merge(nil, nil).Instructions(); got != "" {

@@ -21,6 +21,11 @@ type Snapshot struct {
 	// server is listed raw): the agent is shown them as they are, with only
 	// the name changed, fields the SDK does not know and key order kept.
 	RawTools map[*mcp.Tool]json.RawMessage
+	// RawPrompts, RawResources and RawTemplates are the same for the
+	// other lists.
+	RawPrompts   map[*mcp.Prompt]json.RawMessage
+	RawResources map[*mcp.Resource]json.RawMessage
+	RawTemplates map[*mcp.ResourceTemplate]json.RawMessage
 }
 
 // Source is one server's snapshot with what naming needs of its spec.
