@@ -211,9 +211,12 @@ func (k *Keyring) do(ctx context.Context, op func() error) error {
 // classify turns a keychain failure into an [*UnavailableError], leaving
 // mcpgw's own errors and the caller's context errors as they are.
 func (k *Keyring) classify(err error) error {
-	var nf *NotFoundError
+	var (
+		nf  *NotFoundError
+		bad badKeyError
+	)
 	switch {
-	case err == nil, errors.As(err, &nf), errors.Is(err, ErrTooLarge),
+	case err == nil, errors.As(err, &nf), errors.As(err, &bad), errors.Is(err, ErrTooLarge),
 		errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
 		return err
 	case errors.Is(err, keyring.ErrSetDataTooBig):

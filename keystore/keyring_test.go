@@ -226,3 +226,32 @@ type errBackend struct{ err error }
 func (b errBackend) Set(string, string, string) error   { return b.err }
 func (b errBackend) Get(string, string) (string, error) { return "", b.err }
 func (b errBackend) Delete(string, string) error        { return b.err }
+
+// TestSigningKey checks that the identity signing key is made once, kept
+// out of the secrets' index and names, and that a damaged one says how to
+// recover.
+func TestSigningKey(t *testing.T) {
+	ctx := context.Background()
+	be := &mapBackend{}
+	k := NewKeyring(&KeyringOptions{backend: be})
+	first, err := k.SigningKey(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	again, err := NewKeyring(&KeyringOptions{backend: be}).SigningKey(ctx)
+	if err != nil || !first.Equal(again) {
+		t.Fatalf("second SigningKey = %v; want the stored key", err)
+	}
+	if names, _ := k.List(ctx); len(names) != 0 {
+		t.Errorf("List = %v; the signing key is no secret", names)
+	}
+	if _, err := k.Get(ctx, signingKeyEntry); err == nil {
+		t.Error("the signing key can be read as a secret (a ${secret:} reference would send it to a server)")
+	}
+	be.Set(Service, signingKeyEntry, "garbage")
+	_, err = k.SigningKey(ctx)
+	var ue *UnavailableError
+	if err == nil || errors.As(err, &ue) || !strings.Contains(err.Error(), "delete that entry") {
+		t.Errorf("damaged key: %v; want an error saying how to recover, not a keychain failure", err)
+	}
+}

@@ -15,6 +15,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	_ "modernc.org/sqlite" // registers the "sqlite" driver
@@ -27,6 +28,11 @@ var migrationFS embed.FS
 type DB struct {
 	sql  *sql.DB
 	path string
+
+	checkToken struct { // prepared on first use (tokens.go)
+		sync.Mutex
+		st *sql.Stmt
+	}
 }
 
 // OpenOptions configures [Open]. The zero value means defaults.
@@ -182,7 +188,14 @@ func initFile(ctx context.Context, path string, o OpenOptions) error {
 func (db *DB) Path() string { return db.path }
 
 // Close closes the database.
-func (db *DB) Close() error { return db.sql.Close() }
+func (db *DB) Close() error {
+	db.checkToken.Lock()
+	if db.checkToken.st != nil {
+		db.checkToken.st.Close()
+	}
+	db.checkToken.Unlock()
+	return db.sql.Close()
+}
 
 // migration is one embedded schema step; versions are the file names'
 // numeric prefixes.

@@ -1,6 +1,7 @@
 // Package logs owns mcpgw's record: a local SQLite database (modernc.org/sqlite)
 // holding one row per call and the small state other stages keep (catalog
-// cache, server status). It opens and migrates the database ([Open]), writes
+// cache, server status), and the HTTP front's bearer tokens (hashed; see
+// [DB.CreateToken], and [TokenChecker] for checking them per request). It opens and migrates the database ([Open]), writes
 // calls off the call path ([Recorder]), and answers the queries behind
 // `mcpgw logs`.
 //

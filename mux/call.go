@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"time"
 
 	"github.com/modelcontextprotocol/go-sdk/jsonrpc"
@@ -84,6 +85,14 @@ func (g *Gateway) govern(ctx context.Context, c *call, forward func(context.Cont
 		}
 		if v.Stops() {
 			return refusal(c, v)
+		}
+	}
+	if c.Kind != callpath.ToolCall && !c.Kind.FromServer() && g.opts.SignAssertion != nil {
+		// Tools get theirs in forwardTool, which the stdio fast path
+		// reaches without govern.
+		var err error
+		if ctx, err = g.withAssertion(ctx, c, g.downstream(c.Server)); err != nil {
+			return c.fail(logs.StatusError, fmt.Errorf("server %q asks for a signed identity assertion, and none could be made: %w", c.Server, err))
 		}
 	}
 	// A remote server's identity headers are the call's (identity.go).

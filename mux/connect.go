@@ -221,10 +221,14 @@ type headerTransport struct {
 }
 
 func (h headerTransport) RoundTrip(r *http.Request) (*http.Response, error) {
-	if len(h.headers) > 0 {
+	a := assertionOf(r.Context()) // the request's identity assertion (auth.go)
+	if len(h.headers) > 0 || a != nil {
 		r = r.Clone(r.Context())
 		for k, v := range h.headers {
 			r.Header.Set(k, v)
+		}
+		if a != nil {
+			r.Header.Set(assertionHeader, a.token)
 		}
 	}
 	return h.base.RoundTrip(r)

@@ -48,4 +48,13 @@
 // goroutine hand-off in between. A stage that must wait (for a person's
 // approval) holds the call instead, which moves it to a goroutine of its
 // own; request checks themselves never block a reader.
+//
+// # Who is calling
+//
+// A call's identity is its agent session's: the caller the HTTP front's
+// [Options].Authenticate admitted for that session (verified, bound to its
+// credential by the SDK), else [Options].Identity (auth.go). Servers get it
+// in _meta (io.mcpgw/identity) and, when their spec asks and it is
+// verified, as a signed assertion ([Options].SignAssertion): in _meta for
+// stdio servers, in a header for remote ones.
 package mux

@@ -96,6 +96,10 @@ func (g *Gateway) forwardTool(ctx context.Context, c *call) outcome {
 	if d == nil { // removed from the configuration since it was routed
 		return g.unknownTool(c.agent.ss, c.Exposed)
 	}
+	ctx, err := g.withAssertion(ctx, c, d) // auth.go
+	if err != nil {
+		return failResult(logs.StatusError, fmt.Errorf("server %q asks for a signed identity assertion, and none could be made: %w", d.spec.Name, err))
+	}
 	if c.fast != nil {
 		if fc := d.fast.Load(); fc != nil {
 			return g.forwardFast(ctx, c, d, fc)
@@ -241,6 +245,12 @@ func (g *Gateway) downstreamMeta(ctx context.Context, newServer bool, in mcp.Met
 			out = mcp.Meta{}
 		}
 		out[metaIdentityKey] = id
+	}
+	if a := assertionOf(ctx); a != nil && !a.header {
+		if out == nil {
+			out = mcp.Meta{}
+		}
+		out[metaAssertionKey] = a.token // see auth.go
 	}
 	if newServer {
 		// 2026-07-28 servers take the log level per request, not through

@@ -45,6 +45,8 @@ type Gateway struct {
 	roots     agentRoots    // what the agent says its roots are (roots.go)
 	cancelled cancellations // agent requests cancelled on the SDK path (cancelled.go)
 
+	callers sessionCallers // authenticated HTTP sessions' callers (auth.go)
+
 	logLevel atomic.Pointer[mcp.LoggingLevel] // last logging/setLevel from an agent
 	progress progressRoutes
 	links    linkOwners
@@ -113,6 +115,9 @@ func New(opts *Options) *Gateway {
 	g.sessionTag = fmt.Sprintf("stdio-%d-%x", os.Getpid(), tag)
 	g.server = g.newUpstream()
 	g.server.AddReceivingMiddleware(g.noteStdioAgent) // outermost: before the upstream's own
+	if o.Authenticate != nil {
+		g.server.AddReceivingMiddleware(g.noteCaller) // outermost: before any handler
+	}
 	g.registerDispatcher()
 	return g
 }

@@ -82,7 +82,8 @@ func (g *Gateway) serveRawHTTP(w http.ResponseWriter, r *http.Request) bool {
 	}
 	c := g.newCall(callpath.ToolCall, nil, p.Name, e.Route(), json.RawMessage(p.Arguments))
 	c.agent = agentSession{g: g, stateless: requestAgent(p.Meta, version)}
-	c.identify() // by the agent it names
+	c.agent.stateless.caller = callerOf(r.Context())
+	c.identify() // by the agent it names, or its credential
 	c.fast = &fastCall{meta: p.Meta, newServer: true}
 	ctx := r.Context()
 	out := g.govern(ctx, c, g.forwardTool)
@@ -126,6 +127,7 @@ func acceptsJSON(r *http.Request) bool {
 // agent in its _meta.
 type statelessAgent struct {
 	name, version, protocol string
+	caller                  *Caller // the authenticated caller, if any
 }
 
 // requestAgent reads a sessionless request's agent from its _meta.

@@ -32,6 +32,11 @@ import (
 // Caller is who is calling in an agent session, as [Options].Identify
 // says.
 type Caller struct {
+	// ID names the credential an HTTP caller presented, when
+	// [Options].Authenticate named it (a token's id, never its value): all
+	// the requests of one agent session must present the same one.
+	ID string
+	// Identity is who is calling; from a credential, marked Verified.
 	Identity callpath.Identity
 	// Profile names the agent profile the session runs under ("" for
 	// none).
@@ -64,10 +69,17 @@ const (
 // caller is who is calling in a: Options.Identify's answer, or
 // Options.Identity.
 func (g *Gateway) caller(a *agentSession) Caller {
-	if g.opts.Identify == nil {
-		return Caller{Identity: g.opts.Identity}
+	c := Caller{Identity: g.opts.Identity}
+	if g.opts.Identify != nil {
+		c = g.opts.Identify(a)
 	}
-	return g.opts.Identify(a)
+	// A caller the HTTP front authenticated is who its credential names,
+	// whatever config, environment or profile say (the profile, chosen by
+	// the agent's name, still narrows what it sees).
+	if auth := a.authenticated(); auth != nil {
+		c.ID, c.Identity = auth.ID, auth.Identity
+	}
+	return c
 }
 
 // agentCaller is who the gateway's own agent is, for what servers are told

@@ -60,23 +60,41 @@ const stdioCloseWait = 200 * time.Millisecond
 
 // HTTPHandler serves agents over streamable HTTP: sessions for clients of
 // protocol versions up to 2025-11-25 (so servers can send them requests), and
-// stateless handling for 2026-07-28 clients. Host and Origin are checked
-// against DNS rebinding.
+// stateless handling for 2026-07-28 clients. With [Options].Authenticate,
+// every request is authenticated first (auth.go). A request without a
+// caller has its Host and Origin checked against DNS rebinding; one with a
+// caller was admitted by its credential, which no page can send by itself.
 func (g *Gateway) HTTPHandler() http.Handler {
 	g.httpMode.Store(true) // no agent of its own: servers get no CLI identity
 	getServer := func(*http.Request) *mcp.Server { return g.server }
-	stateful := mcp.NewStreamableHTTPHandler(getServer, &mcp.StreamableHTTPOptions{Logger: g.logger})
-	stateless := mcp.NewStreamableHTTPHandler(getServer, &mcp.StreamableHTTPOptions{Logger: g.logger, Stateless: true, PropagateRequestCancellation: true})
+	// The SDK's own DNS rebinding check (a loopback connection must name a
+	// loopback Host) is the one below for requests without a caller; one
+	// with a caller may come through a local proxy under any name.
+	stateful := mcp.NewStreamableHTTPHandler(getServer, &mcp.StreamableHTTPOptions{Logger: g.logger, DisableLocalhostProtection: true})
+	stateless := mcp.NewStreamableHTTPHandler(getServer, &mcp.StreamableHTTPOptions{Logger: g.logger, Stateless: true, PropagateRequestCancellation: true, DisableLocalhostProtection: true})
+	var statefulAuthed, statelessAuthed http.Handler
+	if g.opts.Authenticate != nil {
+		statefulAuthed, statelessAuthed = withCallerToken(stateful), withCallerToken(stateless)
+	}
 	// Browsers may reach a loopback server from any page; only pages served
 	// from the machine itself (loopback origins, any port) may call it.
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if !loopbackHost(r.Host) {
-			http.Error(w, fmt.Sprintf("Forbidden: Host %q is not a loopback name; mcpgw only answers on localhost", r.Host), http.StatusForbidden)
+		r, caller, ok := g.authenticate(w, r)
+		if !ok {
 			return
 		}
-		if o := r.Header.Get("Origin"); o != "" && !loopbackOrigin(o) {
-			http.Error(w, fmt.Sprintf("Forbidden: Origin %q is not a loopback origin", o), http.StatusForbidden)
-			return
+		var stateful, stateless http.Handler = stateful, stateless
+		if caller != nil {
+			stateful, stateless = statefulAuthed, statelessAuthed
+		} else {
+			if !loopbackHost(r.Host) {
+				http.Error(w, fmt.Sprintf("Forbidden: Host %q is not a loopback name; mcpgw only answers on localhost", r.Host), http.StatusForbidden)
+				return
+			}
+			if o := r.Header.Get("Origin"); o != "" && !loopbackOrigin(o) {
+				http.Error(w, fmt.Sprintf("Forbidden: Origin %q is not a loopback origin", o), http.StatusForbidden)
+				return
+			}
 		}
 		if v := r.Header.Get("Mcp-Protocol-Version"); v >= ProtocolV20260728 && r.Header.Get("Mcp-Session-Id") == "" {
 			if !g.serveRawHTTP(w, r) { // httpraw.go
@@ -93,14 +111,15 @@ func (g *Gateway) HTTPHandler() http.Handler {
 }
 
 // ListenAndServeHTTP serves [Gateway.HTTPHandler] on addr until ctx is done.
-// Only loopback addresses are accepted: there is no caller authentication yet.
+// Only loopback addresses are accepted unless [Options].Authenticate is set:
+// whoever can reach the port must first be a caller it admits.
 func (g *Gateway) ListenAndServeHTTP(ctx context.Context, addr string, ready func(net.Addr)) error {
 	host, _, err := net.SplitHostPort(addr)
 	if err != nil {
 		return fmt.Errorf("--http %q: want HOST:PORT, e.g. 127.0.0.1:8931: %w", addr, err)
 	}
-	if !loopbackHost(host) {
-		return fmt.Errorf("--http %q: mcpgw serves HTTP on loopback only (127.0.0.1, ::1 or localhost) until caller authentication exists; use 127.0.0.1:PORT", addr)
+	if !loopbackHost(host) && g.opts.Authenticate == nil {
+		return fmt.Errorf("--http %q: mcpgw serves HTTP on loopback only (127.0.0.1, ::1 or localhost) unless callers must authenticate; use 127.0.0.1:PORT", addr)
 	}
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {

@@ -66,6 +66,18 @@ func (a *agentSession) ProtocolVersion() string {
 
 func (a *agentSession) Identity() callpath.Identity { return a.g.caller(a).Identity }
 
+// authenticated is the caller the HTTP front authenticated for this
+// session (or this sessionless request), or nil.
+func (a *agentSession) authenticated() *Caller {
+	if a.stateless != nil && a.stateless.caller != nil {
+		return a.stateless.caller
+	}
+	if a.ss != nil {
+		return a.g.callers.get(a.ss)
+	}
+	return nil
+}
+
 // Elicit asks the agent's person through MCP elicitation. A 2026-07-28
 // agent takes no requests from a server mid-call (they travel as
 // input_required on the call itself), so it cannot be asked here yet.

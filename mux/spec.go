@@ -3,6 +3,7 @@ package mux
 import (
 	"io"
 	"log/slog"
+	"net/http"
 	"path"
 	"time"
 
@@ -49,6 +50,11 @@ type ServerSpec struct {
 	// Identity says how the caller's identity reaches this server; the
 	// zero value forwards it under the default names (see identity.go).
 	Identity IdentityForwarding
+	// AssertIdentity sends the server a signed identity assertion (see
+	// [Options].SignAssertion) with each request whose caller's identity
+	// is verified: in _meta["io.mcpgw/assertion"] to a stdio server, in the
+	// X-MCPGW-Identity-Assertion header to a remote one.
+	AssertIdentity bool
 }
 
 // Options configures a [Gateway]. The zero value is usable.
@@ -65,13 +71,30 @@ type Options struct {
 	// connected yet (mcpgw tools, mcpgw call, the HTTP front). Empty means
 	// [DefaultProtocolVersion].
 	ProtocolVersion string
-	// Identity is the caller attached to every call, when Identify is nil.
+	// Identity is the caller attached to every call, when Identify is nil
+	// and no credential names one (see [Options].Authenticate).
 	Identity callpath.Identity
 	// Identify, when set, says who is calling in an agent session, and
 	// under which agent profile: the one place a session's identity comes
-	// from (see identity.go). It is asked for every call, so it should
-	// remember its answers; nil means Identity, with no profile.
+	// from (see identity.go), but for a caller [Options].Authenticate
+	// names. It is asked for every call, so it should remember its
+	// answers; nil means Identity, with no profile.
 	Identify func(callpath.Session) Caller
+	// Authenticate, when set, checks every request to the HTTP front
+	// before anything reads it (see auth.go). It returns the caller the
+	// request's credential names, whose identity then holds for the whole
+	// agent session and overrides Identity; nil to serve the request
+	// without one (as Identity), under the loopback Host and Origin checks;
+	// or an error, answered 401 Unauthorized with its text and a
+	// WWW-Authenticate challenge. With it set, [Gateway.ListenAndServeHTTP]
+	// binds any address.
+	Authenticate func(r *http.Request) (*Caller, error)
+	// SignAssertion, when set, signs an identity assertion of id for the
+	// server named server (a JWT whose audience is the server), for servers
+	// whose spec has AssertIdentity. It is called per request and should
+	// cache. An error fails the request: the server asked for proof of the
+	// caller, and gets no request without it.
+	SignAssertion func(server string, id callpath.Identity) (string, error)
 	// ChildStderr, when set, receives every stdio server's stderr lines,
 	// prefixed with the server's name; they are kept for error messages
 	// either way.

@@ -3,8 +3,9 @@
 // compilation into an [Engine] (globs checked and CEL conditions compiled
 // once), the [Decision] with its rule, reason and explanation chain, the
 // caller's identity as the sources combine ([ResolveIdentity]), a managed
-// policy outranking the user's ([Layers], [Combine]), and the call path's
-// [Stage] that applies all of it.
+// policy outranking the user's ([Layers], [Combine]), the call path's
+// [Stage] that applies all of it, and the signed identity assertions a
+// server can check the caller by ([Asserter]).
 //
 // How a decision is reached, most binding first:
 //

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -16,6 +17,7 @@ import (
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
 	"github.com/mcpgw/mcpgw/cmd/internal/testenv"
+	"github.com/mcpgw/mcpgw/logs"
 )
 
 // BenchmarkGateway measures what mcpgw adds to a tool call. In one run it
@@ -121,6 +123,13 @@ func BenchmarkGateway(b *testing.B) {
 		paths = append(paths,
 			&benchPath{sc: sc, name: "direct", tool: "echo", cmd: direct},
 			&benchPath{sc: sc, name: "mcpgw", tool: "fx__echo", cmd: serve(gw)})
+		if sc.http {
+			// Callers authenticated by token: the record is read on
+			// every request (revocation holds from the next one).
+			tdb := db()
+			paths = append(paths, &benchPath{sc: sc, name: "mcpgw-token", tool: "fx__echo", token: benchToken(b, tdb),
+				cmd: exec.Command(gw, "serve", "--http", "127.0.0.1:0", "--config", cfg, "--db", tdb)})
+		}
 		if alt != "" {
 			cmd := serve(alt)
 			cmd.Env = append(os.Environ(), strings.Fields(altEnv)...)
@@ -220,6 +229,11 @@ func BenchmarkGateway(b *testing.B) {
 			b.ReportMetric(us(staged.p50-self.p50), "stage-added-p50-µs")
 			b.ReportMetric(staged.xRate/self.xRate, "stage-x8-ratio")
 		}
+		if tok, ok := byName["mcpgw-token"]; ok {
+			open := byName["mcpgw"]
+			fmt.Fprintf(&tbl, "bearer token on vs off: p50 %+.0f µs, 8x throughput %.2f×\n", us(tok.p50-open.p50), tok.xRate/open.xRate)
+			b.ReportMetric(us(tok.p50-open.p50), sc.label()+"-token-added-p50-µs")
+		}
 		if rec, ok := byName["mcpgw"]; ok {
 			if norec, ok := byName["mcpgw-norec"]; ok {
 				recP50 := us(rec.p50-norec.p50) / us(norec.p50) * 100
@@ -283,6 +297,7 @@ type benchPath struct {
 	sc         benchScenario
 	name, tool string
 	cmd        *exec.Cmd // the stdio server, or the process serving HTTP
+	token      string    // a bearer token to present over HTTP
 	cs         *mcp.ClientSession
 	args       map[string]any
 
@@ -290,6 +305,20 @@ type benchPath struct {
 	seqTime time.Duration   // wall time of the sequential calls
 	xCalls  int             // calls made by the concurrent callers
 	xTime   time.Duration   // wall time of the concurrent rounds
+}
+
+// benchToken stores a bearer token in a new record at path and returns it.
+func benchToken(b *testing.B, path string) string {
+	db, err := logs.Open(context.Background(), path, nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer db.Close()
+	tok, _, err := db.CreateToken(context.Background(), logs.NewToken{User: "bench@example.com", Team: "bench"})
+	if err != nil {
+		b.Fatal(err)
+	}
+	return tok
 }
 
 // benchText is the 64-byte payload echoed back.
@@ -306,7 +335,11 @@ func (p *benchPath) connect(b *testing.B, ctx context.Context) {
 		if err := p.cmd.Start(); err != nil {
 			b.Fatalf("%s %s: %v", p.sc.label(), p.name, err)
 		}
-		t = &mcp.StreamableClientTransport{Endpoint: readServingURL(b, stderr)}
+		st := &mcp.StreamableClientTransport{Endpoint: readServingURL(b, stderr)}
+		if p.token != "" {
+			st.HTTPClient = &http.Client{Transport: bearer{token: p.token, base: http.DefaultTransport}}
+		}
+		t = st
 	} else {
 		p.cmd.Stderr = os.Stderr
 	}

@@ -40,6 +40,12 @@ type Identity struct {
 	User  string   `json:"user,omitempty"`
 	Team  string   `json:"team,omitempty"`
 	Roles []string `json:"roles,omitempty"`
+	// Verified says the identity is worth something to a server: it was
+	// established by something the user at the agent cannot simply claim
+	// (an HTTP front's bearer token, a managed policy), not by config or
+	// environment. Only a verified identity is asserted to servers with a
+	// signature. It is not forwarded itself.
+	Verified bool `json:"-"`
 }
 
 // IsZero reports whether nothing is known of the caller.

@@ -137,6 +137,10 @@ func (a *access) identify(s callpath.Session) mux.Caller {
 	profile := st.profile(s)
 	r := a.resolve(st, profile)
 	c := mux.Caller{Identity: r.Identity, Profile: profile}
+	// Under a managed policy, team and roles come only from it and the
+	// user from the OS account: the administrator's word, worth a signed
+	// assertion to servers that ask.
+	c.Identity.Verified = st.layers.Managed != nil
 	st.callers.Store(client, c)
 	return c
 }

@@ -77,7 +77,7 @@ func cmdArgs(c *cobra.Command) []string {
 }
 
 // dataCommands print data and so must take -o/--output.
-var dataCommands = []string{"server list", "tools", "doctor", "call", "version", "secret list", "secret check", "logs", "logs show", "logs stats", "logs prune", "policy show", "policy explain"}
+var dataCommands = []string{"server list", "tools", "doctor", "call", "version", "secret list", "secret check", "logs", "logs show", "logs stats", "logs prune", "policy show", "policy explain", "token list"}
 
 func TestCommandTreeDocumented(t *testing.T) {
 	root := testRoot()

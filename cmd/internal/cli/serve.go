@@ -22,9 +22,12 @@ import (
 type ServeOptions struct {
 	IO      *IOStreams
 	Factory *Factory
-	// HTTP is the loopback address of the streamable HTTP front; empty
-	// serves one agent over stdio.
+	// HTTP is the address of the streamable HTTP front; empty serves one
+	// agent over stdio. A non-loopback address needs a token (mcpgw token).
 	HTTP string
+	// RequireToken makes every HTTP request present a bearer token even
+	// while none exists.
+	RequireToken bool
 	// NoWatch disables live reload of the configuration file.
 	NoWatch bool
 	Verbose bool
@@ -44,7 +47,12 @@ func NewCmdServe(f *Factory, runF func(context.Context, *ServeOptions) error) *c
 		Short: "Serve the merged catalog to an agent over stdio (or HTTP with --http)",
 		Long: `Serve runs the gateway. Agents launch "mcpgw serve" as their MCP server and
 speak MCP over its stdin/stdout; diagnostics go to stderr. With --http ADDR it
-serves streamable HTTP on a loopback address instead.
+serves streamable HTTP instead.
+
+Over HTTP, callers authenticate with bearer tokens (mcpgw token create) once
+any token exists, or from the start with --require-token: every request then
+needs "Authorization: Bearer TOKEN", and the token, not the request, says who
+is calling. Without tokens mcpgw listens on loopback addresses only.
 
 Changes to the configuration file apply while it runs: servers, identity,
 profiles and policy (agents are told their lists changed).
@@ -59,7 +67,8 @@ the first profile whose match.client fits the agent's clientInfo name.`,
 			return runServe(cmd.Context(), opts)
 		},
 	}
-	cmd.Flags().StringVar(&opts.HTTP, "http", "", "serve streamable HTTP on this loopback address (e.g. 127.0.0.1:8931) instead of stdio")
+	cmd.Flags().StringVar(&opts.HTTP, "http", "", "serve streamable HTTP on this address (e.g. 127.0.0.1:8931) instead of stdio; a non-loopback one needs a token (mcpgw token create)")
+	cmd.Flags().BoolVar(&opts.RequireToken, "require-token", false, "with --http: refuse requests without a bearer token even while no token exists")
 	cmd.Flags().BoolVar(&opts.NoWatch, "no-watch", false, "do not apply configuration file changes while running")
 	cmd.Flags().BoolVarP(&opts.Verbose, "verbose", "v", false, "log server starts and reloads to stderr")
 	cmd.Flags().StringVar(&opts.DB, "db", "", "record database (env MCPGW_DB; default: logs.path in the config, or mcpgw/mcpgw.db under your OS state dir)")
@@ -68,10 +77,14 @@ the first profile whose match.client fits the agent's clientInfo name.`,
 }
 
 func runServe(ctx context.Context, opts *ServeOptions) error {
+	loopback := true
 	if opts.HTTP != "" {
-		if err := checkHTTPAddr(opts.HTTP); err != nil {
+		var err error
+		if loopback, err = checkHTTPAddr(opts.HTTP); err != nil {
 			return withCode(ExitUsage, err)
 		}
+	} else if opts.RequireToken {
+		return withCode(ExitUsage, errors.New("--require-token applies to the HTTP front: add --http ADDR"))
 	}
 	path, err := opts.Factory.ConfigPath()
 	if err != nil {
@@ -106,6 +119,17 @@ func runServe(ctx context.Context, opts *ServeOptions) error {
 	}
 	defer record.close() // after the gateway: its last calls are flushed
 	gwOpts := &mux.Options{Logger: logger, ChildStderr: opts.IO.ErrOut, Secrets: secrets, Redactor: known}
+	gwOpts.SignAssertion = (&assertionSigner{ctx: ctx, cfg: cfg}).sign
+	var auth *httpAuth
+	if opts.HTTP != "" {
+		if auth, err = openHTTPAuth(ctx, opts.Factory, cfg, opts, loopback, logger); err != nil {
+			return err
+		}
+		defer auth.close()
+		if auth != nil {
+			gwOpts.Authenticate = auth.authenticate
+		}
+	}
 	record.options(gwOpts, cfg.Logs.Strict)
 	record.statusOptions(gwOpts, cfg.Path)
 	record.sweep(logger) // before this gateway writes rows of its own
@@ -149,6 +173,9 @@ func runServe(ctx context.Context, opts *ServeOptions) error {
 	if opts.HTTP != "" {
 		err = g.ListenAndServeHTTP(ctx, opts.HTTP, func(a net.Addr) {
 			fmt.Fprintf(opts.IO.ErrOut, "mcpgw: serving MCP at http://%s/\n", a)
+			if auth != nil && auth.Required() {
+				fmt.Fprintln(opts.IO.ErrOut, "mcpgw: callers need a bearer token (Authorization: Bearer TOKEN; mcpgw token create makes one)")
+			}
 		})
 	} else {
 		in, out := stdioPipes(opts.IO)
@@ -162,21 +189,19 @@ func runServe(ctx context.Context, opts *ServeOptions) error {
 	return err
 }
 
-// checkHTTPAddr checks --http before anything starts: HOST:PORT, on a
-// loopback host (there is no caller authentication yet).
-func checkHTTPAddr(addr string) error {
+// checkHTTPAddr checks --http before anything starts: HOST:PORT. It
+// reports whether the host is a loopback one; any other needs a token
+// (see openHTTPAuth).
+func checkHTTPAddr(addr string) (loopback bool, err error) {
 	host, port, err := net.SplitHostPort(addr)
 	if err != nil {
-		return fmt.Errorf("--http %q: want HOST:PORT on a loopback address, e.g. 127.0.0.1:8931", addr)
+		return false, fmt.Errorf("--http %q: want HOST:PORT, e.g. 127.0.0.1:8931", addr)
 	}
 	if _, err := strconv.ParseUint(port, 10, 16); err != nil {
-		return fmt.Errorf("--http %q: %q is not a port number (0-65535; 0 picks a free one)", addr, port)
+		return false, fmt.Errorf("--http %q: %q is not a port number (0-65535; 0 picks a free one)", addr, port)
 	}
 	ip := net.ParseIP(host)
-	if !strings.EqualFold(host, "localhost") && (ip == nil || !ip.IsLoopback()) {
-		return fmt.Errorf("--http %q: mcpgw serves HTTP on loopback only (127.0.0.1, ::1 or localhost) until caller authentication exists; use 127.0.0.1:%s", addr, port)
-	}
-	return nil
+	return strings.EqualFold(host, "localhost") || ip != nil && ip.IsLoopback(), nil
 }
 
 // stdioPipes adapts the injected streams to the closers the transport wants.

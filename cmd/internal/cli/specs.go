@@ -35,6 +35,7 @@ func serverSpecs(cfg *config.Config) []mux.ServerSpec {
 			ProtocolVersion: s.ProtocolVersion,
 			Identity: mux.IdentityForwarding{Off: !s.Identity.IsOn(), UserHeader: s.Identity.Headers.User,
 				TeamHeader: s.Identity.Headers.Team, RolesHeader: s.Identity.Headers.Roles},
+			AssertIdentity: s.Identity.Assert,
 		})
 	}
 	return specs

@@ -31,7 +31,7 @@ func TestTablesRoundTrip(t *testing.T) {
 			"remote": {
 				Name: "remote", URL: "https://${secret:host}/mcp", Transport: "sse",
 				Headers: map[string]string{"Authorization": "Bearer ${secret:t}"}, Enabled: &tr, Start: "eager",
-				Identity: Forwarding{Forward: &tr, Headers: IdentityHeaders{User: "X-U", Team: "X-T", Roles: "X-R"}},
+				Identity: Forwarding{Forward: &tr, Headers: IdentityHeaders{User: "X-U", Team: "X-T", Roles: "X-R"}, Assert: true},
 			},
 		},
 		Secrets: Secrets{Fallback: "env", Timeout: 5 * time.Second},

@@ -118,10 +118,11 @@ var memberTable = table[policy.Member]{
 // forwardingTable is how the caller's identity reaches one server, under
 // servers.NAME.identity.
 var forwardingTable = table[Forwarding]{
-	what: "a mapping such as {forward: false} or {headers: {user: X-Acme-User}}",
+	what: "a mapping such as {forward: false}, {headers: {user: X-Acme-User}} or {assert: true}",
 	entries: []entry[Forwarding]{
 		field("forward", optionalBool(), func(f *Forwarding) **bool { return &f.Forward }),
 		field("headers", nested(&identityHeadersTable), func(f *Forwarding) *IdentityHeaders { return &f.Headers }),
+		field("assert", boolean(), func(f *Forwarding) *bool { return &f.Assert }),
 	},
 }
 

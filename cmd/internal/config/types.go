@@ -121,6 +121,10 @@ type Forwarding struct {
 	// means its default (X-MCPGW-User-Email, X-MCPGW-User-Team,
 	// X-MCPGW-User-Roles).
 	Headers IdentityHeaders
+	// Assert sends the server a signed identity assertion with each
+	// request whose caller is verified (an HTTP token, a managed policy);
+	// see `mcpgw identity public-key`.
+	Assert bool
 }
 
 // IdentityHeaders are the header names of a remote server's identity.
