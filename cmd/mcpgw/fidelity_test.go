@@ -9,6 +9,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"strconv"
@@ -221,42 +222,15 @@ func TestCancelledCallGetsNoAnswer(t *testing.T) {
 func TestCancelReasonForwarded(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, testenv.Mcpgw(t), "serve", "--config", writeConfig(t, fixtureConfig(testenv.Fixture(t))))
-	cmd.Env = append(os.Environ(), ownRecord(t, nil)...)
-	cmd.Stderr = &testWriter{t: t}
-	in, _ := cmd.StdinPipe()
-	out, _ := cmd.StdoutPipe()
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	defer cmd.Wait()
-	defer in.Close()
-	lines := bufio.NewScanner(out)
-	lines.Buffer(nil, 16<<20)
-	id := 0
-	// request sends a request and returns the text of its result.
-	request := func(method, params string) string {
-		t.Helper()
-		id++
-		fmt.Fprintf(in, `{"jsonrpc":"2.0","id":%d,"method":%q,"params":%s}`+"\n", id, method, params)
-		for lines.Scan() {
-			var m struct {
-				ID     int             `json:"id"`
-				Result json.RawMessage `json:"result"`
-			}
-			if json.Unmarshal(lines.Bytes(), &m) == nil && m.ID == id {
-				return string(m.Result)
-			}
-		}
-		t.Fatalf("no answer to %s", method)
-		return ""
-	}
+	raw := startRawStdio(t, ctx, writeConfig(t, fixtureConfig(testenv.Fixture(t))))
+	in, request := raw.in, raw.request
+	id := &raw.id
 	request("initialize", `{"protocolVersion":"2025-11-25","capabilities":{},"clientInfo":{"name":"raw","version":"1"}}`)
 	fmt.Fprintln(in, `{"jsonrpc":"2.0","method":"notifications/initialized"}`)
 	count := `{"name":"fx__cancelled_count"}`
 	for try := 1; ; try++ {
-		id++
-		wait := id
+		*id++
+		wait := *id
 		fmt.Fprintf(in, `{"jsonrpc":"2.0","id":%d,"method":"tools/call","params":{"name":"fx__wait"}}`+"\n", wait)
 		for !strings.Contains(request("tools/call", count), `"waiting":1`) {
 		}
@@ -389,35 +363,11 @@ func TestOwnResultsAt2026(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
 	cfg := fmt.Sprintf("servers:\n  fx:\n    command: %q\n    tools: {deny: [add]}\n", testenv.Fixture(t))
-	cmd := exec.CommandContext(ctx, testenv.Mcpgw(t), "serve", "--config", writeConfig(t, cfg))
-	cmd.Env = append(os.Environ(), ownRecord(t, nil)...)
-	cmd.Stderr = &testWriter{t: t}
-	in, _ := cmd.StdinPipe()
-	out, _ := cmd.StdoutPipe()
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	defer cmd.Wait()
-	defer in.Close()
-	lines := bufio.NewScanner(out)
-	lines.Buffer(nil, 16<<20)
+	raw := startRawStdio(t, ctx, writeConfig(t, cfg))
 	meta := `"_meta":{"io.modelcontextprotocol/protocolVersion":"2026-07-28","io.modelcontextprotocol/clientCapabilities":{},"io.modelcontextprotocol/clientInfo":{"name":"raw","version":"1"}}`
-	id := 0
 	request := func(method, params string) string {
 		t.Helper()
-		id++
-		fmt.Fprintf(in, `{"jsonrpc":"2.0","id":%d,"method":%q,"params":{%s%s}}`+"\n", id, method, params, meta)
-		for lines.Scan() {
-			var m struct {
-				ID     int             `json:"id"`
-				Result json.RawMessage `json:"result"`
-			}
-			if json.Unmarshal(lines.Bytes(), &m) == nil && m.ID == id {
-				return string(m.Result)
-			}
-		}
-		t.Fatalf("no answer to %s", method)
-		return ""
+		return raw.request(method, "{"+params+meta+"}")
 	}
 	request("server/discover", "")
 	for _, name := range []string{"fx__no_such_tool", "fx__add", "fx__echo"} {
@@ -429,4 +379,46 @@ func TestOwnResultsAt2026(t *testing.T) {
 			t.Errorf("%s: %s; want an error result", name, res)
 		}
 	}
+}
+
+// rawStdio is `mcpgw serve` over stdio driven with hand-written JSON-RPC,
+// for what a client library would not send as is.
+type rawStdio struct {
+	in io.Writer
+	id int // the last request id used
+	// request sends a request and returns its result.
+	request func(method, params string) string
+}
+
+func startRawStdio(t *testing.T, ctx context.Context, cfgPath string) *rawStdio {
+	t.Helper()
+	cmd := exec.CommandContext(ctx, testenv.Mcpgw(t), "serve", "--config", cfgPath)
+	cmd.Env = append(os.Environ(), ownRecord(t, nil)...)
+	cmd.Stderr = &testWriter{t: t}
+	in, _ := cmd.StdinPipe()
+	out, _ := cmd.StdoutPipe()
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { in.Close(); cmd.Wait() })
+	lines := bufio.NewScanner(out)
+	lines.Buffer(nil, 16<<20)
+	r := &rawStdio{in: in}
+	r.request = func(method, params string) string {
+		t.Helper()
+		r.id++
+		fmt.Fprintf(in, `{"jsonrpc":"2.0","id":%d,"method":%q,"params":%s}`+"\n", r.id, method, params)
+		for lines.Scan() {
+			var m struct {
+				ID     int             `json:"id"`
+				Result json.RawMessage `json:"result"`
+			}
+			if json.Unmarshal(lines.Bytes(), &m) == nil && m.ID == r.id {
+				return string(m.Result)
+			}
+		}
+		t.Fatalf("no answer to %s", method)
+		return ""
+	}
+	return r
 }

@@ -170,16 +170,23 @@ type explanation struct {
 	Chain    []policy.Step `json:"chain"`
 }
 
-func runPolicyExplain(ctx context.Context, opts *PolicyOptions) error {
+// policyAccess is what both policy commands start from: the output format
+// asked for, the config, and its policy and identity under opts.Profile.
+func policyAccess(opts *PolicyOptions) (string, *config.Config, *access, error) {
 	format, err := resolveFormat(opts.IO, opts.Output)
 	if err != nil {
-		return err
+		return "", nil, nil, err
 	}
 	cfg, err := opts.Factory.LoadConfig()
 	if err != nil {
-		return err
+		return "", nil, nil, err
 	}
 	acc, err := newAccess(cfg, opts.Profile)
+	return format, cfg, acc, err
+}
+
+func runPolicyExplain(ctx context.Context, opts *PolicyOptions) error {
+	format, cfg, acc, err := policyAccess(opts)
 	if err != nil {
 		return err
 	}
@@ -321,15 +328,7 @@ type policyShow struct {
 }
 
 func runPolicyShow(ctx context.Context, opts *PolicyOptions) error {
-	format, err := resolveFormat(opts.IO, opts.Output)
-	if err != nil {
-		return err
-	}
-	cfg, err := opts.Factory.LoadConfig()
-	if err != nil {
-		return err
-	}
-	acc, err := newAccess(cfg, opts.Profile)
+	format, cfg, acc, err := policyAccess(opts)
 	if err != nil {
 		return err
 	}
