@@ -424,14 +424,15 @@ func TestManagedPolicy(t *testing.T) {
 	if err != nil {
 		testenv.Missing(t, "the OS account", err.Error())
 	}
-	managed, env := managedPolicy(t, `default: deny
+	const managedText = `default: deny
 members:
   - {user: "*", team: staff}
 teams:
   staff:
     servers:
       fx: {tools: {allow: [echo, env, meta, add]}}
-`)
+`
+	managed, env := managedPolicy(t, managedText)
 	cfg := filepath.Join(t.TempDir(), "config.yaml")
 	writePolicyConfig(t, cfg, []string{"fx"}, `identity: {team: admins, roles: [admin]}
 policy:
@@ -454,6 +455,19 @@ policy:
 	}
 	if got := a.metaIdentity(t, ctx, "fx__meta", nil); got["team"] != "staff" || got["user"] != me.Username || got["roles"] != nil {
 		t.Errorf("identity under the managed policy = %v; want user %s, team staff, no roles", got, me.Username)
+	}
+	// An administrator's edit of the managed policy applies while mcpgw
+	// runs, as the user's config does: the agent is told its tools changed.
+	for len(a.changed) > 0 {
+		<-a.changed
+	}
+	writeAtomic(t, managed, strings.Replace(managedText, "add]", "add, toggle]", 1))
+	for !slices.Contains(a.tools(t, ctx), "fx__toggle") {
+		select {
+		case <-a.changed:
+		case <-ctx.Done():
+			t.Fatal("the managed policy's edit was not applied (no list_changed)")
+		}
 	}
 	a.stop()
 

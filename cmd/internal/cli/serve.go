@@ -163,7 +163,7 @@ func runServe(ctx context.Context, opts *ServeOptions) error {
 					// and agents told their lists changed.
 					g.CatalogChanged()
 				}
-			})
+			}, managedPolicyPath())
 			if err != nil && ctx.Err() == nil {
 				logger.Warn("not watching the configuration file", "err", err)
 			}

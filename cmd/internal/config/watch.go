@@ -20,14 +20,18 @@ const watchDebounce = 100 * time.Millisecond
 // as editors and AddServer do, are followed. Bursts of events are debounced.
 // onChange is called from Watch's goroutine, one call at a time.
 //
+// A change of one of the files in also (the managed policy, which a
+// reload reads again) reloads the configuration too; such a file is
+// watched only if its directory exists when the watch starts.
+//
 // Watch blocks until ctx is done and then returns nil; it returns an error
 // only if the watch cannot be set up.
-func Watch(ctx context.Context, path string, onChange func(*Config, error)) error {
-	return watch(ctx, path, onChange, nil)
+func Watch(ctx context.Context, path string, onChange func(*Config, error), also ...string) error {
+	return watch(ctx, path, onChange, nil, also...)
 }
 
 // watch is Watch with a hook called once the watch is in place (for tests).
-func watch(ctx context.Context, path string, onChange func(*Config, error), ready func()) error {
+func watch(ctx context.Context, path string, onChange func(*Config, error), ready func(), also ...string) error {
 	w, err := fsnotify.NewWatcher()
 	if err != nil {
 		return fmt.Errorf("cannot watch %s for changes: %w", path, err)
@@ -40,6 +44,12 @@ func watch(ctx context.Context, path string, onChange func(*Config, error), read
 	dir := filepath.Dir(abs)
 	if err := w.Add(dir); err != nil {
 		return fmt.Errorf("cannot watch %s for changes (watching its directory %s failed): %w", path, dir, err)
+	}
+	watched := map[string]bool{abs: true}
+	for _, p := range also {
+		if p, err := filepath.Abs(p); err == nil && w.Add(filepath.Dir(p)) == nil {
+			watched[p] = true
+		}
 	}
 	if ready != nil {
 		ready()
@@ -60,7 +70,7 @@ func watch(ctx context.Context, path string, onChange func(*Config, error), read
 			if !ok {
 				return nil
 			}
-			if filepath.Clean(ev.Name) != abs || ev.Op == fsnotify.Chmod {
+			if !watched[filepath.Clean(ev.Name)] || ev.Op == fsnotify.Chmod {
 				continue
 			}
 			if timer == nil {
