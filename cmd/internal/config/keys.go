@@ -4,6 +4,7 @@ import (
 	"time"
 
 	"github.com/mcpgw/mcpgw/policy"
+	"github.com/mcpgw/mcpgw/policy/limits"
 )
 
 // The keys of each mapping in the file, in canonical order: the order
@@ -21,6 +22,7 @@ var configTable = table[Config]{
 		field("identity", nested(&identityTable), func(c *Config) *policy.Identity { return &c.Identity }),
 		{name: "profiles", decode: (*decoder).profiles, encode: encodeProfiles},
 		{name: "policy", decode: (*decoder).policy, encode: encodePolicy},
+		field("limits", limitList(), func(c *Config) *[]limits.Rule { return &c.Limits }),
 	},
 }
 
@@ -98,5 +100,17 @@ var retentionTable = table[Retention]{
 	entries: []entry[Retention]{
 		field("max_age", age(), func(r *Retention) *time.Duration { return &r.MaxAge }),
 		field("max_size", size[int64](), func(r *Retention) *int64 { return &r.MaxSize }),
+	},
+}
+
+// limitTable is one rate limit, an item of limits:.
+var limitTable = table[limits.Rule]{
+	what: `a mapping such as {scope: server, server: github, rate: 5/s, burst: 10}`,
+	entries: []entry[limits.Rule]{
+		field("scope", limitScope(), func(r *limits.Rule) *limits.Scope { return &r.Scope }),
+		field("server", text(validateGlob), func(r *limits.Rule) *string { return &r.Server }),
+		field("tool", text(validateGlob), func(r *limits.Rule) *string { return &r.Tool }),
+		field("rate", limitRate(), func(r *limits.Rule) *limits.Rate { return &r.Rate }),
+		field("burst", count(), func(r *limits.Rule) *int { return &r.Burst }),
 	},
 }

@@ -8,6 +8,7 @@ import (
 	"github.com/google/go-cmp/cmp/cmpopts"
 
 	"github.com/mcpgw/mcpgw/policy"
+	"github.com/mcpgw/mcpgw/policy/limits"
 )
 
 // TestTablesRoundTrip sets every key the tables know, encodes the
@@ -54,6 +55,10 @@ func TestTablesRoundTrip(t *testing.T) {
 			},
 			Roles: map[string]policy.Grants{"admin": {Servers: map[string]policy.ServerGrant{"*": {}}}},
 			Rules: []policy.Rule{{Name: "acme", Kind: "tool", Server: "remote", Tool: "create_issue", When: `args.repo.startsWith("acme/")`, Effect: policy.Allow, Message: "acme only"}},
+		},
+		Limits: []limits.Rule{
+			{ID: "limits[0]", Scope: limits.User, Rate: limits.Rate{N: 60, Per: time.Minute}},
+			{ID: "limits[1]", Scope: limits.Tool, Server: "remote", Tool: "create_*", Rate: limits.Rate{N: 5, Per: time.Second}, Burst: 10},
 		},
 	}
 	doc, err := encodeDocument(configTable.encode(want))

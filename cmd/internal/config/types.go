@@ -9,6 +9,7 @@ import (
 
 	"github.com/mcpgw/mcpgw/keystore"
 	"github.com/mcpgw/mcpgw/policy"
+	"github.com/mcpgw/mcpgw/policy/limits"
 )
 
 // Config is a decoded, validated and ${VAR}-expanded configuration file.
@@ -42,6 +43,10 @@ type Config struct {
 	// their rule ids (default, teams.web, rules[0], profiles.cursor ...),
 	// for `mcpgw policy show`.
 	PolicyLines map[string]int
+
+	// Limits are the limits: section, in file order; each one's ID is
+	// limits[i].
+	Limits []limits.Rule
 }
 
 // Logs configures the call record (SQLite).
