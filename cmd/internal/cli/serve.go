@@ -133,6 +133,8 @@ func runServe(ctx context.Context, opts *ServeOptions) error {
 	record.options(gwOpts, cfg.Logs.Strict)
 	record.statusOptions(gwOpts, cfg.Path)
 	record.sweep(logger) // before this gateway writes rows of its own
+	lim := newLimits(cfg, record, logger)
+	gwOpts.Stages = append(gwOpts.Stages, lim)
 	g, err := newGateway(opts.Factory, cfg, gwOpts, acc)
 	if err != nil {
 		return err
@@ -156,6 +158,7 @@ func runServe(ctx context.Context, opts *ServeOptions) error {
 					return
 				}
 				logger.Info("configuration changed; applying", "path", path)
+				lim.Update(c.Limits)
 				secrets.apply(c)
 				g.Apply(serverSpecs(c))
 				if changed {
