@@ -286,7 +286,7 @@ func Refusal(r *Rule, key string, wait time.Duration) *callpath.Verdict {
 	}
 }
 
-// RetryIn writes a wait the way people read it: 0.4s, 12s, 3m20s.
+// RetryIn writes a wait the way people read it: 0.4s, 12s, 3m20s, 5m, 1h.
 func RetryIn(d time.Duration) string {
 	switch {
 	case d < 100*time.Millisecond:
@@ -295,6 +295,13 @@ func RetryIn(d time.Duration) string {
 		// Rounded up, so a retry at the time given succeeds.
 		return strconv.FormatFloat(float64((d+99*time.Millisecond)/(100*time.Millisecond))/10, 'f', -1, 64) + "s"
 	default:
-		return ((d + time.Second - 1) / time.Second * time.Second).String()
+		t := ((d + time.Second - 1) / time.Second * time.Second).String()
+		if strings.HasSuffix(t, "m0s") {
+			t = strings.TrimSuffix(t, "0s")
+		}
+		if strings.HasSuffix(t, "h0m") {
+			t = strings.TrimSuffix(t, "0m")
+		}
+		return t
 	}
 }
