@@ -95,6 +95,9 @@ func BenchmarkGateway(b *testing.B) {
 	// of its own; mcpgw-norec is the same gateway with the record off, so
 	// the record's cost is measured against a baseline of the same run.
 	cfg, noRec := writeCfg("config.yaml", ""), writeCfg("norec.yaml", "logs: {enabled: false}\n")
+	// mcpgw-limit counts every call against a rate limit it never reaches:
+	// the shared bucket's transaction per call, in a record of its own.
+	limited := writeCfg("limited.yaml", "limits: [{scope: server, server: fx, rate: 1000000/s}]\n")
 	db := func() string { return filepath.Join(b.TempDir(), "bench.db") }
 	child := func(role string, extra ...string) *exec.Cmd {
 		cmd := exec.Command(self)
@@ -145,6 +148,7 @@ func BenchmarkGateway(b *testing.B) {
 		}
 		paths = append(paths,
 			&benchPath{sc: sc, name: "mcpgw-norec", tool: "fx__echo", cmd: exec.Command(gw, "serve", "--config", noRec)},
+			&benchPath{sc: sc, name: "mcpgw-limit", tool: "fx__echo", cmd: exec.Command(gw, "serve", "--config", limited, "--db", db())},
 			&benchPath{sc: sc, name: "mcpgw-self", tool: "fx__echo", cmd: staged("none")},
 			&benchPath{sc: sc, name: "mcpgw-stage", tool: "fx__echo", cmd: staged("noop")},
 			&benchPath{sc: sc, name: "naive", tool: "echo", cmd: child("naive")},
