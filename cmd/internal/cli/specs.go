@@ -76,7 +76,8 @@ func newGatewayOf(f *Factory, cfg *config.Config, opts *mux.Options, specs []mux
 	}
 	// The policy first: what a caller may not use is refused before
 	// anything else looks at it.
-	o.Stages = append(append([]callpath.Stage{acc}, mux.DefaultStages(o.Redactor)...), f.Stages...)
+	// Then the stages the caller brought (pinning, from the record).
+	o.Stages = append(append(append([]callpath.Stage{acc}, o.Stages...), mux.DefaultStages(o.Redactor)...), f.Stages...)
 	if o.Secrets == nil {
 		o.Secrets = newGatewaySecrets(f, cfg, o.Logger)
 	}

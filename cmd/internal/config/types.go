@@ -42,6 +42,22 @@ type Config struct {
 	// their rule ids (default, teams.web, rules[0], profiles.cursor ...),
 	// for `mcpgw policy show`.
 	PolicyLines map[string]int
+	// Pinning is the pinning: section: what a changed tool definition gets.
+	Pinning Pinning
+}
+
+// Pinning configures tool definition pinning (the rug-pull defence).
+type Pinning struct {
+	// OnChange is "" or "hold" (the default), "warn" or "off".
+	OnChange string
+}
+
+// Mode is OnChange with the default applied.
+func (p Pinning) Mode() string {
+	if p.OnChange == "" {
+		return "hold"
+	}
+	return p.OnChange
 }
 
 // Logs configures the call record (SQLite).
