@@ -10,8 +10,8 @@ import (
 	"github.com/mcpgw/mcpgw/logs"
 	"github.com/mcpgw/mcpgw/mux"
 	"github.com/mcpgw/mcpgw/mux/proc"
-	"github.com/mcpgw/mcpgw/policy/pin"
 	"github.com/mcpgw/mcpgw/policy/guard"
+	"github.com/mcpgw/mcpgw/policy/pin"
 )
 
 // gatewayRecord is the call record a gateway writes to: the database, the
