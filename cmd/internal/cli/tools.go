@@ -12,8 +12,8 @@ import (
 	"github.com/mcpgw/mcpgw/cmd/internal/config"
 	"github.com/mcpgw/mcpgw/mux"
 	"github.com/mcpgw/mcpgw/mux/catalog"
-	"github.com/mcpgw/mcpgw/policy/pin"
 	"github.com/mcpgw/mcpgw/policy/guard"
+	"github.com/mcpgw/mcpgw/policy/pin"
 )
 
 // ToolsOptions are the inputs of `mcpgw tools`.
