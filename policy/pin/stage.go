@@ -77,6 +77,7 @@ type Stage struct {
 	Logger *slog.Logger
 
 	mu      sync.Mutex
+	started time.Time // the first Load: pins older are another run's
 	loaded  bool
 	version string
 	pins    map[key]*Pin
@@ -137,6 +138,9 @@ func (st *Stage) reload(ctx context.Context, force bool) (bool, error) {
 		if old, ok := st.pins[k]; !ok || old.Hash != p.Hash {
 			changed = true
 		}
+	}
+	if !st.loaded {
+		st.started = time.Now()
 	}
 	st.pins, st.version, st.loaded = pins, v, true
 	if changed {
@@ -233,7 +237,10 @@ func (st *Stage) first(ctx context.Context, e callpath.Entry, canon []byte, hash
 		if k.server != e.Server || k.tool == "" {
 			continue
 		}
-		p.New = true
+		if other.Pinned.Before(st.started) {
+			// The server was pinned before this run: its tool set grew.
+			p.New = true
+		}
 		if other.Hash == hash && k.tool != e.Name {
 			// Another tool's definition under a new name: a change, not a
 			// new tool. Nothing is approved for this name yet.
