@@ -309,3 +309,23 @@ func description(def json.RawMessage) string {
 	json.Unmarshal(def, &t)
 	return t.Description
 }
+
+// InCallPath is the stage as the call path should run it: under Hold only
+// its catalog phase (a held tool's calls are refused by the catalog phase
+// already), so calls pay for no request check; under Warn the request
+// phase too, to note calls to changed tools.
+func (st *Stage) InCallPath() callpath.Stage {
+	if st.Mode == Warn {
+		return st
+	}
+	return catalogOnly{st}
+}
+
+// catalogOnly is a Stage's catalog phase alone.
+type catalogOnly struct{ st *Stage }
+
+func (c catalogOnly) Name() string { return c.st.Name() }
+
+func (c catalogOnly) Hide(s callpath.Session, e callpath.Entry) *callpath.Verdict {
+	return c.st.Hide(s, e)
+}

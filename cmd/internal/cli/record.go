@@ -78,7 +78,7 @@ func (r *gatewayRecord) options(o *mux.Options, strict bool) {
 	// Pins live in the record: every gateway that has one pins what it
 	// sees, and holds what changed.
 	if r.pins = pinning(context.Background(), r.db, r.cfg, o.Logger); r.pins != nil {
-		o.Stages = append(o.Stages, r.pins)
+		o.Stages = append(o.Stages, r.pins.InCallPath())
 	}
 }
 
