@@ -142,3 +142,47 @@ func callOK(t *testing.T, ctx context.Context, a *reloadAgent, name string, args
 	}
 	return res
 }
+
+// TestPinningWarn: with pinning: {on_change: warn}, a tool whose
+// definition changed stays listed and callable, with a warning on stderr
+// and in the record of each call.
+func TestPinningWarn(t *testing.T) {
+	fx := testenv.Fixture(t)
+	dir := t.TempDir()
+	env := []string{"MCPGW_DB=" + filepath.Join(dir, "record.db")}
+	cfgPath := filepath.Join(dir, "config.yaml")
+	writeAtomic(t, cfgPath, "pinning: {on_change: warn}\n"+fixtureConfig(fx))
+	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
+	defer cancel()
+	a := startServeEnv(t, cfgPath, "2025-11-25", env...)
+	a.toolNames(t, ctx)
+	a.cs.Close()
+	a.cmd.Wait()
+
+	writeAtomic(t, cfgPath, "pinning: {on_change: warn}\n"+fixtureConfig(fx)+fmt.Sprintf("    env: {FIXTURE_DESCRIBE_ECHO: %q}\n", "Returns its text, differently."))
+	b := startServeEnv(t, cfgPath, "2025-11-25", env...)
+	waitFor(t, ctx, "the changed definition to be seen", func() bool {
+		res, err := b.cs.ListTools(ctx, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, tl := range res.Tools {
+			if tl.Name == "fx__echo" && tl.Description == "Returns its text, differently." {
+				return true
+			}
+		}
+		return false
+	})
+	if got := textOf(t, callOK(t, ctx, b, "fx__echo", map[string]any{"text": "hi"})); got != "hi" {
+		t.Errorf("fx__echo = %q", got)
+	}
+	wantAll(t, "serve's stderr", b.stderr.String(), "changed since it was pinned; listed anyway")
+	var rows string
+	for !strings.Contains(rows, `"decision": "warn"`) || !strings.Contains(rows, `"rule": "pinning"`) {
+		if ctx.Err() != nil {
+			t.Fatalf("the warned call is not in the record: %s", rows)
+		}
+		time.Sleep(100 * time.Millisecond)
+		rows, _, _ = mcpgwCmd(t, env, "", "logs", "--tool", "fx__echo", "-o", "json")
+	}
+}
