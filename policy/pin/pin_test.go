@@ -193,8 +193,8 @@ func TestStage(t *testing.T) {
 	if err := st.Load(ctx); err != nil {
 		t.Fatal(err)
 	}
-	// First sight: pinned and shown.
-	for _, e := range []callpath.Entry{tool("fx", "echo", "Echoes."), tool("fx", "add", "Adds.")} {
+	// First sight: pinned and shown, aliases with one definition too.
+	for _, e := range []callpath.Entry{tool("fx", "echo", "Echoes."), tool("fx", "add", "Adds."), tool("fx", "plus", "Adds.")} {
 		if v := st.Hide(nil, e); v != nil {
 			t.Fatalf("%s on first sight: %+v", e.Exposed, v)
 		}

@@ -237,11 +237,12 @@ func (st *Stage) first(ctx context.Context, e callpath.Entry, canon []byte, hash
 		if k.server != e.Server || k.tool == "" {
 			continue
 		}
-		if other.Pinned.Before(st.started) {
-			// The server was pinned before this run: its tool set grew.
-			p.New = true
+		if !other.Pinned.Before(st.started) {
+			continue // seen alongside it, in this run: both are new
 		}
-		if other.Hash == hash && k.tool != e.Name {
+		// The server was pinned before this run: its tool set grew.
+		p.New = true
+		if other.Hash == hash && k.tool != e.Name && (p.RenamedFrom == "" || k.tool < p.RenamedFrom) {
 			// Another tool's definition under a new name: a change, not a
 			// new tool. Nothing is approved for this name yet.
 			p.RenamedFrom, p.Hash, p.Def, p.Seen, p.SeenDef = k.tool, "", other.Def, hash, canon
