@@ -5,7 +5,8 @@
 // calls off the call path ([Recorder]), and answers the queries behind
 // `mcpgw logs`.
 //
-// The schema also has approvals and pins tables (migrations 0004 and 0005),
-// reserved for the coming approval and pinning features: no code reads or
-// writes them yet.
+// Pinned tool definitions live in the pins table (migration 0011, which
+// replaces the reserved table of 0005; see pins.go and package policy/pin).
+// The schema also has an approvals table (migration 0004), reserved for the
+// coming approval feature: no code reads or writes it yet.
 package logs

@@ -18,6 +18,7 @@ import (
 	"github.com/mcpgw/mcpgw/mux"
 	"github.com/mcpgw/mcpgw/mux/catalog"
 	"github.com/mcpgw/mcpgw/policy/guard"
+	"github.com/mcpgw/mcpgw/policy/pin"
 )
 
 // CallOptions are the inputs of `mcpgw call`.
@@ -156,6 +157,10 @@ func runCall(ctx context.Context, opts *CallOptions) error {
 	}
 	if errors.Is(ctx.Err(), context.DeadlineExceeded) {
 		return fmt.Errorf("gave up on %s after --timeout %s; raise --timeout if it needs longer", opts.Tool, opts.Timeout)
+	}
+	if i := slices.IndexFunc(view.Hidden, func(h mux.HiddenTool) bool { return h.Name == opts.Tool && h.Rule == pin.Rule }); res.IsError && i >= 0 {
+		// Held: its definition changed since it was pinned.
+		return withCode(ExitDenied, errors.New(view.Hidden[i].Reason))
 	}
 	if res.IsError && hidden {
 		// Refused as an agent's call would be: the policy hides it.

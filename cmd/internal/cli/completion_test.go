@@ -97,7 +97,7 @@ servers:
 		{[]string{"tools", "--server", ""}, []string{"fx", "marked", "off"}},
 		{[]string{"logs", "--server", "m"}, []string{"marked"}},
 		{[]string{"secret", "set", ""}, []string{"fx-token"}},
-		{[]string{"tools", ""}, nil},
+		{[]string{"tools", ""}, []string{"approve", "pins"}},
 		{[]string{"server", "remove", "fx", ""}, nil},
 	} {
 		cands, directive := complete(t, append([]string{"--config", cfg}, tc.args...)...)

@@ -14,7 +14,7 @@ const (
 	ExitToolError   = 4   // mcpgw call: the tool ran and returned isError
 	ExitUnavailable = 5   // a server could not be started or reached
 	ExitSecret      = 6   // a secret is missing, or the OS keychain cannot be used
-	ExitDenied      = 7   // the policy denies it: mcpgw policy explain, mcpgw call
+	ExitDenied      = 7   // the policy denies it: mcpgw policy explain, mcpgw call (pinning holds it, too)
 	ExitInterrupted = 130 // Ctrl-C (SIGINT)
 	ExitTerminated  = 143 // SIGTERM
 )
@@ -31,7 +31,7 @@ var exitCodes = []struct {
 	{ExitToolError, "mcpgw call: the tool returned a result with isError: true"},
 	{ExitUnavailable, "a server could not be started or reached"},
 	{ExitSecret, "a secret is missing, or the OS keychain cannot be used"},
-	{ExitDenied, "the policy denies it (mcpgw policy explain; mcpgw call of a tool the policy hides)"},
+	{ExitDenied, "the policy denies it (mcpgw policy explain; mcpgw call of a tool the policy hides or pinning holds)"},
 	{ExitInterrupted, "interrupted (Ctrl-C, SIGINT)"},
 	{ExitTerminated, "terminated (SIGTERM)"},
 }

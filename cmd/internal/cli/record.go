@@ -11,6 +11,7 @@ import (
 	"github.com/mcpgw/mcpgw/mux"
 	"github.com/mcpgw/mcpgw/mux/proc"
 	"github.com/mcpgw/mcpgw/policy/guard"
+	"github.com/mcpgw/mcpgw/policy/pin"
 )
 
 // gatewayRecord is the call record a gateway writes to: the database, the
@@ -18,6 +19,10 @@ import (
 type gatewayRecord struct {
 	db  *logs.DB
 	rec *logs.Recorder
+	cfg *config.Config
+	// pins is the pinning stage over this record (nil when pinning is
+	// off), made by options.
+	pins *pin.Stage
 }
 
 // openGatewayRecord opens the record for a gateway as cfg.Logs says; nil when
@@ -59,7 +64,7 @@ func openGatewayRecord(ctx context.Context, f *Factory, cfg *config.Config, dbFl
 			logger.Warn("calls not recorded", "dropped_total", n, "err", err, "db", path)
 		},
 	})
-	return &gatewayRecord{db: db, rec: rec}, nil
+	return &gatewayRecord{db: db, rec: rec, cfg: cfg}, nil
 }
 
 // options hands the record to the gateway.
@@ -70,6 +75,11 @@ func (r *gatewayRecord) options(o *mux.Options, strict bool) {
 	o.Recorder = recorderAdapter{r.rec}
 	o.RecordStrict = strict
 	o.CatalogCache = catalogCache{r.db, o.Logger}
+	// Pins live in the record: every gateway that has one pins what it
+	// sees, and holds what changed.
+	if r.pins = pinning(context.Background(), r.db, r.cfg, o.Logger); r.pins != nil {
+		o.Stages = append(o.Stages, r.pins.InCallPath())
+	}
 }
 
 // statusOptions has a serving gateway keep its servers' status in the

@@ -145,6 +145,10 @@ func runServe(ctx context.Context, opts *ServeOptions) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	go trimWhenQuiet(ctx, logger)
+	if record != nil && record.pins != nil {
+		// Pins approved or imported by `mcpgw tools` in another process.
+		go pollPins(ctx, record.pins, g, logger, pinPollInterval)
+	}
 	if !opts.NoWatch {
 		go func() {
 			err := config.Watch(ctx, path, func(c *config.Config, err error) {

@@ -75,8 +75,9 @@ func newGatewayOf(f *Factory, cfg *config.Config, opts *mux.Options, specs []mux
 		o.Redactor = guard.NewKnown()
 	}
 	// The policy first: what a caller may not use is refused before
-	// anything else looks at it. The caller's own stages (rate limits)
-	// come after the guards, so a call refused earlier takes no token.
+	// anything else looks at it. Then the stages the caller brought
+	// (pinning, from the record; rate limits) after the guards, so a call
+	// refused earlier takes no token.
 	o.Stages = append(append(append([]callpath.Stage{acc}, mux.DefaultStages(o.Redactor)...), o.Stages...), f.Stages...)
 	if o.Secrets == nil {
 		o.Secrets = newGatewaySecrets(f, cfg, o.Logger)

@@ -13,6 +13,7 @@ import (
 	"github.com/mcpgw/mcpgw/mux"
 	"github.com/mcpgw/mcpgw/mux/catalog"
 	"github.com/mcpgw/mcpgw/policy/guard"
+	"github.com/mcpgw/mcpgw/policy/pin"
 )
 
 // ToolsOptions are the inputs of `mcpgw tools`.
@@ -44,6 +45,7 @@ an agent would see, with each server's status and any name collisions.`,
 	cmd.Flags().DurationVar(&opts.Timeout, "timeout", 60*time.Second, "how long to wait for servers to start")
 	addOutputFlag(cmd, &opts.Output)
 	cmd.RegisterFlagCompletionFunc("server", completeServerNames(f))
+	cmd.AddCommand(newCmdToolsPins(f), newCmdToolsApprove(f))
 	return cmd
 }
 
@@ -240,10 +242,24 @@ func printToolsTable(s *IOStreams, v *mux.CatalogView) error {
 		t.row(tool.Tool.Name, tool.Server, oneLine(tool.Tool.Description, 70))
 	}
 	t.flush()
-	if len(v.Hidden) > 0 {
-		fmt.Fprintf(s.Out, "\n%d tool(s) the policy hides from you (see why with: mcpgw policy explain --tool NAME):\n", len(v.Hidden))
-		for _, h := range v.Hidden {
+	var held, hidden []mux.HiddenTool
+	for _, h := range v.Hidden {
+		if h.Rule == pin.Rule {
+			held = append(held, h)
+		} else {
+			hidden = append(hidden, h)
+		}
+	}
+	if len(hidden) > 0 {
+		fmt.Fprintf(s.Out, "\n%d tool(s) the policy hides from you (see why with: mcpgw policy explain --tool NAME):\n", len(hidden))
+		for _, h := range hidden {
 			fmt.Fprintf(s.Out, "  %s  (%s)\n", h.Name, h.Rule)
+		}
+	}
+	if len(held) > 0 {
+		fmt.Fprintf(s.Out, "\n%d tool(s) held: the definition changed since it was pinned (review with: mcpgw tools pins diff NAME; accept with: mcpgw tools approve NAME):\n", len(held))
+		for _, h := range held {
+			fmt.Fprintf(s.Out, "  %s\n", h.Name)
 		}
 	}
 	if len(v.Collisions) > 0 {

@@ -23,6 +23,16 @@ var configTable = table[Config]{
 		{name: "profiles", decode: (*decoder).profiles, encode: encodeProfiles},
 		{name: "policy", decode: (*decoder).policy, encode: encodePolicy},
 		field("limits", limitList(), func(c *Config) *[]limits.Rule { return &c.Limits }),
+		field("pinning", nested(&pinningTable), func(c *Config) *Pinning { return &c.Pinning }),
+	},
+}
+
+// pinningTable is the pinning: section.
+var pinningTable = table[Pinning]{
+	what: "a mapping such as {on_change: hold}",
+	entries: []entry[Pinning]{
+		field("on_change", enum("use hold (the default: a tool whose definition changed is hidden and its calls refused until approved), warn (listed, with a warning) or off (no pinning)", "hold", "warn", "off"),
+			func(p *Pinning) *string { return &p.OnChange }),
 	},
 }
 

@@ -47,6 +47,22 @@ type Config struct {
 	// Limits are the limits: section, in file order; each one's ID is
 	// limits[i].
 	Limits []limits.Rule
+	// Pinning is the pinning: section: what a changed tool definition gets.
+	Pinning Pinning
+}
+
+// Pinning configures tool definition pinning (the rug-pull defence).
+type Pinning struct {
+	// OnChange is "" or "hold" (the default), "warn" or "off".
+	OnChange string
+}
+
+// Mode is OnChange with the default applied.
+func (p Pinning) Mode() string {
+	if p.OnChange == "" {
+		return "hold"
+	}
+	return p.OnChange
 }
 
 // Logs configures the call record (SQLite).
