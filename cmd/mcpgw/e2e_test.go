@@ -403,3 +403,26 @@ func TestServerInstructions(t *testing.T) {
 		}
 	}
 }
+
+// wantAll fails the test unless s holds every one of subs.
+func wantAll(t *testing.T, what, s string, subs ...string) {
+	t.Helper()
+	for _, sub := range subs {
+		if !strings.Contains(s, sub) {
+			t.Errorf("%s = %q; want it to contain %q", what, s, sub)
+		}
+	}
+}
+
+// failureText returns what the agent sees of a call that must fail: the
+// text of a tool error result, or the message of a protocol error.
+func failureText(t *testing.T, res *mcp.CallToolResult, err error) string {
+	t.Helper()
+	if err != nil {
+		return err.Error()
+	}
+	if !res.IsError {
+		t.Fatalf("the call succeeded (%.200q); want it to fail", textOf(t, res))
+	}
+	return textOf(t, res)
+}
