@@ -95,6 +95,21 @@ every changed tool and launch spec.`,
 }
 
 // openPins opens the record for the pins commands.
+// openPinList opens the record and reads every pin in it; the caller
+// closes the record.
+func openPinList(ctx context.Context, f *Factory) (*logs.DB, []logs.Pin, error) {
+	db, err := openPins(ctx, f)
+	if err != nil {
+		return nil, nil, err
+	}
+	all, err := db.Pins(ctx)
+	if err != nil {
+		db.Close()
+		return nil, nil, err
+	}
+	return db, all, nil
+}
+
 func openPins(ctx context.Context, f *Factory) (*logs.DB, error) {
 	path, err := f.logsDBPath("")
 	if err != nil {
@@ -166,15 +181,11 @@ func runPinsList(ctx context.Context, f *Factory, output string) error {
 	if err != nil {
 		return err
 	}
-	db, err := openPins(ctx, f)
+	db, all, err := openPinList(ctx, f)
 	if err != nil {
 		return err
 	}
 	defer db.Close()
-	all, err := db.Pins(ctx)
-	if err != nil {
-		return err
-	}
 	if format == FormatJSON {
 		out := []pinJSON{}
 		for _, p := range all {
@@ -216,15 +227,11 @@ func short(h string) string {
 }
 
 func runPinsDiff(ctx context.Context, f *Factory, name string) error {
-	db, err := openPins(ctx, f)
+	db, all, err := openPinList(ctx, f)
 	if err != nil {
 		return err
 	}
 	defer db.Close()
-	all, err := db.Pins(ctx)
-	if err != nil {
-		return err
-	}
 	found := findPins(all, name)
 	if len(found) == 0 {
 		return withCode(ExitUsage, fmt.Errorf("no pin for %s (see the pins with: mcpgw tools pins list)", name))
@@ -244,15 +251,11 @@ func runPinsDiff(ctx context.Context, f *Factory, name string) error {
 }
 
 func runPinsApprove(ctx context.Context, f *Factory, name string) error {
-	db, err := openPins(ctx, f)
+	db, all, err := openPinList(ctx, f)
 	if err != nil {
 		return err
 	}
 	defer db.Close()
-	all, err := db.Pins(ctx)
-	if err != nil {
-		return err
-	}
 	targets := all
 	if name != "" {
 		if targets = findPins(all, name); len(targets) == 0 {
@@ -295,15 +298,11 @@ type exportPin struct {
 }
 
 func runPinsExport(ctx context.Context, f *Factory) error {
-	db, err := openPins(ctx, f)
+	db, all, err := openPinList(ctx, f)
 	if err != nil {
 		return err
 	}
 	defer db.Close()
-	all, err := db.Pins(ctx)
-	if err != nil {
-		return err
-	}
 	out := pinsFile{Version: 1, Pins: []exportPin{}}
 	for _, p := range all {
 		if p.Hash == "" {
