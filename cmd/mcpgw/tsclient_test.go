@@ -144,26 +144,9 @@ type tsCase struct{ front, version, scenario string }
 type tsPair struct {
 	direct, via *tsTranscript
 	err         error
-	log         syncBuffer // every process's stderr, prefixed
+	log         testenv.SyncBuffer // every process's stderr, prefixed
 	took        time.Duration
 	done        chan struct{}
-}
-
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }
 
 // prefixed writes each line of a process's output to w behind a tag.
@@ -288,7 +271,7 @@ func tsInfo(tr *tsTranscript) string {
 
 // runTSPair runs one scenario against server-everything directly and through
 // mcpgw, at the same time.
-func runTSPair(drv testenv.TSClient, sdk string, c tsCase, everything, mcpgw, base string, log *syncBuffer) (direct, via *tsTranscript, err error) {
+func runTSPair(drv testenv.TSClient, sdk string, c tsCase, everything, mcpgw, base string, log *testenv.SyncBuffer) (direct, via *tsTranscript, err error) {
 	ctx, cancel := context.WithTimeout(context.Background(), tsPairTimeout)
 	defer cancel()
 	dir, err := os.MkdirTemp(base, c.front+"-"+c.version+"-"+c.scenario+"-")

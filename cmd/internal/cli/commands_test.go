@@ -12,7 +12,6 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -23,30 +22,11 @@ import (
 	"github.com/mcpgw/mcpgw/cmd/internal/testenv"
 )
 
-// syncBuffer is a bytes.Buffer safe for the concurrent writes a gateway's
-// logger and the CLI's own error printing can make.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 // runCLI runs mcpgw in-process with args and returns the exit code, stdout
 // and stderr. Out is not a terminal, so data defaults to JSON.
 func runCLI(t *testing.T, args ...string) (int, string, string) {
 	t.Helper()
-	var out, errOut syncBuffer
+	var out, errOut testenv.SyncBuffer
 	io := &IOStreams{In: strings.NewReader(""), Out: &out, ErrOut: &errOut}
 	code := Run(context.Background(), args, io)
 	return code, out.String(), errOut.String()

@@ -123,7 +123,7 @@ func runLogsCLI(ctx context.Context, io *IOStreams, prepare func(*LogsOptions), 
 // is a terminal.
 func logsRun(t *testing.T, terminal bool, args ...string) (int, string, string) {
 	t.Helper()
-	var out, errOut syncBuffer
+	var out, errOut testenv.SyncBuffer
 	io := &IOStreams{In: strings.NewReader(""), Out: &out, ErrOut: &errOut, IsTerminal: terminal}
 	code := runLogsCLI(context.Background(), io, fixedClock, args...)
 	return code, out.String(), errOut.String()
@@ -186,7 +186,7 @@ func TestLogsGolden(t *testing.T) {
 				t.Setenv(k, v)
 			}
 			prepare := func(o *LogsOptions) { fixedClock(o); o.Width = tc.width }
-			var out, errOut syncBuffer
+			var out, errOut testenv.SyncBuffer
 			io := &IOStreams{In: strings.NewReader(""), Out: &out, ErrOut: &errOut, IsTerminal: tc.terminal}
 			if code := runLogsCLI(context.Background(), io, prepare, append(tc.args, "--db", db)...); code != ExitOK {
 				t.Fatalf("exit %d; stderr:\n%s", code, errOut.String())
@@ -571,7 +571,7 @@ func TestLogsPrune(t *testing.T) {
 }
 
 // waitOutput waits until buf holds want, or fails at the deadline.
-func waitOutput(t *testing.T, ctx context.Context, buf *syncBuffer, want string) {
+func waitOutput(t *testing.T, ctx context.Context, buf *testenv.SyncBuffer, want string) {
 	t.Helper()
 	tick := time.NewTicker(5 * time.Millisecond)
 	defer tick.Stop()
@@ -611,7 +611,7 @@ func TestLogsFollow(t *testing.T) {
 			defer w.Close()
 			ctx, cancel := context.WithCancel(deadline)
 			defer cancel()
-			var out, errOut syncBuffer
+			var out, errOut testenv.SyncBuffer
 			io := &IOStreams{In: strings.NewReader(""), Out: &out, ErrOut: &errOut, IsTerminal: tc.terminal}
 			done := make(chan int, 1)
 			go func() {
@@ -688,7 +688,7 @@ func TestLogsFollowWaitsForTheRecord(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "later", "mcpgw.db")
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	var out, errOut syncBuffer
+	var out, errOut testenv.SyncBuffer
 	io := &IOStreams{In: strings.NewReader(""), Out: &out, ErrOut: &errOut}
 	done := make(chan int, 1)
 	fctx, stop := context.WithCancel(ctx)

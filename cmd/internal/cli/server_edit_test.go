@@ -7,6 +7,8 @@ import (
 	"runtime"
 	"strings"
 	"testing"
+
+	"github.com/mcpgw/mcpgw/cmd/internal/testenv"
 )
 
 // fakeEditor installs a script named vi as $EDITOR. Run n copies edits[n]
@@ -54,7 +56,7 @@ if [ -f $d/edit$n ]; then cp $d/edit$n "$last"; fi
 // answers is not empty) and returns the exit code and stderr.
 func runEdit(t *testing.T, cfg, answers string, args ...string) (int, string) {
 	t.Helper()
-	var out, errOut syncBuffer
+	var out, errOut testenv.SyncBuffer
 	s := &IOStreams{In: strings.NewReader(answers), Out: &out, ErrOut: &errOut, CanPrompt: answers != ""}
 	code := Run(context.Background(), append([]string{"--config", cfg, "server", "edit"}, args...), s)
 	return code, errOut.String()

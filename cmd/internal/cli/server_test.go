@@ -13,6 +13,7 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/mcpgw/mcpgw/cmd/internal/testenv"
 )
 
 func listServers(t *testing.T, cfg string) []ServerRow {
@@ -217,7 +218,7 @@ func TestServerListUsesTheTerminalWidth(t *testing.T) {
 	mustRun(t, "--config", cfg, "server", "add", "long", "--", target)
 	for _, width := range []int{160, 80} {
 		t.Setenv("COLUMNS", fmt.Sprint(width))
-		var out, errOut syncBuffer
+		var out, errOut testenv.SyncBuffer
 		s := &IOStreams{In: strings.NewReader(""), Out: &out, ErrOut: &errOut, IsTerminal: true}
 		if code := Run(context.Background(), []string{"--config", cfg, "server", "list"}, s); code != ExitOK {
 			t.Fatalf("server list: exit %d: %s", code, errOut.String())
