@@ -22,14 +22,7 @@ const completionWait = 2 * time.Second
 // the catalog cache in the record (each server's last listed tools, as
 // `mcpgw tools` and `mcpgw serve` saw them), with its description.
 func completeToolNames(f *Factory) cobra.CompletionFunc {
-	return func(cmd *cobra.Command, args []string, toComplete string) ([]string, cobra.ShellCompDirective) {
-		if len(args) > 0 {
-			return nil, cobra.ShellCompDirectiveNoFileComp
-		}
-		cfg, err := f.LoadConfig()
-		if err != nil {
-			return nil, cobra.ShellCompDirectiveNoFileComp
-		}
+	return fromConfig(f, true, func(cfg *config.Config, toComplete string) []string {
 		ctx, cancel := context.WithTimeout(context.Background(), completionWait)
 		defer cancel()
 		tools := cachedTools(ctx, f, cfg)
@@ -42,38 +35,50 @@ func completeToolNames(f *Factory) cobra.CompletionFunc {
 				out = append(out, cobra.CompletionWithDesc(t.Name, oneLine(t.Description, 60)))
 			}
 		}
-		return out, cobra.ShellCompDirectiveNoFileComp
-	}
+		return out
+	})
 }
 
 // completeServerNames completes configured server names, disabled ones
 // included (server enable takes them), for a flag that takes one.
 func completeServerNames(f *Factory) cobra.CompletionFunc {
-	return func(cmd *cobra.Command, args []string, toComplete string) ([]string, cobra.ShellCompDirective) {
-		cfg, err := f.LoadConfig()
-		if err != nil {
-			return nil, cobra.ShellCompDirectiveNoFileComp
-		}
-		var out []string
-		for _, name := range cfg.Order {
-			if strings.HasPrefix(name, toComplete) {
-				out = append(out, name)
-			}
-		}
-		return out, cobra.ShellCompDirectiveNoFileComp
-	}
+	return fromConfig(f, false, serverNames)
 }
 
 // completeServerArg completes a command's one NAME argument with server
 // names.
 func completeServerArg(f *Factory) cobra.CompletionFunc {
-	names := completeServerNames(f)
+	return fromConfig(f, true, serverNames)
+}
+
+func serverNames(cfg *config.Config, toComplete string) []string {
+	return withPrefix(cfg.Order, toComplete)
+}
+
+// fromConfig completes from the configuration (nothing when it does not
+// load); firstArg: only a command's first argument.
+func fromConfig(f *Factory, firstArg bool, list func(cfg *config.Config, toComplete string) []string) cobra.CompletionFunc {
 	return func(cmd *cobra.Command, args []string, toComplete string) ([]string, cobra.ShellCompDirective) {
-		if len(args) > 0 {
+		if firstArg && len(args) > 0 {
 			return nil, cobra.ShellCompDirectiveNoFileComp
 		}
-		return names(cmd, args, toComplete)
+		cfg, err := f.LoadConfig()
+		if err != nil {
+			return nil, cobra.ShellCompDirectiveNoFileComp
+		}
+		return list(cfg, toComplete), cobra.ShellCompDirectiveNoFileComp
 	}
+}
+
+// withPrefix are the names that begin with prefix, in order.
+func withPrefix(names []string, prefix string) []string {
+	var out []string
+	for _, n := range names {
+		if strings.HasPrefix(n, prefix) {
+			out = append(out, n)
+		}
+	}
+	return out
 }
 
 // completeStoredSecrets completes the names of secrets stored in the OS
@@ -100,20 +105,7 @@ func completeStoredSecrets(f *Factory) cobra.CompletionFunc {
 // completeReferencedSecrets completes the secrets the configuration
 // references, for secret set.
 func completeReferencedSecrets(f *Factory) cobra.CompletionFunc {
-	return func(cmd *cobra.Command, args []string, toComplete string) ([]string, cobra.ShellCompDirective) {
-		if len(args) > 0 {
-			return nil, cobra.ShellCompDirectiveNoFileComp
-		}
-		cfg, err := f.LoadConfig()
-		if err != nil {
-			return nil, cobra.ShellCompDirectiveNoFileComp
-		}
-		var out []string
-		for _, n := range sortedKeys(secretUsers(cfg)) {
-			if strings.HasPrefix(n, toComplete) {
-				out = append(out, n)
-			}
-		}
-		return out, cobra.ShellCompDirectiveNoFileComp
-	}
+	return fromConfig(f, true, func(cfg *config.Config, toComplete string) []string {
+		return withPrefix(sortedKeys(secretUsers(cfg)), toComplete)
+	})
 }
