@@ -41,6 +41,7 @@ type call struct {
 // payload (see [callpath.Call].Params); an empty or null one is none.
 func (g *Gateway) newCall(kind callpath.Kind, ss *mcp.ServerSession, exposed string, rt catalog.Route, params json.RawMessage) *call {
 	c := &call{agent: agentSession{g: g, ss: ss, cli: ss == nil && !kind.FromServer()}}
+	c.agent.call = c
 	if len(params) == 0 || string(params) == "null" {
 		params = nil
 	}
@@ -48,6 +49,15 @@ func (g *Gateway) newCall(kind callpath.Kind, ss *mcp.ServerSession, exposed str
 	c.Session = &c.agent
 	c.identify()
 	c.Started = time.Now()
+	return c
+}
+
+// hinted sets what the call's tool entry e declares that a stage may
+// look at: its destructiveHint.
+func (c *call) hinted(e *catalog.ToolEntry) *call {
+	if e != nil && e.Tool != nil && e.Tool.Annotations != nil {
+		c.Destructive = e.Tool.Annotations.DestructiveHint
+	}
 	return c
 }
 

@@ -162,7 +162,7 @@ func (f *fastFront) call(m *stdio.Msg) bool {
 	}
 	f.inflight[key] = cancelCause
 	f.mu.Unlock()
-	c := g.newCall(callpath.ToolCall, ss, p.Name, e.Route(), json.RawMessage(p.Arguments))
+	c := g.newCall(callpath.ToolCall, ss, p.Name, e.Route(), json.RawMessage(p.Arguments)).hinted(e)
 	c.fast = &fastCall{meta: p.Meta, front: f, id: m.ID, key: key, inline: g.inlineAnswers, newServer: agentNew}
 	if !g.inlineAnswers {
 		go f.run(ctx, cancel, c, nil)
@@ -605,7 +605,7 @@ func (g *Gateway) callRaw(ctx context.Context, r *mcp.CallToolRequest) (res mcp.
 	if _, ok := g.rawConn(d, r.Session); !ok {
 		return nil, nil, false
 	}
-	c := g.newCall(callpath.ToolCall, r.Session, e.Name, e.Route(), p.Arguments)
+	c := g.newCall(callpath.ToolCall, r.Session, e.Name, e.Route(), p.Arguments).hinted(e)
 	c.fast = &fastCall{meta: p.Meta, newServer: d.speaksNew()}
 	out := g.govern(ctx, c, g.forwardTool)
 	out = g.recordCall(ctx, c, out, time.Now())

@@ -71,7 +71,7 @@ func (g *Gateway) callTool(ctx context.Context, ss *mcp.ServerSession, name stri
 		}
 		return g.unknownTool(ss, name)
 	}
-	c := g.newCall(callpath.ToolCall, ss, name, e.Route(), args)
+	c := g.newCall(callpath.ToolCall, ss, name, e.Route(), args).hinted(e)
 	c.req = req
 	out := g.govern(ctx, c, g.forwardTool)
 	return g.recordCall(ctx, c, out, time.Now())

@@ -20,6 +20,9 @@ type agentSession struct {
 	// stateless is the agent of a request the HTTP fast path took, with no
 	// SDK session (httpraw.go).
 	stateless *statelessAgent
+	// call is the call this session value belongs to (each call has its
+	// own), for what Notify says about it; nil for a stateless request.
+	call *call
 }
 
 // cliAgent names `mcpgw call` where an agent's name would stand.
@@ -102,6 +105,33 @@ func (a *agentSession) Elicit(ctx context.Context, q callpath.Question) (callpat
 		return callpath.Answer{}, err
 	}
 	return callpath.Answer{Action: res.Action, Content: res.Content}, nil
+}
+
+// Notify tells the agent's person about c while it waits: a log message
+// (logger mcpgw, level warning; sent once the agent has set a log level,
+// as the SDK does), and progress with message when the call asked for
+// progress.
+func (a *agentSession) Notify(ctx context.Context, c *callpath.Call, message string) {
+	if a.ss == nil {
+		return
+	}
+	if err := a.ss.Log(ctx, &mcp.LoggingMessageParams{Level: "warning", Logger: "mcpgw", Data: message}); err != nil {
+		a.g.logger.Debug("telling the agent", "err", err)
+	}
+	var token any
+	switch mc := a.call; {
+	case mc == nil || &mc.Call != c:
+	case mc.req != nil && mc.req.Params != nil:
+		token = mc.req.Params.GetProgressToken()
+	case mc.fast != nil:
+		token = mc.fast.meta["progressToken"]
+	}
+	if token == nil {
+		return
+	}
+	if err := a.ss.NotifyProgress(ctx, &mcp.ProgressNotificationParams{ProgressToken: token, Message: message}); err != nil {
+		a.g.logger.Debug("telling the agent", "err", err)
+	}
 }
 
 // sessionOf returns the agent session a request came from, or nil.

@@ -135,6 +135,12 @@ func runServe(ctx context.Context, opts *ServeOptions) error {
 	record.sweep(logger) // before this gateway writes rows of its own
 	lim := newLimits(cfg, record, logger)
 	gwOpts.Stages = append(gwOpts.Stages, lim)
+	// Approval last: a call other stages refuse never bothers a person.
+	appr, err := newApproval(cfg, acc, record, known, logger)
+	if err != nil {
+		return err
+	}
+	gwOpts.Stages = append(gwOpts.Stages, appr)
 	g, err := newGateway(opts.Factory, cfg, gwOpts, acc)
 	if err != nil {
 		return err
@@ -163,6 +169,9 @@ func runServe(ctx context.Context, opts *ServeOptions) error {
 				}
 				logger.Info("configuration changed; applying", "path", path)
 				lim.Update(c.Limits)
+				if err := applyApproval(appr, c, acc); err != nil {
+					logger.Error("approval: change not applied; keeping the rules in force", "err", err)
+				}
 				secrets.apply(c)
 				g.Apply(serverSpecs(c))
 				if changed {

@@ -4,6 +4,7 @@ import (
 	"time"
 
 	"github.com/mcpgw/mcpgw/policy"
+	"github.com/mcpgw/mcpgw/policy/approval"
 	"github.com/mcpgw/mcpgw/policy/limits"
 )
 
@@ -24,6 +25,7 @@ var configTable = table[Config]{
 		{name: "policy", decode: (*decoder).policy, encode: encodePolicy},
 		field("limits", limitList(), func(c *Config) *[]limits.Rule { return &c.Limits }),
 		field("pinning", nested(&pinningTable), func(c *Config) *Pinning { return &c.Pinning }),
+		field("approval", nested(&approvalTable), func(c *Config) *approval.Config { return &c.Approval }),
 	},
 }
 

@@ -9,6 +9,7 @@ import (
 
 	"github.com/mcpgw/mcpgw/keystore"
 	"github.com/mcpgw/mcpgw/policy"
+	"github.com/mcpgw/mcpgw/policy/approval"
 	"github.com/mcpgw/mcpgw/policy/limits"
 )
 
@@ -49,6 +50,8 @@ type Config struct {
 	Limits []limits.Rule
 	// Pinning is the pinning: section: what a changed tool definition gets.
 	Pinning Pinning
+	// Approval is the approval: section: calls that wait for a person.
+	Approval approval.Config
 }
 
 // Pinning configures tool definition pinning (the rug-pull defence).
