@@ -194,7 +194,8 @@ func accept(scope string) func(context.Context, *mcp.ElicitRequest) (*mcp.Elicit
 // record keeps every decision: the calls' rows and the approvals.
 func TestApprovalElicitation(t *testing.T) {
 	t.Parallel()
-	a := serveApproval(t, approvalConfig(t, "3s"), "2025-11-25", true)
+	cfg := approvalConfig(t, "3s")
+	a := serveApproval(t, cfg, "2025-11-25", true)
 	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
 	defer cancel()
 	callTool := func(name string, args map[string]any) *mcp.CallToolResult {
@@ -306,6 +307,41 @@ func TestApprovalElicitation(t *testing.T) {
 			t.Errorf("row of %q: status %q decision %q rule %q reason %q error %q; want %s, %s, approval.rules[0], %q",
 				text, c.Status, c.Decision, c.Rule, c.Reason, c.Error, want.status, want.decision, want.reason)
 		}
+	}
+
+	// policy explain says which calls would wait, with the destructiveHint
+	// the catalog cache has of each tool.
+	yes, no := true, false
+	explainApproval(t, a.env, cfg, "fx__echo", "approval.rules[0]", nil)
+	explainApproval(t, a.env, cfg, "fx__cancelled_count", "", nil)
+	explainApproval(t, a.env, cfg, "memory__delete_entities", "approval.rules[1]", &yes)
+	explainApproval(t, a.env, cfg, "memory__create_entities", "", &no)
+}
+
+// explainApproval asks `mcpgw policy explain` whether a call of tool would
+// wait for approval, and checks the answer.
+func explainApproval(t *testing.T, env []string, cfg, tool, rule string, destructive *bool) {
+	t.Helper()
+	out, errOut, code := mcpgwCmd(t, env, "", "--config", cfg, "policy", "explain", "--tool", tool, "-o", "json")
+	if code != 0 {
+		t.Fatalf("policy explain --tool %s: exit %d: %s", tool, code, errOut)
+	}
+	var e struct {
+		Approval struct {
+			Required    bool   `json:"required"`
+			Rule        string `json:"rule"`
+			Channel     string `json:"channel"`
+			Timeout     string `json:"timeout"`
+			Destructive *bool  `json:"destructive"`
+		} `json:"approval"`
+	}
+	if err := json.Unmarshal([]byte(out), &e); err != nil {
+		t.Fatal(err)
+	}
+	a := e.Approval
+	if a.Required != (rule != "") || a.Rule != rule || a.Channel != "auto" || a.Timeout != "3s" ||
+		(a.Destructive == nil) != (destructive == nil) || a.Destructive != nil && *a.Destructive != *destructive {
+		t.Errorf("policy explain --tool %s: approval %+v; want rule %q, destructive %v", tool, a, rule, destructive)
 	}
 }
 

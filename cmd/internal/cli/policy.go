@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -12,8 +13,10 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/mcpgw/mcpgw/cmd/internal/config"
+	"github.com/mcpgw/mcpgw/mux/callpath"
 	"github.com/mcpgw/mcpgw/mux/catalog"
 	"github.com/mcpgw/mcpgw/policy"
+	"github.com/mcpgw/mcpgw/policy/approval"
 )
 
 // PolicyOptions are the inputs of `mcpgw policy show` and `mcpgw policy
@@ -168,6 +171,20 @@ type explanation struct {
 	Rule     string        `json:"rule"`
 	Reason   string        `json:"reason"`
 	Chain    []policy.Step `json:"chain"`
+	// Approval says whether an allowed tool call would wait for a
+	// person, and by which rule (approval:).
+	Approval *explainApproval `json:"approval,omitempty"`
+}
+
+// explainApproval is the approval part of `mcpgw policy explain`.
+type explainApproval struct {
+	Required bool   `json:"required"`
+	Rule     string `json:"rule,omitempty"`
+	Channel  string `json:"channel"`
+	Timeout  string `json:"timeout"`
+	// Destructive is the tool's destructiveHint as the catalog cache has
+	// it: true, false, or null for unknown (absent, or never listed).
+	Destructive *bool `json:"destructive"`
 }
 
 // policyAccess is what both policy commands start from: the output format
@@ -216,6 +233,11 @@ func runPolicyExplain(ctx context.Context, opts *PolicyOptions) error {
 	if e.Chain == nil {
 		e.Chain = []policy.Step{}
 	}
+	if in.Kind == policy.Tool {
+		if e.Approval, err = explainApprovalOf(ctx, opts.Factory, cfg, acc, in); err != nil {
+			return err
+		}
+	}
 	if format == FormatJSON {
 		err = printJSON(opts.IO.Out, e)
 	} else {
@@ -244,6 +266,14 @@ func printExplanation(s *IOStreams, e explanation, st *accessState) error {
 	fmt.Fprintf(w, "policies: %s\n", inForce(st))
 	fmt.Fprintf(w, "decision: %s, by %s\n", e.Decision, e.Rule)
 	fmt.Fprintf(w, "reason:   %s\n", e.Reason)
+	if a := e.Approval; a != nil {
+		switch {
+		case a.Required:
+			fmt.Fprintf(w, "approval: required, by %s (channel %s, timeout %s)\n", a.Rule, a.Channel, a.Timeout)
+		default:
+			fmt.Fprintln(w, "approval: not required (no approval rule matches)")
+		}
+	}
 	if len(e.Chain) == 0 {
 		return nil
 	}
@@ -502,4 +532,27 @@ func profileText(p policy.Profile) string {
 		return "narrows nothing"
 	}
 	return strings.Join(s, "; ")
+}
+
+// explainApprovalOf says whether the tool call in would wait for a
+// person: the approval rules in force (the configuration's and the managed
+// policy's) matched against it, with the tool's destructiveHint from the
+// catalog cache.
+func explainApprovalOf(ctx context.Context, f *Factory, cfg *config.Config, acc *access, in policy.Input) (*explainApproval, error) {
+	ac := approvalConfig(cfg, acc)
+	rules, err := approval.Compile(ac.Rules)
+	if err != nil {
+		return nil, withCode(ExitConfig, err)
+	}
+	out := &explainApproval{Channel: string(cmp.Or(ac.Channel, approval.Auto)), Timeout: cmp.Or(ac.Timeout, approval.DefaultTimeout).String()}
+	for _, t := range cachedTools(ctx, f, cfg)[in.Server] {
+		if t.Name == in.Exposed {
+			out.Destructive = t.Destructive
+		}
+	}
+	c := &callpath.Call{Kind: callpath.ToolCall, Exposed: in.Exposed, Server: in.Server, Name: in.Name, Params: in.Args, Destructive: out.Destructive}
+	if r := rules.Match(c); r != nil {
+		out.Required, out.Rule = true, r.ID
+	}
+	return out, nil
 }
