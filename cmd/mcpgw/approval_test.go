@@ -413,6 +413,10 @@ func TestApprovalOutOfBand(t *testing.T) {
 			if tc.version == "2025-11-25" && len(a.notesSoFar()) < 2 {
 				t.Errorf("told %q; want a log message and a progress notification", a.notesSoFar())
 			}
+			// A held call blocks no other.
+			if res := call(t, ctx, &agent{cs: a.cs}, "fx__cancelled_count", nil); res.IsError {
+				t.Errorf("a call while another waits: %q", textOf(t, res))
+			}
 			a.approvals(t, "approve", fmt.Sprint(row.ID))
 			if res := <-done; res.IsError || textOf(t, res) != "approve me" {
 				t.Errorf("approved call: %q (isError %v)", textOf(t, res), res.IsError)
@@ -431,6 +435,28 @@ func TestApprovalOutOfBand(t *testing.T) {
 				t.Errorf("approving a denied approval: exit %d, %q", code, errOut)
 			}
 
+			// The agent cancels a waiting call: the wait ends, and the
+			// approval is marked cancelled.
+			cctx, ccancel := context.WithCancel(ctx)
+			cancelled := make(chan error, 1)
+			go func() {
+				_, err := a.cs.CallTool(cctx, &mcp.CallToolParams{Name: "fx__echo", Arguments: map[string]any{"text": "cancel me"}})
+				cancelled <- err
+			}()
+			row = a.waitPending(t, ctx)
+			ccancel()
+			if err := <-cancelled; err == nil {
+				t.Error("a cancelled call returned no error")
+			}
+			waitFor(t, ctx, "the cancelled call's approval to be marked cancelled", func() bool {
+				for _, r := range a.list(t, true) {
+					if r.ID == row.ID {
+						return r.State == "cancelled"
+					}
+				}
+				return false
+			})
+
 			// For the session: the next call runs without waiting.
 			done, row = held("session")
 			a.approvals(t, "approve", fmt.Sprint(row.ID), "--for", "session")
@@ -442,10 +468,16 @@ func TestApprovalOutOfBand(t *testing.T) {
 				t.Errorf("pending after a session approval: %+v", rows)
 			}
 			rows := a.list(t, true)
-			if len(rows) != 3 || rows[0].Scope != "session" || rows[1].State != "denied" || rows[1].Reason != "not on a Friday" || rows[2].State != "approved" || rows[2].DecidedBy == "" {
+			if len(rows) != 4 || rows[0].Scope != "session" || rows[1].State != "cancelled" || rows[2].State != "denied" || rows[2].Reason != "not on a Friday" || rows[3].State != "approved" || rows[3].DecidedBy == "" {
 				t.Errorf("approvals: %+v", rows)
 			}
 			a.stop()
+			// mcpgw logs shows the decisions.
+			out, errOut, code := mcpgwCmd(t, a.env, "", "logs", "--tool", "fx__echo", "-o", "json")
+			if code != 0 {
+				t.Fatalf("mcpgw logs: exit %d: %s", code, errOut)
+			}
+			wantAll(t, "mcpgw logs", out, `"decision": "approve"`, `"rule": "approval.rules[0]"`, "through mcpgw approvals", "not on a Friday")
 			var approved int
 			for _, c := range recordOf(t, a.db) {
 				if c.Tool == "fx__echo" && c.Decision == "approve" && strings.Contains(c.Reason, "mcpgw approvals") {

@@ -202,7 +202,7 @@ func question(c *callpath.Call, req Request) string {
 func (s *Stage) elicit(ctx, wctx context.Context, c *callpath.Call, req Request, st *state) (v *callpath.Verdict, asked bool) {
 	ans, err := c.Session.Elicit(wctx, callpath.Question{Message: question(c, req), Schema: json.RawMessage(scopeSchema)})
 	if errors.Is(err, callpath.ErrCannotAsk) {
-		return callpath.Deny(req.Rule, fmt.Sprintf("mcpgw: %s needs a person's approval (%s), and approval.channel is elicitation, but %v; set approval.channel to auto or out-of-band", c.Exposed, req.Rule, err)), false
+		return callpath.Deny(req.Rule, fmt.Sprintf("%s needs a person's approval (%s), and approval.channel is elicitation, but %v; set approval.channel to auto or out-of-band", c.Exposed, req.Rule, err)), false
 	}
 	id := s.create(ctx, &req)
 	if err != nil {
@@ -249,12 +249,12 @@ func agentPerson(c *callpath.Call) string {
 // it, and polls the store until it is decided or the wait ends.
 func (s *Stage) outOfBand(ctx, wctx context.Context, c *callpath.Call, req Request, st *state) *callpath.Verdict {
 	if s.Store == nil {
-		return callpath.Deny(req.Rule, fmt.Sprintf("mcpgw: %s needs a person's approval (%s); the agent cannot be asked and there is no record to wait in (mcpgw approvals needs logs enabled)", c.Exposed, req.Rule))
+		return callpath.Deny(req.Rule, fmt.Sprintf("%s needs a person's approval (%s); the agent cannot be asked and there is no record to wait in (mcpgw approvals needs logs enabled)", c.Exposed, req.Rule))
 	}
 	req.Channel = OutOfBand
 	id := s.create(ctx, &req)
 	if id == 0 {
-		return callpath.Deny(req.Rule, fmt.Sprintf("mcpgw: %s needs a person's approval (%s), and the approval could not be stored; see mcpgw's log", c.Exposed, req.Rule))
+		return callpath.Deny(req.Rule, fmt.Sprintf("%s needs a person's approval (%s), and the approval could not be stored; see mcpgw's log", c.Exposed, req.Rule))
 	}
 	msg := fmt.Sprintf("mcpgw: %s on %s needs approval (approval %d, rule %s); waiting up to %s. Approve with: mcpgw approvals approve %d   Deny with: mcpgw approvals deny %d",
 		c.Exposed, c.Server, id, req.Rule, st.timeout, id, id)
@@ -365,9 +365,9 @@ func (s *Stage) decided(ctx context.Context, c *callpath.Call, r Request) *callp
 			Reason: fmt.Sprintf("approved by %s through %s for %s%s", r.DecidedBy, how, scope, ref)}
 	case Cancelled:
 		return &callpath.Verdict{Status: "cancelled", Decision: "cancel", Rule: r.Rule,
-			Reason: fmt.Sprintf("mcpgw: %s was cancelled while it waited for approval%s", c.Exposed, ref)}
+			Reason: fmt.Sprintf("%s was cancelled while it waited for approval%s", c.Exposed, ref)}
 	case Expired:
-		return callpath.Deny(r.Rule, fmt.Sprintf("mcpgw: %s was not run: it needs a person's approval (%s) and none came within the timeout (%s%s); ask again, and approve it when asked",
+		return callpath.Deny(r.Rule, fmt.Sprintf("%s was not run: it needs a person's approval (%s) and none came within the timeout (%s%s); ask again, and approve it when asked",
 			c.Exposed, r.Rule, strings.TrimPrefix(r.Reason, "no decision within "), ref))
 	}
 	verb, why := "denied", ""
@@ -381,5 +381,5 @@ func (s *Stage) decided(ctx context.Context, c *callpath.Call, r Request) *callp
 	if r.DecidedBy != "" {
 		by = " by " + r.DecidedBy
 	}
-	return callpath.Deny(r.Rule, fmt.Sprintf("mcpgw: %s was not run: %s%s through %s (rule %s%s)%s", c.Exposed, verb, by, how, r.Rule, ref, why))
+	return callpath.Deny(r.Rule, fmt.Sprintf("%s was not run: %s%s through %s (rule %s%s)%s", c.Exposed, verb, by, how, r.Rule, ref, why))
 }
