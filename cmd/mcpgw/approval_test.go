@@ -162,18 +162,24 @@ func (a *approvalAgent) waitPending(t *testing.T, ctx context.Context) approvalR
 }
 
 func approvalConfig(t *testing.T, timeout string) string {
-	memory := testenv.NpmBin(t, "mcp-server-memory")
+	t.Helper()
 	cfg := filepath.Join(t.TempDir(), "config.yaml")
+	writeApprovalConfig(t, cfg, timeout, `[{server: fx, tool: "ech?"}, {destructive: true}]`)
+	return cfg
+}
+
+// writeApprovalConfig writes a configuration of the fixture (fx) and the
+// memory server, with approval rules.
+func writeApprovalConfig(t *testing.T, cfg, timeout, rules string) {
+	t.Helper()
+	memory := testenv.NpmBin(t, "mcp-server-memory")
 	writeAtomic(t, cfg, fixtureServers(testenv.Fixture(t), "fx")+fmt.Sprintf(`  memory:
     command: %q
     env: {MEMORY_FILE_PATH: %q}
 approval:
   timeout: %s
-  rules:
-    - {server: fx, tool: "ech?"}
-    - {destructive: true}
-`, memory, filepath.Join(t.TempDir(), "memory.jsonl"), timeout))
-	return cfg
+  rules: %s
+`, memory, filepath.Join(filepath.Dir(cfg), "memory.jsonl"), timeout, rules))
 }
 
 func accept(scope string) func(context.Context, *mcp.ElicitRequest) (*mcp.ElicitResult, error) {
@@ -278,6 +284,17 @@ func TestApprovalElicitation(t *testing.T) {
 	if states["approved"] != 3 || states["denied"] != 1 || states["expired"] != 1 || len(rows) != 5 {
 		t.Errorf("approvals: %+v; want 3 approved, 1 denied, 1 expired", rows)
 	}
+	// An edited approval: applies to the running gateway.
+	writeApprovalConfig(t, cfg, "3s", `[{server: fx, tool: "nothing"}]`)
+	a.setAnswer(func(context.Context, *mcp.ElicitRequest) (*mcp.ElicitResult, error) {
+		return &mcp.ElicitResult{Action: "decline"}, nil
+	})
+	waitFor(t, ctx, "the edited approval rules to apply", func() bool {
+		res, err := a.cs.CallTool(ctx, &mcp.CallToolParams{Name: "fx__echo", Arguments: map[string]any{"text": "after the edit"}})
+		return err == nil && !res.IsError
+	})
+	writeApprovalConfig(t, cfg, "3s", `[{server: fx, tool: "ech?"}, {destructive: true}]`)
+
 	a.stop()
 
 	byText := map[string]logs.Call{}
@@ -410,6 +427,9 @@ func TestApprovalOutOfBand(t *testing.T) {
 			waitFor(t, ctx, "the agent to be told "+want, func() bool {
 				return strings.Contains(strings.Join(a.notesSoFar(), "\n"), want)
 			})
+			if !strings.Contains(a.stderr.String(), want) {
+				t.Errorf("mcpgw's stderr does not say %q", want)
+			}
 			if tc.version == "2025-11-25" && len(a.notesSoFar()) < 2 {
 				t.Errorf("told %q; want a log message and a progress notification", a.notesSoFar())
 			}
@@ -431,8 +451,11 @@ func TestApprovalOutOfBand(t *testing.T) {
 			wantAll(t, "the denied call's result", textOf(t, res), "fx__echo was not run", "denied by", "mcpgw approvals", "not on a Friday")
 
 			// A decision made already is not made again.
-			if _, errOut, code := mcpgwCmd(t, a.env, "", "approvals", "approve", fmt.Sprint(row.ID)); code == 0 || !strings.Contains(errOut, "was denied already") {
-				t.Errorf("approving a denied approval: exit %d, %q", code, errOut)
+			if _, errOut, code := mcpgwCmd(t, a.env, "", "approvals", "approve", fmt.Sprint(row.ID)); code != 1 || !strings.Contains(errOut, "was denied already") {
+				t.Errorf("approving a denied approval: exit %d, %q; want 1, saying it was denied already", code, errOut)
+			}
+			if _, errOut, code := mcpgwCmd(t, a.env, "", "approvals", "deny", "999"); code != 2 || !strings.Contains(errOut, "no approval 999") {
+				t.Errorf("denying an unknown approval: exit %d, %q; want 2", code, errOut)
 			}
 
 			// The agent cancels a waiting call: the wait ends, and the
@@ -489,4 +512,35 @@ func TestApprovalOutOfBand(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestApprovalCall holds `mcpgw call` of a tool that needs approval: it
+// has no agent to ask, so the call waits out of band; denied from another
+// process, it exits 4 with the refusal as its result.
+func TestApprovalCall(t *testing.T) {
+	t.Parallel()
+	cfg := approvalConfig(t, "60s")
+	env := []string{"MCPGW_DB=" + filepath.Join(t.TempDir(), "record.db"), "MCPGW_MANAGED_POLICY=", "MCPGW_USER="}
+	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, testenv.Mcpgw(t), "--config", cfg, "call", "fx__echo", "--arg", "text=from a terminal")
+	cmd.Env = append(os.Environ(), env...)
+	var out strings.Builder
+	stderr := &logBuffer{t: t}
+	cmd.Stdout, cmd.Stderr = &out, stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	a := &approvalAgent{env: env}
+	row := a.waitPending(t, ctx)
+	if row.Tool != "fx__echo" || row.Channel != "out-of-band" {
+		t.Errorf("pending: %+v", row)
+	}
+	a.approvals(t, "deny", fmt.Sprint(row.ID), "--reason", "use the other one")
+	err := cmd.Wait()
+	if code := cmd.ProcessState.ExitCode(); code != 4 {
+		t.Fatalf("mcpgw call: %v (exit %d); want exit 4", err, code)
+	}
+	wantAll(t, "mcpgw call's result", out.String(), `"isError": true`, "denied by", "use the other one")
+	wantAll(t, "mcpgw call's stderr", stderr.String(), fmt.Sprintf("mcpgw approvals approve %d", row.ID))
 }
