@@ -402,3 +402,31 @@ func TestUpdateKeepsRulesOnError(t *testing.T) {
 		t.Fatal()
 	}
 }
+
+// TestRedactedArguments: the person is shown, and the store keeps, the
+// arguments with secrets masked; the exact-arguments hash is of the
+// arguments as sent, so two calls whose secrets differ are not one.
+func TestRedactedArguments(t *testing.T) {
+	store := newMemStore()
+	st := newStage(t, Config{}, store)
+	st.Redact = func(b []byte) []byte { return []byte(strings.ReplaceAll(string(b), "hunter2", "[secret]")) }
+	s := &session{id: "s", answer: callpath.Answer{Action: "accept", Content: map[string]any{"scope": "args"}}}
+	c := toolCall("fx", "delete_repo", nil, `{"token":"hunter2"}`)
+	c.Session = s
+	if v, _ := run(t, context.Background(), st, c); v.Stops() {
+		t.Fatalf("refused: %+v", v)
+	}
+	if len(s.asked) != 1 || strings.Contains(s.asked[0], "hunter2") || !strings.Contains(s.asked[0], `{"token":"[secret]"}`) {
+		t.Errorf("asked %q; want the argument masked", s.asked)
+	}
+	r, _ := store.Approval(context.Background(), 1)
+	if strings.Contains(r.Args, "hunter2") || r.Args != `{"token":"[secret]"}` {
+		t.Errorf("stored arguments %q", r.Args)
+	}
+	other := toolCall("fx", "delete_repo", nil, `{"token":"hunter3"}`)
+	other.Session = s
+	run(t, context.Background(), st, other)
+	if len(s.asked) != 2 {
+		t.Errorf("a call with another secret was covered by the approval of the first (asked %d times)", len(s.asked))
+	}
+}
