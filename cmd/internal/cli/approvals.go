@@ -250,10 +250,7 @@ func printApprovals(opts *ApprovalsOptions, format string, all []approval.Reques
 	}
 	t := newTable(opts.IO.Out, "ID", "STATE", "AGE", "TOOL", "ARGUMENTS", "RULE", "DECIDED BY", "SCOPE")
 	for _, r := range all {
-		args := r.Args
-		if len(args) > 60 {
-			args = args[:57] + "..."
-		}
+		args := oneLine(r.Args, 60)
 		by, scope := r.DecidedBy, ""
 		if r.State == approval.Approved {
 			scope = scopeText(r)
