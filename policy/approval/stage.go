@@ -364,7 +364,7 @@ func (s *Stage) decided(ctx context.Context, c *callpath.Call, r Request) *callp
 		return &callpath.Verdict{Decision: "approve", Rule: r.Rule,
 			Reason: fmt.Sprintf("approved by %s through %s for %s%s", r.DecidedBy, how, scope, ref)}
 	case Cancelled:
-		return &callpath.Verdict{Status: "cancelled", Decision: "cancel", Rule: r.Rule,
+		return &callpath.Verdict{Status: callpath.Cancelled, Decision: "cancel", Rule: r.Rule,
 			Reason: fmt.Sprintf("%s was cancelled while it waited for approval%s", c.Exposed, ref)}
 	case Expired:
 		return callpath.Deny(r.Rule, fmt.Sprintf("%s was not run: it needs a person's approval (%s) and none came within the timeout (%s%s); ask again, and approve it when asked",

@@ -68,6 +68,12 @@ kept in the record (mcpgw approvals list --all, mcpgw logs).`,
 		opts.ID = n
 		return nil
 	}
+	pendingIDs := func(cmd *cobra.Command, args []string, _ string) ([]string, cobra.ShellCompDirective) {
+		if len(args) > 0 {
+			return nil, cobra.ShellCompDirectiveNoFileComp
+		}
+		return pendingApprovalIDs(cmd.Context(), f, opts.DB), cobra.ShellCompDirectiveNoFileComp
+	}
 	approve := &cobra.Command{
 		Use:   "approve ID",
 		Short: "Let a waiting call run (--for session: the tool for the rest of the agent's session; --for args: these arguments for --ttl)",
@@ -78,6 +84,7 @@ kept in the record (mcpgw approvals list --all, mcpgw logs).`,
 			}
 			return runF(cmd.Context(), opts, "approve")
 		},
+		ValidArgsFunction: pendingIDs,
 	}
 	approve.Flags().StringVar(&opts.For, "for", "once", "what the approval covers: once (this call), session (this tool for the rest of the agent's session) or args (calls with these exact arguments, for --ttl)")
 	approve.Flags().DurationVar(&opts.TTL, "ttl", approval.DefaultArgsTTL, "with --for args: how long the approval lasts")
@@ -95,6 +102,7 @@ kept in the record (mcpgw approvals list --all, mcpgw logs).`,
 			}
 			return runF(cmd.Context(), opts, "deny")
 		},
+		ValidArgsFunction: pendingIDs,
 	}
 	deny.Flags().StringVar(&opts.Reason, "reason", "", "why: the agent is told, and the record keeps it")
 	cmd.AddCommand(list, approve, deny)
@@ -258,4 +266,31 @@ func printApprovals(opts *ApprovalsOptions, format string, all []approval.Reques
 		t.row(strconv.FormatInt(r.ID, 10), string(r.State), time.Since(r.Created).Round(time.Second).String(), r.Exposed, args, r.Rule, by, scope)
 	}
 	return t.flush()
+}
+
+// pendingApprovalIDs completes approve and deny: the ids of the waiting
+// approvals, each with its tool and arguments; nothing when there is no
+// record.
+func pendingApprovalIDs(ctx context.Context, f *Factory, flag string) []string {
+	path, err := f.logsDBPath(flag)
+	if err != nil {
+		return nil
+	}
+	if ok, err := recordExists(path); err != nil || !ok {
+		return nil
+	}
+	db, err := openRecord(ctx, path)
+	if err != nil {
+		return nil
+	}
+	defer db.Close()
+	pending, err := db.Approvals(ctx, true, 50)
+	if err != nil {
+		return nil
+	}
+	out := make([]string, len(pending))
+	for i, r := range pending {
+		out[i] = strconv.FormatInt(r.ID, 10) + "\t" + oneLine(r.Exposed+" "+r.Args, 60)
+	}
+	return out
 }

@@ -40,6 +40,10 @@ func TestApprovalsCommands(t *testing.T) {
 	}
 	db.Close()
 
+	t.Setenv("MCPGW_DB", path)
+	if cands, _ := complete(t, "approvals", "deny", ""); strings.Join(cands, "|") != "4\tfx__delete {\"n\":3}|3\tfx__delete {\"n\":2}|2\tfx__delete {\"n\":1}|1\tfx__delete {\"n\":0}" {
+		t.Errorf("completion of approvals deny: %q; want the pending ids, newest first", cands)
+	}
 	code, out, _ := approvalsRun(t, path, true, "list")
 	if code != 0 || !strings.Contains(out, "ID") || !strings.Contains(out, "fx__delete") || strings.Count(out, "pending") != 4 {
 		t.Errorf("list (table): exit %d\n%s", code, out)
