@@ -33,6 +33,9 @@ type call struct {
 	// request is what the record keeps as the request of kinds other than
 	// tools/call: their params as the agent (or server) sent them.
 	request json.RawMessage
+	// held is the call's hold when it runs detached, to ask a 2026-07-28
+	// agent through input_required (heldinput.go).
+	held *heldCall
 }
 
 // newCall makes the call for a request of kind from the agent session ss
@@ -91,7 +94,10 @@ type outcome struct {
 func (g *Gateway) govern(ctx context.Context, c *call, forward func(context.Context, *call) outcome) outcome {
 	if v := g.admit(ctx, c); v != nil {
 		if v.Hold != nil {
-			v = v.Hold(ctx)
+			var asked *outcome
+			if v, asked = g.waitHold(ctx, c, v); asked != nil {
+				return *asked
+			}
 		}
 		if v.Stops() {
 			return refusal(c, v)

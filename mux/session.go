@@ -92,14 +92,27 @@ func (a *agentSession) Elicit(ctx context.Context, q callpath.Question) (callpat
 		return callpath.Answer{}, fmt.Errorf("%w: no agent session", callpath.ErrCannotAsk)
 	case agentCaps(a.ss).Elicitation == nil:
 		return callpath.Answer{}, fmt.Errorf("%w: it did not declare the elicitation capability", callpath.ErrCannotAsk)
-	case agentSpeaksNew(a.ss):
-		return callpath.Answer{}, fmt.Errorf("%w: it speaks %s, where a question mid-call travels as input_required", callpath.ErrCannotAsk, a.ProtocolVersion())
+	case agentSpeaksNew(a.ss) && (a.call == nil || a.call.held == nil):
+		return callpath.Answer{}, fmt.Errorf("%w: it speaks %s, where a question mid-call travels as input_required, and this request cannot carry one", callpath.ErrCannotAsk, a.ProtocolVersion())
 	}
 	schema := q.Schema
 	if schema == nil {
 		schema = json.RawMessage(`{"type":"object","properties":{}}`) // accept or decline
 	}
 	p := &mcp.ElicitParams{Mode: "form", Message: q.Message, RequestedSchema: schema}
+	if agentSpeaksNew(a.ss) {
+		// The question goes to the agent as input_required on the held
+		// call (heldinput.go); its retry brings the answer.
+		resp, err := awaitInput(ctx, a.call.held.ask, p, fmt.Errorf("%w: a question is pending on this call already", callpath.ErrCannotAsk))
+		if err != nil {
+			return callpath.Answer{}, err
+		}
+		res, ok := resp.(*mcp.ElicitResult)
+		if !ok {
+			return callpath.Answer{}, fmt.Errorf("the agent answered a form elicitation with %T", resp)
+		}
+		return callpath.Answer{Action: res.Action, Content: res.Content}, nil
+	}
 	res, err := elicitRaw(ctx, a.ss, p)
 	if err != nil {
 		return callpath.Answer{}, err

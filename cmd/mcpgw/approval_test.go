@@ -151,12 +151,14 @@ func (a *approvalAgent) waitPending(t *testing.T, ctx context.Context) approvalR
 	t.Helper()
 	var row approvalRow
 	waitFor(t, ctx, "a pending approval in mcpgw approvals list", func() bool {
-		rows := a.list(t, false)
-		if len(rows) == 1 {
-			row = rows[0]
-			return true
+		// Until a gateway has created the record, list fails: wait on.
+		out, _, code := mcpgwCmd(t, a.env, "", "approvals", "list", "-o", "json")
+		var rows []approvalRow
+		if code != 0 || json.Unmarshal([]byte(out), &rows) != nil || len(rows) != 1 {
+			return false
 		}
-		return false
+		row = rows[0]
+		return true
 	})
 	return row
 }
@@ -362,6 +364,59 @@ func explainApproval(t *testing.T, env []string, cfg, tool, rule string, destruc
 	}
 }
 
+// TestApprovalInputRequired asks a 2026-07-28 agent, which takes no
+// requests mid-call, through an input_required result on the held call:
+// the go-sdk client answers it with its elicitation handler and retries,
+// and the call goes on (or is refused) as the answer says, with the
+// arguments it was held with.
+func TestApprovalInputRequired(t *testing.T) {
+	t.Parallel()
+	a := serveApproval(t, approvalConfig(t, "30s"), "2026-07-28", true)
+	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
+	defer cancel()
+	callTool := func(text string) *mcp.CallToolResult {
+		t.Helper()
+		res, err := a.cs.CallTool(ctx, &mcp.CallToolParams{Name: "fx__echo", Arguments: map[string]any{"text": text}})
+		if err != nil {
+			t.Fatalf("fx__echo %q: %v", text, err)
+		}
+		return res
+	}
+	a.setAnswer(accept(""))
+	if res := callTool("approved"); res.IsError || textOf(t, res) != "approved" {
+		t.Fatalf("accepted call: %q (isError %v)", textOf(t, res), res.IsError)
+	}
+	if q := a.questions(); len(q) != 1 || !strings.Contains(q[0], `{"text":"approved"}`) {
+		t.Fatalf("questions %q; want one about the call", q)
+	}
+	a.setAnswer(func(context.Context, *mcp.ElicitRequest) (*mcp.ElicitResult, error) {
+		return &mcp.ElicitResult{Action: "decline"}, nil
+	})
+	if res := callTool("declined"); !res.IsError || !strings.Contains(textOf(t, res), "declined") {
+		t.Errorf("declined call: %q (isError %v)", textOf(t, res), res.IsError)
+	}
+	a.setAnswer(accept("session"))
+	callTool("session")
+	asked := len(a.questions())
+	if res := callTool("free"); res.IsError || len(a.questions()) != asked {
+		t.Errorf("after a session approval: %q, asked %d more", textOf(t, res), len(a.questions())-asked)
+	}
+	rows := a.list(t, true)
+	if len(rows) != 3 || rows[0].Scope != "session" || rows[1].State != "denied" || rows[2].State != "approved" || rows[2].Channel != "elicitation" {
+		t.Errorf("approvals: %+v", rows)
+	}
+	a.stop()
+	var approved int
+	for _, c := range recordOf(t, a.db) {
+		if c.Tool == "fx__echo" && c.Status == "ok" && c.Decision == "approve" && strings.Contains(c.Result, `"text":"approved"`) {
+			approved++
+		}
+	}
+	if approved != 1 {
+		t.Errorf("%d ok rows of the approved call with the decision; want 1", approved)
+	}
+}
+
 // TestApprovalOutOfBand holds calls of an agent that cannot be asked
 // (it declares no elicitation; a 2026-07-28 agent takes no requests
 // mid-call): the agent is told the approval's id and the commands, and
@@ -375,7 +430,7 @@ func TestApprovalOutOfBand(t *testing.T) {
 		managed       bool
 	}{
 		{"no elicitation", "2025-11-25", false, false},
-		{"2026-07-28", "2026-07-28", true, false},
+		{"2026-07-28 without elicitation", "2026-07-28", false, false},
 		{"managed policy requires it", "2025-11-25", true, true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
