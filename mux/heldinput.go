@@ -109,15 +109,25 @@ func (g *Gateway) awaitHold(ctx context.Context, h *heldCall) (*callpath.Verdict
 		key := randomKey()
 		g.heldAsks.park(key, h)
 		res := &mcp.CallToolResult{InputRequests: mcp.InputRequestMap{pi.id: pi.req}, RequestState: signState(g.stateKey, key)}
-		return nil, &outcome{res: res, raw: inputRequiredJSON(res)}
+		raw := inputRequiredJSON(res)
+		// Decoded, the result knows its resultType (unexported in the
+		// SDK), which the SDK path then keeps.
+		var typed mcp.CallToolResult
+		if err := json.Unmarshal(raw, &typed); err == nil {
+			res = &typed
+		}
+		out := &outcome{res: res}
+		if h.c.fast != nil {
+			out.raw = raw
+		}
+		return nil, out
 	case <-ctx.Done():
 		h.cancel()
 		return <-h.done, nil
 	}
 }
 
-// inputRequiredJSON encodes res as the fast path answers with it: the SDK
-// path sets resultType itself.
+// inputRequiredJSON encodes res as an input_required result.
 func inputRequiredJSON(res *mcp.CallToolResult) json.RawMessage {
 	ir, err := json.Marshal(res.InputRequests)
 	if err != nil {

@@ -42,6 +42,13 @@ type approvalAgent struct {
 
 func serveApproval(t *testing.T, cfgPath, version string, elicit bool, env ...string) *approvalAgent {
 	t.Helper()
+	return serveApprovalWith(t, cfgPath, version, elicit, nil, env...)
+}
+
+// serveApprovalWith is serveApproval with the client's options changed by
+// opt.
+func serveApprovalWith(t *testing.T, cfgPath, version string, elicit bool, opt func(*mcp.ClientOptions), env ...string) *approvalAgent {
+	t.Helper()
 	a := &approvalAgent{stderr: &logBuffer{t: t}, db: filepath.Join(t.TempDir(), "record.db"), noteSeen: make(chan struct{}, 64)}
 	note := func(s string) {
 		a.mu.Lock()
@@ -68,6 +75,9 @@ func serveApproval(t *testing.T, cfgPath, version string, elicit bool, env ...st
 			a.mu.Unlock()
 			return answer(ctx, req)
 		}
+	}
+	if opt != nil {
+		opt(opts)
 	}
 	c := mcp.NewClient(&mcp.Implementation{Name: "approval-agent", Version: "1"}, opts)
 	a.cmd = exec.Command(testenv.Mcpgw(t), "serve", "--config", cfgPath)
@@ -371,7 +381,8 @@ func explainApproval(t *testing.T, env []string, cfg, tool, rule string, destruc
 // arguments it was held with.
 func TestApprovalInputRequired(t *testing.T) {
 	t.Parallel()
-	a := serveApproval(t, approvalConfig(t, "30s"), "2026-07-28", true)
+	cfg := approvalConfig(t, "30s")
+	a := serveApproval(t, cfg, "2026-07-28", true)
 	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
 	defer cancel()
 	callTool := func(text string) *mcp.CallToolResult {
@@ -401,6 +412,30 @@ func TestApprovalInputRequired(t *testing.T) {
 	if res := callTool("free"); res.IsError || len(a.questions()) != asked {
 		t.Errorf("after a session approval: %q, asked %d more", textOf(t, res), len(a.questions())-asked)
 	}
+	// An agent that retries by hand with other arguments: the server gets
+	// the ones the person was asked about.
+	manual := serveApprovalWith(t, cfg, "2026-07-28", true, func(o *mcp.ClientOptions) {
+		o.MultiRoundTrip = &mcp.MultiRoundTripOptions{Disabled: true}
+	})
+	res, err := manual.cs.CallTool(ctx, &mcp.CallToolParams{Name: "fx__echo", Arguments: map[string]any{"text": "as asked"}})
+	if err != nil || !res.NeedsInput() || len(res.InputRequests) != 1 || res.RequestState == "" {
+		t.Fatalf("first round: %+v, %v; want one input request", res, err)
+	}
+	responses := mcp.InputResponseMap{}
+	for id, req := range res.InputRequests {
+		p, ok := req.(*mcp.ElicitParams)
+		if !ok || !strings.Contains(p.Message, `{"text":"as asked"}`) {
+			t.Fatalf("input request %T %+v; want the approval form", req, req)
+		}
+		responses[id] = &mcp.ElicitResult{Action: "accept"}
+	}
+	res, err = manual.cs.CallTool(ctx, &mcp.CallToolParams{Name: "fx__echo", Arguments: map[string]any{"text": "swapped after the question"},
+		RequestState: res.RequestState, InputResponses: responses})
+	if err != nil || res.IsError || res.NeedsInput() || textOf(t, res) != "as asked" {
+		t.Errorf("retry with other arguments: %+v, %v; want the call as asked about", res, err)
+	}
+	manual.stop()
+
 	rows := a.list(t, true)
 	if len(rows) != 3 || rows[0].Scope != "session" || rows[1].State != "denied" || rows[2].State != "approved" || rows[2].Channel != "elicitation" {
 		t.Errorf("approvals: %+v", rows)
