@@ -82,8 +82,9 @@ func (a *agentSession) authenticated() *Caller {
 }
 
 // Elicit asks the agent's person through MCP elicitation. A 2026-07-28
-// agent takes no requests from a server mid-call (they travel as
-// input_required on the call itself), so it cannot be asked here yet.
+// agent takes no requests from a server mid-call: a tool call's hold asks
+// it through input_required on the call itself (heldinput.go); any other
+// request of such an agent cannot ask.
 func (a *agentSession) Elicit(ctx context.Context, q callpath.Question) (callpath.Answer, error) {
 	switch {
 	case a.cli:
