@@ -59,7 +59,7 @@ func BenchmarkSchemaCheck(b *testing.B) {
 		b.Run(bc.name, func(b *testing.B) {
 			st := guard.NewSchemaCheck(&guard.SchemaCheckOptions{Mode: guard.SchemaWarn})
 			c := &callpath.Call{Kind: callpath.ToolCall, Exposed: "github__create_issue", Server: "github", Name: "create_issue",
-				Def: json.RawMessage(`{"name":"github__create_issue","description":"Create a new issue in a GitHub repository","inputSchema":` + bc.schema + `}`),
+				Def:    json.RawMessage(`{"name":"github__create_issue","description":"Create a new issue in a GitHub repository","inputSchema":` + bc.schema + `}`),
 				Params: json.RawMessage(bc.args), Session: session{}}
 			if v := st.CheckRequest(ctx, c); (v != nil) != bc.problems {
 				b.Fatalf("verdict %+v; want problems: %v", v, bc.problems)
