@@ -121,3 +121,29 @@ func TestSchemaCheck(t *testing.T) {
 		}
 	}
 }
+
+// TestSchemaCheckExplained: `mcpgw policy explain` of a tool says what the
+// schema check does to its calls, as text and JSON.
+func TestSchemaCheckExplained(t *testing.T) {
+	t.Parallel()
+	cfg := filepath.Join(t.TempDir(), "config.yaml")
+	env := []string{"MCPGW_USER=", "MCPGW_TEAM=", "MCPGW_ROLES=", "MCPGW_PROFILE=", "MCPGW_MANAGED_POLICY=", "MCPGW_DB=" + filepath.Join(t.TempDir(), "r.db")}
+	for _, tc := range []struct{ config, mode, says string }{
+		{"", "warn", "schema:   warn (guardrails.schema): arguments that do not match the tool's inputSchema are noted in the record; the call goes on"},
+		{"guardrails: {schema: block}\n", "block", "schema:   block (guardrails.schema): a call whose arguments do not match the tool's inputSchema is refused"},
+		{"guardrails: {schema: off}\n", "off", "schema:   off (guardrails.schema): arguments are not checked"},
+	} {
+		writePolicyConfig(t, cfg, []string{"fx"}, tc.config)
+		out, stderr, code := mcpgwCmd(t, env, "", "policy", "explain", "--tool", "fx__add", "-o", "table", "--config", cfg)
+		if code != 0 || !strings.Contains(out, tc.says) {
+			t.Errorf("%s: explain: exit %d\n%s%s", tc.mode, code, out, stderr)
+		}
+		out, stderr, code = mcpgwCmd(t, env, "", "policy", "explain", "--tool", "fx__add", "-o", "json", "--config", cfg)
+		var e struct {
+			SchemaCheck string `json:"schema_check"`
+		}
+		if err := json.Unmarshal([]byte(out), &e); err != nil || code != 0 || e.SchemaCheck != tc.mode {
+			t.Errorf("%s: explain -o json: exit %d, %v, schema_check %q\n%s%s", tc.mode, code, err, e.SchemaCheck, out, stderr)
+		}
+	}
+}
