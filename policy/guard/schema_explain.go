@@ -18,9 +18,9 @@ import (
 // Explaining a failed check: jsonschema-go has decided the arguments do not
 // match, and the explainer walks them beside the schema to say where and
 // why, for the keywords a model can act on (types, required and unexpected
-// arguments, enums, bounds, patterns, items, local $refs, allOf, anyOf and
-// oneOf). It runs only after a failure, so it may be slow; it never
-// decides, and it never quotes a value from the arguments.
+// arguments, enums, bounds, patterns, items, local $refs, allOf, anyOf,
+// oneOf and if/then/else). It runs only after a failure, so it may be
+// slow; it never decides, and it never quotes a value from the arguments.
 
 // maxProblems bounds what one failed check reports.
 const maxProblems = 8
@@ -84,6 +84,15 @@ func (e *explainer) value(s *jsonschema.Schema, v any, path string, depth int) {
 	}
 	for _, sub := range s.AllOf {
 		e.value(sub, v, path, depth+1)
+	}
+	if s.If != nil {
+		cond := explainer{root: e.root, draft7: e.draft7}
+		cond.value(s.If, v, path, depth+1)
+		if len(cond.problems) == 0 {
+			e.value(s.Then, v, path, depth+1)
+		} else {
+			e.value(s.Else, v, path, depth+1)
+		}
 	}
 	if len(e.problems) > before {
 		return
