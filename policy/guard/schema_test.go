@@ -4,8 +4,10 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"log/slog"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -279,4 +281,27 @@ func TestSchemaRecompiledWhenChanged(t *testing.T) {
 	if v := st.CheckRequest(ctx, toolCall(before, `{"n":"x"}`)); v != nil {
 		t.Errorf("changed back: %+v", v)
 	}
+}
+
+// TestSchemaCheckConcurrent: calls of many tools at once share the cache
+// (run with -race).
+func TestSchemaCheckConcurrent(t *testing.T) {
+	st := guard.NewSchemaCheck(&guard.SchemaCheckOptions{Mode: guard.SchemaBlock})
+	defs := []string{toolDef(countSchema), toolDef(closedSchema), toolDef(nestedSchema), toolDef(refSchema)}
+	var wg sync.WaitGroup
+	for g := range 8 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range 50 {
+				c := toolCall(defs[(g+i)%len(defs)], `{"count":"x","path":1,"item":{},"filter":1}`)
+				c.Name = fmt.Sprintf("tool%d", (g+i)%3)
+				if v := st.CheckRequest(context.Background(), c); !v.Stops() {
+					t.Errorf("not blocked: %+v", v)
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
 }
