@@ -52,9 +52,15 @@ func TestSchemaCheck(t *testing.T) {
 				callOK(t, ctx, a, "fx__echo", map[string]any{"text": "fine"})
 
 				// block, applied by the running gateway.
-				writeAtomic(t, cfgPath, fixtureConfig(fx)+"guardrails:\n  schema: block\n")
 				var refusal string
+				var written time.Time
 				waitFor(t, ctx, "guardrails.schema: block to apply", func() bool {
+					if time.Since(written) > 2*time.Second {
+						// Again now and then: a write before the gateway's
+						// file watch is in place would go unseen.
+						writeAtomic(t, cfgPath, fixtureConfig(fx)+"guardrails:\n  schema: block\n")
+						written = time.Now()
+					}
 					res, err := a.cs.CallTool(ctx, &mcp.CallToolParams{Name: "fx__add", Arguments: map[string]any{"a": value, "b": 2}})
 					if err != nil {
 						t.Fatal(err)
