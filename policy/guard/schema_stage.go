@@ -113,7 +113,7 @@ func (s *SchemaCheck) CheckRequest(_ context.Context, c *callpath.Call) *callpat
 	if mode == SchemaOff || c.Kind != callpath.ToolCall || c.Def == nil {
 		return nil
 	}
-	cs := s.compiled(c)
+	cs := s.schemaFor(c)
 	if cs.schema == nil {
 		return nil
 	}
@@ -144,9 +144,9 @@ func (s *SchemaCheck) CheckRequest(_ context.Context, c *callpath.Call) *callpat
 		Reason: fmt.Sprintf("the arguments of %q do not match the tool's input schema: %s", c.Exposed, what)}
 }
 
-// compiled returns the compiled schema of c's tool definition, compiling
+// schemaFor returns the compiled schema of c's tool definition, compiling
 // it on first use.
-func (s *SchemaCheck) compiled(c *callpath.Call) *compiled {
+func (s *SchemaCheck) schemaFor(c *callpath.Call) *compiled {
 	k := toolKey{c.Server, c.Name}
 	if m := s.cache.Load(); m != nil {
 		// The catalog hands out the same bytes while a definition stays
