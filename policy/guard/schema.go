@@ -13,7 +13,7 @@ import (
 // Schema is a tool's inputSchema compiled once, to check the arguments of
 // many calls against it. The decision is jsonschema-go's (the JSON Schema
 // implementation the MCP SDK itself validates with); what [Schema.Check]
-// says about a failure is this package's own (see explain.go), because
+// says about a failure is this package's own (see schema_explain.go), because
 // jsonschema-go names the schema location that failed rather than the
 // argument, and quotes the argument's value, which must not reach the
 // record.
@@ -38,8 +38,13 @@ type Problem struct {
 // argument "count": expected integer, got string.
 func (p Problem) String() string {
 	name := strings.TrimPrefix(strings.TrimPrefix(p.Path, argsRoot), ".")
-	if name == "" {
+	switch {
+	case name == "":
 		return "arguments: " + p.Message
+	case strings.Contains(name, `"`):
+		// A member that is no identifier is quoted in the path already:
+		// argument ["dry run"].
+		return fmt.Sprintf("argument %s: %s", name, p.Message)
 	}
 	return fmt.Sprintf("argument %q: %s", name, p.Message)
 }

@@ -68,7 +68,7 @@ func TestSchemaCheck(t *testing.T) {
 			[]string{`arguments: must be a JSON object of named arguments, got array`}, []string{"$.arguments"}},
 		{"additional properties allowed when the schema does not forbid them", countSchema, `{"count":1,"extra":true}`, nil, nil},
 		{"additional properties forbidden", closedSchema, `{"path":"/tmp","recursive":true,"force":true,"dry run":1}`,
-			[]string{`argument "[\"dry run\"]": is not an argument this tool takes (it takes: path, recursive)`,
+			[]string{`argument ["dry run"]: is not an argument this tool takes (it takes: path, recursive)`,
 				`argument "force": is not an argument this tool takes (it takes: path, recursive)`},
 			[]string{`$.arguments["dry run"]`, "$.arguments.force"}},
 		{"several problems at once", closedSchema, `{"recursive":"yes"}`,
