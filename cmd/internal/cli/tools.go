@@ -78,7 +78,7 @@ func runTools(ctx context.Context, opts *ToolsOptions) error {
 	}
 	defer record.close()
 	record.options(gwOpts, false)
-	gwOpts.Stages = append(gwOpts.Stages, newLimits(cfg, record, gwOpts.Logger))
+	gwOpts.Stages = append(gwOpts.Stages, newSchemaCheck(cfg, gwOpts.Logger), newLimits(cfg, record, gwOpts.Logger))
 	g, err := newGatewayOf(opts.Factory, cfg, gwOpts, specs, nil)
 	if err != nil {
 		return err
