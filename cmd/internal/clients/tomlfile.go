@@ -202,7 +202,8 @@ func trailingComments(lines []string) []string {
 }
 
 // multilineState tracks whether a line ends inside a multi-line string
-// (""" or '''), where a line that looks like a header is not one.
+// (three double or three single quotes), where a line that looks like a
+// header is not one.
 func multilineState(state, line string) string {
 	for {
 		if state == "" {
