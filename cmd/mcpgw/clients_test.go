@@ -365,7 +365,15 @@ func TestClientInstallRuns(t *testing.T) {
 	a := connectAgent(t, cmd, "2025-11-25")
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
-	if names := toolNames(t, ctx, a); !hasAll(names, "fx__echo", "fx__env") {
+	tools, err := a.cs.ListTools(ctx, nil)
+	if err != nil {
+		t.Fatalf("tools/list through the installed entry: %v", err)
+	}
+	var names []string
+	for _, tl := range tools.Tools {
+		names = append(names, tl.Name)
+	}
+	if !slices.Contains(names, "fx__echo") || !slices.Contains(names, "fx__env") {
 		t.Fatalf("tools through the installed entry: %v", names)
 	}
 	res := call(t, ctx, a, "fx__env", map[string]any{"name": "FX_API_TOKEN", "form": "sha256"})
