@@ -382,3 +382,64 @@ func TestClientInstallRuns(t *testing.T) {
 		t.Errorf("the fixture's FX_API_TOKEN hashes to %q; want the token's hash (resolved from the keychain)", got)
 	}
 }
+
+// TestClientAllAndClashes imports and installs every agent that has a file
+// (--all), with --keep-secrets: credentials are copied as they are, a
+// server already in mcpgw is not added twice, and a name mcpgw uses for
+// another server is imported as NAME-AGENT. Agents without a file get
+// none. print shows the entry install writes.
+func TestClientAllAndClashes(t *testing.T) {
+	sb := newClientSandbox(t)
+	sb.write(t, sb.cfg, []byte("servers:\n  files:\n    command: other-files-server\n"))
+	_, cursorOrig := sb.place(t, "cursor", "user", "cursor.json")
+	sb.place(t, "windsurf", "user", "windsurf.json")
+
+	out := sb.must(t, "client", "import", "--all", "--keep-secrets")
+	wantAll(t, "import --all", out, "Imported files (as files-cursor: mcpgw has another server called files)", "Imported files (as files-windsurf", "Already in mcpgw: github", "Imported figma")
+	if strings.Contains(out, "keychain") {
+		t.Errorf("import --keep-secrets mentions the keychain: %s", out)
+	}
+	cfg, err := config.LoadAsWritten(sb.cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := []string{"files", "github", "files-cursor", "linear", "files-windsurf", "figma"}; !slices.Equal(cfg.Order, want) {
+		t.Errorf("servers = %v; want %v", cfg.Order, want)
+	}
+	if v := cfg.Servers["github"].Env["GITHUB_PERSONAL_ACCESS_TOKEN"]; !bytes.Contains(cursorOrig, []byte(v)) || !strings.HasPrefix(v, "ghp_") {
+		t.Errorf("--keep-secrets: github's token = %q; want it as it was", v)
+	}
+	if cfg.Servers["files-cursor"].IsEnabled() {
+		t.Error("cursor's disabled server was imported enabled")
+	}
+	if s := cfg.Servers["linear"]; s.Transport != "sse" || s.URL != "https://mcp.linear.example/sse" {
+		t.Errorf("linear = %+v; want the SSE URL", s)
+	}
+
+	sb.must(t, "client", "install", "--all", "--keep-secrets")
+	for _, agent := range []string{"cursor", "windsurf"} {
+		if r := sb.row(t, agent, "user"); r.State != "managed" {
+			t.Errorf("%s after install --all: %+v; want managed", agent, r)
+		}
+	}
+	for _, agent := range []string{"claude-desktop", "claude-code", "vscode", "zed", "codex", "gemini"} {
+		if r := sb.row(t, agent, "user"); r.State != "absent" {
+			t.Errorf("install --all touched %s, which had no file: %+v", agent, r)
+		}
+	}
+
+	out = sb.must(t, "client", "print", "cursor")
+	var snippet struct {
+		MCPServers map[string]struct {
+			Command string
+			Args    []string
+		} `json:"mcpServers"`
+	}
+	if err := json.Unmarshal([]byte(out), &snippet); err != nil {
+		t.Fatalf("print cursor: %v\n%s", err, out)
+	}
+	e := snippet.MCPServers["mcpgw"]
+	if e.Command != testenv.Mcpgw(t) || !slices.Equal(e.Args, []string{"serve", "--profile", "cursor", "--config", sb.cfg}) {
+		t.Errorf("print cursor = %+v", e)
+	}
+}

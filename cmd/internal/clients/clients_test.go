@@ -8,6 +8,7 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/tailscale/hujson"
 )
@@ -266,5 +267,71 @@ func TestPaths(t *testing.T) {
 		if want, ok := proj[a.Name]; ok != (err == nil) || filepath.ToSlash(got) != want {
 			t.Errorf("%s project path = %q, %v; want %q", a.Name, got, err, want)
 		}
+	}
+}
+
+func TestSecretDetection(t *testing.T) {
+	cases := []struct {
+		key, value string
+		want       bool
+	}{
+		{"GITHUB_TOKEN", "abc", true},
+		{"API_KEY", "x1", true},
+		{"DB_PASSWORD", "hunter2", true},
+		{"Authorization", "Bearer abc", true},
+		{"X-Api-Key", "k", true},
+		{"NOTES", "ghp_" + strings.Repeat("a", 36), true}, // a known format, whatever the name
+		{"OPENAI", "sk-" + strings.Repeat("b", 40), true},
+		{"LOG_LEVEL", "debug", false},
+		{"MONKEY", "banana", false},
+		{"GITHUB_TOKEN", "${GITHUB_TOKEN}", false}, // a reference: nothing to move
+		{"GITHUB_TOKEN", "", false},
+		{"PATH", "/usr/bin", false},
+	}
+	for _, c := range cases {
+		if got := looksSecret(c.key, c.value); got != c.want {
+			t.Errorf("looksSecret(%q, %q) = %v; want %v", c.key, c.value, got, c.want)
+		}
+	}
+	if n := SecretName("My Server", "GITHUB_TOKEN"); n != "my-server-github_token" {
+		t.Errorf("SecretName = %q", n)
+	}
+}
+
+func TestGeminiBareReference(t *testing.T) {
+	a, _ := Lookup("gemini")
+	servers, err := a.Read("s.json", []byte(`{"mcpServers": {"x": {"command": "x", "env": {"API_KEY": "$MY_KEY", "MIXED": "a$b"}}}}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if e := servers[0].Env; e["API_KEY"] != "${MY_KEY}" || e["MIXED"] != "a$b" {
+		t.Errorf("env = %v; want $MY_KEY as ${MY_KEY}, a$b as it was", e)
+	}
+}
+
+// TestBackupNeverOverwrites makes two backups of one file in the same
+// second: both are kept, each with its own content.
+func TestBackupNeverOverwrites(t *testing.T) {
+	st, err := LoadState(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, _ := Lookup("cursor")
+	now := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+	p1, err := st.Backup(a, User, "/x/mcp.json", []byte("one"), now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p2, err := st.Backup(a, User, "/x/mcp.json", []byte("two"), now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b1, _ := os.ReadFile(p1)
+	b2, _ := os.ReadFile(p2)
+	if p1 == p2 || string(b1) != "one" || string(b2) != "two" {
+		t.Errorf("backups %s=%q, %s=%q; want two files", p1, b1, p2, b2)
+	}
+	if !strings.Contains(filepath.Base(p1), "cursor-user-20260102T030405Z") {
+		t.Errorf("backup name %s has no agent, scope and time", p1)
 	}
 }
