@@ -312,6 +312,21 @@ func TestClientBadInput(t *testing.T) {
 		t.Error("install --no-import changed the file")
 	}
 
+	// A server mcpgw cannot take: import leaves it out and says why;
+	// install refuses, since the agent would lose it.
+	ccPath := sb.row(t, "claude-code", "user").Path
+	cc := []byte(`{"mcpServers": {"ok": {"command": "ok-server"}, "bad": {"command": "x", "env": {"A": "${not a name}"}}}}`)
+	sb.write(t, ccPath, cc)
+	_, errs, code = sb.run(t, "client", "install", "claude-code", "--keep-secrets")
+	if code != 3 || !strings.Contains(errs, "cannot import: bad") {
+		t.Errorf("install with a server mcpgw cannot take: exit %d, %q", code, errs)
+	}
+	if now, _ := os.ReadFile(ccPath); !bytes.Equal(now, cc) {
+		t.Error("the refused install changed the file")
+	}
+	out := sb.must(t, "client", "import", "claude-code", "--keep-secrets")
+	wantAll(t, "import", out, "Imported ok", "Not imported: bad: ")
+
 	_, errs, code = sb.run(t, "client", "import", "kursor")
 	if code != 2 || !strings.Contains(errs, "claude-desktop, claude-code, cursor") {
 		t.Errorf("unknown agent: exit %d, %q", code, errs)

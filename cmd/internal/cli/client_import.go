@@ -73,6 +73,7 @@ func runClientImport(ctx context.Context, f *Factory, opts *ClientImportOptions,
 	if err != nil {
 		return err
 	}
+	found := false
 	for _, t := range targets {
 		data, ok, err := readAgentFile(t.path)
 		if err != nil {
@@ -84,11 +85,16 @@ func runClientImport(ctx context.Context, f *Factory, opts *ClientImportOptions,
 			}
 			continue
 		}
+		found = true
 		plan, err := imp.plan(t, data)
 		if err != nil {
 			return withCode(ExitConfig, err)
 		}
 		plan.report(f.IO.Out, opts.DryRun)
+	}
+	if !found {
+		fmt.Fprintf(f.IO.Out, "No agent has a %s configuration file (see mcpgw client list).\n", opts.Scope)
+		return nil
 	}
 	if opts.DryRun {
 		fmt.Fprintln(f.IO.Out, "Dry run: nothing was written.")
@@ -144,8 +150,10 @@ type importPlan struct {
 	added []importedServer
 	// present: servers mcpgw already has (same command or URL).
 	present []string
-	// skipped: servers not imported, with why.
+	// skipped: servers not imported, with why; failed are those of them
+	// that are not mcpgw's own entry.
 	skipped []string
+	failed  []string
 	// dropped: per server, what could not be carried over.
 	dropped map[string][]string
 	// moved: credentials moved to the keychain.
@@ -184,6 +192,7 @@ func (imp *importer) plan(t clientTarget, data []byte) (*importPlan, error) {
 		cs.Name = name
 		if err := config.CheckServer(cs); err != nil {
 			p.skipped = append(p.skipped, fmt.Sprintf("%s: %v", s.Name, err))
+			p.failed = append(p.failed, s.Name)
 			continue
 		}
 		if !imp.keepSecrets {

@@ -88,6 +88,12 @@ func runClientInstall(ctx context.Context, f *Factory, opts *ClientInstallOption
 		if err != nil {
 			return withCode(ExitConfig, err)
 		}
+		if len(plan.failed) > 0 {
+			// Installing would take them out of the agent and put them
+			// nowhere.
+			plan.report(f.IO.ErrOut, true)
+			return withCode(ExitConfig, fmt.Errorf("%s has servers mcpgw cannot import: %s (see above); fix them in %s or remove them, then install again", t.agent.Title, strings.Join(plan.failed, ", "), t.path))
+		}
 		if opts.NoImport && len(plan.added) > 0 {
 			var names []string
 			for _, s := range plan.added {
