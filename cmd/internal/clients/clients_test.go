@@ -190,21 +190,35 @@ func sameOutside(t *testing.T, a *Agent, before, after []byte) {
 	}
 }
 
-func TestInstallNewAndEmptyFiles(t *testing.T) {
-	for _, a := range Agents {
-		for _, data := range []string{"", "{}", "{\n  \"other\": 1,\n}\n"} {
-			if a.Format == TOML && strings.HasPrefix(data, "{") {
-				continue
-			}
-			out, err := a.Install("f", []byte(data), entryFor(a))
-			if err != nil {
-				t.Errorf("%s on %q: %v", a.Name, data, err)
-				continue
-			}
-			if data != "" && !strings.Contains(string(out), `"other": 1,`) && a.Format == JSON && strings.Contains(data, "other") {
-				t.Errorf("%s lost the other setting: %s", a.Name, out)
-			}
+// TestInstallAddsServersKey covers files without a servers key: missing,
+// empty, with a trailing comma, with a comment after the last value.
+func TestInstallAddsServersKey(t *testing.T) {
+	a, _ := Lookup("cursor")
+	e := Entry{Command: "/bin/mcpgw", Args: []string{"serve"}}
+	const obj = `{
+    "mcpgw": {
+      "command": "/bin/mcpgw",
+      "args": ["serve"]
+    }
+  }`
+	cases := []struct{ in, want string }{
+		{"", "{\n  \"mcpServers\": " + obj + "\n}\n"},
+		{"{}", "{\n  \"mcpServers\": " + obj + "\n}"},
+		{"{\n  \"other\": 1,\n}\n", "{\n  \"other\": 1,\n  \"mcpServers\": " + obj + ",\n}\n"},
+		{"{\n  \"other\": 1 // why\n}\n", "{\n  \"other\": 1, // why\n  \"mcpServers\": " + obj + "\n}\n"},
+		{"{\n  \"mcpServers\": null\n}", "{\n  \"mcpServers\": " + obj + "\n}"},
+	}
+	for _, c := range cases {
+		got, err := a.Install("f", []byte(c.in), e)
+		if err != nil || string(got) != c.want {
+			t.Errorf("Install(%q) = %v\n%s\nwant:\n%s", c.in, err, got, c.want)
 		}
+	}
+	c, _ := Lookup("codex")
+	got, err := c.Install("f", []byte("# mine\nmodel = \"x\"\n\n[mcp_servers.a]\ncommand = \"a\"\n\n# about tui\n[tui]\nx = 1\n"), e)
+	want := "# mine\nmodel = \"x\"\n\n[mcp_servers.mcpgw]\ncommand = \"/bin/mcpgw\"\nargs = [\"serve\"]\n\n# about tui\n[tui]\nx = 1\n"
+	if err != nil || string(got) != want {
+		t.Errorf("codex Install = %v\n%s\nwant:\n%s", err, got, want)
 	}
 }
 

@@ -118,7 +118,16 @@ func (a *Agent) replaceJSON(path string, data []byte, servers func(indent, unit 
 		}
 		return splice(data, comma+1, comma+1, "\n"+indent+text+","), nil
 	}
-	return splice(data, last.EndOffset, last.EndOffset, ",\n"+indent+text), nil
+	// A line comment after the last value stays with it.
+	end := last.EndOffset
+	if nl := bytes.IndexByte(data[end:], '\n'); nl >= 0 {
+		seg := bytes.TrimSpace(data[end : end+nl])
+		if len(seg) == 0 || bytes.HasPrefix(seg, []byte("//")) {
+			out := splice(data, end, end, ",")
+			return splice(out, end+1+nl, end+1+nl, "\n"+indent+text), nil
+		}
+	}
+	return splice(data, end, end, ",\n"+indent+text), nil
 }
 
 func splice(data []byte, from, to int, text string) []byte {
