@@ -166,7 +166,7 @@ func TestClientImportInstallRestore(t *testing.T) {
 			}
 
 			// --dry-run: the diff, and nothing written anywhere.
-			out := sb.must(t, "client", "install", agent, "--dry-run")
+			out := sb.must(t, "client", "install", "-o", "table", agent, "--dry-run")
 			wantAll(t, "install --dry-run", out, "--- "+path, "+++ ", `mcpgw`, "Would import github", "Would move to the OS keychain", "Dry run: nothing was written.")
 			if got, _ := os.ReadFile(path); !bytes.Equal(got, orig) {
 				t.Error("install --dry-run changed the agent's file")
@@ -178,8 +178,18 @@ func TestClientImportInstallRestore(t *testing.T) {
 				t.Error("install --dry-run wrote mcpgw's state directory")
 			}
 
-			out = sb.must(t, "client", "import", agent)
-			wantAll(t, "import", out, "Imported github", "Moved to the OS keychain", "env GITHUB_PERSONAL_ACCESS_TOKEN")
+			var reports []struct {
+				Agent    string
+				Imported []struct{ Name string }
+				Secrets  []struct{ Server, Where, Secret string }
+			}
+			if err := json.Unmarshal([]byte(sb.must(t, "client", "import", "-o", "json", agent)), &reports); err != nil || len(reports) != 1 {
+				t.Fatalf("import -o json: %v %+v", err, reports)
+			}
+			if r := reports[0]; r.Agent != agent || len(r.Imported) != len(agentServers[agent]) || len(r.Secrets) == 0 ||
+				r.Secrets[0].Server != "github" || r.Secrets[0].Where != "env GITHUB_PERSONAL_ACCESS_TOKEN" {
+				t.Errorf("import report: %+v", r)
+			}
 			cfg, err := config.LoadAsWritten(sb.cfg)
 			if err != nil {
 				t.Fatal(err)
@@ -193,6 +203,9 @@ func TestClientImportInstallRestore(t *testing.T) {
 				t.Fatalf("github's token in mcpgw's configuration = %q; want a ${secret:...} reference", ref)
 			}
 			token := regexp.MustCompile(`ghp_Fixture[A-Za-z0-9]+`).FindString(string(orig))
+			if m[1] != reports[0].Secrets[0].Secret {
+				t.Errorf("the reference names %s; the report %s", m[1], reports[0].Secrets[0].Secret)
+			}
 			if v, err := store.Get(context.Background(), m[1]); err != nil || v != token {
 				t.Errorf("keychain %s = %q, %v; want the fixture's token %q", m[1], v, err, token)
 			}
@@ -209,7 +222,7 @@ func TestClientImportInstallRestore(t *testing.T) {
 
 			// install: everything is in mcpgw already; the file becomes
 			// the golden one.
-			out = sb.must(t, "client", "install", agent)
+			out = sb.must(t, "client", "install", "-o", "table", agent)
 			wantAll(t, "install", out, "Already in mcpgw: github", "Created profile "+agent, "Installed mcpgw into "+path)
 			golden, err := os.ReadFile(filepath.Join(testenv.RepoRoot(t), "testdata", "clients", "golden", fixtureName(agent)))
 			if err != nil {
@@ -263,15 +276,15 @@ func jsonString(s string) string {
 func TestClientRestoreUnchanged(t *testing.T) {
 	sb := newClientSandbox(t)
 	path, orig := sb.place(t, "zed", "user", "zed.json")
-	sb.must(t, "client", "install", "zed", "--keep-secrets")
-	sb.must(t, "client", "install", "zed", "--keep-secrets")
+	sb.must(t, "client", "install", "-o", "table", "zed", "--keep-secrets")
+	sb.must(t, "client", "install", "-o", "table", "zed", "--keep-secrets")
 	sb.must(t, "client", "restore", "zed")
 	if now, _ := os.ReadFile(path); !bytes.Equal(now, orig) {
 		t.Errorf("restored file differs from the original:\n%s", now)
 	}
 	// install into a file that did not exist; restore removes it again.
 	p2 := sb.row(t, "gemini", "project").Path
-	sb.must(t, "client", "install", "gemini", "--scope", "project")
+	sb.must(t, "client", "install", "-o", "table", "gemini", "--scope", "project")
 	if _, err := os.Stat(p2); err != nil {
 		t.Fatalf("install created no file: %v", err)
 	}
@@ -287,7 +300,7 @@ func TestClientRestoreUnchanged(t *testing.T) {
 func TestClientBadInput(t *testing.T) {
 	sb := newClientSandbox(t)
 	path, orig := sb.place(t, "cursor", "user", "malformed.json")
-	for _, args := range [][]string{{"client", "import", "cursor"}, {"client", "install", "cursor"}} {
+	for _, args := range [][]string{{"client", "import", "-o", "table", "cursor"}, {"client", "install", "-o", "table", "cursor"}} {
 		_, errs, code := sb.run(t, args...)
 		if code != 3 || !strings.Contains(errs, path) || !strings.Contains(errs, "not valid JSON") {
 			t.Errorf("%v on a malformed file: exit %d, %q; want 3 and the file named", args, code, errs)
@@ -304,7 +317,7 @@ func TestClientBadInput(t *testing.T) {
 	}
 
 	path, orig = sb.place(t, "cursor", "user", "cursor.json")
-	_, errs, code := sb.run(t, "client", "install", "cursor", "--no-import")
+	_, errs, code := sb.run(t, "client", "install", "-o", "table", "cursor", "--no-import")
 	if code == 0 || !strings.Contains(errs, "github, files, linear") {
 		t.Errorf("install --no-import: exit %d, %q; want a refusal naming the servers", code, errs)
 	}
@@ -317,21 +330,21 @@ func TestClientBadInput(t *testing.T) {
 	ccPath := sb.row(t, "claude-code", "user").Path
 	cc := []byte(`{"mcpServers": {"ok": {"command": "ok-server"}, "bad": {"command": "x", "env": {"A": "${not a name}"}}}}`)
 	sb.write(t, ccPath, cc)
-	_, errs, code = sb.run(t, "client", "install", "claude-code", "--keep-secrets")
+	_, errs, code = sb.run(t, "client", "install", "-o", "table", "claude-code", "--keep-secrets")
 	if code != 3 || !strings.Contains(errs, "cannot import: bad") {
 		t.Errorf("install with a server mcpgw cannot take: exit %d, %q", code, errs)
 	}
 	if now, _ := os.ReadFile(ccPath); !bytes.Equal(now, cc) {
 		t.Error("the refused install changed the file")
 	}
-	out := sb.must(t, "client", "import", "claude-code", "--keep-secrets")
+	out := sb.must(t, "client", "import", "-o", "table", "claude-code", "--keep-secrets")
 	wantAll(t, "import", out, "Imported ok", "Not imported: bad: ")
 
-	_, errs, code = sb.run(t, "client", "import", "kursor")
+	_, errs, code = sb.run(t, "client", "import", "-o", "table", "kursor")
 	if code != 2 || !strings.Contains(errs, "claude-desktop, claude-code, cursor") {
 		t.Errorf("unknown agent: exit %d, %q", code, errs)
 	}
-	_, errs, code = sb.run(t, "client", "install", "windsurf", "--scope", "project")
+	_, errs, code = sb.run(t, "client", "install", "-o", "table", "windsurf", "--scope", "project")
 	if code != 2 || !strings.Contains(errs, "no project-scope") {
 		t.Errorf("windsurf project scope: exit %d, %q", code, errs)
 	}
@@ -349,7 +362,7 @@ func TestClientInstallRuns(t *testing.T) {
 	sb := newClientSandbox(t, kenv...)
 	path := sb.row(t, "claude-code", "user").Path
 	sb.write(t, path, fmt.Appendf(nil, `{"numStartups": 3, "mcpServers": {"fx": {"type": "stdio", "command": %s, "env": {"FX_API_TOKEN": %q}}}}`, jsonString(fx), token))
-	out := sb.must(t, "client", "install", "claude-code")
+	out := sb.must(t, "client", "install", "-o", "table", "claude-code")
 	wantAll(t, "install", out, "Imported fx", "env FX_API_TOKEN → ${secret:fx-fx_api_token}")
 
 	var file struct {
@@ -409,7 +422,7 @@ func TestClientAllAndClashes(t *testing.T) {
 	_, cursorOrig := sb.place(t, "cursor", "user", "cursor.json")
 	sb.place(t, "windsurf", "user", "windsurf.json")
 
-	out := sb.must(t, "client", "import", "--all", "--keep-secrets")
+	out := sb.must(t, "client", "import", "-o", "table", "--all", "--keep-secrets")
 	wantAll(t, "import --all", out, "Imported files (as files-cursor: mcpgw has another server called files)", "Imported files (as files-windsurf", "Already in mcpgw: github", "Imported figma")
 	if strings.Contains(out, "keychain") {
 		t.Errorf("import --keep-secrets mentions the keychain: %s", out)
@@ -431,7 +444,7 @@ func TestClientAllAndClashes(t *testing.T) {
 		t.Errorf("linear = %+v; want the SSE URL", s)
 	}
 
-	sb.must(t, "client", "install", "--all", "--keep-secrets")
+	sb.must(t, "client", "install", "-o", "table", "--all", "--keep-secrets")
 	for _, agent := range []string{"cursor", "windsurf"} {
 		if r := sb.row(t, agent, "user"); r.State != "managed" {
 			t.Errorf("%s after install --all: %+v; want managed", agent, r)

@@ -25,6 +25,7 @@ type ClientImportOptions struct {
 	Scope       string
 	DryRun      bool
 	KeepSecrets bool
+	Output      string
 }
 
 func newCmdClientImport(f *Factory) *cobra.Command {
@@ -56,6 +57,7 @@ carried over. --dry-run reports without writing anything.`,
 	}
 	addImportFlags(cmd, &opts.All, &opts.Scope, &opts.DryRun)
 	cmd.Flags().BoolVar(&opts.KeepSecrets, "keep-secrets", false, "copy credentials as they are instead of moving them to the OS keychain")
+	addOutputFlag(cmd, &opts.Output)
 	return cmd
 }
 
@@ -69,11 +71,15 @@ func addImportFlags(cmd *cobra.Command, all *bool, scope *string, dryRun *bool) 
 }
 
 func runClientImport(ctx context.Context, f *Factory, opts *ClientImportOptions, targets []clientTarget) error {
+	format, err := resolveFormat(f.IO, opts.Output)
+	if err != nil {
+		return err
+	}
 	imp, err := newImporter(f, opts.KeepSecrets)
 	if err != nil {
 		return err
 	}
-	found := false
+	var plans []*importPlan
 	for _, t := range targets {
 		data, ok, err := readAgentFile(t.path)
 		if err != nil {
@@ -85,22 +91,42 @@ func runClientImport(ctx context.Context, f *Factory, opts *ClientImportOptions,
 			}
 			continue
 		}
-		found = true
 		plan, err := imp.plan(t, data)
 		if err != nil {
 			return withCode(ExitConfig, err)
 		}
-		plan.report(f.IO.Out, opts.DryRun)
+		plan.DryRun = opts.DryRun
+		plans = append(plans, plan)
 	}
-	if !found {
-		fmt.Fprintf(f.IO.Out, "No agent has a %s configuration file (see mcpgw client list).\n", opts.Scope)
+	if !opts.DryRun {
+		if err := imp.commit(ctx, ""); err != nil {
+			return err
+		}
+	}
+	return printReports(f, format, plans, opts.DryRun, fmt.Sprintf("No agent has a %s configuration file (see mcpgw client list).", opts.Scope))
+}
+
+// printReports writes the reports of client import or install: as JSON,
+// or as text, with none saying so.
+func printReports(f *Factory, format string, plans []*importPlan, dryRun bool, none string) error {
+	if format == FormatJSON {
+		reports := []*ClientReport{}
+		for _, p := range plans {
+			reports = append(reports, p.finish())
+		}
+		return printJSON(f.IO.Out, reports)
+	}
+	if len(plans) == 0 {
+		fmt.Fprintln(f.IO.Out, none)
 		return nil
 	}
-	if opts.DryRun {
+	for _, p := range plans {
+		p.finish().write(f.IO.Out)
+	}
+	if dryRun {
 		fmt.Fprintln(f.IO.Out, "Dry run: nothing was written.")
-		return nil
 	}
-	return imp.commit(ctx, "")
+	return nil
 }
 
 // importer gathers the servers of one or more agent files into one edit
@@ -143,24 +169,75 @@ func newImporter(f *Factory, keepSecrets bool) (*importer, error) {
 	return imp, nil
 }
 
-// importPlan is what importing one agent file does.
-type importPlan struct {
-	target clientTarget
-	// Added: imported servers (name in mcpgw, and in the agent when it differs).
-	added []importedServer
-	// present: servers mcpgw already has (same command or URL).
-	present []string
-	// skipped: servers not imported, with why; failed are those of them
-	// that are not mcpgw's own entry.
-	skipped []string
-	failed  []string
-	// dropped: per server, what could not be carried over.
-	dropped map[string][]string
-	// moved: credentials moved to the keychain.
-	moved []string
+// ClientReport is what `client import` or `client install` did to one
+// agent file, or would do with --dry-run: its -o json output.
+type ClientReport struct {
+	Agent  string `json:"agent"`
+	Scope  string `json:"scope"`
+	Path   string `json:"path"`
+	DryRun bool   `json:"dry_run"`
+	// Imported are the servers added to mcpgw's configuration.
+	Imported []ImportedServer `json:"imported"`
+	// Present are the agent's servers mcpgw already has (same command and
+	// args, or URL).
+	Present []string `json:"present"`
+	// Skipped are servers not imported, each with why.
+	Skipped []string `json:"skipped"`
+	// Secrets are the credentials moved to the OS keychain.
+	Secrets []MovedSecret `json:"secrets"`
+	// ProfileCreated is the profile install added to mcpgw's configuration.
+	ProfileCreated string `json:"profile_created,omitempty"`
+	// Installed: install wrote the agent's file; Unchanged: it already ran
+	// mcpgw as install would write it.
+	Installed bool `json:"installed,omitempty"`
+	Unchanged bool `json:"unchanged,omitempty"`
+	// Backup is the copy of the file from before install.
+	Backup string `json:"backup,omitempty"`
+	// Diff is the unified diff of the agent's file (install --dry-run).
+	Diff string `json:"diff,omitempty"`
 }
 
-type importedServer struct{ name, from string }
+// ImportedServer is one server import added.
+type ImportedServer struct {
+	// Name is its name in mcpgw; From its name in the agent, when that
+	// differs (mcpgw had another server of that name).
+	Name string `json:"name"`
+	From string `json:"from,omitempty"`
+	// NotCarriedOver are the entry's settings mcpgw has no place for.
+	NotCarriedOver []string `json:"not_carried_over,omitempty"`
+}
+
+// MovedSecret is a credential moved from an agent's file to the keychain.
+type MovedSecret struct {
+	Server string `json:"server"`
+	Where  string `json:"where"` // env NAME or header NAME
+	Secret string `json:"secret"`
+}
+
+// importPlan is what importing one agent file does.
+type importPlan struct {
+	ClientReport
+	target clientTarget
+	// failed are the skipped servers that are not mcpgw's own entry.
+	failed []string
+	// moved are the credentials, whose names the keychain may change.
+	moved []movedRef
+}
+
+type movedRef struct {
+	server string
+	sec    *clients.Secret
+}
+
+// finish fills the report's secrets with their final names.
+func (p *importPlan) finish() *ClientReport {
+	r := p.ClientReport
+	r.Secrets = []MovedSecret{}
+	for _, m := range p.moved {
+		r.Secrets = append(r.Secrets, MovedSecret{Server: m.server, Where: m.sec.Where, Secret: m.sec.Name})
+	}
+	return &r
+}
 
 // badServerChars are the characters a server name in mcpgw cannot have.
 var badServerChars = regexp.MustCompile(`[^A-Za-z0-9_-]+`)
@@ -171,10 +248,11 @@ func (imp *importer) plan(t clientTarget, data []byte) (*importPlan, error) {
 	if err != nil {
 		return nil, err
 	}
-	p := &importPlan{target: t, dropped: map[string][]string{}}
+	p := &importPlan{target: t, ClientReport: ClientReport{Agent: t.agent.Name, Scope: string(t.scope), Path: t.path,
+		Imported: []ImportedServer{}, Present: []string{}, Skipped: []string{}}}
 	for _, s := range servers {
 		if s.IsMcpgw() {
-			p.skipped = append(p.skipped, fmt.Sprintf("%s: mcpgw's own entry", s.Name))
+			p.Skipped = append(p.Skipped, fmt.Sprintf("%s: mcpgw's own entry", s.Name))
 			continue
 		}
 		cs := toConfigServer(s)
@@ -184,14 +262,14 @@ func (imp *importer) plan(t clientTarget, data []byte) (*importPlan, error) {
 		}
 		if have, ok := imp.known[name]; ok {
 			if sameTarget(have, cs) {
-				p.present = append(p.present, name)
+				p.Present = append(p.Present, name)
 				continue
 			}
 			name = imp.freeName(name + "-" + t.agent.Name)
 		}
 		cs.Name = name
 		if err := config.CheckServer(cs); err != nil {
-			p.skipped = append(p.skipped, fmt.Sprintf("%s: %v", s.Name, err))
+			p.Skipped = append(p.Skipped, fmt.Sprintf("%s: %v", s.Name, err))
 			p.failed = append(p.failed, s.Name)
 			continue
 		}
@@ -203,15 +281,16 @@ func (imp *importer) plan(t clientTarget, data []byte) (*importPlan, error) {
 				imp.names[sec.Name] = true
 				sec.Reference(sec.Name)
 				imp.secrets = append(imp.secrets, pendingSecret{sec: sec})
-				p.moved = append(p.moved, fmt.Sprintf("%s %s → ${secret:%s}", name, sec.Where, sec.Name))
+				p.moved = append(p.moved, movedRef{server: name, sec: sec})
 			}
-		}
-		if len(s.Dropped) > 0 {
-			p.dropped[name] = s.Dropped
 		}
 		imp.known[name] = cs
 		imp.added = append(imp.added, cs)
-		p.added = append(p.added, importedServer{name: name, from: s.Name})
+		is := ImportedServer{Name: name, NotCarriedOver: s.Dropped}
+		if name != s.Name {
+			is.From = s.Name
+		}
+		p.Imported = append(p.Imported, is)
 	}
 	return p, nil
 }
@@ -275,7 +354,8 @@ func (imp *importer) commit(ctx context.Context, profile string) error {
 			}
 			if name != ps.sec.Name {
 				ps.sec.Reference(name)
-				fmt.Fprintf(imp.f.IO.ErrOut, "Secret %q holds another value; stored as %q instead.\n", ps.sec.Name, name)
+				fmt.Fprintf(imp.f.IO.ErrOut, "The keychain holds another value as %q; stored this one as %q.\n", ps.sec.Name, name)
+				ps.sec.Name = name
 			}
 			if err := store.Set(ctx, name, ps.sec.Value); err != nil {
 				return withCode(ExitSecret, fmt.Errorf("%w; or import with --keep-secrets to copy credentials as they are", secretError(err)))
@@ -293,40 +373,56 @@ func (imp *importer) commit(ctx context.Context, profile string) error {
 	return nil
 }
 
-// report writes what importing the file does (or did).
-func (p *importPlan) report(w io.Writer, dryRun bool) {
-	verb := "Imported"
-	if dryRun {
-		verb = "Would import"
+// write writes the report as text.
+func (r *ClientReport) write(w io.Writer) {
+	verb, moved := "Imported", "Moved to the OS keychain"
+	if r.DryRun {
+		verb, moved = "Would import", "Would move to the OS keychain"
 	}
-	fmt.Fprintf(w, "%s (%s, %s):\n", p.target.agent.Title, p.target.scope, p.target.path)
-	if len(p.added) == 0 && len(p.present) == 0 && len(p.skipped) == 0 {
+	fmt.Fprintf(w, "%s (%s, %s):\n", r.Agent, r.Scope, r.Path)
+	if len(r.Imported) == 0 && len(r.Present) == 0 && len(r.Skipped) == 0 {
 		fmt.Fprintln(w, "  no servers")
 	}
-	for _, s := range p.added {
-		if s.from != s.name {
-			fmt.Fprintf(w, "  %s %s (as %s: mcpgw has another server called %s)\n", verb, s.from, s.name, s.from)
+	for _, s := range r.Imported {
+		if s.From != "" {
+			fmt.Fprintf(w, "  %s %s (as %s: mcpgw has another server called %s)\n", verb, s.From, s.Name, s.From)
 		} else {
-			fmt.Fprintf(w, "  %s %s\n", verb, s.name)
+			fmt.Fprintf(w, "  %s %s\n", verb, s.Name)
 		}
-		for _, d := range p.dropped[s.name] {
+		for _, d := range s.NotCarriedOver {
 			fmt.Fprintf(w, "    not carried over: %s\n", d)
 		}
 	}
-	for _, n := range p.present {
+	for _, n := range r.Present {
 		fmt.Fprintf(w, "  Already in mcpgw: %s\n", n)
 	}
-	for _, n := range p.skipped {
+	for _, n := range r.Skipped {
 		fmt.Fprintf(w, "  Not imported: %s\n", n)
 	}
-	if len(p.moved) > 0 {
-		moved := "Moved to the OS keychain"
-		if dryRun {
-			moved = "Would move to the OS keychain"
-		}
+	if len(r.Secrets) > 0 {
 		fmt.Fprintf(w, "  %s:\n", moved)
-		for _, m := range p.moved {
-			fmt.Fprintf(w, "    %s\n", m)
+		for _, m := range r.Secrets {
+			fmt.Fprintf(w, "    %s %s → ${secret:%s}\n", m.Server, m.Where, m.Secret)
 		}
+	}
+	if r.ProfileCreated != "" {
+		if r.DryRun {
+			fmt.Fprintf(w, "  Would create profile %s\n", r.ProfileCreated)
+		} else {
+			fmt.Fprintf(w, "  Created profile %s\n", r.ProfileCreated)
+		}
+	}
+	switch {
+	case r.Unchanged:
+		fmt.Fprintf(w, "  %s already runs mcpgw; left as it is.\n", r.Path)
+	case r.Diff != "":
+		fmt.Fprint(w, r.Diff)
+	case r.Installed:
+		backup := r.Backup
+		if backup == "" {
+			backup = "none, there was no file"
+		}
+		fmt.Fprintf(w, "  Installed mcpgw into %s (backup: %s)\n  Restart the agent to use it; undo with: mcpgw client restore %s%s\n",
+			r.Path, backup, r.Agent, scopeFlag(clients.Scope(r.Scope)))
 	}
 }

@@ -2,6 +2,7 @@ package cli
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -16,6 +17,7 @@ import (
 
 	"github.com/mcpgw/mcpgw/cmd/internal/clients"
 	"github.com/mcpgw/mcpgw/cmd/internal/config"
+	"github.com/mcpgw/mcpgw/policy"
 )
 
 // ClientInstallOptions are the inputs of `mcpgw client install`.
@@ -25,6 +27,7 @@ type ClientInstallOptions struct {
 	DryRun      bool
 	NoImport    bool
 	KeepSecrets bool
+	Output      string
 }
 
 func newCmdClientInstall(f *Factory) *cobra.Command {
@@ -59,10 +62,15 @@ nothing. Undo with: mcpgw client restore AGENT.`,
 	addImportFlags(cmd, &opts.All, &opts.Scope, &opts.DryRun)
 	cmd.Flags().BoolVar(&opts.NoImport, "no-import", false, "refuse when the agent has servers mcpgw lacks, instead of importing them")
 	cmd.Flags().BoolVar(&opts.KeepSecrets, "keep-secrets", false, "copy credentials as they are instead of moving them to the OS keychain")
+	addOutputFlag(cmd, &opts.Output)
 	return cmd
 }
 
 func runClientInstall(ctx context.Context, f *Factory, opts *ClientInstallOptions, targets []clientTarget) error {
+	format, err := resolveFormat(f.IO, opts.Output)
+	if err != nil {
+		return err
+	}
 	imp, err := newImporter(f, opts.KeepSecrets)
 	if err != nil {
 		return err
@@ -75,7 +83,7 @@ func runClientInstall(ctx context.Context, f *Factory, opts *ClientInstallOption
 	if err != nil {
 		return err
 	}
-	out := f.IO.Out
+	var plans []*importPlan
 	for _, t := range targets {
 		data, exists, err := readAgentFile(t.path)
 		if err != nil {
@@ -88,16 +96,17 @@ func runClientInstall(ctx context.Context, f *Factory, opts *ClientInstallOption
 		if err != nil {
 			return withCode(ExitConfig, err)
 		}
+		plan.DryRun = opts.DryRun
 		if len(plan.failed) > 0 {
 			// Installing would take them out of the agent and put them
 			// nowhere.
-			plan.report(f.IO.ErrOut, true)
+			plan.finish().write(f.IO.ErrOut)
 			return withCode(ExitConfig, fmt.Errorf("%s has servers mcpgw cannot import: %s (see above); fix them in %s or remove them, then install again", t.agent.Title, strings.Join(plan.failed, ", "), t.path))
 		}
-		if opts.NoImport && len(plan.added) > 0 {
+		if opts.NoImport && len(plan.Imported) > 0 {
 			var names []string
-			for _, s := range plan.added {
-				names = append(names, s.from)
+			for _, s := range plan.Imported {
+				names = append(names, cmp.Or(s.From, s.Name))
 			}
 			return withCode(ExitConfig, fmt.Errorf("%s has servers mcpgw lacks: %s; import them (install without --no-import, or mcpgw client import %s), or remove them from %s", t.agent.Title, strings.Join(names, ", "), t.agent.Name, t.path))
 		}
@@ -109,39 +118,33 @@ func runClientInstall(ctx context.Context, f *Factory, opts *ClientInstallOption
 		if err != nil {
 			return withCode(ExitConfig, err)
 		}
-		plan.report(out, opts.DryRun)
-		newProfile := !imp.cfg.HasProfile(t.agent.Name)
+		plans = append(plans, plan)
+		if !imp.cfg.HasProfile(t.agent.Name) {
+			plan.ProfileCreated = t.agent.Name
+		}
+		plan.Unchanged = exists && bytes.Equal(edited, data)
 		if opts.DryRun {
-			if newProfile {
-				fmt.Fprintf(out, "  Would create profile %s in %s\n", t.agent.Name, imp.cfgPath)
+			if !plan.Unchanged {
+				plan.Diff = udiff.Unified(t.path, t.path+" (with mcpgw)", string(data), string(edited))
 			}
-			if bytes.Equal(edited, data) {
-				fmt.Fprintf(out, "  %s already runs mcpgw; the file would not change.\n", t.path)
-				continue
+			// What later agents would see of this one's import.
+			if plan.ProfileCreated != "" {
+				imp.cfg.Profiles = append(imp.cfg.Profiles, policy.Profile{Name: t.agent.Name})
 			}
-			fmt.Fprint(out, udiff.Unified(t.path, t.path+" (with mcpgw)", string(data), string(edited)))
 			continue
 		}
 		if err := imp.commit(ctx, t.agent.Name); err != nil {
 			return err
 		}
-		if newProfile {
-			fmt.Fprintf(out, "  Created profile %s in %s\n", t.agent.Name, imp.cfgPath)
-		}
-		if exists && bytes.Equal(edited, data) {
-			fmt.Fprintf(out, "  %s already runs mcpgw; left as it is.\n", t.path)
+		if plan.Unchanged {
 			continue
 		}
 		if err := installFile(st, t, data, exists, edited); err != nil {
 			return err
 		}
-		fmt.Fprintf(out, "  Installed mcpgw into %s (backup: %s)\n  Restart %s to use it; undo with: mcpgw client restore %s%s\n",
-			t.path, orNone(st.Files[t.path].Backup), t.agent.Title, t.agent.Name, scopeFlag(t.scope))
+		plan.Installed, plan.Backup = true, st.Files[t.path].Backup
 	}
-	if opts.DryRun {
-		fmt.Fprintln(out, "Dry run: nothing was written.")
-	}
-	return nil
+	return printReports(f, format, plans, opts.DryRun, fmt.Sprintf("No agent has a %s configuration file (see mcpgw client list).", opts.Scope))
 }
 
 // installFile backs up the agent's file, writes the edited one and
@@ -165,16 +168,9 @@ func installFile(st *clients.State, t clientTarget, data []byte, exists bool, ed
 	}
 	st.Files[t.path] = &clients.Installed{Agent: t.agent.Name, Scope: t.scope, SHA256: clients.Hash(edited), Backup: backup, At: time.Now().UTC()}
 	if err := st.Save(); err != nil {
-		return fmt.Errorf("installed into %s, but recording it failed (restore will not find the backup %s): %w", t.path, orNone(backup), err)
+		return fmt.Errorf("installed into %s, but recording it failed (restore will not find the backup %q): %w", t.path, backup, err)
 	}
 	return nil
-}
-
-func orNone(s string) string {
-	if s == "" {
-		return "none, there was no file"
-	}
-	return s
 }
 
 func scopeFlag(s clients.Scope) string {
