@@ -140,13 +140,9 @@ type importer struct {
 	known map[string]*config.Server
 	// added are the servers to add, secrets the values to store.
 	added   []*config.Server
-	secrets []pendingSecret
+	secrets []*clients.Secret
 	names   map[string]bool // secret names taken by this import
 	cfg     *config.Config
-}
-
-type pendingSecret struct {
-	sec *clients.Secret
 }
 
 func newImporter(f *Factory, keepSecrets bool) (*importer, error) {
@@ -280,7 +276,7 @@ func (imp *importer) plan(t clientTarget, data []byte) (*importPlan, error) {
 				sec.Name = imp.freeSecret(clients.SecretName(name, strings.TrimPrefix(strings.TrimPrefix(sec.Where, "env "), "header ")))
 				imp.names[sec.Name] = true
 				sec.Reference(sec.Name)
-				imp.secrets = append(imp.secrets, pendingSecret{sec: sec})
+				imp.secrets = append(imp.secrets, sec)
 				p.moved = append(p.moved, movedRef{server: name, sec: sec})
 			}
 		}
@@ -340,24 +336,24 @@ func (imp *importer) commit(ctx context.Context, profile string) error {
 			return err
 		}
 		store := imp.f.Keystore(cfg)
-		for _, ps := range imp.secrets {
-			name := ps.sec.Name
+		for _, sec := range imp.secrets {
+			name := sec.Name
 			for i := 2; ; i++ {
 				v, err := store.Get(ctx, name)
-				if errors.Is(err, keystore.ErrNotFound) || (err == nil && v == ps.sec.Value) {
+				if errors.Is(err, keystore.ErrNotFound) || (err == nil && v == sec.Value) {
 					break
 				}
 				if err != nil {
 					return withCode(ExitSecret, fmt.Errorf("%w; or import with --keep-secrets to copy credentials as they are", secretError(err)))
 				}
-				name = fmt.Sprintf("%s-%d", ps.sec.Name, i)
+				name = fmt.Sprintf("%s-%d", sec.Name, i)
 			}
-			if name != ps.sec.Name {
-				ps.sec.Reference(name)
-				fmt.Fprintf(imp.f.IO.ErrOut, "The keychain holds another value as %q; stored this one as %q.\n", ps.sec.Name, name)
-				ps.sec.Name = name
+			if name != sec.Name {
+				sec.Reference(name)
+				fmt.Fprintf(imp.f.IO.ErrOut, "The keychain holds another value as %q; stored this one as %q.\n", sec.Name, name)
+				sec.Name = name
 			}
-			if err := store.Set(ctx, name, ps.sec.Value); err != nil {
+			if err := store.Set(ctx, name, sec.Value); err != nil {
 				return withCode(ExitSecret, fmt.Errorf("%w; or import with --keep-secrets to copy credentials as they are", secretError(err)))
 			}
 		}
