@@ -207,6 +207,9 @@ restores anyway. Backups are kept.`,
 	}
 	cmd.Flags().StringVar(&opts.Scope, "scope", "user", "which configuration file: user, or project (in the working directory)")
 	cmd.Flags().BoolVar(&opts.Force, "force", false, "restore even if the file changed since mcpgw wrote it")
+	cmd.RegisterFlagCompletionFunc("scope", func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
+		return []string{string(clients.User), string(clients.Project)}, cobra.ShellCompDirectiveNoFileComp
+	})
 	return cmd
 }
 
