@@ -251,6 +251,11 @@ func (imp *importer) plan(t clientTarget, data []byte) (*importPlan, error) {
 			p.Skipped = append(p.Skipped, fmt.Sprintf("%s: mcpgw's own entry", s.Name))
 			continue
 		}
+		if s.Problem != "" {
+			p.Skipped = append(p.Skipped, fmt.Sprintf("%s: %s", s.Name, s.Problem))
+			p.failed = append(p.failed, s.Name)
+			continue
+		}
 		cs := toConfigServer(s)
 		name := strings.Trim(badServerChars.ReplaceAllString(s.Name, "-"), "-")
 		if name == "" {

@@ -312,6 +312,19 @@ func TestSecretDetection(t *testing.T) {
 	}
 }
 
+// TestExtensionServer reads a Zed server an extension provides (settings
+// only): listed, with the problem said, not an error for the whole file.
+func TestExtensionServer(t *testing.T) {
+	a, _ := Lookup("zed")
+	servers, err := a.Read("s.json", []byte(`{"context_servers": {"mcp-server-github": {"settings": {"token": "x"}}, "ok": {"command": "ok"}}}`))
+	if err != nil || len(servers) != 2 {
+		t.Fatalf("Read = %v, %v", servers, err)
+	}
+	if servers[0].Problem == "" || servers[1].Problem != "" {
+		t.Errorf("problems: %q, %q; want the first only", servers[0].Problem, servers[1].Problem)
+	}
+}
+
 func TestGeminiBareReference(t *testing.T) {
 	a, _ := Lookup("gemini")
 	servers, err := a.Read("s.json", []byte(`{"mcpServers": {"x": {"command": "x", "env": {"API_KEY": "$MY_KEY", "MIXED": "a$b"}}}}`))

@@ -28,6 +28,10 @@ type Server struct {
 	// Dropped says what of the entry mcpgw cannot carry over, one item
 	// each ("timeout", "env TOKEN: VS Code input ${input:token}").
 	Dropped []string
+	// Problem, when set, says why mcpgw cannot run the server at all
+	// (an entry with neither a command nor a URL, such as a server a Zed
+	// extension provides).
+	Problem string
 }
 
 // Remote reports whether s is a remote server.
@@ -167,7 +171,7 @@ func (a *Agent) decode(name string, e entry) (*Server, error) {
 		return nil, err
 	}
 	if s.Command == "" && s.URL == "" {
-		return nil, fmt.Errorf("server %q has neither a command nor a URL", name)
+		s.Problem = "it has neither a command nor a URL (a server an extension of the agent provides?); mcpgw cannot run it"
 	}
 	var rest []string
 	for k := range e {
