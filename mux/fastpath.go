@@ -133,6 +133,16 @@ func (f *fastFront) call(m *stdio.Msg) bool {
 	if p.RequestState != "" || len(p.InputResponses) > 0 {
 		return false
 	}
+	if p.Name == CallToolTool && g.modeFor(&agentSession{g: g, ss: ss}).Search {
+		// Search mode: the call it names, under the agent's request id
+		// and progress token (search.go). Anything amiss is the SDK
+		// path's to answer.
+		name, args, err := unwrapCall(json.RawMessage(p.Arguments))
+		if err != nil {
+			return false
+		}
+		p.Name, p.Arguments = name, segjson.RawMessage(args)
+	}
 	e, ok := g.cat.Load().Tool(p.Name)
 	if !ok {
 		return false // the SDK path answers names nobody lists

@@ -158,4 +158,3 @@ func BenchmarkSearch1000(b *testing.B) {
 	p99 := lat[len(lat)*99/100]
 	b.ReportMetric(float64(p99.Microseconds())/1000, "p99-ms")
 }
-

@@ -135,6 +135,8 @@ func runServe(ctx context.Context, opts *ServeOptions) error {
 	record.sweep(logger) // before this gateway writes rows of its own
 	lim := newLimits(cfg, record, logger)
 	gwOpts.Stages = append(gwOpts.Stages, lim)
+	modes := newCatalogModes(cfg)
+	gwOpts.Catalog = modes.mode
 	g, err := newGateway(opts.Factory, cfg, gwOpts, acc)
 	if err != nil {
 		return err
@@ -165,6 +167,9 @@ func runServe(ctx context.Context, opts *ServeOptions) error {
 				lim.Update(c.Limits)
 				secrets.apply(c)
 				g.Apply(serverSpecs(c))
+				if modes.update(c) {
+					changed = true
+				}
 				if changed {
 					// What each agent may see changed: views are made again,
 					// and agents told their lists changed.

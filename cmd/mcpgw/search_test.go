@@ -1,0 +1,249 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/modelcontextprotocol/go-sdk/mcp"
+
+	"github.com/mcpgw/mcpgw/cmd/internal/testenv"
+)
+
+// referenceConfig fronts the three npm reference servers and the Go
+// fixture, followed by rest (more top-level keys).
+func referenceConfig(t *testing.T, rest string) string {
+	t.Helper()
+	root := t.TempDir()
+	if err := os.WriteFile(filepath.Join(root, "note.txt"), []byte("from the filesystem server"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return fmt.Sprintf(`servers:
+  everything:
+    command: %q
+    args: ["stdio"]
+  memory:
+    command: %q
+    env: {MEMORY_FILE_PATH: %q}
+  fs:
+    command: %q
+    args: [%q]
+  fx:
+    command: %q
+`, testenv.NpmBin(t, "mcp-server-everything"), testenv.NpmBin(t, "mcp-server-memory"), filepath.Join(t.TempDir(), "memory.jsonl"),
+		testenv.NpmBin(t, "mcp-server-filesystem"), root, testenv.Fixture(t)) + rest
+}
+
+// metaCall calls a tool through mcpgw__call_tool.
+func metaCall(ctx context.Context, a *agent, name string, args map[string]any, meta mcp.Meta) (*mcp.CallToolResult, error) {
+	in := map[string]any{"name": name}
+	if args != nil {
+		in["arguments"] = args
+	}
+	return a.cs.CallTool(ctx, &mcp.CallToolParams{Name: "mcpgw__call_tool", Arguments: in, Meta: meta})
+}
+
+// TestSearchMode serves the reference servers and the fixture in search
+// mode, under a profile that denies one tool and a limit on another: the
+// agent is listed only the gateway's tools and the always-listed one; the
+// instructions name every server; search finds tools and never the denied
+// one; describe and call refuse it as a direct call is refused; and a call
+// through mcpgw__call_tool answers as the direct call does (content,
+// structured content, errors, progress, cancellation, the rate limit it
+// shares), recorded under the inner tool's name.
+func TestSearchMode(t *testing.T) {
+	for _, version := range agentVersions {
+		t.Run(version, func(t *testing.T) {
+			t.Parallel()
+			db := filepath.Join(t.TempDir(), "record.db")
+			cfg := referenceConfig(t, `catalog: {mode: search, always: [memory__read_graph]}
+profiles:
+  e2e:
+    match: {client: e2e-agent}
+    tools: {deny: [fx__add]}
+limits:
+  - {scope: tool, server: fx, tool: touch, rate: 1/m}
+`)
+			env := []string{"MCPGW_DB=" + db, "MCPGW_USER=", "MCPGW_TEAM=", "MCPGW_ROLES=", "MCPGW_PROFILE=", "MCPGW_MANAGED_POLICY="}
+			ctx, cancel := context.WithTimeout(context.Background(), 120*time.Second)
+			defer cancel()
+			// A first run caches every server's catalog; the search tool's
+			// description follows the servers as they start.
+			first := startAgentEnv(t, cfg, version, env...)
+			waitFor(t, ctx, "every server in the search tool's description", func() bool {
+				tools, err := first.cs.ListTools(ctx, nil)
+				if err != nil || len(tools.Tools) == 0 {
+					return false
+				}
+				d := tools.Tools[0].Description
+				return strings.Contains(d, "- everything (") && strings.Contains(d, "- memory (") && strings.Contains(d, "- fs (") && strings.Contains(d, "- fx (")
+			})
+			first.cs.Close()
+			first.cmd.Wait()
+
+			// The second starts from that cache: instructions and search
+			// are ready at once.
+			a := startAgentEnv(t, cfg, version, env...)
+			tools, err := a.cs.ListTools(ctx, nil)
+			if err != nil {
+				t.Fatalf("tools/list: %v", err)
+			}
+			var names []string
+			for _, tl := range tools.Tools {
+				names = append(names, tl.Name)
+			}
+			want := []string{"mcpgw__search_tools", "mcpgw__describe_tool", "mcpgw__call_tool", "memory__read_graph"}
+			if !slices.Equal(names, want) {
+				t.Fatalf("tools/list in search mode = %v; want %v", names, want)
+			}
+			instr := a.cs.InitializeResult().Instructions
+			wantAll(t, "instructions", instr, "mcpgw__search_tools", "mcpgw__call_tool", "- everything (", "- memory (", "- fs (", "- fx (")
+			wantAll(t, "search tool description", tools.Tools[0].Description, "- everything (", "- fs (")
+
+			// Search: ranked tools the session may use, never the denied one.
+			res := call(t, ctx, a, "mcpgw__search_tools", map[string]any{"query": "read the contents of a text file", "limit": 5})
+			var found struct {
+				Tools []struct {
+					Name, Server, Description string
+					Score                     float64
+				}
+			}
+			b, _ := json.Marshal(res.StructuredContent)
+			if err := json.Unmarshal(b, &found); err != nil || len(found.Tools) == 0 {
+				t.Fatalf("search result %s: %v", b, err)
+			}
+			if !slices.ContainsFunc(found.Tools[:min(3, len(found.Tools))], func(h struct {
+				Name, Server, Description string
+				Score                     float64
+			}) bool {
+				return h.Name == "fs__read_text_file" && h.Server == "fs" && h.Score > 0 && h.Description != ""
+			}) {
+				t.Errorf("search for reading a file: %s; want fs__read_text_file in the top 3", b)
+			}
+			res = call(t, ctx, a, "mcpgw__search_tools", map[string]any{"query": "add two numbers together", "limit": 50})
+			if s := textOf(t, res); strings.Contains(s, `"fx__add"`) || res.IsError {
+				t.Errorf("search returned the denied tool fx__add (or failed): %s", s)
+			}
+
+			// Describe: the whole definition; the denied tool refused as a call is.
+			res = call(t, ctx, a, "mcpgw__describe_tool", map[string]any{"name": "fs__read_text_file"})
+			def, _ := res.StructuredContent.(map[string]any)
+			if res.IsError || def["name"] != "fs__read_text_file" || def["inputSchema"] == nil {
+				t.Errorf("describe fs__read_text_file = %v %s", res.IsError, textOf(t, res))
+			}
+			direct := call(t, ctx, a, "fx__add", map[string]any{"a": 1, "b": 2})
+			described := call(t, ctx, a, "mcpgw__describe_tool", map[string]any{"name": "fx__add"})
+			if !direct.IsError || !described.IsError || textOf(t, described) != textOf(t, direct) {
+				t.Errorf("describe of a denied tool = %q; want the direct call's refusal %q", textOf(t, described), textOf(t, direct))
+			}
+
+			// Calls: as direct calls.
+			for _, tc := range []struct {
+				name string
+				args map[string]any
+			}{
+				{"fx__echo", map[string]any{"text": "via search"}},
+				{"fx__cancelled_count", nil},
+				{"fx__fail", nil},
+				{"fx__add", map[string]any{"a": 1, "b": 2}},
+				{"fx__nope", nil},
+				{"everything__echo", map[string]any{"message": "hello"}},
+			} {
+				d, derr := a.cs.CallTool(ctx, &mcp.CallToolParams{Name: tc.name, Arguments: tc.args})
+				m, merr := metaCall(ctx, a, tc.name, tc.args, nil)
+				if derr != nil || merr != nil {
+					t.Errorf("%s: direct err %v, through mcpgw__call_tool err %v", tc.name, derr, merr)
+					continue
+				}
+				dj, _ := json.Marshal(d)
+				mj, _ := json.Marshal(m)
+				if string(dj) != string(mj) {
+					t.Errorf("%s: through mcpgw__call_tool\n%s\nwant the direct call's\n%s", tc.name, mj, dj)
+				}
+			}
+			if m, _ := metaCall(ctx, a, "fx__cancelled_count", nil, nil); m == nil || m.StructuredContent == nil {
+				t.Errorf("structured content lost through mcpgw__call_tool: %+v", m)
+			}
+			if m, _ := a.cs.CallTool(ctx, &mcp.CallToolParams{Name: "mcpgw__call_tool", Arguments: map[string]any{"arguments": map[string]any{}}}); m == nil || !m.IsError || !strings.Contains(textOf(t, m), "name the tool") {
+				t.Errorf("mcpgw__call_tool without a name: %+v", m)
+			}
+
+			// Progress, under the agent's own token.
+			if m, err := metaCall(ctx, a, "fx__progress", map[string]any{"steps": 3}, mcp.Meta{"progressToken": "search-7"}); err != nil || textOf(t, m) != "done" {
+				t.Fatalf("progress through mcpgw__call_tool: %v %v", m, err)
+			}
+			wantProgress := []string{"search-7:1/3", "search-7:2/3", "search-7:3/3"}
+			waitFor(t, ctx, "three progress notifications", func() bool { return len(a.progressNotes()) >= 3 })
+			if got := a.progressNotes(); !slices.Equal(got, wantProgress) {
+				t.Errorf("progress relayed = %v; want %v", got, wantProgress)
+			}
+
+			// Cancellation reaches the server.
+			cancelledBefore := func() float64 {
+				m, err := metaCall(ctx, a, "fx__cancelled_count", nil, nil)
+				if err != nil {
+					t.Fatal(err)
+				}
+				c, _ := m.StructuredContent.(map[string]any)
+				n, _ := c["cancelled"].(float64)
+				w, _ := c["waiting"].(float64)
+				return n*1000 + w
+			}
+			cctx, ccancel := context.WithCancel(ctx)
+			done := make(chan error, 1)
+			go func() { _, err := metaCall(cctx, a, "fx__wait", nil, nil); done <- err }()
+			waitFor(t, ctx, "the wait call to reach the server", func() bool { return cancelledBefore() == 1 })
+			ccancel()
+			<-done
+			waitFor(t, ctx, "the server's handler to be cancelled", func() bool { return cancelledBefore() == 1000 })
+
+			// The rate limit is the direct call's: one bucket for both.
+			touched := call(t, ctx, a, "fx__touch", map[string]any{"uri": "fixture://static/hello"})
+			m, err := metaCall(ctx, a, "fx__touch", map[string]any{"uri": "fixture://static/hello"}, nil)
+			if touched.IsError || err != nil || !m.IsError || !strings.Contains(textOf(t, m), "rate limit 1/m for tool touch of server fx reached (limits[0])") {
+				t.Errorf("touch: direct %q, then through mcpgw__call_tool %v %q; want the second refused by limits[0]", textOf(t, touched), err, failureText(t, m, err))
+			}
+			d, _ := a.cs.CallTool(ctx, &mcp.CallToolParams{Name: "fx__touch", Arguments: map[string]any{"uri": "fixture://static/hello"}})
+			if before, _, _ := strings.Cut(textOf(t, d), "retry in"); !d.IsError || !strings.HasPrefix(textOf(t, m), before) {
+				t.Errorf("limited: direct %q, through mcpgw__call_tool %q; want the same refusal", textOf(t, d), textOf(t, m))
+			}
+
+			a.cs.Close()
+			a.cmd.Wait()
+			var rows []string
+			for _, c := range recordOf(t, db) {
+				if c.Method != "tools/call" {
+					continue
+				}
+				if strings.HasPrefix(c.Tool, "mcpgw__") {
+					t.Errorf("record row names the gateway's tool %q; want the inner tool", c.Tool)
+				}
+				rows = append(rows, c.Tool+":"+string(c.Status))
+			}
+			for _, w := range []string{"fx__echo:ok", "fx__fail:tool_error", "fx__add:denied", "fx__wait:cancelled", "fx__touch:blocked", "fx__progress:ok"} {
+				if n := countOf(rows, w); n < 1 {
+					t.Errorf("record has no %s row: %v", w, rows)
+				}
+			}
+			if n := countOf(rows, "fx__add:denied"); n != 3 {
+				t.Errorf("record has %d denied fx__add rows; want 3 (two direct, one through mcpgw__call_tool)", n)
+			}
+		})
+	}
+}
+
+func countOf(rows []string, s string) int {
+	n := 0
+	for _, r := range rows {
+		if r == s {
+			n++
+		}
+	}
+	return n
+}
