@@ -76,14 +76,7 @@ limits:
 			// A first run caches every server's catalog; the search tool's
 			// description follows the servers as they start.
 			first := startAgentEnv(t, cfg, version, env...)
-			waitFor(t, ctx, "every server in the search tool's description", func() bool {
-				tools, err := first.cs.ListTools(ctx, nil)
-				if err != nil || len(tools.Tools) == 0 {
-					return false
-				}
-				d := tools.Tools[0].Description
-				return strings.Contains(d, "- everything (") && strings.Contains(d, "- memory (") && strings.Contains(d, "- fs (") && strings.Contains(d, "- fx (")
-			})
+			waitAllServers(t, ctx, first)
 			first.cs.Close()
 			first.cmd.Wait()
 
@@ -235,6 +228,64 @@ limits:
 				t.Errorf("record has %d denied fx__add rows; want 3 (two direct, one through mcpgw__call_tool)", n)
 			}
 		})
+	}
+}
+
+// waitAllServers waits until the search tool's description (which names
+// the servers with tools) names the four reference servers.
+func waitAllServers(t *testing.T, ctx context.Context, a *agent) {
+	t.Helper()
+	waitFor(t, ctx, "every server in the search tool's description", func() bool {
+		tools, err := a.cs.ListTools(ctx, nil)
+		if err != nil || len(tools.Tools) == 0 {
+			return false
+		}
+		d := tools.Tools[0].Description
+		return strings.Contains(d, "- everything (") && strings.Contains(d, "- memory (") && strings.Contains(d, "- fs (") && strings.Contains(d, "- fx (")
+	})
+}
+
+// TestSearchQuerySet scores mcpgw__search_tools against the real catalog
+// of the reference servers and the fixture: for each natural-language task
+// in testdata/search/queries.json, the tool that serves it must be in the
+// top 3 for at least 90% of the tasks.
+func TestSearchQuerySet(t *testing.T) {
+	t.Parallel()
+	b, err := os.ReadFile(filepath.Join("..", "..", "testdata", "search", "queries.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var queries []struct{ Task, Tool string }
+	if err := json.Unmarshal(b, &queries); err != nil {
+		t.Fatal(err)
+	}
+	if len(queries) < 30 {
+		t.Fatalf("%d queries; the set needs at least 30", len(queries))
+	}
+	a := startAgentEnv(t, referenceConfig(t, "catalog: search\n"), "2025-11-25")
+	ctx, cancel := context.WithTimeout(context.Background(), 120*time.Second)
+	defer cancel()
+	waitAllServers(t, ctx, a)
+	hits := 0
+	for _, q := range queries {
+		res := call(t, ctx, a, "mcpgw__search_tools", map[string]any{"query": q.Task, "limit": 3})
+		var out struct{ Tools []struct{ Name string } }
+		b, _ := json.Marshal(res.StructuredContent)
+		json.Unmarshal(b, &out)
+		var names []string
+		for _, h := range out.Tools {
+			names = append(names, h.Name)
+		}
+		if slices.Contains(names, q.Tool) {
+			hits++
+		} else {
+			t.Logf("miss: %q wants %s; top 3: %v", q.Task, q.Tool, names)
+		}
+	}
+	rate := float64(hits) / float64(len(queries))
+	t.Logf("right tool in the top 3 for %d of %d tasks (%.0f%%)", hits, len(queries), 100*rate)
+	if rate < 0.9 {
+		t.Errorf("right tool in the top 3 for %.0f%% of the tasks; want at least 90%%", 100*rate)
 	}
 }
 

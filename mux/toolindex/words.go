@@ -31,17 +31,22 @@ func Words(s string) string {
 
 // matchExpr makes an FTS5 query of what a person (or a model) typed: each
 // word quoted (so nothing in it is FTS5 syntax), any one of them enough,
-// words that say nothing about a tool left out. BM25 then ranks the tools
+// words that say nothing about a tool left out, and words tools rarely use
+// joined by the ones they do use (see synonyms). BM25 then ranks the tools
 // that match more, and rarer, words first.
 func matchExpr(query string) string {
 	var terms []string
 	seen := map[string]bool{}
 	for _, w := range strings.Fields(Words(query)) {
-		if stopWords[w] || seen[w] {
+		if stopWords[w] {
 			continue
 		}
-		seen[w] = true
-		terms = append(terms, `"`+w+`"`)
+		for _, t := range append([]string{w}, synonyms[w]...) {
+			if !seen[t] {
+				seen[t] = true
+				terms = append(terms, `"`+t+`"`)
+			}
+		}
 	}
 	return strings.Join(terms, " OR ")
 }
@@ -59,4 +64,31 @@ func wordSet(s string) map[string]bool {
 		m[w] = true
 	}
 	return m
+}
+
+// synonyms joins the words people use for a task to the words tool
+// definitions use for it ("folder" finds "directory", "forget" finds
+// "delete"): a small thesaurus of the vocabulary of tools, since a model
+// searching in the user's words would otherwise miss a tool named in the
+// developer's. Each word keeps matching itself too.
+var synonyms = map[string][]string{
+	"folder": {"directory"}, "folders": {"directories"}, "dir": {"directory"}, "dirs": {"directories"},
+	"show": {"read", "get", "list"}, "view": {"read", "get"}, "see": {"read", "list"}, "display": {"read", "get"},
+	"print": {"read", "get"}, "dump": {"read", "entire"}, "look": {"read", "get"}, "open": {"read"}, "contents": {"content", "read"},
+	"make": {"create"}, "new": {"create"}, "save": {"write", "create"}, "store": {"write", "create"},
+	"remember": {"memory", "create", "knowledge"}, "memorize": {"memory", "create"}, "note": {"observation", "write"},
+	"forget": {"delete", "memory"}, "erase": {"delete"}, "remove": {"delete"}, "drop": {"delete"}, "destroy": {"delete"},
+	"rename": {"move"}, "find": {"search"}, "locate": {"search"}, "lookup": {"search", "open"},
+	"picture": {"image", "media"}, "photo": {"image", "media"}, "screenshot": {"image", "media"},
+	"png": {"image", "media"}, "jpg": {"image", "media"}, "jpeg": {"image", "media"}, "gif": {"image", "media"},
+	"sound": {"audio", "media"}, "mp3": {"audio", "media"}, "wav": {"audio", "media"},
+	"txt": {"text", "file"}, "md": {"text", "file"}, "markdown": {"text", "file"}, "readme": {"text", "file"},
+	"largest": {"sizes", "size"}, "biggest": {"sizes", "size"}, "smallest": {"sizes", "size"},
+	"modified": {"info", "metadata"}, "permissions": {"info", "metadata"},
+	"change": {"edit", "update"}, "modify": {"edit", "update"}, "replace": {"edit"},
+	"compress": {"gzip", "zip"}, "zip": {"gzip", "compress"},
+	"sum": {"add"}, "total": {"sum"}, "plus": {"add", "sum"},
+	"fact": {"observation"}, "facts": {"observations"}, "person": {"entity"}, "people": {"entities"},
+	"pause": {"sleep", "wait"}, "delay": {"sleep", "wait"},
+	"env": {"environment"}, "variables": {"environment"},
 }
