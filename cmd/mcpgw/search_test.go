@@ -18,7 +18,13 @@ import (
 
 // referenceConfig fronts the three npm reference servers and the Go
 // fixture, followed by rest (more top-level keys).
-func referenceConfig(t *testing.T, rest string) string {
+func referenceConfig(t testing.TB, rest string) string {
+	t.Helper()
+	return npmConfig(t) + fmt.Sprintf("  fx:\n    command: %q\n", testenv.Fixture(t)) + rest
+}
+
+// npmConfig is the servers: section of the three npm reference servers.
+func npmConfig(t testing.TB) string {
 	t.Helper()
 	root := t.TempDir()
 	if err := os.WriteFile(filepath.Join(root, "note.txt"), []byte("from the filesystem server"), 0o600); err != nil {
@@ -34,10 +40,8 @@ func referenceConfig(t *testing.T, rest string) string {
   fs:
     command: %q
     args: [%q]
-  fx:
-    command: %q
 `, testenv.NpmBin(t, "mcp-server-everything"), testenv.NpmBin(t, "mcp-server-memory"), filepath.Join(t.TempDir(), "memory.jsonl"),
-		testenv.NpmBin(t, "mcp-server-filesystem"), root, testenv.Fixture(t)) + rest
+		testenv.NpmBin(t, "mcp-server-filesystem"), root)
 }
 
 // metaCall calls a tool through mcpgw__call_tool.
