@@ -302,3 +302,70 @@ func countOf(rows []string, s string) int {
 	}
 	return n
 }
+
+// searchNames is what mcpgw__search_tools finds for query (up to 50).
+func searchNames(t *testing.T, ctx context.Context, cs *mcp.ClientSession, query string) []string {
+	t.Helper()
+	res, err := cs.CallTool(ctx, &mcp.CallToolParams{Name: "mcpgw__search_tools", Arguments: map[string]any{"query": query, "limit": 50}})
+	if err != nil || res.IsError {
+		t.Fatalf("search %q: %v %v", query, err, res)
+	}
+	var out struct{ Tools []struct{ Name string } }
+	b, _ := json.Marshal(res.StructuredContent)
+	json.Unmarshal(b, &out)
+	var names []string
+	for _, h := range out.Tools {
+		names = append(names, h.Name)
+	}
+	return names
+}
+
+// TestSearchFollowsCatalog: the search index follows the live catalog. A
+// tool a server adds (list_changed) is found; one it removes is not; a
+// tool held by pinning (its description changed since it was pinned) is
+// neither found nor described, and a call through mcpgw__call_tool is
+// refused with the hold's hint, as a direct call.
+func TestSearchFollowsCatalog(t *testing.T) {
+	t.Parallel()
+	fx := testenv.Fixture(t)
+	dir := t.TempDir()
+	env := []string{"MCPGW_DB=" + filepath.Join(dir, "record.db")}
+	cfgPath := filepath.Join(dir, "config.yaml")
+	writeAtomic(t, cfgPath, "catalog: search\n"+fixtureConfig(fx))
+	ctx, cancel := context.WithTimeout(context.Background(), 120*time.Second)
+	defer cancel()
+
+	a := startServeEnv(t, cfgPath, "2025-11-25", env...)
+	if names := searchNames(t, ctx, a.cs, "present only after toggle"); slices.Contains(names, "fx__extra") {
+		t.Fatalf("fx__extra found before the server lists it: %v", names)
+	}
+	res, err := a.cs.CallTool(ctx, &mcp.CallToolParams{Name: "mcpgw__call_tool", Arguments: map[string]any{"name": "fx__toggle"}})
+	if err != nil || textOf(t, res) != "added" {
+		t.Fatalf("toggle: %v %v", res, err)
+	}
+	waitFor(t, ctx, "fx__extra to be found", func() bool {
+		return slices.Contains(searchNames(t, ctx, a.cs, "present only after toggle"), "fx__extra")
+	})
+	a.cs.CallTool(ctx, &mcp.CallToolParams{Name: "mcpgw__call_tool", Arguments: map[string]any{"name": "fx__toggle"}})
+	waitFor(t, ctx, "fx__extra to be gone", func() bool {
+		return !slices.Contains(searchNames(t, ctx, a.cs, "present only after toggle"), "fx__extra")
+	})
+	if !slices.Contains(searchNames(t, ctx, a.cs, "return my text unchanged"), "fx__echo") {
+		t.Fatal("fx__echo not found while pinned and unchanged")
+	}
+	a.cs.Close()
+	a.cmd.Wait()
+
+	// The server changes echo's description: held, so not found.
+	writeAtomic(t, cfgPath, "catalog: search\n"+fixtureConfig(fx)+fmt.Sprintf("    env: {FIXTURE_DESCRIBE_ECHO: %q}\n", rugPull))
+	b := startServeEnv(t, cfgPath, "2025-11-25", env...)
+	waitFor(t, ctx, "fx__echo to be held", func() bool {
+		names := searchNames(t, ctx, b.cs, "return my text argument unchanged")
+		return !slices.Contains(names, "fx__echo") && slices.Contains(searchNames(t, ctx, b.cs, "add two numbers"), "fx__add")
+	})
+	const hint = "the definition of fx__echo changed since it was pinned; review with `mcpgw tools pins diff fx__echo`"
+	res, err = b.cs.CallTool(ctx, &mcp.CallToolParams{Name: "mcpgw__describe_tool", Arguments: map[string]any{"name": "fx__echo"}})
+	wantAll(t, "describing a held tool", failureText(t, res, err), hint)
+	res, err = b.cs.CallTool(ctx, &mcp.CallToolParams{Name: "mcpgw__call_tool", Arguments: map[string]any{"name": "fx__echo", "arguments": map[string]any{"text": "hi"}}})
+	wantAll(t, "calling a held tool through mcpgw__call_tool", failureText(t, res, err), hint)
+}
