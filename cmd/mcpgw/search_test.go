@@ -368,4 +368,34 @@ func TestSearchFollowsCatalog(t *testing.T) {
 	wantAll(t, "describing a held tool", failureText(t, res, err), hint)
 	res, err = b.cs.CallTool(ctx, &mcp.CallToolParams{Name: "mcpgw__call_tool", Arguments: map[string]any{"name": "fx__echo", "arguments": map[string]any{"text": "hi"}}})
 	wantAll(t, "calling a held tool through mcpgw__call_tool", failureText(t, res, err), hint)
+
+	// Without a limit, 8 results.
+	res, err = b.cs.CallTool(ctx, &mcp.CallToolParams{Name: "mcpgw__search_tools", Arguments: map[string]any{"query": "returns"}})
+	if n := strings.Count(textOf(t, res), `"name":`); err != nil || n != 8 {
+		t.Errorf("search without a limit: %d results (%v); want 8", n, err)
+	}
+
+	// The mode follows the configuration: full, then search again for
+	// this agent's profile only.
+	listed := func() []string {
+		tools, err := b.cs.ListTools(ctx, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var names []string
+		for _, tl := range tools.Tools {
+			names = append(names, tl.Name)
+		}
+		return names
+	}
+	base := fixtureConfig(fx) + fmt.Sprintf("    env: {FIXTURE_DESCRIBE_ECHO: %q}\n", rugPull)
+	writeAtomic(t, cfgPath, "catalog: full\n"+base)
+	waitFor(t, ctx, "full mode after the edit", func() bool {
+		names := listed()
+		return slices.Contains(names, "fx__add") && !slices.Contains(names, "mcpgw__search_tools")
+	})
+	writeAtomic(t, cfgPath, "catalog: full\nprofiles:\n  r: {match: {client: reload-agent}, catalog: {mode: search, always: [\"fx__ad*\"]}}\n"+base)
+	waitFor(t, ctx, "the profile's search mode after the edit", func() bool {
+		return slices.Equal(listed(), []string{"mcpgw__search_tools", "mcpgw__describe_tool", "mcpgw__call_tool", "fx__add"})
+	})
 }
