@@ -5,9 +5,11 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -398,4 +400,67 @@ func TestSearchFollowsCatalog(t *testing.T) {
 	waitFor(t, ctx, "the profile's search mode after the edit", func() bool {
 		return slices.Equal(listed(), []string{"mcpgw__search_tools", "mcpgw__describe_tool", "mcpgw__call_tool", "fx__add"})
 	})
+}
+
+// TestSearchModeFronts calls through mcpgw__call_tool on every way a call
+// enters the gateway: stdio with the fast path off (the SDK path's
+// rewrite), and the HTTP front at both protocol versions. Each gets the
+// inner tool's content, structured content, errors and progress.
+func TestSearchModeFronts(t *testing.T) {
+	cfg := writeConfig(t, "catalog: search\n"+fixtureConfig(testenv.Fixture(t)))
+	for _, tc := range []struct{ front, version string }{{"stdio-sdk", "2025-11-25"}, {"stdio-sdk", "2026-07-28"}, {"http", "2025-11-25"}, {"http", "2026-07-28"}} {
+		t.Run(tc.front+"-"+tc.version, func(t *testing.T) {
+			t.Parallel()
+			ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+			defer cancel()
+			var tr mcp.Transport
+			if tc.front == "http" {
+				tr = &mcp.StreamableClientTransport{Endpoint: serveHTTP(t, ctx, cfg) + "mcp"}
+			} else {
+				cmd := exec.Command(testenv.Mcpgw(t), "serve", "--config", cfg)
+				cmd.Env = append(os.Environ(), ownRecord(t, []string{"MCPGW_NO_FASTPATH=1"})...)
+				cmd.Stderr = &testWriter{t: t}
+				tr = &mcp.CommandTransport{Command: cmd}
+			}
+			var mu sync.Mutex
+			var progress []string
+			client := mcp.NewClient(&mcp.Implementation{Name: "fronts-agent", Version: "1"}, &mcp.ClientOptions{
+				ProgressNotificationHandler: func(ctx context.Context, req *mcp.ProgressNotificationClientRequest) {
+					mu.Lock()
+					progress = append(progress, fmt.Sprintf("%v:%v", req.Params.ProgressToken, req.Params.Progress))
+					mu.Unlock()
+				},
+			})
+			cs, err := client.Connect(ctx, tr, &mcp.ClientSessionOptions{ProtocolVersion: tc.version})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer cs.Close()
+			a := &agent{cs: cs}
+			tools, err := cs.ListTools(ctx, nil)
+			if err != nil || len(tools.Tools) != 3 {
+				t.Fatalf("tools/list: %v %v; want the three gateway tools", tools, err)
+			}
+			if m, err := metaCall(ctx, a, "fx__echo", map[string]any{"text": "through"}, nil); err != nil || textOf(t, m) != "through" {
+				t.Errorf("echo: %v %v", m, err)
+			}
+			if m, err := metaCall(ctx, a, "fx__cancelled_count", nil, nil); err != nil || m.StructuredContent == nil {
+				t.Errorf("structured content: %v %v", m, err)
+			}
+			if m, err := metaCall(ctx, a, "fx__fail", nil, nil); err != nil || !m.IsError || textOf(t, m) != "fixture failure" {
+				t.Errorf("fail: %v %v", m, err)
+			}
+			if m, err := metaCall(ctx, a, "fx__progress", map[string]any{"steps": 2}, mcp.Meta{"progressToken": "p"}); err != nil || textOf(t, m) != "done" {
+				t.Fatalf("progress: %v %v", m, err)
+			}
+			waitFor(t, ctx, "two progress notifications", func() bool {
+				mu.Lock()
+				defer mu.Unlock()
+				return slices.Equal(progress, []string{"p:1", "p:2"})
+			})
+			if hits := searchNames(t, ctx, cs, "echo my text back"); len(hits) == 0 || hits[0] != "fx__echo" {
+				t.Errorf("search: %v; want fx__echo first", hits)
+			}
+		})
+	}
 }
