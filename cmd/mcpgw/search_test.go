@@ -464,3 +464,74 @@ func TestSearchModeFronts(t *testing.T) {
 		})
 	}
 }
+
+// TestSearchModeStages runs the call path's test stages (see
+// stages_test.go) in search mode: a call through mcpgw__call_tool is held
+// for approval, refused, and has its result rewritten exactly as the direct
+// call is, and a tool a stage hides is never found nor described.
+func TestSearchModeStages(t *testing.T) {
+	self, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, version := range agentVersions {
+		t.Run(version, func(t *testing.T) {
+			t.Parallel()
+			db := filepath.Join(t.TempDir(), "record.db")
+			cmd := exec.Command(self, "serve", "--config", writeConfig(t, "catalog: search\n"+fixtureConfig(testenv.Fixture(t))))
+			cmd.Env = append(os.Environ(), stagesEnv+"=approve,deny,redact", "MCPGW_DB="+db, "MCPGW_USER=ana@example.com", "MCPGW_PROFILE=")
+			cmd.Stderr = &testWriter{t: t}
+			a := connectAgent(t, cmd, version)
+			ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+			defer cancel()
+
+			for _, tc := range []struct {
+				name string
+				args map[string]any
+			}{
+				{"fx__echo", map[string]any{"text": "needs approval"}}, // held: approved at 2025-11-25, refused at 2026-07-28
+				{"fx__add", map[string]any{"a": 1, "b": 2}},            // refused
+				{"fx__echo", map[string]any{"text": "classified"}},     // rewritten
+				{"fx__toggle", nil},                                    // hidden
+			} {
+				d, derr := a.cs.CallTool(ctx, &mcp.CallToolParams{Name: tc.name, Arguments: tc.args})
+				m, merr := metaCall(ctx, a, tc.name, tc.args, nil)
+				// A result mcpgw makes carries its serverInfo in _meta at
+				// 2026-07-28 on the SDK path, not on the fast path, and
+				// which path a call takes depends on whether the servers
+				// have settled: compared without it.
+				for _, r := range []*mcp.CallToolResult{d, m} {
+					if r != nil {
+						r.Meta = nil
+					}
+				}
+				dj, _ := json.Marshal(d)
+				mj, _ := json.Marshal(m)
+				if derr != nil || merr != nil || string(dj) != string(mj) {
+					t.Errorf("%s %v: through mcpgw__call_tool %s (%v); want the direct call's %s (%v)", tc.name, tc.args, mj, merr, dj, derr)
+				}
+			}
+			if names := searchNames(t, ctx, a.cs, "adds the tool extra if absent, removes it if present"); slices.Contains(names, "fx__toggle") {
+				t.Errorf("search found the hidden fx__toggle: %v", names)
+			}
+			d, _ := a.cs.CallTool(ctx, &mcp.CallToolParams{Name: "fx__toggle"})
+			res, err := a.cs.CallTool(ctx, &mcp.CallToolParams{Name: "mcpgw__describe_tool", Arguments: map[string]any{"name": "fx__toggle"}})
+			if err != nil || !res.IsError || textOf(t, res) != textOf(t, d) {
+				t.Errorf("describe of a hidden tool: %v %v; want the direct call's refusal %q", res, err, textOf(t, d))
+			}
+			a.stop()
+			approvals := 0
+			for _, c := range recordOf(t, db) {
+				if c.Rule == "test.approve" {
+					approvals++
+					if c.Tool != "fx__echo" {
+						t.Errorf("the held call's row names %q; want fx__echo", c.Tool)
+					}
+				}
+			}
+			if approvals != 2 {
+				t.Errorf("%d rows with the approval rule; want 2 (direct, and through mcpgw__call_tool)", approvals)
+			}
+		})
+	}
+}
