@@ -492,7 +492,7 @@ func TestSearchModeStages(t *testing.T) {
 				{"fx__echo", map[string]any{"text": "needs approval"}}, // held: approved at 2025-11-25, refused at 2026-07-28
 				{"fx__add", map[string]any{"a": 1, "b": 2}},            // refused
 				{"fx__echo", map[string]any{"text": "classified"}},     // rewritten
-				{"fx__toggle", nil},                                    // hidden
+				{"fx__toggle", nil}, // hidden
 			} {
 				d, derr := a.cs.CallTool(ctx, &mcp.CallToolParams{Name: tc.name, Arguments: tc.args})
 				m, merr := metaCall(ctx, a, tc.name, tc.args, nil)
