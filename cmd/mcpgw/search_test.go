@@ -535,3 +535,37 @@ func TestSearchModeStages(t *testing.T) {
 		})
 	}
 }
+
+// TestSearchFromCache: the search index is ready from the catalog cache.
+// The fixture is served once (its catalog cached), then started again in a
+// mode where it never answers initialize: search still finds its tools and
+// describes them, from the cache, and the instructions name it.
+func TestSearchFromCache(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	modeFile := filepath.Join(dir, "modes")
+	env := []string{"MCPGW_DB=" + filepath.Join(dir, "record.db")}
+	cfg := fmt.Sprintf("catalog: search\nservers:\n  fx:\n    command: %q\n    args: [-mode-file, %q]\n", testenv.Fixture(t), modeFile)
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+
+	a := startAgentEnv(t, cfg, "2025-11-25", env...)
+	if names := searchNames(t, ctx, a.cs, "return my text unchanged"); len(names) == 0 || names[0] != "fx__echo" {
+		t.Fatalf("first run: search = %v", names)
+	}
+	a.cs.Close()
+	a.cmd.Wait()
+
+	if err := os.WriteFile(modeFile, []byte("hang-init"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	b := startAgentEnv(t, cfg, "2025-11-25", env...)
+	wantAll(t, "instructions from the cache", b.cs.InitializeResult().Instructions, "- fx (", "mcpgw__search_tools")
+	if names := searchNames(t, ctx, b.cs, "return my text unchanged"); len(names) == 0 || names[0] != "fx__echo" {
+		t.Errorf("search with the server not answering: %v; want fx__echo from the cache", names)
+	}
+	res, err := b.cs.CallTool(ctx, &mcp.CallToolParams{Name: "mcpgw__describe_tool", Arguments: map[string]any{"name": "fx__echo"}})
+	if err != nil || res.IsError || !strings.Contains(textOf(t, res), "Returns its text argument unchanged.") {
+		t.Errorf("describe from the cache: %v %v", res, err)
+	}
+}
