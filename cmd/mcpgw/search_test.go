@@ -391,7 +391,15 @@ func TestSearchFollowsCatalog(t *testing.T) {
 		return names
 	}
 	base := fixtureConfig(fx) + fmt.Sprintf("    env: {FIXTURE_DESCRIBE_ECHO: %q}\n", rugPull)
+	for len(b.changed) > 0 {
+		<-b.changed
+	}
 	writeAtomic(t, cfgPath, "catalog: full\n"+base)
+	select {
+	case <-b.changed:
+	case <-ctx.Done():
+		t.Fatal("no list_changed after catalog: changed")
+	}
 	waitFor(t, ctx, "full mode after the edit", func() bool {
 		names := listed()
 		return slices.Contains(names, "fx__add") && !slices.Contains(names, "mcpgw__search_tools")
