@@ -1,9 +1,15 @@
 package mux
 
 import (
+	"context"
 	"encoding/json"
+	"fmt"
 	"strings"
 	"testing"
+
+	"github.com/modelcontextprotocol/go-sdk/mcp"
+
+	"github.com/mcpgw/mcpgw/mux/catalog"
 )
 
 func TestUnwrapCall(t *testing.T) {
@@ -51,5 +57,35 @@ func TestFirstSentence(t *testing.T) {
 		if got := firstSentence(in); got != want {
 			t.Errorf("firstSentence(%q) = %q; want %q", in, got, want)
 		}
+	}
+}
+
+// TestSearchLimit: 8 results unless the caller asks, and never more than
+// 50, over a catalog of 60 tools that all match.
+func TestSearchLimit(t *testing.T) {
+	g := New(nil)
+	defer g.Close()
+	var tools []*mcp.Tool
+	for i := range 60 {
+		tools = append(tools, &mcp.Tool{Name: fmt.Sprintf("widget_%d", i), Description: "Makes a widget.", InputSchema: map[string]any{"type": "object"}})
+	}
+	c := catalog.Merge(nil, []catalog.Source{{Server: "s", Prefix: "s", Snap: &catalog.Snapshot{Tools: tools}}})
+	g.rebuildMu.Lock()
+	g.cat.Store(c)
+	g.syncTools(c)
+	g.rebuildMu.Unlock()
+	a := &agentSession{g: g, cli: true}
+	for _, tc := range []struct {
+		args string
+		want int
+	}{{`{"query":"widget"}`, 8}, {`{"query":"widget","limit":3}`, 3}, {`{"query":"widget","limit":500}`, 50}} {
+		res := g.searchTools(context.Background(), a, json.RawMessage(tc.args))
+		var out struct{ Tools []SearchHit }
+		if err := json.Unmarshal(res.StructuredContent.(json.RawMessage), &out); err != nil || len(out.Tools) != tc.want {
+			t.Errorf("%s: %d results (%v); want %d", tc.args, len(out.Tools), err, tc.want)
+		}
+	}
+	if res := g.searchTools(context.Background(), a, json.RawMessage(`{"query":"  "}`)); !res.IsError {
+		t.Error("an empty query is not refused")
 	}
 }
