@@ -137,6 +137,8 @@ func runServe(ctx context.Context, opts *ServeOptions) error {
 	lim := newLimits(cfg, record, logger)
 	// The schema check before limits: a call it blocks takes no token.
 	gwOpts.Stages = append(gwOpts.Stages, schema, lim)
+	modes := newCatalogModes(cfg)
+	gwOpts.Catalog = modes.mode
 	g, err := newGateway(opts.Factory, cfg, gwOpts, acc)
 	if err != nil {
 		return err
@@ -168,6 +170,9 @@ func runServe(ctx context.Context, opts *ServeOptions) error {
 				schema.SetMode(guard.SchemaMode(c.Guardrails.SchemaMode()))
 				secrets.apply(c)
 				g.Apply(serverSpecs(c))
+				if modes.update(c) {
+					changed = true
+				}
 				if changed {
 					// What each agent may see changed: views are made again,
 					// and agents told their lists changed.

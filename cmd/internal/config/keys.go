@@ -25,6 +25,7 @@ var configTable = table[Config]{
 		field("limits", limitList(), func(c *Config) *[]limits.Rule { return &c.Limits }),
 		field("pinning", nested(&pinningTable), func(c *Config) *Pinning { return &c.Pinning }),
 		field("guardrails", nested(&guardrailsTable), func(c *Config) *Guardrails { return &c.Guardrails }),
+		field("catalog", catalogSection(), func(c *Config) *Catalog { return &c.Catalog }),
 	},
 }
 
