@@ -49,18 +49,21 @@ func (g *Gateway) newCall(kind callpath.Kind, ss *mcp.ServerSession, exposed str
 		params = nil
 	}
 	c.Kind, c.Exposed, c.Server, c.Name, c.Params = kind, exposed, rt.Server, rt.Name, params
+	if kind == callpath.ToolCall {
+		// The definition the agent was shown, for stages that check
+		// arguments against its schema, and its destructiveHint (approval):
+		// looked up here rather than at each caller, so every way a tool
+		// call arrives carries them.
+		if e, ok := g.cat.Load().Tool(exposed); ok && e.Route() == rt {
+			c.Def = e.Data
+			if e.Tool != nil && e.Tool.Annotations != nil {
+				c.Destructive = e.Tool.Annotations.DestructiveHint
+			}
+		}
+	}
 	c.Session = &c.agent
 	c.identify()
 	c.Started = time.Now()
-	return c
-}
-
-// hinted sets what the call's tool entry e declares that a stage may
-// look at: its destructiveHint.
-func (c *call) hinted(e *catalog.ToolEntry) *call {
-	if e != nil && e.Tool != nil && e.Tool.Annotations != nil {
-		c.Destructive = e.Tool.Annotations.DestructiveHint
-	}
 	return c
 }
 

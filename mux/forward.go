@@ -71,7 +71,7 @@ func (g *Gateway) callTool(ctx context.Context, ss *mcp.ServerSession, name stri
 		}
 		return g.unknownTool(ss, name)
 	}
-	c := g.newCall(callpath.ToolCall, ss, name, e.Route(), args).hinted(e)
+	c := g.newCall(callpath.ToolCall, ss, name, e.Route(), args)
 	c.req = req
 	if req != nil && req.Params.RequestState != "" {
 		// The agent's answer to a question a held call asked

@@ -80,7 +80,7 @@ func (g *Gateway) serveRawHTTP(w http.ResponseWriter, r *http.Request) bool {
 	if fc == nil || fc.meta26.Load() == nil {
 		return false
 	}
-	c := g.newCall(callpath.ToolCall, nil, p.Name, e.Route(), json.RawMessage(p.Arguments)).hinted(e)
+	c := g.newCall(callpath.ToolCall, nil, p.Name, e.Route(), json.RawMessage(p.Arguments))
 	c.agent = agentSession{g: g, stateless: requestAgent(p.Meta, version)}
 	c.agent.stateless.caller = callerOf(r.Context())
 	c.identify() // by the agent it names, or its credential

@@ -70,6 +70,14 @@ type Call struct {
 	// Destructive is a tool's annotations.destructiveHint as its server
 	// declared it; nil when it did not say (unknown, not destructive).
 	Destructive *bool
+	// Def is the target's definition as the agent was shown it, JSON
+	// encoded: for a tools/call, the tool as tools/list lists it (the bytes
+	// a [CatalogStage] sees as [Entry].Def); nil for other kinds and for
+	// a tool the catalog does not list. It lets a stage check arguments
+	// against the tool's inputSchema without the catalog or the MCP SDK;
+	// the bytes stay the same while the definition does, so a stage may
+	// key a cache by them.
+	Def json.RawMessage
 	// Identity is the caller's: the session's, unless the gateway knows
 	// better for this request.
 	Identity Identity

@@ -92,7 +92,7 @@ func runCall(ctx context.Context, opts *CallOptions) error {
 	defer record.close()
 	gwOpts := &mux.Options{Logger: logger, Redactor: known}
 	record.options(gwOpts, cfg.Logs.Strict)
-	gwOpts.Stages = append(gwOpts.Stages, newLimits(cfg, record, logger))
+	gwOpts.Stages = append(gwOpts.Stages, newSchemaCheck(cfg, logger), newLimits(cfg, record, logger))
 	acc, err := newAccess(cfg, "")
 	if err != nil {
 		return err

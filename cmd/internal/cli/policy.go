@@ -171,6 +171,9 @@ type explanation struct {
 	Rule     string        `json:"rule"`
 	Reason   string        `json:"reason"`
 	Chain    []policy.Step `json:"chain"`
+	// SchemaCheck is guardrails.schema for a tool: what a call whose
+	// arguments do not match its inputSchema gets.
+	SchemaCheck string `json:"schema_check,omitempty"`
 	// Approval says whether an allowed tool call would wait for a
 	// person, and by which rule (approval:).
 	Approval *explainApproval `json:"approval,omitempty"`
@@ -234,6 +237,7 @@ func runPolicyExplain(ctx context.Context, opts *PolicyOptions) error {
 		e.Chain = []policy.Step{}
 	}
 	if in.Kind == policy.Tool {
+		e.SchemaCheck = cfg.Guardrails.SchemaMode()
 		if e.Approval, err = explainApprovalOf(ctx, opts.Factory, cfg, acc, in); err != nil {
 			return err
 		}
@@ -274,6 +278,9 @@ func printExplanation(s *IOStreams, e explanation, st *accessState) error {
 			fmt.Fprintln(w, "approval: not required (no approval rule matches)")
 		}
 	}
+	if says, ok := schemaCheckSays[e.SchemaCheck]; ok {
+		fmt.Fprintf(w, "schema:   %s (guardrails.schema): %s\n", e.SchemaCheck, says)
+	}
 	if len(e.Chain) == 0 {
 		return nil
 	}
@@ -287,6 +294,14 @@ func printExplanation(s *IOStreams, e explanation, st *accessState) error {
 		t.row(mark, string(step.Level), step.Rule, string(step.Says), oneLine(step.Detail, 100))
 	}
 	return t.flush()
+}
+
+// schemaCheckSays is what each guardrails.schema mode does to a call, as
+// policy explain says it.
+var schemaCheckSays = map[string]string{
+	"warn":  "arguments that do not match the tool's inputSchema are noted in the record; the call goes on",
+	"block": "a call whose arguments do not match the tool's inputSchema is refused, saying which argument and why",
+	"off":   "arguments are not checked against the tool's inputSchema",
 }
 
 // inForce names the policies in force, managed first.

@@ -133,14 +133,18 @@ func runServe(ctx context.Context, opts *ServeOptions) error {
 	record.options(gwOpts, cfg.Logs.Strict)
 	record.statusOptions(gwOpts, cfg.Path)
 	record.sweep(logger) // before this gateway writes rows of its own
+	schema := newSchemaCheck(cfg, logger)
 	lim := newLimits(cfg, record, logger)
-	gwOpts.Stages = append(gwOpts.Stages, lim)
+	// The schema check before limits: a call it blocks takes no token.
+	gwOpts.Stages = append(gwOpts.Stages, schema, lim)
 	// Approval last: a call other stages refuse never bothers a person.
 	appr, err := newApproval(cfg, acc, record, known, logger)
 	if err != nil {
 		return err
 	}
 	gwOpts.Stages = append(gwOpts.Stages, appr)
+	modes := newCatalogModes(cfg)
+	gwOpts.Catalog = modes.mode
 	g, err := newGateway(opts.Factory, cfg, gwOpts, acc)
 	if err != nil {
 		return err
@@ -169,11 +173,15 @@ func runServe(ctx context.Context, opts *ServeOptions) error {
 				}
 				logger.Info("configuration changed; applying", "path", path)
 				lim.Update(c.Limits)
+				schema.SetMode(guard.SchemaMode(c.Guardrails.SchemaMode()))
 				if err := applyApproval(appr, c, acc); err != nil {
 					logger.Error("approval: change not applied; keeping the rules in force", "err", err)
 				}
 				secrets.apply(c)
 				g.Apply(serverSpecs(c))
+				if modes.update(c) {
+					changed = true
+				}
 				if changed {
 					// What each agent may see changed: views are made again,
 					// and agents told their lists changed.
