@@ -1,0 +1,252 @@
+package guard
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+)
+
+// DefaultMaxScanBytes is how much of a payload's text a [Scanner] looks at
+// by default: 4 MiB.
+const DefaultMaxScanBytes = 4 << 20
+
+// DefaultMaxScanTime is how long a [Scanner] may look at one payload by
+// default.
+const DefaultMaxScanTime = 2 * time.Second
+
+// BudgetRule names the finding a scan reports where it ran out of its size
+// or time budget: the text from there on was not looked at.
+const BudgetRule = "scan-budget"
+
+// Scanner runs detectors over every string of a JSON payload, wherever it
+// hides: nested objects and arrays, and JSON encoded inside a string.
+// A string that is an object's member is inspected as "key=value", so
+// rules that need the name of what they match (gitleaks' generic API key
+// rule, say) see it; spans are reported within the value.
+type Scanner struct {
+	// MaxBytes is the size budget per payload: strings past it are not
+	// inspected but reported as [BudgetRule]; 0 means [DefaultMaxScanBytes].
+	MaxBytes int
+	// MaxTime is the time budget per payload; 0 means [DefaultMaxScanTime].
+	MaxTime time.Duration
+}
+
+// Scan is what one scan found.
+type Scan struct {
+	Findings []Finding
+	// Over reports that the payload was larger (or slower to scan) than
+	// the budget: the strings past it were not inspected, and each has a
+	// [BudgetRule] finding.
+	Over bool
+	// Out is the payload with the spans keep says to redact replaced by
+	// [REDACTED:rule] markers, and every string past the budget replaced by
+	// [REDACTED:scan-budget]; nil when that changed nothing.
+	Out []byte
+}
+
+var lowerPool = sync.Pool{New: func() any { b := make([]byte, 0, 64<<10); return &b }}
+
+// Scan runs dets over the JSON document b, whose paths start at root
+// ("$.arguments", "$.result"). redact says which findings to redact in
+// Out; nil redacts none. A payload that is not JSON is scanned as one
+// string at root.
+func (s *Scanner) Scan(ctx context.Context, b []byte, root string, dets []Detector, redact func(Finding) bool) Scan {
+	if len(b) == 0 || len(dets) == 0 {
+		return Scan{}
+	}
+	// The prefilter: nothing to decode when no detector could match. JSON
+	// escapes could hide a keyword from it, so a payload with any is
+	// decoded anyway.
+	if bytes.IndexByte(b, '\\') < 0 {
+		lp := lowerPool.Get().(*[]byte)
+		*lp = lowerASCII(*lp, b)
+		maybe := false
+		for _, d := range dets {
+			if p, ok := d.(Prefilter); !ok || p.Maybe(*lp) {
+				maybe = true
+				break
+			}
+		}
+		if cap(*lp) <= 1<<20 {
+			lowerPool.Put(lp)
+		}
+		if !maybe {
+			return Scan{}
+		}
+	}
+	w := &walker{ctx: ctx, dets: dets, redact: redact, budget: s.MaxBytes, deadline: time.Now().Add(s.maxTime())}
+	if w.budget <= 0 {
+		w.budget = DefaultMaxScanBytes
+	}
+	var v any
+	d := json.NewDecoder(bytes.NewReader(b))
+	d.UseNumber()
+	if err := d.Decode(&v); err != nil || d.More() {
+		out, changed := w.text(string(b), root, "")
+		res := Scan{Findings: w.findings, Over: w.over}
+		if changed {
+			res.Out = []byte(out)
+		}
+		return res
+	}
+	nv, changed := w.value(v, root)
+	res := Scan{Findings: w.findings, Over: w.over}
+	if changed {
+		res.Out = encode(nv)
+	}
+	return res
+}
+
+func (s *Scanner) maxTime() time.Duration {
+	if s.MaxTime > 0 {
+		return s.MaxTime
+	}
+	return DefaultMaxScanTime
+}
+
+// encode is v as JSON, without HTML escaping (the payload is not HTML).
+func encode(v any) []byte {
+	var buf bytes.Buffer
+	e := json.NewEncoder(&buf)
+	e.SetEscapeHTML(false)
+	e.Encode(v)
+	return bytes.TrimSuffix(buf.Bytes(), []byte("\n"))
+}
+
+// walker is one scan's state.
+type walker struct {
+	ctx      context.Context
+	dets     []Detector
+	redact   func(Finding) bool
+	budget   int
+	deadline time.Time
+	over     bool
+	findings []Finding
+}
+
+// value scans v at path, returning it with redactions made and whether
+// any were. Containers are changed in place.
+func (w *walker) value(v any, path string) (any, bool) {
+	switch x := v.(type) {
+	case string:
+		return w.text(x, path, "")
+	case []any:
+		changed := false
+		for i, e := range x {
+			if nv, ch := w.value(e, path+"["+strconv.Itoa(i)+"]"); ch {
+				x[i], changed = nv, true
+			}
+		}
+		return x, changed
+	case map[string]any:
+		changed := false
+		for _, k := range sortedKeys(x) {
+			p := memberPath(path, k)
+			var nv any
+			var ch bool
+			if s, ok := x[k].(string); ok {
+				nv, ch = w.text(s, p, k)
+			} else {
+				nv, ch = w.value(x[k], p)
+			}
+			if ch {
+				x[k], changed = nv, true
+			}
+		}
+		return x, changed
+	}
+	return v, false
+}
+
+// memberPath is the path of member key of the object at path.
+func memberPath(path, key string) string {
+	if isIdent(key) {
+		return path + "." + key
+	}
+	return path + "[" + strconv.Quote(key) + "]"
+}
+
+// text scans the string s at path (the value of member key, or "").
+func (w *walker) text(s, path, key string) (string, bool) {
+	if w.over || len(s) > w.budget || time.Now().After(w.deadline) || w.ctx.Err() != nil {
+		w.over = true
+		w.findings = append(w.findings, Finding{Rule: BudgetRule, Path: path, Start: 0, End: len(s)})
+		return marker(BudgetRule), true
+	}
+	w.budget -= len(s)
+	if t := strings.TrimSpace(s); len(t) > 1 && (t[0] == '{' && t[len(t)-1] == '}' || t[0] == '[' && t[len(t)-1] == ']') {
+		// JSON inside a string (a tool that returns its JSON as text):
+		// scanned as the document it is, so escapes inside it hide nothing.
+		var v any
+		d := json.NewDecoder(strings.NewReader(t))
+		d.UseNumber()
+		if d.Decode(&v) == nil && !d.More() {
+			w.budget += len(s) // its strings count, not its syntax
+			nv, changed := w.value(v, path+"(json)")
+			if !changed {
+				return s, false
+			}
+			return string(encode(nv)), true
+		}
+	}
+	text, off := s, 0
+	if key != "" && len(key) <= 64 {
+		text, off = key+"="+s, len(key)+1
+	}
+	p := Payload{Path: path, Text: text, Lower: lowerString(text)}
+	var found []Finding
+	for _, d := range w.dets {
+		for _, f := range d.Inspect(w.ctx, p) {
+			f.Start, f.End = max(f.Start-off, 0), f.End-off
+			if f.End <= 0 {
+				continue // all in the key
+			}
+			found = append(found, f)
+		}
+	}
+	if len(found) == 0 {
+		return s, false
+	}
+	w.findings = append(w.findings, found...)
+	if w.redact == nil {
+		return s, false
+	}
+	red := found[:0:0]
+	for _, f := range found {
+		if w.redact(f) {
+			red = append(red, f)
+		}
+	}
+	if len(red) == 0 {
+		return s, false
+	}
+	return redactSpans(s, red), true
+}
+
+// redactSpans replaces the spans of fs in s by markers; overlapping spans
+// become one, named by the first.
+func redactSpans(s string, fs []Finding) string {
+	fs = slices.Clone(fs)
+	slices.SortFunc(fs, func(a, b Finding) int { return a.Start - b.Start })
+	var b strings.Builder
+	at := 0
+	for i := 0; i < len(fs); {
+		start, end, rule := fs[i].Start, fs[i].End, fs[i].Rule
+		for i++; i < len(fs) && fs[i].Start < end; i++ {
+			end = max(end, fs[i].End)
+		}
+		if start < at {
+			start = at
+		}
+		b.WriteString(s[at:start])
+		b.WriteString(marker(rule))
+		at = end
+	}
+	b.WriteString(s[at:])
+	return b.String()
+}
