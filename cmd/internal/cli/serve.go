@@ -113,7 +113,11 @@ func runServe(ctx context.Context, opts *ServeOptions) error {
 	logger := stderrLogger(opts.IO.ErrOut, opts.Verbose)
 	secrets := newGatewaySecrets(opts.Factory, cfg, logger)
 	known := guard.NewKnown()
-	record, err := openGatewayRecord(ctx, opts.Factory, cfg, opts.DB, known, logger)
+	gd, err := newGuard(cfg, logger)
+	if err != nil {
+		return err
+	}
+	record, err := openGatewayRecord(ctx, opts.Factory, cfg, opts.DB, known, gd, logger)
 	if err != nil {
 		return err
 	}
@@ -134,7 +138,7 @@ func runServe(ctx context.Context, opts *ServeOptions) error {
 	record.statusOptions(gwOpts, cfg.Path)
 	record.sweep(logger) // before this gateway writes rows of its own
 	lim := newLimits(cfg, record, logger)
-	gwOpts.Stages = append(gwOpts.Stages, lim)
+	gwOpts.Stages = append(gwOpts.Stages, gd, lim)
 	g, err := newGateway(opts.Factory, cfg, gwOpts, acc)
 	if err != nil {
 		return err
@@ -163,6 +167,7 @@ func runServe(ctx context.Context, opts *ServeOptions) error {
 				}
 				logger.Info("configuration changed; applying", "path", path)
 				lim.Update(c.Limits)
+				gd.update(c)
 				secrets.apply(c)
 				g.Apply(serverSpecs(c))
 				if changed {

@@ -49,6 +49,8 @@ type Config struct {
 	Limits []limits.Rule
 	// Pinning is the pinning: section: what a changed tool definition gets.
 	Pinning Pinning
+	// Guardrails is the guardrails: section (guardkeys.go).
+	Guardrails Guardrails
 }
 
 // Pinning configures tool definition pinning (the rug-pull defence).

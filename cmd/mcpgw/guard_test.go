@@ -1,0 +1,177 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"encoding/hex"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/modelcontextprotocol/go-sdk/mcp"
+)
+
+// guardSample is one line of a corpus in testdata/guard.
+type guardSample struct {
+	Rule  string `json:"rule"`
+	Value string `json:"value"`
+}
+
+func guardCorpus(t *testing.T, name string) []guardSample {
+	t.Helper()
+	f, err := os.Open(filepath.Join("..", "..", "testdata", "guard", name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	var out []guardSample
+	sc := bufio.NewScanner(f)
+	sc.Buffer(nil, 1<<20)
+	for sc.Scan() {
+		var s guardSample
+		if err := json.Unmarshal(sc.Bytes(), &s); err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, s)
+	}
+	return out
+}
+
+// needle is the part of a sample that must never show: the end of its
+// longest line (the secret itself, not the name before it in a
+// "NAME=value" sample), or a PII value whole.
+func needle(s guardSample) string {
+	if strings.HasPrefix(s.Rule, "pii-") {
+		return s.Value
+	}
+	longest := ""
+	for _, l := range strings.Split(s.Value, "\n") {
+		if len(l) > len(longest) {
+			longest = l
+		}
+	}
+	longest = strings.Trim(longest, `"' `)
+	return longest[max(0, len(longest)-20):]
+}
+
+// TestGuardrails seeds every secret and PII sample of the corpus into calls
+// through a real `mcpgw serve`: in arguments (fx__echo, a prompt), each is
+// blocked with an error naming the rule and the path; in results (text,
+// JSON inside text, an embedded resource, structured content, a prompt's
+// messages, a resource), each is redacted. None reaches the agent, the
+// record's database file or its WAL, or mcpgw's stderr, and the record
+// keeps the rules and paths of what was found.
+func TestGuardrails(t *testing.T) {
+	t.Parallel()
+	samples := append(guardCorpus(t, "secrets.jsonl"), guardCorpus(t, "pii.jsonl")...)
+	dir := t.TempDir()
+	cfg := filepath.Join(dir, "config.yaml")
+	writePolicyConfig(t, cfg, []string{"fx"}, "guardrails:\n  pii: {input: block, output: redact}\n")
+	a := servePolicy(t, cfg, "guard-agent", "2025-11-25", nil)
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+
+	var seen []string // everything the agent was given
+	for _, s := range samples {
+		n := needle(s)
+		res := a.call(t, ctx, "fx__echo", map[string]any{"text": s.Value})
+		got := textOf(t, res)
+		if !res.IsError || !strings.Contains(got, "blocked") || !strings.Contains(got, s.Rule+" at $.arguments.text") {
+			t.Errorf("%s in arguments: isError %v, %q; want it blocked, naming %s at $.arguments.text", s.Rule, res.IsError, got, s.Rule)
+		}
+		seen = append(seen, got)
+
+		res = a.call(t, ctx, "fx__reveal", map[string]any{"hex": hex.EncodeToString([]byte(s.Value))})
+		whole, _ := json.Marshal(res)
+		if res.IsError || !strings.Contains(string(whole), "[REDACTED:") {
+			t.Errorf("%s in results: isError %v, %s; want it redacted", s.Rule, res.IsError, whole)
+		}
+		if len(res.Content) != 3 || res.StructuredContent == nil {
+			t.Errorf("%s: the redacted result lost parts: %s", s.Rule, whole)
+		}
+		seen = append(seen, string(whole))
+		if strings.Contains(string(whole), n) {
+			t.Errorf("%s reached the agent in a result: %s", s.Rule, whole)
+		}
+	}
+
+	// Prompts: arguments blocked, messages redacted; resources redacted.
+	secret := samples[0]
+	if _, err := a.cs.GetPrompt(ctx, &mcp.GetPromptParams{Name: "fx__greet", Arguments: map[string]string{"name": secret.Value}}); err == nil ||
+		!strings.Contains(err.Error(), secret.Rule+" at $.arguments.name") {
+		t.Errorf("prompt with a secret argument: %v; want it blocked naming %s at $.arguments.name", err, secret.Rule)
+	}
+	pr, err := a.cs.GetPrompt(ctx, &mcp.GetPromptParams{Name: "fx__reveal", Arguments: map[string]string{"hex": hex.EncodeToString([]byte(secret.Value))}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	pj, _ := json.Marshal(pr)
+	if strings.Contains(string(pj), needle(secret)) || !strings.Contains(string(pj), "[REDACTED:"+secret.Rule+"]") {
+		t.Errorf("prompt messages: %s; want the secret redacted", pj)
+	}
+	rr, err := a.cs.ReadResource(ctx, &mcp.ReadResourceParams{URI: "fixture://reveal/" + hex.EncodeToString([]byte(secret.Value))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rj, _ := json.Marshal(rr)
+	if strings.Contains(string(rj), needle(secret)) || !strings.Contains(string(rj), "[REDACTED:"+secret.Rule+"]") {
+		t.Errorf("resource contents: %s; want the secret redacted", rj)
+	}
+	seen = append(seen, string(pj), string(rj))
+
+	// A clean call passes untouched.
+	if res := a.call(t, ctx, "fx__echo", map[string]any{"text": "nothing to see here"}); res.IsError || textOf(t, res) != "nothing to see here" {
+		t.Errorf("clean call: %+v", res)
+	}
+	a.stop()
+
+	var stored []string
+	for _, suffix := range []string{"", "-wal", "-shm"} {
+		if b, err := os.ReadFile(a.db + suffix); err == nil {
+			stored = append(stored, string(b))
+		}
+	}
+	stderr := a.stderr.String()
+	for _, s := range samples {
+		n := needle(s)
+		for _, where := range []struct {
+			what string
+			all  []string
+		}{{"the agent's results", seen}, {"the record's files", stored}, {"stderr", []string{stderr}}} {
+			for _, x := range where.all {
+				if strings.Contains(x, n) {
+					t.Errorf("%s (%q) found in %s", s.Rule, n, where.what)
+					break
+				}
+			}
+		}
+	}
+
+	blocked, redacted := 0, 0
+	for _, c := range recordOf(t, a.db) {
+		if c.Method != "tools/call" {
+			continue
+		}
+		switch {
+		case c.Status == "blocked" && c.Tool == "fx__echo":
+			blocked++
+			if len(c.Findings) == 0 || c.Findings[0].Path != "$.arguments.text" || c.Decision != "block" {
+				t.Errorf("blocked row: decision %q, findings %+v; want block with the rule at $.arguments.text", c.Decision, c.Findings)
+			}
+			if !strings.Contains(c.Args, "[REDACTED:") {
+				t.Errorf("blocked row's arguments are not masked: %s", c.Args)
+			}
+		case c.Tool == "fx__reveal" && c.Decision == "redact":
+			redacted++
+			if len(c.Findings) == 0 || !strings.HasPrefix(c.Findings[0].Path, "$.result.") {
+				t.Errorf("redacted row: findings %+v; want paths under $.result", c.Findings)
+			}
+		}
+	}
+	if blocked != len(samples) || redacted != len(samples) {
+		t.Errorf("record: %d blocked, %d redacted calls; want %d of each", blocked, redacted, len(samples))
+	}
+}
