@@ -246,7 +246,7 @@ func decide(c *callpath.Call, sc Scan, p phase, canRedact, in bool) *callpath.Ve
 	for _, f := range sc.Findings {
 		cf := callpath.Finding{Rule: f.Rule, Path: f.Path, Start: f.Start, End: f.End}
 		switch a := p.action(f); {
-		case a == Block, a == Redact && !canRedact, f.Rule == BudgetRule && in && !canRedact:
+		case a == Block, a == Redact && (!canRedact || sc.Unplaced):
 			blocked = append(blocked, cf)
 		case a == Redact:
 			decision = "redact"

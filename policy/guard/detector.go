@@ -13,14 +13,6 @@ type Detector interface {
 	Inspect(ctx context.Context, p Payload) []Finding
 }
 
-// Prefilter is implemented by a detector that can tell cheaply, from a
-// whole payload lowercased (ASCII), that it would find nothing in it: the
-// scanner then skips decoding the payload at all.
-type Prefilter interface {
-	// Maybe reports whether anything in lower might match.
-	Maybe(lower []byte) bool
-}
-
 // Payload is one string of a payload, as detectors see it.
 type Payload struct {
 	// Path is the JSON path of the string, e.g. $.arguments.query.

@@ -65,16 +65,6 @@ func NewPII(types []string) *PII {
 // Name implements [Detector].
 func (*PII) Name() string { return "pii" }
 
-// Maybe implements [Prefilter].
-func (p *PII) Maybe(lower []byte) bool {
-	for _, k := range p.kinds {
-		if k.hint == 0 || bytes.IndexByte(lower, k.hint) >= 0 {
-			return true
-		}
-	}
-	return false
-}
-
 // Inspect implements [Detector].
 func (p *PII) Inspect(_ context.Context, pl Payload) []Finding {
 	var out []Finding

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"unsafe"
 )
 
 // DefaultMaxScanBytes is how much of a payload's text a [Scanner] looks at
@@ -47,6 +48,10 @@ type Scan struct {
 	// [REDACTED:rule] markers, and every string past the budget replaced by
 	// [REDACTED:scan-budget]; nil when that changed nothing.
 	Out []byte
+	// Unplaced reports findings in the payload that no one string of it
+	// holds (a match across its structure): they are at the payload's root
+	// and Out does not redact them.
+	Unplaced bool
 }
 
 var lowerPool = sync.Pool{New: func() any { b := make([]byte, 0, 64<<10); return &b }}
@@ -59,23 +64,30 @@ func (s *Scanner) Scan(ctx context.Context, b []byte, root string, dets []Detect
 	if len(b) == 0 || len(dets) == 0 {
 		return Scan{}
 	}
-	// The prefilter: nothing to decode when no detector could match. JSON
-	// escapes could hide a keyword from it, so a payload with any is
-	// decoded anyway.
-	if bytes.IndexByte(b, '\\') < 0 {
-		lp := lowerPool.Get().(*[]byte)
-		*lp = lowerASCII(*lp, b)
-		maybe := false
+	budget := s.MaxBytes
+	if budget <= 0 {
+		budget = DefaultMaxScanBytes
+	}
+	// First the payload as it is, as gitleaks scans a file: most payloads
+	// hold nothing, and saying so costs no decoding. Only when something
+	// is found is the payload decoded, to say where and to redact. Escapes
+	// of letters and digits (\u0067hp_...) could hide a token from this
+	// pass; no encoder writes them, so a payload with any is decoded first.
+	var raw []Finding
+	if len(b) <= budget && !hidesText(b) {
+		tp, lp := lowerPool.Get().(*[]byte), lowerPool.Get().(*[]byte)
+		*tp = unescape(*tp, b)
+		*lp = lowerASCII(*lp, *tp)
+		p := Payload{Path: root, Text: unsafe.String(unsafe.SliceData(*tp), len(*tp)), Lower: unsafe.String(unsafe.SliceData(*lp), len(*lp))}
 		for _, d := range dets {
-			if p, ok := d.(Prefilter); !ok || p.Maybe(*lp) {
-				maybe = true
-				break
+			raw = append(raw, d.Inspect(ctx, p)...)
+		}
+		for _, bp := range []*[]byte{tp, lp} {
+			if cap(*bp) <= 1<<20 {
+				lowerPool.Put(bp)
 			}
 		}
-		if cap(*lp) <= 1<<20 {
-			lowerPool.Put(lp)
-		}
-		if !maybe {
+		if len(raw) == 0 {
 			return Scan{}
 		}
 	}
@@ -99,7 +111,70 @@ func (s *Scanner) Scan(ctx context.Context, b []byte, root string, dets []Detect
 	if changed {
 		res.Out = encode(nv)
 	}
+	if len(res.Findings) == 0 && len(raw) > 0 {
+		// Found in the payload but in no one string of it (a match across
+		// the structure): reported at root, and never redacted in part.
+		for i := range raw {
+			raw[i].Path = root
+		}
+		res.Findings, res.Unplaced = raw, true
+	}
 	return res
+}
+
+// unescape copies the JSON b to dst with the escapes that would break a
+// pattern's view of the text (\" \/ \n \r \t) turned into a space and the
+// character, so offsets stay those of b: "key = \"value\"" reads as
+// key =  "value" .
+func unescape(dst, b []byte) []byte {
+	dst = append(dst[:0], b...)
+	for i := 0; i+1 < len(dst); i++ {
+		if dst[i] != '\\' {
+			continue
+		}
+		switch dst[i+1] {
+		case '"', '/':
+			dst[i] = ' '
+		case 'n':
+			dst[i], dst[i+1] = ' ', '\n'
+		case 'r':
+			dst[i], dst[i+1] = ' ', '\r'
+		case 't':
+			dst[i], dst[i+1] = ' ', '\t'
+		}
+		i++
+	}
+	return dst
+}
+
+// hidesText reports whether the JSON b escapes a letter, digit, _ or -
+// (\u0041), which encoders never do and which would hide text from a scan
+// of b as it is.
+func hidesText(b []byte) bool {
+	for i := bytes.Index(b, []byte(`\u00`)); i >= 0 && i+5 < len(b); {
+		c := unhex(b[i+4])<<4 | unhex(b[i+5])
+		if c == '_' || c == '-' || '0' <= c && c <= '9' || 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' {
+			return true
+		}
+		j := bytes.Index(b[i+1:], []byte(`\u00`))
+		if j < 0 {
+			break
+		}
+		i += 1 + j
+	}
+	return false
+}
+
+func unhex(c byte) byte {
+	switch {
+	case '0' <= c && c <= '9':
+		return c - '0'
+	case 'a' <= c && c <= 'f':
+		return c - 'a' + 10
+	case 'A' <= c && c <= 'F':
+		return c - 'A' + 10
+	}
+	return 0xff
 }
 
 func (s *Scanner) maxTime() time.Duration {
