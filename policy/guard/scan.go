@@ -193,6 +193,14 @@ func encode(v any) []byte {
 	return bytes.TrimSuffix(buf.Bytes(), []byte("\n"))
 }
 
+// minFound is the shortest text a detector finds: an IPv4 address
+// (1.1.1.1).
+const minFound = 7
+
+// smallString is the longest string scanned after the size budget is
+// spent.
+const smallString = 64
+
 // walker is one scan's state.
 type walker struct {
 	ctx      context.Context
@@ -248,12 +256,19 @@ func memberPath(path, key string) string {
 
 // text scans the string s at path (the value of member key, or "").
 func (w *walker) text(s, path, key string) (string, bool) {
-	if w.over || len(s) > w.budget || time.Now().After(w.deadline) || w.ctx.Err() != nil {
+	if len(s) < minFound {
+		return s, false // too short to hold anything a detector finds
+	}
+	late := time.Now().After(w.deadline) || w.ctx.Err() != nil
+	if late || len(s) > w.budget && len(s) > smallString {
+		// Past the budget: not looked at, so not passed on. Small strings
+		// (a content's type, a MIME type) still are, which keeps the
+		// payload's shape.
 		w.over = true
 		w.findings = append(w.findings, Finding{Rule: BudgetRule, Path: path, Start: 0, End: len(s)})
 		return marker(BudgetRule), true
 	}
-	w.budget -= len(s)
+	w.budget = max(0, w.budget-len(s))
 	if t := strings.TrimSpace(s); len(t) > 1 && (t[0] == '{' && t[len(t)-1] == '}' || t[0] == '[' && t[len(t)-1] == ']') {
 		// JSON inside a string (a tool that returns its JSON as text):
 		// scanned as the document it is, so escapes inside it hide nothing.
@@ -307,7 +322,14 @@ func (w *walker) text(s, path, key string) (string, bool) {
 // become one, named by the first.
 func redactSpans(s string, fs []Finding) string {
 	fs = slices.Clone(fs)
-	slices.SortFunc(fs, func(a, b Finding) int { return a.Start - b.Start })
+	// By start; where two start together, the specific rule names the
+	// marker, not gitleaks' generic one.
+	slices.SortStableFunc(fs, func(a, b Finding) int {
+		if a.Start != b.Start {
+			return a.Start - b.Start
+		}
+		return boolInt(a.Rule == "generic-api-key") - boolInt(b.Rule == "generic-api-key")
+	})
 	var b strings.Builder
 	at := 0
 	for i := 0; i < len(fs); {
@@ -324,4 +346,11 @@ func redactSpans(s string, fs []Finding) string {
 	}
 	b.WriteString(s[at:])
 	return b.String()
+}
+
+func boolInt(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
 }
