@@ -3,8 +3,8 @@ package guard
 import (
 	"context"
 	"math"
-	"slices"
 	"regexp/syntax"
+	"slices"
 	"strings"
 	"unicode"
 	"unicode/utf8"
