@@ -175,3 +175,48 @@ func TestGuardrails(t *testing.T) {
 		t.Errorf("record: %d blocked, %d redacted calls; want %d of each", blocked, redacted, len(samples))
 	}
 }
+
+// TestGuardrailsExplain: `mcpgw policy explain` lists the guardrails a
+// call passes, and with --args says what guard-in would find, never the
+// value, exiting 7 when the call would be blocked.
+func TestGuardrailsExplain(t *testing.T) {
+	t.Parallel()
+	cfg := filepath.Join(t.TempDir(), "config.yaml")
+	writePolicyConfig(t, cfg, []string{"fx"}, "guardrails:\n  pii: {output: redact, types: [email]}\n")
+	secret := guardCorpus(t, "secrets.jsonl")[0]
+	args, _ := json.Marshal(map[string]string{"token": secret.Value})
+	out, stderr, code := mcpgwCmd(t, nil, "", "policy", "explain", "--config", cfg, "--tool", "fx__echo", "--args", string(args), "-o", "json")
+	if code != 7 || !strings.Contains(stderr, "would be blocked by the guardrails ("+secret.Rule+")") || strings.Contains(out+stderr, needle(secret)) {
+		t.Fatalf("explain with a secret in --args: exit %d\n%s\n%s", code, out, stderr)
+	}
+	var e struct {
+		Guards []struct {
+			Guard, Input, Output, Detail string
+		} `json:"guards"`
+		GuardVerdict struct {
+			Decision string `json:"decision"`
+			Findings []struct {
+				Rule, Path string
+			} `json:"findings"`
+		} `json:"guard_verdict"`
+	}
+	if err := json.Unmarshal([]byte(out), &e); err != nil {
+		t.Fatal(err)
+	}
+	if v := e.GuardVerdict; v.Decision != "block" || len(v.Findings) != 1 || v.Findings[0].Path != "$.arguments.token" || v.Findings[0].Rule != secret.Rule {
+		t.Errorf("guard verdict %+v; want block, %s at $.arguments.token", v, secret.Rule)
+	}
+	want := map[string]string{"secrets": "block redact", "pii": "off redact", "stored-secrets": "block redact"}
+	for _, g := range e.Guards {
+		if w, ok := want[g.Guard]; ok && w != g.Input+" "+g.Output {
+			t.Errorf("guard %s: %s %s; want %s", g.Guard, g.Input, g.Output, w)
+		}
+		if g.Guard == "pii" && g.Detail != "email" {
+			t.Errorf("pii types %q; want email", g.Detail)
+		}
+	}
+	out, _, code = mcpgwCmd(t, nil, "", "policy", "explain", "--config", cfg, "--tool", "fx__echo", "--args", `{"text":"hello"}`, "-o", "table")
+	if code != 0 || !strings.Contains(out, "guardrails (arguments → result):") || !strings.Contains(out, "--args:   nothing found; they would pass") {
+		t.Errorf("explain of clean arguments: exit %d\n%s", code, out)
+	}
+}

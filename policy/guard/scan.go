@@ -302,6 +302,7 @@ func (w *walker) text(s, path, key string) (string, bool) {
 	if len(found) == 0 {
 		return s, false
 	}
+	found = dropGeneric(found)
 	w.findings = append(w.findings, found...)
 	if w.redact == nil {
 		return s, false
@@ -328,7 +329,7 @@ func redactSpans(s string, fs []Finding) string {
 		if a.Start != b.Start {
 			return a.Start - b.Start
 		}
-		return boolInt(a.Rule == "generic-api-key") - boolInt(b.Rule == "generic-api-key")
+		return boolInt(a.Rule == genericRule) - boolInt(b.Rule == genericRule)
 	})
 	var b strings.Builder
 	at := 0
@@ -353,4 +354,23 @@ func boolInt(b bool) int {
 		return 1
 	}
 	return 0
+}
+
+// genericRule is gitleaks' catch-all rule, which also matches most values
+// a specific rule names better.
+const genericRule = "generic-api-key"
+
+// dropGeneric removes the generic rule's findings that overlap a specific
+// rule's: one value, one finding, under its best name.
+func dropGeneric(fs []Finding) []Finding {
+	out := make([]Finding, 0, len(fs))
+	for _, f := range fs {
+		if f.Rule == genericRule && slices.ContainsFunc(fs, func(o Finding) bool {
+			return o.Rule != genericRule && o.Start < f.End && f.Start < o.End
+		}) {
+			continue
+		}
+		out = append(out, f)
+	}
+	return out
 }

@@ -168,6 +168,10 @@ type explanation struct {
 	Rule     string        `json:"rule"`
 	Reason   string        `json:"reason"`
 	Chain    []policy.Step `json:"chain"`
+	// Guards are the content guardrails that would look at the call
+	// (guardrails.go); GuardVerdict is what guard-in says of --args.
+	Guards       []guardExplained  `json:"guards"`
+	GuardVerdict *guardArgsVerdict `json:"guard_verdict,omitempty"`
 }
 
 // policyAccess is what both policy commands start from: the output format
@@ -216,6 +220,9 @@ func runPolicyExplain(ctx context.Context, opts *PolicyOptions) error {
 	if e.Chain == nil {
 		e.Chain = []policy.Step{}
 	}
+	if e.Guards, e.GuardVerdict, err = explainGuards(ctx, cfg, in, opts.IO); err != nil {
+		return err
+	}
 	if format == FormatJSON {
 		err = printJSON(opts.IO.Out, e)
 	} else {
@@ -226,6 +233,9 @@ func runPolicyExplain(ctx context.Context, opts *PolicyOptions) error {
 	}
 	if !e.Allow {
 		return withCode(ExitDenied, fmt.Errorf("%s %s would be denied (%s)", e.Kind, e.Target, e.Rule))
+	}
+	if v := e.GuardVerdict; v != nil && v.Decision == "block" {
+		return withCode(ExitDenied, fmt.Errorf("%s %s would be blocked by the guardrails (%s)", e.Kind, e.Target, v.Rule))
 	}
 	return nil
 }
@@ -244,6 +254,7 @@ func printExplanation(s *IOStreams, e explanation, st *accessState) error {
 	fmt.Fprintf(w, "policies: %s\n", inForce(st))
 	fmt.Fprintf(w, "decision: %s, by %s\n", e.Decision, e.Rule)
 	fmt.Fprintf(w, "reason:   %s\n", e.Reason)
+	printGuards(w, e.Guards, e.GuardVerdict)
 	if len(e.Chain) == 0 {
 		return nil
 	}
