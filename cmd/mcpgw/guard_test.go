@@ -220,3 +220,27 @@ func TestGuardrailsExplain(t *testing.T) {
 		t.Errorf("explain of clean arguments: exit %d\n%s", code, out)
 	}
 }
+
+// TestGuardrailsReload: an edited guardrails: applies to a running
+// gateway, as limits do: PII redaction turned on, then off again.
+func TestGuardrailsReload(t *testing.T) {
+	t.Parallel()
+	cfg := filepath.Join(t.TempDir(), "config.yaml")
+	writePolicyConfig(t, cfg, []string{"fx"}, "")
+	a := servePolicy(t, cfg, "reload-guard", "2025-11-25", nil)
+	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
+	defer cancel()
+	email := hex.EncodeToString([]byte("jane.roe@example.com"))
+	reveal := func() string {
+		res := a.call(t, ctx, "fx__reveal", map[string]any{"hex": email})
+		return textOf(t, res)
+	}
+	if got := reveal(); !strings.Contains(got, "jane.roe@example.com") {
+		t.Fatalf("PII is redacted by default: %q", got)
+	}
+	writePolicyConfig(t, cfg, []string{"fx"}, "guardrails:\n  pii: {output: redact}\n")
+	waitFor(t, ctx, "PII redaction to apply", func() bool { return strings.Contains(reveal(), "[REDACTED:pii-email]") })
+	writePolicyConfig(t, cfg, []string{"fx"}, "guardrails:\n  pii: {output: off}\n")
+	waitFor(t, ctx, "PII redaction to be turned off", func() bool { return strings.Contains(reveal(), "jane.roe@example.com") })
+	a.stop()
+}

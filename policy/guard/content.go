@@ -288,9 +288,12 @@ func blockReason(c *callpath.Call, fs []callpath.Finding, result bool) string {
 	if budget {
 		b.WriteString(": it is larger than guardrails.max_scan_bytes (or took too long to scan), so it could not be checked")
 	}
-	if result {
+	switch {
+	case result && c.Kind.FromServer():
+		b.WriteString(". mcpgw does not pass it on to the server")
+	case result:
 		b.WriteString(". mcpgw does not pass it to the agent")
-	} else {
+	default:
 		b.WriteString(". Leave the value out of the call (a server that needs a credential gets it from its own configuration), or change guardrails: in the mcpgw configuration")
 	}
 	return b.String()

@@ -118,6 +118,13 @@ func TestGuardActions(t *testing.T) {
 	if v := g.CheckRequest(ctx, s); !v.Stops() || !strings.Contains(v.Reason, "github-pat at $.params.messages[0].content.text") {
 		t.Errorf("sampling request with a secret: %+v", v)
 	}
+	// The person's answer to a server's elicitation goes to the server:
+	// input actions apply.
+	e := &callpath.Call{Kind: callpath.Elicitation, Server: "fx", Params: json.RawMessage(`{"message":"your token?"}`)}
+	ans := &callpath.Result{Raw: json.RawMessage(`{"action":"accept","content":{"token":"` + ghToken + `"}}`)}
+	if v := g.CheckResult(ctx, e, ans); !v.Stops() || !strings.Contains(v.Reason, "github-pat at $.result.content.token") {
+		t.Errorf("elicitation answer with a secret: %+v", v)
+	}
 }
 
 func TestGuardBudget(t *testing.T) {
