@@ -242,5 +242,32 @@ func TestGuardrailsReload(t *testing.T) {
 	waitFor(t, ctx, "PII redaction to apply", func() bool { return strings.Contains(reveal(), "[REDACTED:pii-email]") })
 	writePolicyConfig(t, cfg, []string{"fx"}, "guardrails:\n  pii: {output: off}\n")
 	waitFor(t, ctx, "PII redaction to be turned off", func() bool { return strings.Contains(reveal(), "jane.roe@example.com") })
+
+	// A broken rules file is refused, and the rules in force stay.
+	bad := filepath.Join(filepath.Dir(cfg), "bad.toml")
+	if err := os.WriteFile(bad, []byte("[extend]\nuseDefault = true\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	writePolicyConfig(t, cfg, []string{"fx"}, "guardrails:\n  secrets: {rules: bad.toml}\n")
+	waitFor(t, ctx, "the broken rules file to be refused", func() bool {
+		return strings.Contains(a.stderr.String(), "guardrails.secrets.rules not applied") && strings.Contains(a.stderr.String(), "[extend] is not supported")
+	})
+	secret := guardCorpus(t, "secrets.jsonl")[0]
+	if res := a.call(t, ctx, "fx__echo", map[string]any{"text": secret.Value}); !res.IsError {
+		t.Errorf("after a broken rules file, a secret passes: %s", textOf(t, res))
+	}
 	a.stop()
+}
+
+// TestGuardrailsRulesAtStart: a rules file that cannot be used stops
+// mcpgw serve at startup, saying why.
+func TestGuardrailsRulesAtStart(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	cfg := filepath.Join(dir, "config.yaml")
+	writePolicyConfig(t, cfg, []string{"fx"}, "guardrails:\n  secrets: {rules: missing.toml}\n")
+	_, stderr, code := mcpgwCmd(t, []string{"MCPGW_DB=" + filepath.Join(dir, "r.db")}, "", "serve", "--config", cfg)
+	if code != 3 || !strings.Contains(stderr, "guardrails.secrets.rules:") || !strings.Contains(stderr, "create the file or remove the key") {
+		t.Errorf("serve with a missing rules file: exit %d, %s", code, stderr)
+	}
 }

@@ -142,6 +142,19 @@ func TestGuardBudget(t *testing.T) {
 	}
 }
 
+func TestGuardTimeBudget(t *testing.T) {
+	ctx := context.Background()
+	g := guard.New(&guard.Options{Secrets: defaultSecrets(t), MaxScanTime: time.Nanosecond})
+	text := strings.Repeat("lorem ipsum ", 20)
+	if v := g.CheckRequest(ctx, toolCall(`{"text":"`+text+`"}`)); !v.Stops() || !strings.Contains(v.Reason, "took too long to scan") {
+		t.Errorf("arguments past the time budget: %+v; want them blocked", v)
+	}
+	r := &callpath.Result{Raw: json.RawMessage(`{"content":[{"type":"text","text":"` + text + `"}]}`)}
+	if v := g.CheckResult(ctx, toolCall(`{}`), r); v.Stops() || string(r.Raw) != `{"content":[{"text":"[REDACTED:scan-budget]","type":"text"}]}` {
+		t.Errorf("result past the time budget: %+v, %s; want its text redacted whole", v, r.Raw)
+	}
+}
+
 func TestGuardWaitsForRules(t *testing.T) {
 	s, ready := guard.UnreadySecrets()
 	g := guard.New(&guard.Options{Secrets: s, ReadyWait: time.Minute})

@@ -73,8 +73,12 @@ func (s *Scanner) Scan(ctx context.Context, b []byte, root string, dets []Detect
 	// is found is the payload decoded, to say where and to redact. Escapes
 	// of letters and digits (\u0067hp_...) could hide a token from this
 	// pass; no encoder writes them, so a payload with any is decoded first.
+	deadline := time.Now().Add(s.maxTime())
 	var raw []Finding
 	if len(b) <= budget && !hidesText(b) {
+		rctx, cancel := context.WithDeadline(ctx, deadline)
+		defer cancel()
+		ctx := rctx
 		tp, lp := lowerPool.Get().(*[]byte), lowerPool.Get().(*[]byte)
 		*tp = unescape(*tp, b)
 		*lp = lowerASCII(*lp, *tp)
@@ -87,14 +91,13 @@ func (s *Scanner) Scan(ctx context.Context, b []byte, root string, dets []Detect
 				lowerPool.Put(bp)
 			}
 		}
-		if len(raw) == 0 {
+		if len(raw) == 0 && ctx.Err() == nil {
 			return Scan{}
 		}
+		// Found something, or ran out of time: the walk below says where,
+		// or redacts what it has no time left for.
 	}
-	w := &walker{ctx: ctx, dets: dets, redact: redact, budget: s.MaxBytes, deadline: time.Now().Add(s.maxTime())}
-	if w.budget <= 0 {
-		w.budget = DefaultMaxScanBytes
-	}
+	w := &walker{ctx: ctx, dets: dets, redact: redact, budget: budget, deadline: deadline}
 	var v any
 	d := json.NewDecoder(bytes.NewReader(b))
 	d.UseNumber()
