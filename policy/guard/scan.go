@@ -73,6 +73,10 @@ func (s *Scanner) Scan(ctx context.Context, b []byte, root string, dets []Detect
 	// is found is the payload decoded, to say where and to redact. Escapes
 	// of letters and digits (\u0067hp_...) could hide a token from this
 	// pass; no encoder writes them, so a payload with any is decoded first.
+	// Only the scan's own budget stops it: a call whose context ended (the
+	// agent's timeout, say) still has an answer to scan, often mcpgw's own
+	// saying so.
+	ctx = context.WithoutCancel(ctx)
 	deadline := time.Now().Add(s.maxTime())
 	var raw []Finding
 	if len(b) <= budget && !hidesText(b) {
@@ -262,7 +266,7 @@ func (w *walker) text(s, path, key string) (string, bool) {
 	if len(s) < minFound {
 		return s, false // too short to hold anything a detector finds
 	}
-	late := time.Now().After(w.deadline) || w.ctx.Err() != nil
+	late := time.Now().After(w.deadline)
 	if late || len(s) > w.budget && len(s) > smallString {
 		// Past the budget: not looked at, so not passed on. Small strings
 		// (a content's type, a MIME type) still are, which keeps the
