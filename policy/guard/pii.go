@@ -6,6 +6,7 @@ import (
 	"net/netip"
 	"regexp"
 	"slices"
+	"strings"
 )
 
 // The PII types [PII] can look for, as configuration names them.
@@ -30,17 +31,88 @@ type piiKind struct {
 	valid func(string) bool
 	// hint is a byte every candidate holds, for the prefilter; 0 for none.
 	hint byte
+	// spans finds where candidates may be (runs of the bytes they are
+	// made of), so the pattern runs there and not over the whole text.
+	spans func(string) [][2]int
 }
 
 var piiKinds = []piiKind{
-	{PIIEmail, regexp.MustCompile(`[A-Za-z0-9][A-Za-z0-9._%+-]{0,63}@(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,24}\b`), nil, '@'},
+	{PIIEmail, regexp.MustCompile(`[A-Za-z0-9][A-Za-z0-9._%+-]{0,63}@(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,24}\b`), nil, '@', around('@', 64, 256)},
 	// North American numbers with separators, and international ones in
 	// E.164 form (+ and 8 to 15 digits, with optional separators).
-	{PIIPhone, regexp.MustCompile(`(?:\+\d{1,3}[ .-]?)?(?:\(\d{3}\)[ .-]?|\b\d{3}[ .-])\d{3}[ .-]\d{4}\b|\+\d(?:[ .-]?\d){7,14}\b`), validPhone, 0},
-	{PIICard, regexp.MustCompile(`\b(?:\d[ -]?){12,18}\d\b`), validCard, 0},
-	{PIIIBAN, regexp.MustCompile(`\b[A-Z]{2}\d{2}(?: ?[A-Z0-9]){11,30}\b`), validIBAN, 0},
-	{PIISSN, regexp.MustCompile(`\b\d{3}-\d{2}-\d{4}\b`), validSSN, '-'},
-	{PIIIP, regexp.MustCompile(`\b(?:\d{1,3}\.){3}\d{1,3}\b|(?:[0-9A-Fa-f]{0,4}:){2,7}[0-9A-Fa-f]{0,4}(?:%[0-9A-Za-z]+)?`), validIP, 0},
+	{PIIPhone, regexp.MustCompile(`(?:\+\d{1,3}[ .-]?)?(?:\(\d{3}\)[ .-]?|\b\d{3}[ .-])\d{3}[ .-]\d{4}\b|\+\d(?:[ .-]?\d){7,14}\b`), validPhone, 0, runs(numberByte, 10)},
+	{PIICard, regexp.MustCompile(`\b(?:\d[ -]?){12,18}\d\b`), validCard, 0, runs(numberByte, 13)},
+	{PIIIBAN, regexp.MustCompile(`\b[A-Z]{2}\d{2}(?: ?[A-Z0-9]){11,30}\b`), validIBAN, 0, runs(ibanByte, 4)},
+	{PIISSN, regexp.MustCompile(`\b\d{3}-\d{2}-\d{4}\b`), validSSN, '-', runs(numberByte, 9)},
+	{PIIIP, regexp.MustCompile(`\b(?:\d{1,3}\.){3}\d{1,3}\b|(?:[0-9A-Fa-f]{0,4}:){2,7}[0-9A-Fa-f]{0,4}(?:%[0-9A-Za-z]+)?`), validIP, 0, ipRuns},
+}
+
+func numberByte(c byte) bool {
+	return '0' <= c && c <= '9' || c == ' ' || c == '.' || c == '-' || c == '(' || c == ')' || c == '+'
+}
+
+func ibanByte(c byte) bool { return '0' <= c && c <= '9' || 'A' <= c && c <= 'Z' || c == ' ' }
+
+func ipByte(c byte) bool {
+	return '0' <= c && c <= '9' || 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || c == '.' || c == ':' || c == '%'
+}
+
+// runs returns a spans function: the runs of bytes in, holding at least
+// minDigits digits, a byte wider each side so \b sees its neighbours.
+func runs(in func(byte) bool, minDigits int) func(string) [][2]int {
+	return func(s string) [][2]int {
+		var out [][2]int
+		for i := 0; i < len(s); {
+			if !in(s[i]) {
+				i++
+				continue
+			}
+			j, d := i, 0
+			for ; j < len(s) && in(s[j]); j++ {
+				if '0' <= s[j] && s[j] <= '9' {
+					d++
+				}
+			}
+			if d >= minDigits {
+				out = append(out, [2]int{max(0, i-1), min(len(s), j+1)})
+			}
+			i = j
+		}
+		return out
+	}
+}
+
+// ipRuns are the runs of address bytes with three dots or two colons.
+func ipRuns(s string) [][2]int {
+	out := runs(ipByte, 1)(s)
+	keep := out[:0]
+	for _, w := range out {
+		t := s[w[0]:w[1]]
+		if strings.Count(t, ".") >= 3 || strings.Count(t, ":") >= 2 {
+			keep = append(keep, w)
+		}
+	}
+	return keep
+}
+
+// around returns a spans function: before bytes before and after bytes
+// after each c, merged.
+func around(c byte, before, after int) func(string) [][2]int {
+	return func(s string) [][2]int {
+		var out [][2]int
+		for i := 0; i < len(s); i++ {
+			if s[i] != c {
+				continue
+			}
+			start, end := max(0, i-before), min(len(s), i+after)
+			if n := len(out); n > 0 && start <= out[n-1][1] {
+				out[n-1][1] = end
+			} else {
+				out = append(out, [2]int{start, end})
+			}
+		}
+		return out
+	}
 }
 
 // PII is the personal data detector: the types it was made with, each
@@ -72,11 +144,14 @@ func (p *PII) Inspect(_ context.Context, pl Payload) []Finding {
 		if k.hint != 0 && bytes.IndexByte([]byte(pl.Lower), k.hint) < 0 {
 			continue
 		}
-		for _, m := range k.re.FindAllStringIndex(pl.Text, -1) {
-			if k.valid != nil && !k.valid(pl.Text[m[0]:m[1]]) {
-				continue
+		for _, w := range k.spans(pl.Text) {
+			for _, m := range k.re.FindAllStringIndex(pl.Text[w[0]:w[1]], -1) {
+				m[0], m[1] = m[0]+w[0], m[1]+w[0]
+				if k.valid != nil && !k.valid(pl.Text[m[0]:m[1]]) {
+					continue
+				}
+				out = append(out, Finding{Rule: "pii-" + k.name, Detector: "pii", Path: pl.Path, Start: m[0], End: m[1]})
 			}
-			out = append(out, Finding{Rule: "pii-" + k.name, Detector: "pii", Path: pl.Path, Start: m[0], End: m[1]})
 		}
 	}
 	return out
