@@ -187,7 +187,7 @@ func (g *Guard) request(ctx context.Context, c *callpath.Call, st *guardState, p
 	if len(sc.Findings) == 0 {
 		return nil
 	}
-	return decide(c, sc, p, false, true)
+	return decide(c, sc, p, false)
 }
 
 // CheckResult implements [callpath.ResultStage]: guard-out on what a
@@ -212,7 +212,7 @@ func (g *Guard) CheckResult(ctx context.Context, c *callpath.Call, r *callpath.R
 	if len(sc.Findings) == 0 {
 		return nil
 	}
-	v := decide(c, sc, p, true, in)
+	v := decide(c, sc, p, true)
 	if !v.Stops() && sc.Out != nil {
 		r.Raw = sc.Out
 	}
@@ -237,16 +237,17 @@ func (g *Guard) waitReady(ctx context.Context, s *Secrets) error {
 }
 
 // decide turns a scan's findings into a verdict: block when an action
-// says so (or, for what goes to a server, when it was too large to scan),
-// else a note of the redactions and warnings. canRedact is false where the
-// payload cannot be rewritten, so redact there blocks instead.
-func decide(c *callpath.Call, sc Scan, p phase, canRedact, in bool) *callpath.Verdict {
+// says so, else a note of the redactions and warnings. result is true for
+// a result, which can be rewritten; a request cannot, so redact (and the
+// budget's) block there, as do findings a result cannot be redacted of
+// (Unplaced).
+func decide(c *callpath.Call, sc Scan, p phase, result bool) *callpath.Verdict {
 	var blocked, noted []callpath.Finding
 	decision := "warn"
 	for _, f := range sc.Findings {
 		cf := callpath.Finding{Rule: f.Rule, Path: f.Path, Start: f.Start, End: f.End}
 		switch a := p.action(f); {
-		case a == Block, a == Redact && (!canRedact || sc.Unplaced):
+		case a == Block, a == Redact && (!result || sc.Unplaced):
 			blocked = append(blocked, cf)
 		case a == Redact:
 			decision = "redact"
@@ -256,7 +257,7 @@ func decide(c *callpath.Call, sc Scan, p phase, canRedact, in bool) *callpath.Ve
 		}
 	}
 	if len(blocked) > 0 {
-		return callpath.Block(blocked[0].Rule, blockReason(c, blocked, canRedact), append(blocked, noted...)...)
+		return callpath.Block(blocked[0].Rule, blockReason(c, blocked, result), append(blocked, noted...)...)
 	}
 	return &callpath.Verdict{Decision: decision, Rule: noted[0].Rule, Findings: noted}
 }
