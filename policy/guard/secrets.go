@@ -52,6 +52,10 @@ type kwRule struct {
 	// assign: the keyword is the name of a context rule, so an assignment
 	// must follow it closely (see assignsAfter).
 	assign bool
+	// exact is the keyword as the rule's match must begin, case and all,
+	// when it begins with it ("SK" for a keyword "sk"); "" when the rule
+	// leaves the case open or the keyword elsewhere.
+	exact string
 }
 
 // semiGeneric begins the regular expression of each of gitleaks' context
@@ -168,7 +172,11 @@ func compileSet(r *Rules) *secretSet {
 				words = append(words, k)
 				set.byKeyword = append(set.byKeyword, nil)
 			}
-			set.byKeyword[i] = append(set.byKeyword[i], kwRule{rule: n, assign: k != "" && namesKeyword(rule.Regex.String(), k)})
+			kr := kwRule{rule: n, assign: k != "" && namesKeyword(rule.Regex.String(), k)}
+			if lit := leadingLiteral(rule.Regex.String()); len(lit) >= len(k) && strings.EqualFold(lit[:len(k)], k) && lit[:len(k)] != k {
+				kr.exact = lit[:len(k)]
+			}
+			set.byKeyword[i] = append(set.byKeyword[i], kr)
 		}
 	}
 	b := ahocorasick.NewTrieBuilder()
@@ -240,6 +248,9 @@ func (s *Secrets) Inspect(ctx context.Context, p Payload) []Finding {
 		if !whole && kr.assign && !assignsAfter(p.Text, end) {
 			return
 		}
+		if !whole && kr.exact != "" && p.Text[start:end] != kr.exact {
+			return // the keyword, but not in the case the rule needs
+		}
 		w := set.width[r]
 		if w < 0 {
 			w = unboundedWindow
@@ -266,7 +277,7 @@ func (s *Secrets) Inspect(ctx context.Context, p Payload) []Finding {
 	}
 	set.trie.Walk(unsafe.Slice(unsafe.StringData(p.Lower), len(p.Lower)), func(end, n, pattern int64) bool {
 		for _, kr := range set.byKeyword[pattern] {
-			add(kr, int(end-n), int(end), false)
+			add(kr, int(end-n+1), int(end+1), false) // end is the last byte
 		}
 		return true
 	})
@@ -473,4 +484,37 @@ func runeWidth(r rune, fold bool) int {
 		}
 	}
 	return max(w, 1)
+}
+
+// leadingLiteral is the case-sensitive text every match of the regular
+// expression re begins with (past \b and groups), or "".
+func leadingLiteral(re string) string {
+	r, err := syntax.Parse(re, syntax.Perl)
+	if err != nil {
+		return ""
+	}
+	r = r.Simplify()
+	for {
+		switch r.Op {
+		case syntax.OpCapture:
+			r = r.Sub[0]
+			continue
+		case syntax.OpConcat:
+			i := 0
+			for i < len(r.Sub) && (r.Sub[i].Op == syntax.OpWordBoundary || r.Sub[i].Op == syntax.OpBeginText || r.Sub[i].Op == syntax.OpBeginLine) {
+				i++
+			}
+			if i == len(r.Sub) {
+				return ""
+			}
+			r = r.Sub[i]
+			continue
+		case syntax.OpLiteral:
+			if r.Flags&syntax.FoldCase != 0 {
+				return ""
+			}
+			return string(r.Rune)
+		}
+		return ""
+	}
 }
