@@ -243,6 +243,22 @@ func TestGuardrailsReload(t *testing.T) {
 	writePolicyConfig(t, cfg, []string{"fx"}, "guardrails:\n  pii: {output: off}\n")
 	waitFor(t, ctx, "PII redaction to be turned off", func() bool { return strings.Contains(reveal(), "jane.roe@example.com") })
 
+	// A rules file of the user's applies, and so does an edit of it.
+	rules := filepath.Join(filepath.Dir(cfg), "extra.toml")
+	writeAtomic(t, rules, "[[rules]]\nid = \"acme-token\"\nregex = '''acme_[0-9a-f]{24}'''\nkeywords = [\"acme_\"]\n")
+	writePolicyConfig(t, cfg, []string{"fx"}, "guardrails:\n  secrets: {rules: extra.toml}\n")
+	acme := func(token string) string {
+		return textOf(t, a.call(t, ctx, "fx__echo", map[string]any{"text": token}))
+	}
+	waitFor(t, ctx, "the user's rule to apply", func() bool {
+		return strings.Contains(acme("acme_0123456789abcdef01234567"), "acme-token at $.arguments.text")
+	})
+	writeAtomic(t, rules, "[[rules]]\nid = \"acme-token-v2\"\nregex = '''acme2_[0-9a-f]{24}'''\nkeywords = [\"acme2_\"]\n")
+	writePolicyConfig(t, cfg, []string{"fx"}, "guardrails:\n  secrets: {rules: extra.toml}\n# edited\n")
+	waitFor(t, ctx, "the edited rules file to apply", func() bool {
+		return strings.Contains(acme("acme2_0123456789abcdef01234567"), "acme-token-v2 at $.arguments.text")
+	})
+
 	// A broken rules file is refused, and the rules in force stay.
 	bad := filepath.Join(filepath.Dir(cfg), "bad.toml")
 	if err := os.WriteFile(bad, []byte("[extend]\nuseDefault = true\n"), 0o600); err != nil {

@@ -214,6 +214,19 @@ regexes = ['''AKIAZ7MQ4TXB2WLKR6PN''']
 		t.Errorf("the default rules were lost in the merge: %+v", v)
 	}
 
+	// A user rule with a default rule's id replaces it.
+	over, err := guard.UserRules(write("over.toml", "[[rules]]\nid = \"github-pat\"\nregex = '''ghp_never_[0-9]{4}'''\nkeywords = [\"ghp_never_\"]\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	g2 := guard.New(&guard.Options{Secrets: guard.NewSecretsFrom(rulesFor(t).Merge(over))})
+	if v := g2.CheckRequest(context.Background(), toolCall(`{"t":"`+ghToken+`"}`)); v != nil {
+		t.Errorf("the default github-pat rule was not replaced: %+v", v)
+	}
+	if v := g2.CheckRequest(context.Background(), toolCall(`{"t":"ghp_never_1234"}`)); !v.Stops() || v.Rule != "github-pat" {
+		t.Errorf("the replacing rule: %+v", v)
+	}
+
 	if _, err := guard.UserRules(write("extend.toml", "[extend]\nuseDefault = true\n")); err == nil || !strings.Contains(err.Error(), "[extend] is not supported") {
 		t.Errorf("[extend]: %v", err)
 	}
