@@ -76,7 +76,7 @@ func runTools(ctx context.Context, opts *ToolsOptions) error {
 	gwOpts := &mux.Options{Logger: commandLogger(opts.IO.ErrOut)}
 	known := guard.NewKnown()
 	gwOpts.Redactor = known
-	record, err := openGatewayRecord(ctx, opts.Factory, cfg, "", known, gwOpts.Logger)
+	record, err := openGatewayRecord(ctx, opts.Factory, cfg, "", known, nil, gwOpts.Logger)
 	if err != nil {
 		return err
 	}

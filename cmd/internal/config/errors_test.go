@@ -61,7 +61,7 @@ func TestParseErrors(t *testing.T) {
 		{
 			name: "unknown guardrails key",
 			src:  "guardrails: {shema: block}\n",
-			want: file + `:1: guardrails: unknown key "shema" (did you mean "schema"?); allowed keys: schema`,
+			want: file + `:1: guardrails: unknown key "shema" (did you mean "schema"?); allowed keys: schema, secrets, pii, max_scan_bytes`,
 		},
 		{
 			name: "secrets not a mapping",
@@ -232,6 +232,36 @@ func TestParseErrors(t *testing.T) {
 			name: "bad header name",
 			src:  "servers:\n  a:\n    url: https://example.com/mcp\n    headers: {\"Bad Header\": x}\n",
 			want: file + `:4: servers.a.headers."Bad Header": bad header name "Bad Header"; …`,
+		},
+		{
+			name: "unknown guardrails key",
+			src:  "guardrails:\n  secret: {input: block}\n",
+			want: file + `:2: guardrails: unknown key "secret" (did you mean "secrets"?); allowed keys: schema, secrets, pii, max_scan_bytes`,
+		},
+		{
+			name: "redact on input",
+			src:  "guardrails:\n  secrets: {input: redact}\n",
+			want: file + `:2: guardrails.secrets.input: unknown input "redact"; use block (refuse the call, saying what was found and where), warn (let it through and record the finding) or off; …`,
+		},
+		{
+			name: "bad pii output",
+			src:  "guardrails:\n  pii:\n    output: mask\n",
+			want: file + `:3: guardrails.pii.output: unknown output "mask"; use redact (replace what was found with [REDACTED:rule]), block (withhold the whole answer), warn (pass it and record the finding) or off`,
+		},
+		{
+			name: "unknown pii type",
+			src:  "guardrails:\n  pii: {types: [email, passport]}\n",
+			want: file + `:2: guardrails.pii.types[1]: unknown PII type "passport"; use any of email, phone, card, iban, ssn, ip`,
+		},
+		{
+			name: "bad max_scan_bytes",
+			src:  "guardrails: {max_scan_bytes: huge}\n",
+			want: file + `:1: guardrails.max_scan_bytes: "huge" is not a size; write a number with a unit, like 500MB, 2GB or 64KB`,
+		},
+		{
+			name: "rules not toml",
+			src:  "guardrails: {secrets: {rules: rules.yaml}}\n",
+			want: file + `:1: guardrails.secrets.rules: "rules.yaml" is not a .toml file; name a gitleaks rules file, e.g. rules: extra-rules.toml (relative to this configuration file)`,
 		},
 		{
 			name: "unknown logs key",
