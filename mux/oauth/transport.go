@@ -31,6 +31,10 @@ type Transport struct {
 	// login lacks, a step-up. Nil in serve: there a server needing a login
 	// is in state needs_login until `mcpgw auth login` is run.
 	Authorize Authorizer
+	// StepUp, when set and Authorize is not, runs the browser flow for a
+	// 403 insufficient_scope only: a command in a terminal may ask the
+	// user for more scope, but not for a login they never gave.
+	StepUp Authorizer
 
 	mu         sync.Mutex
 	needsLogin error
@@ -109,7 +113,7 @@ func (t *Transport) RoundTrip(r *http.Request) (*http.Response, error) {
 			}
 		}
 		return t.authorizeAndRetry(r, resp)
-	case resp.StatusCode == http.StatusForbidden && t.Authorize != nil && creds != nil && t.wantsMoreScope(resp, creds):
+	case resp.StatusCode == http.StatusForbidden && t.stepUp() != nil && creds != nil && t.wantsMoreScope(resp, creds):
 		return t.authorizeAndRetry(r, resp)
 	}
 	t.setNeedsLogin(nil)
@@ -119,7 +123,11 @@ func (t *Transport) RoundTrip(r *http.Request) (*http.Response, error) {
 // authorizeAndRetry runs the authorization flow for resp and sends r once
 // more with what it stored.
 func (t *Transport) authorizeAndRetry(r *http.Request, resp *http.Response) (*http.Response, error) {
-	if err := t.Authorize(r.Context(), r, resp); err != nil {
+	authorize := t.Authorize
+	if resp.StatusCode == http.StatusForbidden {
+		authorize = t.stepUp()
+	}
+	if err := authorize(r.Context(), r, resp); err != nil {
 		return nil, err
 	}
 	t.Source.Reset()
@@ -129,6 +137,13 @@ func (t *Transport) authorizeAndRetry(r *http.Request, resp *http.Response) (*ht
 	}
 	t.setNeedsLogin(nil)
 	return t.send(r, creds)
+}
+
+func (t *Transport) stepUp() Authorizer {
+	if t.Authorize != nil {
+		return t.Authorize
+	}
+	return t.StepUp
 }
 
 // wantsMoreScope reports whether a 403 is insufficient_scope naming scopes

@@ -311,8 +311,12 @@ func doctorRecord(ctx context.Context, f *Factory, cfg *config.Config, flag stri
 		}
 		r.add(doctorCheck{Check: check, Status: checkOK, Detail: g.title() + ": " + g.summary()})
 		for _, s := range g.Servers {
-			if s.State == mux.StateFailed {
+			switch s.State {
+			case mux.StateFailed:
 				r.add(doctorCheck{Check: fmt.Sprintf("gateway %d: %s", g.PID, s.Server), Status: checkFail, Detail: s.problem(), code: ExitUnavailable})
+			case mux.StateNeedsLogin:
+				r.add(doctorCheck{Check: fmt.Sprintf("gateway %d: %s", g.PID, s.Server), Status: checkWarn, Detail: "needs an OAuth login; its tools are not listed",
+					Fix: "mcpgw auth login " + s.Server})
 			}
 		}
 	}
