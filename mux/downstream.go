@@ -65,7 +65,7 @@ type downstream struct {
 	restarts int
 	// auth attaches OAuth tokens to a remote server's requests (nil
 	// when the server has no OAuth); set by each connect.
-	auth *oauth.Transport
+	auth     *oauth.Transport
 	inflight map[*inflightCall]struct{}
 	lastCall *inflightCall    // the last call that ended (see callContext)
 	subs     map[string]int   // resource URI → upstream subscriptions
