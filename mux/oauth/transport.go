@@ -60,6 +60,10 @@ func (t *Transport) setNeedsLogin(err error) {
 
 // RoundTrip implements http.RoundTripper.
 func (t *Transport) RoundTrip(r *http.Request) (*http.Response, error) {
+	return t.roundTrip(r)
+}
+
+func (t *Transport) roundTrip(r *http.Request) (*http.Response, error) {
 	ctx := r.Context()
 	creds, err := t.Source.Token(ctx)
 	var nl *NeedsLoginError

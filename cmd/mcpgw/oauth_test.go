@@ -1,0 +1,353 @@
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/golang-jwt/jwt/v5"
+	"github.com/modelcontextprotocol/go-sdk/auth"
+	"github.com/modelcontextprotocol/go-sdk/mcp"
+	"github.com/modelcontextprotocol/go-sdk/oauthex"
+
+	"github.com/mcpgw/mcpgw/cmd/internal/testenv"
+)
+
+// testAS is an OAuth authorization server and an MCP server it protects,
+// in one httptest server: discovery metadata, dynamic registration, an
+// authorization endpoint that approves at once, and a token endpoint that
+// rotates refresh tokens (a refresh token used twice is refused, as real
+// ones do). The MCP server's tool whoami answers with the token it was
+// called with, so tests can see which one arrived, and that it is
+// redacted.
+type testAS struct {
+	srv *httptest.Server
+
+	mu        sync.Mutex
+	expiresIn int             // seconds, for tokens issued from now on
+	access    map[string]bool // valid access tokens
+	refresh   map[string]bool // valid refresh tokens
+	issued    []string        // every token issued, for leak checks
+	used      []string        // access tokens the MCP server accepted
+	refreshes int             // refresh_token grants answered
+	codes     map[string]bool
+}
+
+func newTestAS(t *testing.T) *testAS {
+	a := &testAS{expiresIn: 3600, access: map[string]bool{}, refresh: map[string]bool{}, codes: map[string]bool{}}
+	mux := http.NewServeMux()
+	a.srv = httptest.NewServer(mux)
+	t.Cleanup(a.srv.Close)
+	base := a.srv.URL
+	mux.HandleFunc("/.well-known/oauth-authorization-server", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		json.NewEncoder(w).Encode(map[string]any{"issuer": base, "authorization_endpoint": base + "/authorize",
+			"token_endpoint": base + "/token", "registration_endpoint": base + "/register",
+			"response_types_supported": []string{"code"}, "code_challenge_methods_supported": []string{"S256"},
+			"grant_types_supported": []string{"authorization_code", "refresh_token"}, "token_endpoint_auth_methods_supported": []string{"none"}})
+	})
+	mux.Handle("/.well-known/oauth-protected-resource/mcp", auth.ProtectedResourceMetadataHandler(&oauthex.ProtectedResourceMetadata{
+		Resource: base + "/mcp", AuthorizationServers: []string{base}, ScopesSupported: []string{"tools"}}))
+	mux.HandleFunc("/register", func(w http.ResponseWriter, r *http.Request) {
+		var m map[string]any
+		json.NewDecoder(r.Body).Decode(&m)
+		m["client_id"] = "client-" + rand.Text()[:8]
+		m["token_endpoint_auth_method"] = "none"
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(http.StatusCreated)
+		json.NewEncoder(w).Encode(m)
+	})
+	mux.HandleFunc("/authorize", func(w http.ResponseWriter, r *http.Request) {
+		q := r.URL.Query()
+		if q.Get("code_challenge_method") != "S256" || q.Get("resource") != base+"/mcp" {
+			http.Error(w, "want PKCE S256 and resource="+base+"/mcp", http.StatusBadRequest)
+			return
+		}
+		code := rand.Text()
+		a.mu.Lock()
+		a.codes[code] = true
+		a.mu.Unlock()
+		u, _ := url.Parse(q.Get("redirect_uri"))
+		u.RawQuery = url.Values{"code": {code}, "state": {q.Get("state")}}.Encode()
+		http.Redirect(w, r, u.String(), http.StatusFound)
+	})
+	mux.HandleFunc("/token", a.token)
+	verify := func(ctx context.Context, tok string, r *http.Request) (*auth.TokenInfo, error) {
+		a.mu.Lock()
+		defer a.mu.Unlock()
+		if !a.access[tok] {
+			return nil, auth.ErrInvalidToken
+		}
+		a.used = append(a.used, tok)
+		return &auth.TokenInfo{Expiration: time.Now().Add(time.Hour), UserID: "alice", Extra: map[string]any{"token": tok}}, nil
+	}
+	server := mcp.NewServer(&mcp.Implementation{Name: "protected", Version: "1"}, nil)
+	server.AddTool(&mcp.Tool{Name: "whoami", InputSchema: map[string]any{"type": "object"}},
+		func(ctx context.Context, req *mcp.CallToolRequest) (*mcp.CallToolResult, error) {
+			tok, _ := req.Extra.TokenInfo.Extra["token"].(string)
+			return &mcp.CallToolResult{Content: []mcp.Content{&mcp.TextContent{Text: "alice, with token " + tok}}}, nil
+		})
+	h := mcp.NewStreamableHTTPHandler(func(*http.Request) *mcp.Server { return server }, nil)
+	mux.Handle("/mcp", auth.RequireBearerToken(verify, &auth.RequireBearerTokenOptions{ResourceMetadataURL: base + "/.well-known/oauth-protected-resource/mcp"})(h))
+	return a
+}
+
+func (a *testAS) token(w http.ResponseWriter, r *http.Request) {
+	r.ParseForm()
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	refuse := func(code string) {
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(http.StatusBadRequest)
+		fmt.Fprintf(w, `{"error":%q}`, code)
+	}
+	if r.Form.Get("resource") != a.srv.URL+"/mcp" {
+		refuse("invalid_target")
+		return
+	}
+	switch r.Form.Get("grant_type") {
+	case "authorization_code":
+		if !a.codes[r.Form.Get("code")] || r.Form.Get("code_verifier") == "" {
+			refuse("invalid_grant")
+			return
+		}
+		delete(a.codes, r.Form.Get("code"))
+	case "refresh_token":
+		if !a.refresh[r.Form.Get("refresh_token")] {
+			refuse("invalid_grant")
+			return
+		}
+		delete(a.refresh, r.Form.Get("refresh_token")) // rotated: one use
+		a.refreshes++
+	default:
+		refuse("unsupported_grant_type")
+		return
+	}
+	at, rt := "at-"+rand.Text(), "rt-"+rand.Text()
+	a.access[at], a.refresh[rt] = true, true
+	a.issued = append(a.issued, at, rt)
+	id, _ := jwt.NewWithClaims(jwt.SigningMethodHS256, jwt.MapClaims{"sub": "u1", "email": "alice@example.com"}).SignedString([]byte("test-key"))
+	w.Header().Set("Content-Type", "application/json")
+	json.NewEncoder(w).Encode(map[string]any{"access_token": at, "token_type": "Bearer", "expires_in": a.expiresIn,
+		"refresh_token": rt, "scope": "tools", "id_token": id})
+}
+
+// invalidate makes the MCP server refuse every access token issued so far;
+// with refresh, the refresh tokens too (a revoked login).
+func (a *testAS) invalidate(refresh bool) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	clear(a.access)
+	if refresh {
+		clear(a.refresh)
+	}
+}
+
+func (a *testAS) counts() (refreshes, used int) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.refreshes, len(a.used)
+}
+
+func (a *testAS) tokens() []string {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return slices.Clone(a.issued)
+}
+
+// oauthEnv is the environment of an mcpgw using the test keyring, a
+// record at db and a browser that follows redirects.
+func oauthEnv(t *testing.T, db string) []string {
+	env := append(os.Environ(), testenv.Keyring(t)...)
+	return append(env, "MCPGW_DB="+db, "BROWSER="+testenv.Build(t, "./testdata/oauthclient")+" --follow")
+}
+
+func runMcpgw(t *testing.T, env []string, args ...string) (stdout, stderr string, err error) {
+	t.Helper()
+	cmd := exec.Command(testenv.Mcpgw(t), args...)
+	cmd.Env = env
+	var o, e testenv.SyncBuffer
+	cmd.Stdout, cmd.Stderr = &o, &e
+	err = cmd.Run()
+	return o.String(), e.String(), err
+}
+
+// TestOAuthServe logs in with `mcpgw auth login` against a local
+// authorization server, then drives real `mcpgw serve` processes: a token
+// about to expire is refreshed before it is used, a refused one is
+// refreshed once and the call goes on, two serves share one refresh, and a
+// revoked login puts the server in needs_login, with calls saying which
+// command fixes it. No token is ever in the record, stderr, the config
+// file, or what the agent sees.
+func TestOAuthServe(t *testing.T) {
+	as := newTestAS(t)
+	as.expiresIn = 30 // within the minute before expiry: refreshed before any use
+	dir := t.TempDir()
+	db := filepath.Join(dir, "record.db")
+	env := oauthEnv(t, db)
+	cfgPath := writeConfig(t, fmt.Sprintf("servers:\n  oa-serve:\n    url: %s/mcp\n", as.srv.URL))
+	env = append(env, "MCPGW_CONFIG="+cfgPath)
+	var stderrs []*testenv.SyncBuffer
+	keep := func(s string) { b := &testenv.SyncBuffer{}; b.Write([]byte(s)); stderrs = append(stderrs, b) }
+
+	_, errOut, err := runMcpgw(t, env, "auth", "login", "oa-serve")
+	keep(errOut)
+	if err != nil {
+		t.Fatalf("mcpgw auth login: %v\n%s", err, errOut)
+	}
+	out, errOut, err := runMcpgw(t, env, "auth", "status", "-o", "json")
+	keep(out + errOut)
+	var st []map[string]any
+	if err != nil || json.Unmarshal([]byte(out), &st) != nil || len(st) != 1 {
+		t.Fatalf("mcpgw auth status -o json = %q, %v", out, err)
+	}
+	if st[0]["loggedIn"] != true || st[0]["subject"] != "alice@example.com" || st[0]["refreshable"] != true {
+		t.Errorf("auth status = %v; want logged in as alice@example.com, refreshable", st[0])
+	}
+	loginTokens := as.tokens()
+
+	serve := func() (*agent, *testenv.SyncBuffer) {
+		cmd := exec.Command(testenv.Mcpgw(t), "serve")
+		cmd.Env = env
+		b := &testenv.SyncBuffer{}
+		cmd.Stderr = b
+		stderrs = append(stderrs, b)
+		a := connectAgent(t, cmd, "2025-11-25")
+		a.stderr = b
+		return a, b
+	}
+	call := func(a *agent) (string, bool) {
+		t.Helper()
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		res, err := a.cs.CallTool(ctx, &mcp.CallToolParams{Name: "oa-serve__whoami"})
+		if err != nil {
+			t.Fatalf("call: %v\nserves' stderr:\n%s", err, a.stderr)
+		}
+		return textOfResult(res), res.IsError
+	}
+
+	// Refresh before expiry: the login's token expires within the
+	// minute, so serve refreshes it before its first request.
+	a1, _ := serve()
+	text, isErr := call(a1)
+	if isErr || !strings.HasPrefix(text, "alice, with token ") {
+		t.Fatalf("whoami = %q (error %v)", text, isErr)
+	}
+	for _, tok := range as.tokens() {
+		if strings.Contains(text, tok) {
+			t.Errorf("the agent sees the token the server echoed: %q; want it redacted", text)
+		}
+	}
+	as.mu.Lock()
+	usedLogin := false
+	for _, u := range as.used[1:] { // the first use was the login's own listing
+		usedLogin = usedLogin || u == loginTokens[0]
+	}
+	as.mu.Unlock()
+	if r, _ := as.counts(); r == 0 || usedLogin {
+		t.Errorf("serve used the login's expiring token (refreshes %d, used it again: %v); want it refreshed before use", r, usedLogin)
+	}
+
+	// A refused token: one refresh, and the call goes on.
+	as.mu.Lock()
+	as.expiresIn = 3600
+	as.mu.Unlock()
+	call(a1) // takes a token with an hour to live
+	before, _ := as.counts()
+	as.invalidate(false)
+	if text, isErr := call(a1); isErr {
+		t.Fatalf("after the server refused the token: whoami = %q; want a refresh and the call through", text)
+	}
+	if r, _ := as.counts(); r != before+1 {
+		t.Errorf("refreshes after a 401: %d, want %d", r, before+1)
+	}
+
+	// Two serves, one refresh: the refresh token rotates, so a second
+	// refresh with the same one would be refused and log the user out.
+	a2, _ := serve()
+	call(a2)
+	before, _ = as.counts()
+	as.invalidate(false)
+	var wg sync.WaitGroup
+	results := make([]string, 2)
+	for i, a := range []*agent{a1, a2} {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			res, err := a.cs.CallTool(context.Background(), &mcp.CallToolParams{Name: "oa-serve__whoami"})
+			if err != nil {
+				results[i] = err.Error()
+			} else if res.IsError {
+				results[i] = "error: " + textOfResult(res)
+			}
+		}()
+	}
+	wg.Wait()
+	if results[0] != "" || results[1] != "" {
+		t.Errorf("two serves after a refused token: %q; want both calls through", results)
+	}
+	if r, _ := as.counts(); r != before+1 {
+		t.Errorf("two serves made %d refreshes, want 1", r-before)
+	}
+
+	// Revoked: the refresh is refused; the call says what to run, and the
+	// server is in needs_login with no tools listed.
+	as.invalidate(true)
+	text, isErr = call(a1)
+	if !isErr || !strings.Contains(text, "mcpgw auth login oa-serve") {
+		t.Errorf("after revocation: whoami = %q (error %v); want an error naming mcpgw auth login oa-serve", text, isErr)
+	}
+	out, errOut, _ = runMcpgw(t, env, "tools", "-o", "json")
+	keep(out + errOut)
+	var view struct {
+		Tools []struct {
+			Server string `json:"server"`
+		} `json:"tools"`
+		Servers []struct {
+			Name  string `json:"name"`
+			State string `json:"state"`
+			Error string `json:"error"`
+		} `json:"servers"`
+	}
+	if err := json.Unmarshal([]byte(out), &view); err != nil {
+		t.Fatalf("mcpgw tools -o json: %v\n%s%s", err, out, errOut)
+	}
+	if len(view.Servers) != 1 || view.Servers[0].State != "needs_login" || !strings.Contains(view.Servers[0].Error, "mcpgw auth login oa-serve") || len(view.Tools) != 0 {
+		t.Errorf("mcpgw tools after revocation: servers %+v, %d tools; want oa-serve needs_login with the command, no tools", view.Servers, len(view.Tools))
+	}
+	out, _, _ = runMcpgw(t, env, "auth", "status", "-o", "json")
+	keep(out)
+	if !strings.Contains(out, `"loggedIn": false`) || !strings.Contains(out, "revoked") {
+		t.Errorf("auth status after revocation = %s; want not logged in, revoked", out)
+	}
+
+	// No token anywhere: the record, every stderr, the config file.
+	a1.stop()
+	a2.stop()
+	files := []string{db, db + "-wal", cfgPath}
+	for _, tok := range as.tokens() {
+		for _, f := range files {
+			if b, err := os.ReadFile(f); err == nil && strings.Contains(string(b), tok) {
+				t.Errorf("%s holds a token", f)
+			}
+		}
+		for i, b := range stderrs {
+			if strings.Contains(b.String(), tok) {
+				t.Errorf("stderr/output %d shows a token:\n%s", i, b.String())
+			}
+		}
+	}
+}
