@@ -128,6 +128,7 @@ func (d *downstream) remote(spec ServerSpec, streamCtx context.Context) mcp.Tran
 		if o.StepUp != nil {
 			auth.StepUp = o.StepUp(spec, auth.Source)
 		}
+		auth.LostLogin = d.lostLogin
 		rt = auth
 	}
 	d.mu.Lock()

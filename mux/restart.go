@@ -145,6 +145,20 @@ func (d *downstream) needsLogin(err error) error {
 	return nil
 }
 
+// lostLogin ends a session whose OAuth login is gone, so the server moves
+// to needs_login and its tools leave the catalog at once.
+func (d *downstream) lostLogin(err error) {
+	d.mu.Lock()
+	cs := d.cs
+	d.cached = nil
+	d.mu.Unlock()
+	if cs == nil {
+		return // not connected yet: the failed start says it
+	}
+	d.gw.logger.Warn("server lost its login", "server", d.spec.Name, "err", err)
+	cs.Close()
+}
+
 // becomeReady makes a started session the one calls use.
 func (d *downstream) becomeReady(ctx context.Context, cs *mcp.ClientSession, child *proc.Process) {
 	d.mu.Lock()
@@ -218,6 +232,15 @@ func (d *downstream) stopped(ctx context.Context, child *proc.Process, werr erro
 	}
 	if ctx.Err() != nil {
 		return false
+	}
+	if nl := d.needsLogin(werr); nl != nil {
+		// Ended for a lost login (lostLogin): its tools go now.
+		d.mu.Lock()
+		d.cached = nil
+		d.mu.Unlock()
+		d.setState(StateNeedsLogin, nl)
+		d.gw.rebuild()
+		return true
 	}
 	reason := stopReason(child, werr)
 	d.setState(StateFailed, reason)

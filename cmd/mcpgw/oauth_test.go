@@ -310,6 +310,20 @@ func TestOAuthServe(t *testing.T) {
 	if !isErr || !strings.Contains(text, "mcpgw auth login oa-serve") {
 		t.Errorf("after revocation: whoami = %q (error %v); want an error naming mcpgw auth login oa-serve", text, isErr)
 	}
+	// The running serve takes its tools out and tells the agent.
+	deadline := time.After(30 * time.Second)
+	for listed := true; listed; {
+		select {
+		case <-a1.changed:
+		case <-deadline:
+			t.Fatalf("the running serve still lists oa-serve's tools after the login was revoked")
+		}
+		res, err := a1.cs.ListTools(context.Background(), nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		listed = slices.ContainsFunc(res.Tools, func(tl *mcp.Tool) bool { return strings.HasPrefix(tl.Name, "oa-serve__") })
+	}
 	out, errOut, _ = runMcpgw(t, env, "tools", "-o", "json")
 	keep(out + errOut)
 	var view struct {
@@ -328,10 +342,21 @@ func TestOAuthServe(t *testing.T) {
 	if len(view.Servers) != 1 || view.Servers[0].State != "needs_login" || !strings.Contains(view.Servers[0].Error, "mcpgw auth login oa-serve") || len(view.Tools) != 0 {
 		t.Errorf("mcpgw tools after revocation: servers %+v, %d tools; want oa-serve needs_login with the command, no tools", view.Servers, len(view.Tools))
 	}
+	out, errOut, _ = runMcpgw(t, env, "doctor")
+	keep(out + errOut)
+	if !strings.Contains(out+errOut, "mcpgw auth login oa-serve") {
+		t.Errorf("mcpgw doctor with a serve whose server needs a login does not say so:\n%s%s", out, errOut)
+	}
 	out, _, _ = runMcpgw(t, env, "auth", "status", "-o", "json")
 	keep(out)
 	if !strings.Contains(out, `"loggedIn": false`) || !strings.Contains(out, "revoked") {
 		t.Errorf("auth status after revocation = %s; want not logged in, revoked", out)
+	}
+
+	// server add says when a server wants a login.
+	_, errOut, err = runMcpgw(t, append(env, "MCPGW_CONFIG="+filepath.Join(dir, "other.yaml")), "server", "add", "other", "--url", as.srv.URL+"/mcp")
+	if err != nil || !strings.Contains(errOut, "run: mcpgw auth login other") {
+		t.Errorf("mcpgw server add --url of a protected server: %v\n%s\nwant it to name mcpgw auth login other", err, errOut)
 	}
 
 	// No token anywhere: the record, every stderr, the config file.

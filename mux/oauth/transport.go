@@ -35,6 +35,9 @@ type Transport struct {
 	// 403 insufficient_scope only: a command in a terminal may ask the
 	// user for more scope, but not for a login they never gave.
 	StepUp Authorizer
+	// LostLogin, when set, is called (on a goroutine of its own) when a
+	// request finds the login gone: revoked, or refused by the server.
+	LostLogin func(error)
 
 	mu         sync.Mutex
 	needsLogin error
@@ -56,6 +59,9 @@ func (t *Transport) setNeedsLogin(err error) {
 	t.mu.Lock()
 	t.needsLogin = err
 	t.mu.Unlock()
+	if err != nil && t.LostLogin != nil {
+		go t.LostLogin(err)
+	}
 }
 
 // RoundTrip implements http.RoundTripper.
