@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bufio"
 	"context"
 	"crypto/rand"
 	"encoding/json"
@@ -42,6 +43,7 @@ type testAS struct {
 	issued    []string        // every token issued, for leak checks
 	used      []string        // access tokens the MCP server accepted
 	refreshes int             // refresh_token grants answered
+	registered int            // dynamic client registrations
 	codes     map[string]bool
 }
 
@@ -63,6 +65,9 @@ func newTestAS(t *testing.T) *testAS {
 	mux.HandleFunc("/register", func(w http.ResponseWriter, r *http.Request) {
 		var m map[string]any
 		json.NewDecoder(r.Body).Decode(&m)
+		a.mu.Lock()
+		a.registered++
+		a.mu.Unlock()
 		m["client_id"] = "client-" + rand.Text()[:8]
 		m["token_endpoint_auth_method"] = "none"
 		w.Header().Set("Content-Type", "application/json")
@@ -246,10 +251,8 @@ func TestOAuthServe(t *testing.T) {
 	if isErr || !strings.HasPrefix(text, "alice, with token ") {
 		t.Fatalf("whoami = %q (error %v)", text, isErr)
 	}
-	for _, tok := range as.tokens() {
-		if strings.Contains(text, tok) {
-			t.Errorf("the agent sees the token the server echoed: %q; want it redacted", text)
-		}
+	if text != "alice, with token [redacted:oauth-oa-serve]" {
+		t.Errorf("whoami = %q; want the token the server echoed redacted", text)
 	}
 	as.mu.Lock()
 	usedLogin := false
@@ -351,6 +354,53 @@ func TestOAuthServe(t *testing.T) {
 	keep(out)
 	if !strings.Contains(out, `"loggedIn": false`) || !strings.Contains(out, "revoked") {
 		t.Errorf("auth status after revocation = %s; want not logged in, revoked", out)
+	}
+
+	// Logging in again (--no-browser: the URL is printed, and opened
+	// here) reuses the client registered the first time, and the running
+	// serve picks the login up without a restart.
+	relogin := exec.Command(testenv.Mcpgw(t), "auth", "login", "oa-serve", "--no-browser")
+	relogin.Env = env
+	pr, pw, _ := os.Pipe()
+	relogin.Stderr = pw
+	if err := relogin.Start(); err != nil {
+		t.Fatal(err)
+	}
+	pw.Close()
+	var printed testenv.SyncBuffer
+	go func() {
+		sc := bufio.NewScanner(pr)
+		for sc.Scan() {
+			printed.Write([]byte(sc.Text() + "\n"))
+			if u, ok := strings.CutPrefix(strings.TrimSpace(sc.Text()), as.srv.URL+"/authorize?"); ok {
+				if resp, err := http.Get(as.srv.URL + "/authorize?" + u); err == nil {
+					resp.Body.Close()
+				}
+			}
+		}
+	}()
+	if err := relogin.Wait(); err != nil {
+		t.Fatalf("mcpgw auth login --no-browser: %v\n%s", err, printed.String())
+	}
+	keep(printed.String())
+	as.mu.Lock()
+	registered := as.registered
+	as.mu.Unlock()
+	if registered != 1 {
+		t.Errorf("two logins registered %d clients, want 1 (the first registration reused)", registered)
+	}
+	deadline = time.After(60 * time.Second)
+	for listed := false; !listed; {
+		select {
+		case <-a1.changed:
+		case <-deadline:
+			t.Fatalf("the running serve did not list oa-serve's tools again after a new login")
+		}
+		res, err := a1.cs.ListTools(context.Background(), nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		listed = slices.ContainsFunc(res.Tools, func(tl *mcp.Tool) bool { return tl.Name == "oa-serve__whoami" })
 	}
 
 	// server add says when a server wants a login.
