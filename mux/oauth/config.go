@@ -1,9 +1,6 @@
 package oauth
 
-import (
-	"errors"
-	"fmt"
-)
+import "fmt"
 
 // Grants mcpgw can use.
 const (
@@ -42,29 +39,6 @@ func (c Config) grant() string {
 		return GrantAuthorizationCode
 	}
 	return c.Grant
-}
-
-// Check reports settings that cannot work together.
-func (c Config) Check() error {
-	switch c.grant() {
-	case GrantAuthorizationCode:
-		if c.PrivateKey != "" {
-			return errors.New("private_key is used only with grant: client_credentials; remove it, or set grant: client_credentials")
-		}
-	case GrantClientCredentials:
-		if c.ClientID == "" {
-			return errors.New("grant client_credentials needs client_id (and client_secret or private_key)")
-		}
-		if c.ClientSecret == "" && c.PrivateKey == "" {
-			return errors.New("grant client_credentials needs client_secret or private_key: set client_secret: ${secret:NAME} (mcpgw secret set NAME)")
-		}
-		if c.ClientSecret != "" && c.PrivateKey != "" {
-			return errors.New("set client_secret or private_key, not both")
-		}
-	default:
-		return fmt.Errorf("unknown grant %q; use authorization_code (a user's login) or client_credentials", c.Grant)
-	}
-	return nil
 }
 
 // NeedsLoginError is the error of a request to a server with no usable
