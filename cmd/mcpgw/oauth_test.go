@@ -36,15 +36,15 @@ import (
 type testAS struct {
 	srv *httptest.Server
 
-	mu        sync.Mutex
-	expiresIn int             // seconds, for tokens issued from now on
-	access    map[string]bool // valid access tokens
-	refresh   map[string]bool // valid refresh tokens
-	issued    []string        // every token issued, for leak checks
-	used      []string        // access tokens the MCP server accepted
-	refreshes int             // refresh_token grants answered
-	registered int            // dynamic client registrations
-	codes     map[string]bool
+	mu         sync.Mutex
+	expiresIn  int             // seconds, for tokens issued from now on
+	access     map[string]bool // valid access tokens
+	refresh    map[string]bool // valid refresh tokens
+	issued     []string        // every token issued, for leak checks
+	used       []string        // access tokens the MCP server accepted
+	refreshes  int             // refresh_token grants answered
+	registered int             // dynamic client registrations
+	codes      map[string]bool
 }
 
 func newTestAS(t *testing.T) *testAS {
