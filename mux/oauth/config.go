@@ -41,6 +41,12 @@ func (c Config) grant() string {
 	return c.Grant
 }
 
+// isZero reports whether nothing is configured: a server that may need no
+// login at all.
+func (c Config) isZero() bool {
+	return c.Grant == "" && c.ClientID == "" && c.ClientSecret == "" && len(c.Scopes) == 0 && c.ClientMetadataURL == "" && c.PrivateKey == ""
+}
+
 // NeedsLoginError is the error of a request to a server with no usable
 // login: none stored, or one the server or its authorization server no
 // longer accepts.

@@ -81,3 +81,39 @@ func TestNoLoginNeedsLogin(t *testing.T) {
 	}
 	var _ keystore.Blobs = keystoretest.New(nil)
 }
+
+// A remote server that needs no login works with no keychain, asking it
+// once per connection, not per request.
+func TestTransportWithoutKeychainSendsNoToken(t *testing.T) {
+	var auths []string
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		auths = append(auths, r.Header.Get("Authorization"))
+	}))
+	defer srv.Close()
+	store := &countingStore{Memory: keystoretest.New(nil)}
+	store.Err = &keystore.UnavailableError{Err: errors.New("no session bus")}
+	tr := &Transport{Source: NewSource(SourceOptions{Server: "open", URL: srv.URL, Store: store, LockDir: t.TempDir()})}
+	for range 3 {
+		resp, err := (&http.Client{Transport: tr}).Get(srv.URL)
+		if err != nil {
+			t.Fatalf("request with no keychain: %v", err)
+		}
+		resp.Body.Close()
+	}
+	if strings.Join(auths, "") != "" || len(auths) != 3 {
+		t.Errorf("Authorization headers sent: %q; want 3 requests with none", auths)
+	}
+	if store.gets != 1 {
+		t.Errorf("the keychain was asked %d times for 3 requests, want once", store.gets)
+	}
+}
+
+type countingStore struct {
+	*keystoretest.Memory
+	gets int
+}
+
+func (s *countingStore) GetBlob(ctx context.Context, name string) (string, error) {
+	s.gets++
+	return s.Memory.GetBlob(ctx, name)
+}

@@ -54,6 +54,10 @@ type Source struct {
 	lock *flock.Flock
 	// adopted is set once the source stored credentials of its own.
 	adopted bool
+	// none remembers that no login is stored, so the many requests to a
+	// server that needs none do not each ask the keychain; a refused
+	// request (Refresh) asks again.
+	none error
 }
 
 // NewSource returns a [Source] over o.
@@ -77,8 +81,15 @@ func (s *Source) Server() string { return s.o.Server }
 func (s *Source) Token(ctx context.Context) (*Credentials, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if s.cur == nil && s.none != nil {
+		return nil, s.none
+	}
 	if s.cur == nil {
 		c, err := s.load(ctx)
+		var nl *NeedsLoginError
+		if errors.As(err, &nl) {
+			s.none = nl
+		}
 		if err != nil {
 			return nil, err
 		}
@@ -102,7 +113,7 @@ func (s *Source) Refresh(ctx context.Context, stale string) (*Credentials, error
 // reads the keychain (after a login in this process).
 func (s *Source) Reset() {
 	s.mu.Lock()
-	s.cur = nil
+	s.cur, s.none = nil, nil
 	s.mu.Unlock()
 }
 
@@ -119,6 +130,10 @@ func (s *Source) load(ctx context.Context) (*Credentials, error) {
 			return s.refreshLocked(ctx, "")
 		}
 		return nil, &NeedsLoginError{Server: s.o.Server}
+	case err != nil && s.o.Config.isZero():
+		// A server that may need no login at all must not fail because
+		// the keychain cannot be read; if it asks for one, this says why.
+		return nil, &NeedsLoginError{Server: s.o.Server, Why: "its login cannot be read: " + err.Error()}
 	case err != nil:
 		return nil, err
 	case c.URL != s.o.URL:
@@ -147,7 +162,7 @@ func (s *Source) refreshLocked(ctx context.Context, stale string) (*Credentials,
 	c, err := Load(ctx, s.o.Store, s.o.Server)
 	switch {
 	case err == nil && c.URL == s.o.URL && c.AccessToken != "" && c.AccessToken != stale && !c.expiresWithin(refreshAhead):
-		s.cur = c
+		s.cur, s.none = c, nil
 		s.seen(c)
 		return c, nil
 	case errors.Is(err, keystore.ErrNotFound) && s.o.Config.grant() == GrantClientCredentials:
@@ -171,7 +186,7 @@ func (s *Source) refreshLocked(ctx context.Context, stale string) (*Credentials,
 	if err := Save(ctx, s.o.Store, s.o.Server, c); err != nil {
 		return nil, fmt.Errorf("storing the refreshed token of server %q: %w", s.o.Server, err)
 	}
-	s.cur = c
+	s.cur, s.none = c, nil
 	s.seen(c)
 	return c, nil
 }
@@ -238,7 +253,7 @@ func (s *Source) adopt(ctx context.Context, c *Credentials) error {
 	if err := Save(ctx, s.o.Store, s.o.Server, c); err != nil {
 		return fmt.Errorf("storing the login of server %q: %w", s.o.Server, err)
 	}
-	s.cur, s.adopted = c, true
+	s.cur, s.adopted, s.none = c, true, nil
 	s.seen(c)
 	return nil
 }
