@@ -403,6 +403,14 @@ func TestOAuthServe(t *testing.T) {
 		listed = slices.ContainsFunc(res.Tools, func(tl *mcp.Tool) bool { return tl.Name == "oa-serve__whoami" })
 	}
 
+	// A server given its credential in headers: gets that, never a login.
+	hdrCfg := writeConfig(t, fmt.Sprintf("servers:\n  oa-header:\n    url: %s/mcp\n    headers: {Authorization: Bearer not-a-token}\n", as.srv.URL))
+	out, errOut, _ = runMcpgw(t, append(env, "MCPGW_CONFIG="+hdrCfg), "tools", "-o", "json")
+	keep(out + errOut)
+	if !strings.Contains(out, `"state": "failed"`) || strings.Contains(out+errOut, "auth login") {
+		t.Errorf("a server with an Authorization header that the server refuses: %s%s; want failed, and no login suggested", out, errOut)
+	}
+
 	// server add says when a server wants a login.
 	_, errOut, err = runMcpgw(t, append(env, "MCPGW_CONFIG="+filepath.Join(dir, "other.yaml")), "server", "add", "other", "--url", as.srv.URL+"/mcp")
 	if err != nil || !strings.Contains(errOut, "run: mcpgw auth login other") {
