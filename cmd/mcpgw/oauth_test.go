@@ -221,6 +221,11 @@ func TestOAuthServe(t *testing.T) {
 	if st[0]["loggedIn"] != true || st[0]["subject"] != "alice@example.com" || st[0]["refreshable"] != true {
 		t.Errorf("auth status = %v; want logged in as alice@example.com, refreshable", st[0])
 	}
+	out, errOut, _ = runMcpgw(t, env, "doctor")
+	keep(out + errOut)
+	if !strings.Contains(out, "logged in as alice@example.com") {
+		t.Errorf("mcpgw doctor after a login does not show it:\n%s%s", out, errOut)
+	}
 	loginTokens := as.tokens()
 
 	serve := func() (*agent, *testenv.SyncBuffer) {

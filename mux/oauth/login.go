@@ -81,7 +81,7 @@ func Login(ctx context.Context, o LoginOptions) (*LoginResult, error) {
 	if err != nil {
 		return nil, err
 	}
-	if su != nil && !su.done {
+	if su != nil && !su.authorized() {
 		return nil, ErrNoLoginNeeded
 	}
 	c, err := src.Token(ctx)
@@ -142,6 +142,13 @@ type callback struct {
 // NewStepUp returns a [StepUp] storing what it gets through src.
 func NewStepUp(o LoginOptions, src *Source) *StepUp {
 	return &StepUp{o: o, src: src, pending: map[string]chan callback{}}
+}
+
+// authorized reports whether a flow completed.
+func (s *StepUp) authorized() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.done
 }
 
 // Close stops the loopback listener.

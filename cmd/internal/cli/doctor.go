@@ -201,6 +201,14 @@ func doctorServers(ctx context.Context, f *Factory, cfg *config.Config, r *docto
 			}
 			r.add(sc)
 		}
+		if s.IsRemote() {
+			if store == nil {
+				store = f.Keystore(cfg)
+			}
+			if lc, ok := loginCheck(ctx, store, s); ok {
+				r.add(lc)
+			}
+		}
 	}
 }
 

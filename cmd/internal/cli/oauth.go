@@ -2,9 +2,11 @@ package cli
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
+	"time"
 
 	"github.com/mcpgw/mcpgw/cmd/internal/config"
 	"github.com/mcpgw/mcpgw/keystore"
@@ -59,4 +61,39 @@ func stepUp(f *Factory, s *IOStreams, cfg *config.Config) func(mux.ServerSpec, *
 			}}
 		return oauth.NewStepUp(lo, src).Authorize
 	}
+}
+
+// loginCheck is doctor's view of a remote server's OAuth login: shown when
+// one is stored or the server has oauth: settings; ok is false otherwise
+// (most remote servers need none).
+func loginCheck(ctx context.Context, store keystore.Store, s *config.Server) (doctorCheck, bool) {
+	c := doctorCheck{Check: "login " + s.Name, Status: checkOK}
+	conf := oauthConfig(s)
+	creds, err := oauth.Load(ctx, keystore.BlobsOf(store), s.Name)
+	switch {
+	case errors.Is(err, keystore.ErrNotFound):
+		if conf == nil || conf.Grant == oauth.GrantClientCredentials {
+			return c, false // none needed, or one taken on first use
+		}
+		c.Status, c.Detail, c.Fix = checkWarn, "no OAuth login stored: the server is in needs_login once it asks for one", "mcpgw auth login "+s.Name
+	case err != nil:
+		return c, false // the keychain check says why
+	case creds.URL != s.URL:
+		c.Status, c.Detail, c.Fix = checkWarn, "the stored login is for "+creds.URL, "mcpgw auth login "+s.Name
+	case creds.AccessToken == "" && creds.Grant != oauth.GrantClientCredentials:
+		c.Status, c.Detail, c.Fix = checkWarn, "the login was revoked: "+creds.Revoked, "mcpgw auth login "+s.Name
+	default:
+		st := creds.Status()
+		c.Detail = "logged in"
+		if st.Subject != "" {
+			c.Detail += " as " + st.Subject
+		}
+		if !st.Expiry.IsZero() {
+			c.Detail += ", token expires " + st.Expiry.Local().Format(time.DateTime)
+		}
+		if st.Refreshable {
+			c.Detail += ", refreshable"
+		}
+	}
+	return c, true
 }
