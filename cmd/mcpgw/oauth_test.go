@@ -414,8 +414,10 @@ func TestOAuthServe(t *testing.T) {
 	hdrCfg := writeConfig(t, fmt.Sprintf("servers:\n  oa-header:\n    url: %s/mcp\n    headers: {Authorization: Bearer not-a-token}\n", as.srv.URL))
 	out, errOut, _ = runMcpgw(t, append(env, "MCPGW_CONFIG="+hdrCfg), "tools", "-o", "json")
 	keep(out + errOut)
-	if !strings.Contains(out, `"state": "failed"`) || strings.Contains(out+errOut, "auth login") {
-		t.Errorf("a server with an Authorization header that the server refuses: %s%s; want failed, and no login suggested", out, errOut)
+	view.Servers = nil
+	if err := json.Unmarshal([]byte(out), &view); err != nil || len(view.Servers) != 1 ||
+		view.Servers[0].State != "failed" || strings.Contains(view.Servers[0].Error, "auth login") {
+		t.Errorf("a server with an Authorization header that the server refuses: %+v (%v); want failed, and no login suggested", view.Servers, err)
 	}
 
 	// server add says when a server wants a login.
