@@ -35,9 +35,11 @@ func TestOAuthConformance(t *testing.T) {
 	client := testenv.Build(t, "./testdata/oauthclient")
 
 	run := func(args ...string) string {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+		ctx, cancel := context.WithTimeout(context.Background(), 8*time.Minute)
 		defer cancel()
-		cmd := exec.CommandContext(ctx, conformance, append([]string{"client", "--command", client}, args...)...)
+		// Each scenario may take a while on a loaded machine: every step is
+		// an mcpgw process of its own, under -race in CI.
+		cmd := exec.CommandContext(ctx, conformance, append([]string{"client", "--command", client, "--timeout", "120000"}, args...)...)
 		cmd.Env = env
 		var out bytes.Buffer
 		cmd.Stdout, cmd.Stderr = &out, &out
