@@ -45,6 +45,14 @@ func (g *Gateway) newCall(kind callpath.Kind, ss *mcp.ServerSession, exposed str
 		params = nil
 	}
 	c.Kind, c.Exposed, c.Server, c.Name, c.Params = kind, exposed, rt.Server, rt.Name, params
+	if kind == callpath.ToolCall {
+		// The definition the agent was shown, for stages that check
+		// arguments against its schema: looked up here rather than at each
+		// caller, so every way a tool call arrives carries it.
+		if e, ok := g.cat.Load().Tool(exposed); ok && e.Route() == rt {
+			c.Def = e.Data
+		}
+	}
 	c.Session = &c.agent
 	c.identify()
 	c.Started = time.Now()

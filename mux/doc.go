@@ -43,6 +43,12 @@
 // else (lists, completion, subscriptions, the log level, roots) is relayed
 // without a stage: it carries no payload a policy decides on.
 //
+// In search mode (search.go), a call through mcpgw__call_tool is rewritten
+// into the call of the tool it names where it enters (the upstream
+// middleware, the stdio fast path), before routing: every stage, the
+// record and the relays see the inner call, under the agent's request id
+// and progress token. The search index is package toolindex.
+//
 // When no stage inspects results, a fast-path call is sent from the agent's
 // reader and answered from the server's reader (fastinline.go): no
 // goroutine hand-off in between. A stage that must wait (for a person's

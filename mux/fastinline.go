@@ -41,7 +41,7 @@ func (c *inlineCall) finish(out *outcome) {
 		c.g.recordCall(context.Background(), c.call, outcome{err: context.Canceled}, ended)
 		return
 	}
-	f.respond(c.call.fast.id, *out)
+	f.respond(c.call.fast.id, *out, c.call.fast.newServer)
 	// Recorded after the answer, off the call's latency (strict records
 	// never come here: they turn inline answers off).
 	c.g.recordCall(context.Background(), c.call, *out, ended)

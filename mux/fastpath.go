@@ -133,6 +133,16 @@ func (f *fastFront) call(m *stdio.Msg) bool {
 	if p.RequestState != "" || len(p.InputResponses) > 0 {
 		return false
 	}
+	if p.Name == CallToolTool && g.modeFor(&agentSession{g: g, ss: ss}).Search {
+		// Search mode: the call it names, under the agent's request id
+		// and progress token (search.go). Anything amiss is the SDK
+		// path's to answer.
+		name, args, err := unwrapCall(json.RawMessage(p.Arguments))
+		if err != nil {
+			return false
+		}
+		p.Name, p.Arguments = name, segjson.RawMessage(args)
+	}
 	e, ok := g.cat.Load().Tool(p.Name)
 	if !ok {
 		return false // the SDK path answers names nobody lists
@@ -232,7 +242,7 @@ func (f *fastFront) finish(ctx context.Context, cancel context.CancelFunc, c *ca
 	f.forget(c.fast.key)
 	cancel()
 	if !agentCancelled || out.err == nil { // a cancelled call is owed no answer
-		f.respond(c.fast.id, out)
+		f.respond(c.fast.id, out, c.fast.newServer)
 	}
 	if !strict {
 		// Recorded after the answer, off the call's latency.
@@ -258,8 +268,9 @@ func (f *fastFront) setCancel(key string, cancel context.CancelCauseFunc) {
 	f.mu.Unlock()
 }
 
-// respond writes the outcome to the agent under its own request id.
-func (f *fastFront) respond(id any, out outcome) {
+// respond writes the outcome to the agent under its own request id; v2026:
+// the agent speaks 2026-07-28, whose results say their resultType.
+func (f *fastFront) respond(id any, out outcome, v2026 bool) {
 	idJSON, _ := json.Marshal(id)
 	var b []byte
 	switch {
@@ -280,6 +291,11 @@ func (f *fastFront) respond(id any, out outcome) {
 			var err error
 			if raw, err = json.Marshal(res); err != nil {
 				raw = fmt.Appendf(nil, `{"content":[{"type":"text","text":%q}],"isError":true}`, "mcpgw: encoding the result: "+err.Error())
+			}
+			if v2026 {
+				// A result mcpgw made itself (a refusal, a timeout): the
+				// server's own results have theirs.
+				raw = upgraded("tools/call", raw)
 			}
 		}
 		b = make([]byte, 0, len(raw)+len(idJSON)+40)

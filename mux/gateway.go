@@ -41,6 +41,10 @@ type Gateway struct {
 	listing   atomic.Pointer[catalog.Listing] // the tools/list answer (toollist.go)
 	views     sync.Map                        // viewKey → *toolView (view.go)
 	viewGen   atomic.Uint64                   // bumped by CatalogChanged
+	// search is the tool search index; searchViews the search-mode
+	// listings, by viewKey (search.go).
+	search      searchState
+	searchViews sync.Map
 
 	roots     agentRoots    // what the agent says its roots are (roots.go)
 	cancelled cancellations // agent requests cancelled on the SDK path (cancelled.go)

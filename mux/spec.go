@@ -132,6 +132,12 @@ type Options struct {
 	// Redactor masks the resolved secret values in everything servers send
 	// (messages, stderr, errors); nil means one of the gateway's own.
 	Redactor *guard.Known
+	// Catalog, when set, says how the tools are shown to agent sessions of
+	// each profile ("" for none): every tool (the zero CatalogMode), or
+	// the gateway's search tools (search.go). It is asked per request and
+	// should be cheap; call [Gateway.CatalogChanged] when its answers
+	// change.
+	Catalog func(profile string) CatalogMode
 	// NoFastPath forwards every tools/call the SDK's way (for debugging and
 	// A/B measurements); NoInline keeps the fast path but answers from the
 	// call's own goroutine (see fastinline.go).

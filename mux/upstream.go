@@ -56,6 +56,15 @@ func (g *Gateway) upstreamMiddleware(next mcp.MethodHandler) mcp.MethodHandler {
 		}
 		switch method {
 		case "tools/call":
+			if r, ok := req.(*mcp.CallToolRequest); ok && isMetaCall(r.Params.Name) {
+				// Search mode's tools (search.go): a call through
+				// mcpgw__call_tool goes on as the call it names.
+				inner, res, err, done := g.metaCall(ctx, r)
+				if done {
+					return res, err
+				}
+				req = inner
+			}
 			// The hot path: one atomic load once servers have started.
 			if !g.settled.Load() {
 				g.startFrom(req)
@@ -92,7 +101,7 @@ func (g *Gateway) upstreamMiddleware(next mcp.MethodHandler) mcp.MethodHandler {
 					if err := g.waitListableFor(ctx, instructionsWait); err != nil {
 						return nil, err
 					}
-					r.Instructions = g.cat.Load().Instructions()
+					r.Instructions = g.instructionsFor(&agentSession{g: g, ss: sessionOf(req)})
 				}
 			}
 			return res, err
@@ -105,7 +114,7 @@ func (g *Gateway) upstreamMiddleware(next mcp.MethodHandler) mcp.MethodHandler {
 				if err := g.waitListableFor(ctx, instructionsWait); err != nil {
 					return nil, err
 				}
-				r.Instructions = g.cat.Load().Instructions()
+				r.Instructions = g.instructionsFor(&agentSession{g: g, ss: sessionOf(req)})
 			}
 			return res, err
 		case "tools/list", "prompts/list", "resources/list", "resources/templates/list":

@@ -28,6 +28,7 @@ type toolView struct {
 func (g *Gateway) CatalogChanged() {
 	g.viewGen.Add(1)
 	g.views.Clear()
+	g.searchViews.Clear()
 	g.registerDispatcher() // the SDK tells agents tools changed
 	g.rebuildMu.Lock()
 	g.refreshPromptsAndResources()
@@ -126,7 +127,11 @@ func (g *Gateway) list(method string, req mcp.Request) (mcp.Result, error) {
 	var items *catalog.Items
 	switch method {
 	case "tools/list":
-		return g.toolsFor(s).Answer(cursor, v2026)
+		l := g.toolsFor(s)
+		if m := g.modeFor(s); m.Search {
+			l = g.searchListing(s, l, m) // search.go
+		}
+		return l.Answer(cursor, v2026)
 	case "prompts/list":
 		items = cat.PromptItems()
 	case "resources/list":

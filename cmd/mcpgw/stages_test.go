@@ -270,7 +270,7 @@ func TestStageReadsRequests(t *testing.T) {
 			if diff := cmp.Diff(want, got); diff != "" {
 				t.Errorf("what the stage saw (-want +got):\n%s", diff)
 			}
-			if !strings.Contains(stderr.String(), "request: policy, guard-secrets, limits, test-observe; result: none; catalog: policy, pinning; inline answers on") {
+			if !strings.Contains(stderr.String(), "request: policy, guard-secrets, guard-schema, limits, test-observe; result: none; catalog: policy, pinning; inline answers on") {
 				t.Errorf("the call path mcpgw reports is not the one configured, with inline answers on:\n%s", stderr.String())
 			}
 		})
@@ -373,7 +373,7 @@ func TestStagesDenyAndRedact(t *testing.T) {
 					t.Errorf("denied elicitation: %+v", res)
 				}
 			}
-			if !strings.Contains(stderr.String(), "request: policy, guard-secrets, limits, test-deny; result: test-redact; catalog: policy, pinning, test-deny; inline answers off (a stage inspects results)") {
+			if !strings.Contains(stderr.String(), "request: policy, guard-secrets, guard-schema, limits, test-deny; result: test-redact; catalog: policy, pinning, test-deny; inline answers off (a stage inspects results)") {
 				t.Errorf("the call path mcpgw reports:\n%s", stderr.String())
 			}
 			a.stop()

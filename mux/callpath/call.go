@@ -67,6 +67,14 @@ type Call struct {
 	// a tool's or prompt's arguments; the server's request params for
 	// elicitation and sampling; nil for resources/read.
 	Params json.RawMessage
+	// Def is the target's definition as the agent was shown it, JSON
+	// encoded: for a tools/call, the tool as tools/list lists it (the bytes
+	// a [CatalogStage] sees as [Entry].Def); nil for other kinds and for
+	// a tool the catalog does not list. It lets a stage check arguments
+	// against the tool's inputSchema without the catalog or the MCP SDK;
+	// the bytes stay the same while the definition does, so a stage may
+	// key a cache by them.
+	Def json.RawMessage
 	// Identity is the caller's: the session's, unless the gateway knows
 	// better for this request.
 	Identity Identity

@@ -47,6 +47,10 @@ func (l *Listing) Names() []string {
 	return out
 }
 
+// Entries are the listed tools' entries, in order; callers must not
+// change them.
+func (l *Listing) Entries() []*ToolEntry { return l.entries }
+
 // Whole reports whether the SDK server knows the tool by name.
 func (l *Listing) Whole(name string) bool { return l.whole[name] }
 

@@ -6,4 +6,7 @@
 // that echoes its environment or headers back toward the agent never leaks
 // one; and [StoredSecrets], the call path's stage (see package
 // mux/callpath) that blocks a call whose arguments carry one of them.
+//
+// [SchemaCheck] is the stage that checks a tool call's arguments against
+// the tool's inputSchema (schema*.go).
 package guard

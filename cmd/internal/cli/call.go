@@ -93,7 +93,7 @@ func runCall(ctx context.Context, opts *CallOptions) error {
 	gwOpts := &mux.Options{Logger: logger, Redactor: known, OAuth: opts.Factory.oauthOptions(cfg)}
 	gwOpts.OAuth.StepUp = stepUp(opts.Factory, opts.IO, cfg)
 	record.options(gwOpts, cfg.Logs.Strict)
-	gwOpts.Stages = append(gwOpts.Stages, newLimits(cfg, record, logger))
+	gwOpts.Stages = append(gwOpts.Stages, newSchemaCheck(cfg, logger), newLimits(cfg, record, logger))
 	g, err := newGatewayOf(opts.Factory, cfg, gwOpts, only(serverSpecs(cfg), need), nil)
 	if err != nil {
 		return err

@@ -168,6 +168,9 @@ type explanation struct {
 	Rule     string        `json:"rule"`
 	Reason   string        `json:"reason"`
 	Chain    []policy.Step `json:"chain"`
+	// SchemaCheck is guardrails.schema for a tool: what a call whose
+	// arguments do not match its inputSchema gets.
+	SchemaCheck string `json:"schema_check,omitempty"`
 }
 
 // policyAccess is what both policy commands start from: the output format
@@ -216,6 +219,9 @@ func runPolicyExplain(ctx context.Context, opts *PolicyOptions) error {
 	if e.Chain == nil {
 		e.Chain = []policy.Step{}
 	}
+	if in.Kind == policy.Tool {
+		e.SchemaCheck = cfg.Guardrails.SchemaMode()
+	}
 	if format == FormatJSON {
 		err = printJSON(opts.IO.Out, e)
 	} else {
@@ -244,6 +250,9 @@ func printExplanation(s *IOStreams, e explanation, st *accessState) error {
 	fmt.Fprintf(w, "policies: %s\n", inForce(st))
 	fmt.Fprintf(w, "decision: %s, by %s\n", e.Decision, e.Rule)
 	fmt.Fprintf(w, "reason:   %s\n", e.Reason)
+	if says, ok := schemaCheckSays[e.SchemaCheck]; ok {
+		fmt.Fprintf(w, "schema:   %s (guardrails.schema): %s\n", e.SchemaCheck, says)
+	}
 	if len(e.Chain) == 0 {
 		return nil
 	}
@@ -257,6 +266,14 @@ func printExplanation(s *IOStreams, e explanation, st *accessState) error {
 		t.row(mark, string(step.Level), step.Rule, string(step.Says), oneLine(step.Detail, 100))
 	}
 	return t.flush()
+}
+
+// schemaCheckSays is what each guardrails.schema mode does to a call, as
+// policy explain says it.
+var schemaCheckSays = map[string]string{
+	"warn":  "arguments that do not match the tool's inputSchema are noted in the record; the call goes on",
+	"block": "a call whose arguments do not match the tool's inputSchema is refused, saying which argument and why",
+	"off":   "arguments are not checked against the tool's inputSchema",
 }
 
 // inForce names the policies in force, managed first.

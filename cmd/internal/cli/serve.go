@@ -133,8 +133,12 @@ func runServe(ctx context.Context, opts *ServeOptions) error {
 	record.options(gwOpts, cfg.Logs.Strict)
 	record.statusOptions(gwOpts, cfg.Path)
 	record.sweep(logger) // before this gateway writes rows of its own
+	schema := newSchemaCheck(cfg, logger)
 	lim := newLimits(cfg, record, logger)
-	gwOpts.Stages = append(gwOpts.Stages, lim)
+	// The schema check before limits: a call it blocks takes no token.
+	gwOpts.Stages = append(gwOpts.Stages, schema, lim)
+	modes := newCatalogModes(cfg)
+	gwOpts.Catalog = modes.mode
 	g, err := newGateway(opts.Factory, cfg, gwOpts, acc)
 	if err != nil {
 		return err
@@ -163,8 +167,12 @@ func runServe(ctx context.Context, opts *ServeOptions) error {
 				}
 				logger.Info("configuration changed; applying", "path", path)
 				lim.Update(c.Limits)
+				schema.SetMode(guard.SchemaMode(c.Guardrails.SchemaMode()))
 				secrets.apply(c)
 				g.Apply(serverSpecs(c))
+				if modes.update(c) {
+					changed = true
+				}
 				if changed {
 					// What each agent may see changed: views are made again,
 					// and agents told their lists changed.

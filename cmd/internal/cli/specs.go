@@ -71,6 +71,9 @@ func newGatewayOf(f *Factory, cfg *config.Config, opts *mux.Options, specs []mux
 		o.Logger = stderrLogger(f.IO.ErrOut, false)
 	}
 	o.Identify = acc.identify
+	if o.Catalog == nil {
+		o.Catalog = newCatalogModes(cfg).mode
+	}
 	debugSwitches(&o)
 	if o.Redactor == nil {
 		o.Redactor = guard.NewKnown()

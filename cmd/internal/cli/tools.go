@@ -23,6 +23,9 @@ type ToolsOptions struct {
 	Server  string
 	Output  string
 	Timeout time.Duration
+	// Tokens prints what tools/list weighs in each catalog mode instead
+	// of the tools (toolstokens.go).
+	Tokens bool
 }
 
 // NewCmdTools builds `mcpgw tools`.
@@ -43,6 +46,7 @@ an agent would see, with each server's status and any name collisions.`,
 	}
 	cmd.Flags().StringVarP(&opts.Server, "server", "s", "", "only this server's tools")
 	cmd.Flags().DurationVar(&opts.Timeout, "timeout", 60*time.Second, "how long to wait for servers to start")
+	cmd.Flags().BoolVar(&opts.Tokens, "tokens", false, "show the size of the tools/list answer in full and search catalog mode (bytes, estimated tokens), per server")
 	addOutputFlag(cmd, &opts.Output)
 	cmd.RegisterFlagCompletionFunc("server", completeServerNames(f))
 	cmd.AddCommand(newCmdToolsPins(f), newCmdToolsApprove(f))
@@ -78,7 +82,7 @@ func runTools(ctx context.Context, opts *ToolsOptions) error {
 	}
 	defer record.close()
 	record.options(gwOpts, false)
-	gwOpts.Stages = append(gwOpts.Stages, newLimits(cfg, record, gwOpts.Logger))
+	gwOpts.Stages = append(gwOpts.Stages, newSchemaCheck(cfg, gwOpts.Logger), newLimits(cfg, record, gwOpts.Logger))
 	g, err := newGatewayOf(opts.Factory, cfg, gwOpts, specs, nil)
 	if err != nil {
 		return err
@@ -93,6 +97,12 @@ func runTools(ctx context.Context, opts *ToolsOptions) error {
 	if opts.Server != "" {
 		view = filterView(view, opts.Server)
 		hideCachedCollisions(view, cfg, opts.Server, cachedToolNames(ctx, opts.Factory, cfg))
+	}
+	if opts.Tokens {
+		if err := printToolsTokens(opts.IO, format, g, cfg, opts.Server); err != nil {
+			return err
+		}
+		return toolsFailure(ctx, opts.Factory, cfg, view)
 	}
 	running := liveGateways(ctx, opts.Factory, cfg, opts.Server)
 	if format == FormatJSON {

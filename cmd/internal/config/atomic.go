@@ -54,6 +54,12 @@ func writeFileAtomic(path string, data []byte, newMode fs.FileMode) error {
 	return nil
 }
 
+// WriteFileAtomic is [writeFileAtomic] for other packages' files (agents'
+// configuration files, mcpgw's state).
+func WriteFileAtomic(path string, data []byte, newMode fs.FileMode) error {
+	return writeFileAtomic(path, data, newMode)
+}
+
 // syncDir makes a rename in dir durable where the OS supports it; failure
 // only weakens durability, so it is ignored.
 func syncDir(dir string) {

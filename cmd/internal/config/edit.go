@@ -97,6 +97,11 @@ func SetEnabled(path, name string, enabled bool) error {
 // the result validates. A missing file is started empty when create is set.
 // change reports whether it changed anything; if not, nothing is written.
 func editFile(path string, create bool, change func(servers *yaml.Node) (bool, error)) error {
+	return editRoot(path, create, func(root *yaml.Node) (bool, error) { return change(serversNode(root)) })
+}
+
+// editRoot is [editFile] for a change to the whole top-level mapping.
+func editRoot(path string, create bool, change func(root *yaml.Node) (bool, error)) error {
 	data, err := os.ReadFile(path)
 	switch {
 	case errors.Is(err, fs.ErrNotExist) && create:
@@ -125,8 +130,7 @@ func editFile(path string, create bool, change func(servers *yaml.Node) (bool, e
 	if root.Kind != yaml.MappingNode {
 		return fmt.Errorf("cannot edit %s: the file must be a mapping with a servers: key", path)
 	}
-	servers := serversNode(root)
-	changed, err := change(servers)
+	changed, err := change(root)
 	if err != nil || !changed {
 		return err
 	}

@@ -21,7 +21,7 @@ func TestParseErrors(t *testing.T) {
 		{
 			name: "unknown top-level key",
 			src:  "server:\n  a:\n    command: x\n",
-			want: file + `:1: unknown key "server" (did you mean "servers"?); allowed keys: servers, secrets, logs, identity, profiles, policy, limits, pinning`,
+			want: file + `:1: unknown key "server" (did you mean "servers"?); allowed keys: servers, secrets, logs, identity, profiles, policy, limits, pinning, guardrails, catalog`,
 		},
 		{
 			name: "secret in command",
@@ -87,6 +87,16 @@ func TestParseErrors(t *testing.T) {
 			name: "bad secrets fallback",
 			src:  "secrets: {fallback: file}\n",
 			want: file + `:1: secrets.fallback: unknown fallback "file"; use env …`,
+		},
+		{
+			name: "bad guardrails schema",
+			src:  "guardrails:\n  schema: strict\n",
+			want: file + `:2: guardrails.schema: unknown schema "strict"; use warn (the default: the call goes on, the mismatch is noted in the record), block (the call is refused, saying which argument is wrong) or off (no check)`,
+		},
+		{
+			name: "unknown guardrails key",
+			src:  "guardrails: {shema: block}\n",
+			want: file + `:1: guardrails: unknown key "shema" (did you mean "schema"?); allowed keys: schema`,
 		},
 		{
 			name: "secrets not a mapping",

@@ -24,6 +24,8 @@ var configTable = table[Config]{
 		{name: "policy", decode: (*decoder).policy, encode: encodePolicy},
 		field("limits", limitList(), func(c *Config) *[]limits.Rule { return &c.Limits }),
 		field("pinning", nested(&pinningTable), func(c *Config) *Pinning { return &c.Pinning }),
+		field("guardrails", nested(&guardrailsTable), func(c *Config) *Guardrails { return &c.Guardrails }),
+		field("catalog", catalogSection(), func(c *Config) *Catalog { return &c.Catalog }),
 	},
 }
 

@@ -259,11 +259,17 @@ func (d *decoder) profiles(n *yaml.Node, key string, c *Config) error {
 		return err
 	}
 	for _, p := range pairs {
-		pr := policy.Profile{Name: p.key.Value}
-		if _, err := profileTable.decode(d, p.val, keyJoin(key, pr.Name), &pr); err != nil {
+		pr := profileKeys{Profile: policy.Profile{Name: p.key.Value}}
+		if _, err := profileKeysTable.decode(d, p.val, keyJoin(key, pr.Name), &pr); err != nil {
 			return err
 		}
-		c.Profiles = append(c.Profiles, pr)
+		c.Profiles = append(c.Profiles, pr.Profile)
+		if pr.Catalog.Mode != "" || pr.Catalog.Always != nil {
+			if c.ProfileCatalogs == nil {
+				c.ProfileCatalogs = map[string]Catalog{}
+			}
+			c.ProfileCatalogs[pr.Name] = pr.Catalog
+		}
 	}
 	return nil
 }
@@ -274,8 +280,8 @@ func encodeProfiles(c *Config) *yaml.Node {
 	}
 	m := &yaml.Node{Kind: yaml.MappingNode}
 	for i := range c.Profiles {
-		p := c.Profiles[i]
-		m.Content = append(m.Content, strNode(p.Name), flowIfEmpty(profileTable.encode(&p)))
+		p := profileKeys{Profile: c.Profiles[i], Catalog: c.ProfileCatalogs[c.Profiles[i].Name]}
+		m.Content = append(m.Content, strNode(p.Name), flowIfEmpty(profileKeysTable.encode(&p)))
 	}
 	return m
 }

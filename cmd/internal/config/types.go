@@ -49,7 +49,26 @@ type Config struct {
 	Limits []limits.Rule
 	// Pinning is the pinning: section: what a changed tool definition gets.
 	Pinning Pinning
+	// Guardrails is the guardrails: section (guardkeys.go).
+	Guardrails Guardrails
+	// Catalog is the catalog: section: how agents are shown the tools;
+	// ProfileCatalogs are the profiles' own, by profile name (see
+	// [Config.CatalogFor]).
+	Catalog         Catalog
+	ProfileCatalogs map[string]Catalog
 }
+
+// Catalog is how agents are shown the tools (catalogkeys.go).
+type Catalog struct {
+	// Mode is "" (the default: full, or a profile's inherited mode),
+	// "full" or "search".
+	Mode string
+	// Always are exposed tool names (or globs) search mode lists too.
+	Always []string
+}
+
+// Search reports whether the mode is search.
+func (c Catalog) Search() bool { return c.Mode == "search" }
 
 // Pinning configures tool definition pinning (the rug-pull defence).
 type Pinning struct {
