@@ -116,6 +116,12 @@ func (k *Keyring) blobParts(name string) int {
 // DeleteBlob implements [Blobs].
 func (k *Keyring) DeleteBlob(ctx context.Context, name string) error {
 	return k.classify(k.do(ctx, func() error {
+		if _, err := k.be.Get(k.service, blobEntry(name, 0)); err != nil {
+			if errors.Is(err, keyring.ErrNotFound) {
+				return nil
+			}
+			return err
+		}
 		n := k.blobParts(name)
 		for i := n - 1; i >= 0; i-- {
 			if err := k.be.Delete(k.service, blobEntry(name, i)); err != nil && !errors.Is(err, keyring.ErrNotFound) {

@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
@@ -440,6 +441,29 @@ func TestOAuthServe(t *testing.T) {
 			if strings.Contains(b.String(), tok) {
 				t.Errorf("stderr/output %d shows a token:\n%s", i, b.String())
 			}
+		}
+	}
+}
+
+// TestAuthWithoutKeychain: with no keychain to read, auth status and
+// logout say so and exit 6, rather than report no login or a logout that
+// did not happen.
+func TestAuthWithoutKeychain(t *testing.T) {
+	env := []string{"DBUS_SESSION_BUS_ADDRESS=unix:path=" + filepath.Join(t.TempDir(), "no-bus"), "XDG_RUNTIME_DIR=" + t.TempDir(),
+		"MCPGW_CONFIG=" + writeConfig(t, "servers:\n  gh:\n    url: https://mcp.example.invalid/mcp\n")}
+	for _, k := range []string{"PATH", "HOME", "XDG_STATE_HOME"} {
+		env = append(env, k+"="+os.Getenv(k))
+	}
+	for _, args := range [][]string{{"auth", "status", "-o", "json"}, {"auth", "logout", "gh"}} {
+		cmd := exec.Command(testenv.Mcpgw(t), args...)
+		cmd.Env = env
+		out, err := cmd.CombinedOutput()
+		var ee *exec.ExitError
+		if !errors.As(err, &ee) || ee.ExitCode() != 6 || !strings.Contains(string(out), "keychain is not available") {
+			t.Errorf("mcpgw %s without a keychain: %v\n%s\nwant exit 6 saying the keychain is not available", strings.Join(args, " "), err, out)
+		}
+		if strings.Contains(string(out), "Logged out") {
+			t.Errorf("mcpgw %s claims a logout it could not do:\n%s", strings.Join(args, " "), out)
 		}
 	}
 }

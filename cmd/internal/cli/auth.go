@@ -291,8 +291,22 @@ func runAuthStatus(ctx context.Context, f *Factory, opts *AuthStatusOptions) err
 		}
 		rows = append(rows, r)
 	}
+	failed := 0
+	for _, r := range rows {
+		if r.Error != "" {
+			failed++
+			fmt.Fprintf(f.IO.ErrOut, "%s: %s\n", r.Server, r.Error)
+		}
+	}
+	err = nil
+	if failed > 0 {
+		err = withCode(ExitSecret, fmt.Errorf("the login of %d of %d remote servers cannot be read", failed, len(rows)))
+	}
 	if format == FormatJSON {
-		return printJSON(f.IO.Out, rows)
+		if perr := printJSON(f.IO.Out, rows); perr != nil {
+			return perr
+		}
+		return err
 	}
 	if len(rows) == 0 {
 		fmt.Fprintln(f.IO.ErrOut, "No remote servers (url:) in the configuration.")
@@ -303,7 +317,7 @@ func runAuthStatus(ctx context.Context, f *Factory, opts *AuthStatusOptions) err
 		status := "not logged in"
 		switch {
 		case r.Error != "":
-			status = "error: " + r.Error
+			status = "unreadable"
 		case r.LoggedIn:
 			status = "logged in"
 		case r.Revoked != "":
@@ -325,7 +339,10 @@ func runAuthStatus(ctx context.Context, f *Factory, opts *AuthStatusOptions) err
 		}
 		t.row(r.Server, status, dash(r.Subject), dash(strings.Join(r.Scopes, " ")), expires, refresh)
 	}
-	return t.flush()
+	if ferr := t.flush(); ferr != nil {
+		return ferr
+	}
+	return err
 }
 
 func newCmdAuthLogout(f *Factory) *cobra.Command {
@@ -346,9 +363,12 @@ func runAuthLogout(ctx context.Context, f *Factory, name string) error {
 		return err
 	}
 	blobs := keystore.BlobsOf(f.Keystore(cfg))
-	if _, err := oauth.Load(ctx, blobs, name); errors.Is(err, keystore.ErrNotFound) {
+	switch _, err := oauth.Load(ctx, blobs, name); {
+	case errors.Is(err, keystore.ErrNotFound):
 		fmt.Fprintf(f.IO.ErrOut, "No login stored for %s.\n", name)
 		return nil
+	case err != nil && !strings.Contains(err.Error(), "damaged"):
+		return secretError(err)
 	}
 	if err := oauth.Delete(ctx, blobs, name); err != nil {
 		return secretError(err)
