@@ -117,3 +117,22 @@ func (s *countingStore) GetBlob(ctx context.Context, name string) (string, error
 	s.gets++
 	return s.Memory.GetBlob(ctx, name)
 }
+
+// A 401 that challenges for something else than a Bearer token (an API
+// key) is the server's answer, not a login to ask for.
+func TestTransportPassesOtherChallenges(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("WWW-Authenticate", `ApiKey realm="x"`)
+		w.WriteHeader(http.StatusUnauthorized)
+	}))
+	defer srv.Close()
+	tr := &Transport{Source: NewSource(SourceOptions{Server: "k", URL: srv.URL, Store: keystoretest.New(nil), LockDir: t.TempDir()})}
+	resp, err := (&http.Client{Transport: tr}).Get(srv.URL)
+	if err != nil {
+		t.Fatalf("request: %v; want the server's 401 as it was", err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusUnauthorized || tr.NeedsLogin() != nil {
+		t.Errorf("status %d, needs login %v; want 401 and no login asked for", resp.StatusCode, tr.NeedsLogin())
+	}
+}

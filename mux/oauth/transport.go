@@ -82,6 +82,9 @@ func (t *Transport) roundTrip(r *http.Request) (*http.Response, error) {
 		return nil, err
 	}
 	switch {
+	case resp.StatusCode == http.StatusUnauthorized && creds == nil && !bearerChallenge(resp):
+		// Not an OAuth server's refusal (an API key header it does not
+		// take, say): the server's answer, as without OAuth.
 	case resp.StatusCode == http.StatusUnauthorized:
 		if creds != nil {
 			drain(resp)
@@ -176,6 +179,21 @@ func (t *Transport) wantsMoreScope(resp *http.Response, creds *Credentials) bool
 		}
 	}
 	return false
+}
+
+// bearerChallenge reports whether resp challenges for a Bearer token, as
+// an OAuth-protected MCP server does. A 401 with no challenge at all
+// counts as one (the 2025-03-26 spec's servers may send none).
+func bearerChallenge(resp *http.Response) bool {
+	h := resp.Header.Values("WWW-Authenticate")
+	if len(h) == 0 {
+		return true
+	}
+	cs, err := oauthex.ParseWWWAuthenticate(h)
+	if err != nil {
+		return false
+	}
+	return slices.ContainsFunc(cs, func(c oauthex.Challenge) bool { return c.Scheme == "bearer" })
 }
 
 // send sends r (again: its body is re-read) with creds' token, if any.
