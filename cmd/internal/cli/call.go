@@ -94,7 +94,8 @@ func runCall(ctx context.Context, opts *CallOptions) error {
 		return err
 	}
 	defer record.close()
-	gwOpts := &mux.Options{Logger: logger, Redactor: known}
+	gwOpts := &mux.Options{Logger: logger, Redactor: known, OAuth: opts.Factory.oauthOptions(cfg)}
+	gwOpts.OAuth.StepUp = stepUp(opts.Factory, opts.IO, cfg)
 	record.options(gwOpts, cfg.Logs.Strict)
 	gwOpts.Stages = append(gwOpts.Stages, gd, newSchemaCheck(cfg, logger), newLimits(cfg, record, logger))
 	g, err := newGatewayOf(opts.Factory, cfg, gwOpts, only(serverSpecs(cfg), need), nil)

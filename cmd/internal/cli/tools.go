@@ -125,7 +125,7 @@ func toolsFailure(ctx context.Context, f *Factory, cfg *config.Config, v *mux.Ca
 		switch {
 		case st.State == mux.StateReady:
 			return nil
-		case st.State == mux.StateFailed && first == nil:
+		case (st.State == mux.StateFailed || st.State == mux.StateNeedsLogin) && first == nil:
 			first = &v.Servers[i]
 		}
 	}

@@ -16,7 +16,7 @@ func TestParseErrors(t *testing.T) {
 		{
 			name: "unknown key in server",
 			src:  "servers:\n  everything:\n    comand: npx\n",
-			want: file + `:3: servers.everything: unknown key "comand" (did you mean "command"?); allowed keys: command, args, env, cwd, url, transport, headers, prefix, enabled, start, tools, timeouts, protocol_version, identity`,
+			want: file + `:3: servers.everything: unknown key "comand" (did you mean "command"?); allowed keys: command, args, env, cwd, url, transport, headers, prefix, enabled, start, tools, timeouts, protocol_version, identity, oauth`,
 		},
 		{
 			name: "unknown top-level key",
@@ -47,6 +47,41 @@ func TestParseErrors(t *testing.T) {
 			name: "unknown secrets key",
 			src:  "secrets:\n  fallbak: env\n",
 			want: file + `:2: secrets: unknown key "fallbak" (did you mean "fallback"?); allowed keys: fallback, timeout`,
+		},
+		{
+			name: "oauth on a local server",
+			src:  "servers:\n  a:\n    command: x\n    oauth: {client_id: c}\n",
+			want: file + `:4: servers.a.oauth: only valid for a remote server (one with url:), but this server runs a command; remove oauth:`,
+		},
+		{
+			name: "oauth client secret in clear",
+			src:  "servers:\n  a:\n    url: https://x.example/mcp\n    oauth: {client_id: c, client_secret: hunter2}\n",
+			want: file + `:4: servers.a.oauth.client_secret: must be a ${secret:NAME} reference, not the value itself; store the value with: mcpgw secret set NAME, then write client_secret: ${secret:NAME}`,
+		},
+		{
+			name: "oauth unknown grant",
+			src:  "servers:\n  a:\n    url: https://x.example/mcp\n    oauth: {grant: password}\n",
+			want: file + `:4: servers.a.oauth.grant: unknown grant "password"; use authorization_code …`,
+		},
+		{
+			name: "oauth client credentials without a secret",
+			src:  "servers:\n  a:\n    url: https://x.example/mcp\n    oauth:\n      grant: client_credentials\n      client_id: c\n",
+			want: file + `:4: servers.a.oauth.client_secret: grant client_credentials needs client_secret: ${secret:NAME} (or private_key: ${secret:NAME} for private_key_jwt); store it with: mcpgw secret set NAME`,
+		},
+		{
+			name: "oauth private key without client credentials",
+			src:  "servers:\n  a:\n    url: https://x.example/mcp\n    oauth: {private_key: \"${secret:k}\"}\n",
+			want: file + `:4: servers.a.oauth.private_key: private_key is used only with grant: client_credentials; remove it, or set grant: client_credentials`,
+		},
+		{
+			name: "oauth metadata url not https",
+			src:  "servers:\n  a:\n    url: https://x.example/mcp\n    oauth: {client_metadata_url: http://x.example/c.json}\n",
+			want: file + `:4: servers.a.oauth.client_metadata_url: bad client_metadata_url "http://x.example/c.json"; it must be an https:// URL with a path…`,
+		},
+		{
+			name: "oauth unknown key",
+			src:  "servers:\n  a:\n    url: https://x.example/mcp\n    oauth: {scope: [a]}\n",
+			want: file + `:4: servers.a.oauth: unknown key "scope" (did you mean "scopes"?); allowed keys: grant, client_id, client_secret, scopes, client_metadata_url, private_key`,
 		},
 		{
 			name: "bad secrets fallback",
