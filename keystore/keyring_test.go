@@ -255,3 +255,39 @@ func TestSigningKey(t *testing.T) {
 		t.Errorf("damaged key: %v; want an error saying how to recover, not a keychain failure", err)
 	}
 }
+
+func TestBlobSplitsAcrossEntriesAndShrinks(t *testing.T) {
+	ctx := context.Background()
+	be := &mapBackend{}
+	k := NewKeyring(&KeyringOptions{backend: be})
+	long := strings.Repeat("abcdefghij", 700) // 7000 bytes: three entries
+	if err := k.SetBlob(ctx, "oauth.github", long); err != nil {
+		t.Fatal(err)
+	}
+	for name, v := range be.m {
+		if len(v) > MaxValueLen {
+			t.Errorf("entry %q holds %d bytes, over the keychain limit %d", name, len(v), MaxValueLen)
+		}
+	}
+	if got, err := k.GetBlob(ctx, "oauth.github"); err != nil || got != long {
+		t.Fatalf("GetBlob = %d bytes, %v; want the %d bytes stored", len(got), err, len(long))
+	}
+	if err := k.SetBlob(ctx, "oauth.github", "short"); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := k.GetBlob(ctx, "oauth.github"); got != "short" {
+		t.Fatalf("after shrinking, GetBlob = %q", got)
+	}
+	if n := len(be.m); n != 1 {
+		t.Errorf("after shrinking, %d entries are left, want 1: %v", n, be.m)
+	}
+	if names, _ := k.List(ctx); len(names) != 0 {
+		t.Errorf("blobs show in the secret list: %v", names)
+	}
+	if err := k.DeleteBlob(ctx, "oauth.github"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := k.GetBlob(ctx, "oauth.github"); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("after DeleteBlob, GetBlob error = %v, want not found", err)
+	}
+}

@@ -26,8 +26,9 @@ type PayloadMode string
 // appear, payloads included: a secret never reaches the file, whatever the
 // mode.
 const (
-	// PayloadsRedacted stores payloads with secrets masked. It is the
-	// default; the guard's detectors will mask more here as they arrive.
+	// PayloadsRedacted stores payloads with secrets masked: known ones, and
+	// whatever else the [RecorderOptions] Redactor finds (mcpgw's gives it
+	// the guardrails' detectors). It is the default.
 	PayloadsRedacted PayloadMode = "redacted"
 	// PayloadsFull stores payloads masked of known secrets only, and of
 	// nothing a detector merely suspects.

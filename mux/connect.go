@@ -14,6 +14,7 @@ import (
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
 	"github.com/mcpgw/mcpgw/mux/internal/stdio"
+	"github.com/mcpgw/mcpgw/mux/oauth"
 	"github.com/mcpgw/mcpgw/mux/proc"
 )
 
@@ -116,6 +117,23 @@ func (d *downstream) remote(spec ServerSpec, streamCtx context.Context) mcp.Tran
 	if !spec.Identity.Off {
 		rt = newIdentityHeaders(d.gw, spec.Identity, rt)
 	}
+	var auth *oauth.Transport
+	if o := d.gw.opts.OAuth; o != nil && o.Store != nil && (spec.OAuth != nil || !hasAuthorization(spec.Headers)) {
+		var conf oauth.Config
+		if spec.OAuth != nil {
+			conf = *spec.OAuth
+		}
+		auth = &oauth.Transport{Base: rt, Source: oauth.NewSource(oauth.SourceOptions{Server: spec.Name, URL: spec.URL, Config: conf,
+			Store: o.Store, LockDir: o.LockDir, HTTPClient: o.HTTPClient, Seen: func(name, v string) { d.gw.secrets.Add(name, v) }})}
+		if o.StepUp != nil {
+			auth.StepUp = o.StepUp(spec, auth.Source)
+		}
+		auth.LostLogin = d.lostLogin
+		rt = auth
+	}
+	d.mu.Lock()
+	d.auth = auth
+	d.mu.Unlock()
 	hc := &http.Client{Transport: rt}
 	var t mcp.Transport
 	if spec.Transport == "sse" {
@@ -124,6 +142,17 @@ func (d *downstream) remote(spec ServerSpec, streamCtx context.Context) mcp.Tran
 		t = &mcp.StreamableClientTransport{Endpoint: spec.URL, HTTPClient: hc}
 	}
 	return redactingTransport{streamTransport{Transport: t, ctx: streamCtx}, d.gw.secrets}
+}
+
+// hasAuthorization reports whether headers set Authorization: the server
+// is given its credential in the configuration, not by a login.
+func hasAuthorization(headers map[string]string) bool {
+	for k := range headers {
+		if http.CanonicalHeaderKey(k) == "Authorization" {
+			return true
+		}
+	}
+	return false
 }
 
 // initialize connects client over t within ctx, speaking version. A server

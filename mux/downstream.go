@@ -11,6 +11,7 @@ import (
 
 	"github.com/mcpgw/mcpgw/mux/callpath"
 	"github.com/mcpgw/mcpgw/mux/catalog"
+	"github.com/mcpgw/mcpgw/mux/oauth"
 	"github.com/mcpgw/mcpgw/mux/proc"
 )
 
@@ -21,6 +22,10 @@ const (
 	StateReady    = "ready"
 	StateFailed   = "failed" // last attempt failed; retrying with backoff
 	StateStopped  = "stopped"
+	// StateNeedsLogin is a remote server with no usable OAuth login:
+	// none stored, or revoked. Its tools are not listed until
+	// `mcpgw auth login NAME`; it is tried again with backoff meanwhile.
+	StateNeedsLogin = "needs_login"
 )
 
 // downstream is one supervised downstream server: its client session, its
@@ -58,6 +63,9 @@ type downstream struct {
 	// restarts, until it has failed maxFailures times in a row.
 	cached   *catalog.Snapshot
 	restarts int
+	// auth attaches OAuth tokens to a remote server's requests (nil
+	// when the server has no OAuth); set by each connect.
+	auth     *oauth.Transport
 	inflight map[*inflightCall]struct{}
 	lastCall *inflightCall    // the last call that ended (see callContext)
 	subs     map[string]int   // resource URI → upstream subscriptions
@@ -171,6 +179,9 @@ const attemptStopSlack = 2 * proc.DefaultGracePeriod
 func (d *downstream) unavailable() error {
 	d.mu.Lock()
 	defer d.mu.Unlock()
+	if d.state == StateNeedsLogin && d.lastErr != nil {
+		return d.lastErr // it names the server and the command to run
+	}
 	if d.lastErr != nil {
 		return fmt.Errorf("server %q is %s: %v", d.spec.Name, d.state, d.lastErr)
 	}

@@ -230,7 +230,8 @@ func (f *fastFront) forward(ctx context.Context, cancel context.CancelFunc, c *c
 		cancel()
 		return
 	}
-	go f.finish(ctx, cancel, c, out) // never write to the agent from its own reader
+	// Never write to the agent from its own reader.
+	go func() { f.finish(ctx, cancel, c, f.g.inspect(ctx, c, out)) }()
 }
 
 // finish answers the agent and records the call.
@@ -388,6 +389,9 @@ func (fc *fastCalls) Take(m *stdio.Msg) bool {
 			out = outcome{err: m.Error}
 		} else {
 			ic.g.noteLinks(ic.d, m.Result)
+			// Inline result stages only compute (see
+			// callpath.InlineResultStage): run them here.
+			out = ic.g.inspect(context.Background(), ic.call, out)
 		}
 		ic.finish(&out)
 		return true

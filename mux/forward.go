@@ -13,6 +13,7 @@ import (
 
 	"github.com/mcpgw/mcpgw/logs"
 	"github.com/mcpgw/mcpgw/mux/callpath"
+	"github.com/mcpgw/mcpgw/mux/oauth"
 )
 
 // toolHandler is the one handler behind every exposed tool on the SDK
@@ -176,6 +177,11 @@ func (g *Gateway) forwardTool(ctx context.Context, c *call) outcome {
 // finishCall turns a downstream answer into the call's outcome.
 func (g *Gateway) finishCall(c *call, d *downstream, res *mcp.CallToolResult, err error) outcome {
 	if err != nil {
+		var nl *oauth.NeedsLoginError
+		if errors.As(err, &nl) {
+			// Its login is gone: the result says which command fixes it.
+			return failResult(logs.StatusUnavailable, nl)
+		}
 		var jerr *jsonrpc.Error
 		if errors.As(err, &jerr) {
 			// The server's own protocol error, passed on as it was.

@@ -26,8 +26,8 @@ type Gateway struct {
 	logger *slog.Logger
 	server *mcp.Server
 	chain  *callpath.Chain
-	// inlineAnswers: no stage looks at results, so the fast path may answer
-	// from the server's reader (see fastinline.go).
+	// inlineAnswers: no stage looks at results, or only inline ones, so the
+	// fast path may answer from the server's reader (see fastinline.go).
 	inlineAnswers bool
 
 	mu      sync.Mutex
@@ -114,7 +114,7 @@ func New(opts *Options) *Gateway {
 	g.status = newStatusWriter(g, o.Status, o.ConfigPath)
 	// Strict records are stored before the agent is answered, which the
 	// server's reader must not wait for.
-	g.inlineAnswers = !chain.InspectsResults() && !o.RecordStrict && !o.NoInline
+	g.inlineAnswers = chain.ResultsInline() && !o.RecordStrict && !o.NoInline
 	tag := make([]byte, 6)
 	rand.Read(tag)
 	g.sessionTag = fmt.Sprintf("stdio-%d-%x", os.Getpid(), tag)
@@ -137,11 +137,14 @@ func (g *Gateway) CallPath() string {
 		switch {
 		case g.opts.NoFastPath:
 			inline += " (no fast path)"
-		case g.chain.InspectsResults():
+		case !g.chain.ResultsInline():
 			inline += " (a stage inspects results)"
 		case g.opts.RecordStrict:
 			inline += " (strict record)"
 		}
+	}
+	if g.inlineAnswers && g.chain.InspectsResults() {
+		inline += " (result stages run inline)"
 	}
 	return g.chain.String() + "; inline answers " + inline
 }

@@ -5,11 +5,13 @@ package mux
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
+	"github.com/mcpgw/mcpgw/mux/oauth"
 	"github.com/mcpgw/mcpgw/mux/proc"
 )
 
@@ -110,11 +112,51 @@ func (d *downstream) tryStart(ctx context.Context) (*mcp.ClientSession, *proc.Pr
 // startFailed records a failed start attempt, the failures-th in a row.
 func (d *downstream) startFailed(err error, failures int, first bool) {
 	err = d.gw.redactErr(err)
+	if nl := d.needsLogin(err); nl != nil {
+		// Its tools go at once: a call to one must say how to log in,
+		// not run against a server that refuses it.
+		d.setState(StateNeedsLogin, nl)
+		d.mu.Lock()
+		d.cached = nil
+		d.mu.Unlock()
+		d.gw.logger.Warn("server needs a login", "server", d.spec.Name, "err", nl)
+		return
+	}
 	d.setState(StateFailed, err)
 	d.gw.logger.Warn("server failed to start", "server", d.spec.Name, "err", err, "failures_in_a_row", failures)
 	if !first {
 		d.takeOutAfter(failures)
 	}
+}
+
+// needsLogin returns the login error behind a failed start, or nil when
+// the failure was something else.
+func (d *downstream) needsLogin(err error) error {
+	var nl *oauth.NeedsLoginError
+	if errors.As(err, &nl) {
+		return nl
+	}
+	d.mu.Lock()
+	auth := d.auth
+	d.mu.Unlock()
+	if auth != nil {
+		return auth.NeedsLogin()
+	}
+	return nil
+}
+
+// lostLogin ends a session whose OAuth login is gone, so the server moves
+// to needs_login and its tools leave the catalog at once.
+func (d *downstream) lostLogin(err error) {
+	d.mu.Lock()
+	cs := d.cs
+	d.cached = nil
+	d.mu.Unlock()
+	if cs == nil {
+		return // not connected yet: the failed start says it
+	}
+	d.gw.logger.Warn("server lost its login", "server", d.spec.Name, "err", err)
+	cs.Close()
 }
 
 // becomeReady makes a started session the one calls use.
@@ -190,6 +232,15 @@ func (d *downstream) stopped(ctx context.Context, child *proc.Process, werr erro
 	}
 	if ctx.Err() != nil {
 		return false
+	}
+	if nl := d.needsLogin(werr); nl != nil {
+		// Ended for a lost login (lostLogin): its tools go now.
+		d.mu.Lock()
+		d.cached = nil
+		d.mu.Unlock()
+		d.setState(StateNeedsLogin, nl)
+		d.gw.rebuild()
+		return true
 	}
 	reason := stopReason(child, werr)
 	d.setState(StateFailed, reason)

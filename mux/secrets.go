@@ -63,6 +63,11 @@ func (g *Gateway) resolveSpec(ctx context.Context, spec ServerSpec) (ServerSpec,
 	}
 	r.Env = expandMap(spec.Env)
 	r.Headers = expandMap(spec.Headers)
+	if spec.OAuth != nil {
+		o := *spec.OAuth
+		o.ClientSecret, o.PrivateKey = expand(o.ClientSecret), expand(o.PrivateKey)
+		r.OAuth = &o
+	}
 	if err != nil {
 		return ServerSpec{}, err
 	}

@@ -9,6 +9,7 @@ import (
 
 	"github.com/mcpgw/mcpgw/keystore"
 	"github.com/mcpgw/mcpgw/mux/callpath"
+	"github.com/mcpgw/mcpgw/mux/oauth"
 	"github.com/mcpgw/mcpgw/policy/guard"
 )
 
@@ -55,6 +56,11 @@ type ServerSpec struct {
 	// is verified: in _meta["io.mcpgw/assertion"] to a stdio server, in the
 	// X-MCPGW-Identity-Assertion header to a remote one.
 	AssertIdentity bool
+	// OAuth, for a remote server, holds its oauth: settings; its
+	// ClientSecret and PrivateKey may hold ${secret:NAME} references. A
+	// remote server without it, and without an Authorization header, may
+	// still need a login: it says so with a 401 (see [Options].OAuth).
+	OAuth *oauth.Config
 }
 
 // Options configures a [Gateway]. The zero value is usable.
@@ -142,6 +148,26 @@ type Options struct {
 	// Unsupervised in package proc's Spec). The mcpgw command sets it
 	// from MCPGW_NO_SUPERVISOR=1.
 	NoSupervisor bool
+	// OAuth, when set, gives remote servers their OAuth tokens (see
+	// package oauth); nil sends no token but the configured headers.
+	OAuth *OAuthOptions
+}
+
+// OAuthOptions says where remote servers' OAuth logins live.
+type OAuthOptions struct {
+	// Store is the keychain holding the logins.
+	Store keystore.Blobs
+	// LockDir holds the files that keep refreshes one at a time across
+	// mcpgw processes.
+	LockDir string
+	// HTTPClient talks to authorization servers; nil means
+	// http.DefaultClient.
+	HTTPClient *http.Client
+	// StepUp, when set, returns the authorizer that runs the browser flow
+	// for a server asking for more scope than its login has (403
+	// insufficient_scope): for commands a user runs in a terminal. spec
+	// has its secrets resolved. Nil (serve) fails such a request.
+	StepUp func(spec ServerSpec, src *oauth.Source) oauth.Authorizer
 }
 
 // DefaultStages is the call path with nothing configured: the guard that

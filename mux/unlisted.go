@@ -77,7 +77,7 @@ func (g *Gateway) failedOwner(exposed string) *downstream {
 			continue
 		}
 		d.mu.Lock()
-		failed := d.state == StateFailed || d.state == StateStarting && d.restarts > 0
+		failed := d.state == StateFailed || d.state == StateNeedsLogin || d.state == StateStarting && d.restarts > 0
 		d.mu.Unlock()
 		if failed {
 			return d

@@ -34,6 +34,8 @@ import (
 // and, over stdio at 2025-11-25, where the fast path runs:
 //
 //   - mcpgw-norec: mcpgw with the record off (the record's cost);
+//   - mcpgw-noguard: mcpgw with the content guardrails off (their cost:
+//     mcpgw scans arguments and results by default);
 //   - mcpgw-self, mcpgw-stage: mcpgw built into this test binary, without
 //     and with a request stage that lets every call go on (what a stage
 //     that only reads requests costs: inline answers stay on);
@@ -98,6 +100,9 @@ func BenchmarkGateway(b *testing.B) {
 	// mcpgw-limit counts every call against a rate limit it never reaches:
 	// the shared bucket's transaction per call, in a record of its own.
 	limited := writeCfg("limited.yaml", "limits: [{scope: server, server: fx, rate: 1000000/s}]\n")
+	// mcpgw-noguard is mcpgw with the content guardrails off (they are on
+	// by default): what scanning every call's arguments and result costs.
+	noGuard := writeCfg("noguard.yaml", "guardrails: {secrets: {input: off, output: off}}\n")
 	db := func() string { return filepath.Join(b.TempDir(), "bench.db") }
 	child := func(role string, extra ...string) *exec.Cmd {
 		cmd := exec.Command(self)
@@ -149,6 +154,7 @@ func BenchmarkGateway(b *testing.B) {
 		paths = append(paths,
 			&benchPath{sc: sc, name: "mcpgw-norec", tool: "fx__echo", cmd: exec.Command(gw, "serve", "--config", noRec)},
 			&benchPath{sc: sc, name: "mcpgw-limit", tool: "fx__echo", cmd: exec.Command(gw, "serve", "--config", limited, "--db", db())},
+			&benchPath{sc: sc, name: "mcpgw-noguard", tool: "fx__echo", cmd: exec.Command(gw, "serve", "--config", noGuard, "--db", db())},
 			&benchPath{sc: sc, name: "mcpgw-self", tool: "fx__echo", cmd: staged("none")},
 			&benchPath{sc: sc, name: "mcpgw-stage", tool: "fx__echo", cmd: staged("noop")},
 			&benchPath{sc: sc, name: "naive", tool: "echo", cmd: child("naive")},

@@ -27,6 +27,8 @@ type agent struct {
 	client *mcp.Client
 	cs     *mcp.ClientSession
 	cmd    *exec.Cmd // the mcpgw serve process
+	// stderr is the process's stderr, where a test keeps it.
+	stderr fmt.Stringer
 
 	mu       sync.Mutex
 	progress []string

@@ -270,7 +270,7 @@ func TestStageReadsRequests(t *testing.T) {
 			if diff := cmp.Diff(want, got); diff != "" {
 				t.Errorf("what the stage saw (-want +got):\n%s", diff)
 			}
-			if !strings.Contains(stderr.String(), "request: policy, guard-secrets, guard-schema, limits, approval, test-observe; result: none; catalog: policy, pinning; inline answers on") {
+			if !strings.Contains(stderr.String(), "request: policy, guard-secrets, guardrails, guard-schema, limits, approval, test-observe; result: guardrails; catalog: policy, pinning; inline answers on (result stages run inline)") {
 				t.Errorf("the call path mcpgw reports is not the one configured, with inline answers on:\n%s", stderr.String())
 			}
 		})
@@ -366,7 +366,7 @@ func TestStagesDenyAndRedact(t *testing.T) {
 					t.Errorf("denied elicitation: %+v", res)
 				}
 			}
-			if !strings.Contains(stderr.String(), "request: policy, guard-secrets, guard-schema, limits, approval, test-deny; result: test-redact; catalog: policy, pinning, test-deny; inline answers off (a stage inspects results)") {
+			if !strings.Contains(stderr.String(), "request: policy, guard-secrets, guardrails, guard-schema, limits, approval, test-deny; result: guardrails, test-redact; catalog: policy, pinning, test-deny; inline answers off (a stage inspects results)") {
 				t.Errorf("the call path mcpgw reports:\n%s", stderr.String())
 			}
 			a.stop()

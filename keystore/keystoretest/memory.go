@@ -15,6 +15,8 @@ import (
 type Memory struct {
 	mu sync.Mutex
 	m  map[string]string
+	// blobs are the values kept with [keystore.Blobs].
+	blobs map[string]string
 	// Err, when set, is returned by every operation (a broken keychain).
 	Err error
 }
@@ -82,4 +84,43 @@ func (s *Memory) List(context.Context) ([]string, error) {
 	}
 	slices.Sort(names)
 	return names, nil
+}
+
+// GetBlob implements [keystore.Blobs]; blobs live apart from the secrets.
+func (s *Memory) GetBlob(_ context.Context, name string) (string, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.Err != nil {
+		return "", s.Err
+	}
+	v, ok := s.blobs[name]
+	if !ok {
+		return "", &keystore.NotFoundError{Name: name}
+	}
+	return v, nil
+}
+
+// SetBlob implements [keystore.Blobs].
+func (s *Memory) SetBlob(_ context.Context, name, value string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.Err != nil {
+		return s.Err
+	}
+	if s.blobs == nil {
+		s.blobs = map[string]string{}
+	}
+	s.blobs[name] = value
+	return nil
+}
+
+// DeleteBlob implements [keystore.Blobs].
+func (s *Memory) DeleteBlob(_ context.Context, name string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.Err != nil {
+		return s.Err
+	}
+	delete(s.blobs, name)
+	return nil
 }

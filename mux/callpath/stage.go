@@ -37,6 +37,17 @@ type ResultStage interface {
 	CheckResult(ctx context.Context, c *Call, r *Result) *Verdict
 }
 
+// InlineResultStage is a [ResultStage] whose CheckResult only computes:
+// it never waits for I/O or a person (a content scan, say). When every
+// result stage is inline, the gateway runs them where it reads the
+// server's answer and still answers the agent from there, without the
+// goroutine hand-off a ResultStage otherwise costs.
+type InlineResultStage interface {
+	ResultStage
+	// Inline reports whether CheckResult may run on a connection's reader.
+	Inline() bool
+}
+
 // CatalogStage decides what each agent session may see of the merged
 // catalog. The gateway asks once per session and catalog change, so the
 // answer must depend only on the session and the entry (call
@@ -116,6 +127,21 @@ func NewChain(stages []Stage) (*Chain, error) {
 
 // InspectsResults reports whether any stage looks at results.
 func (ch *Chain) InspectsResults() bool { return ch != nil && len(ch.results) > 0 }
+
+// ResultsInline reports whether every result stage is an
+// [InlineResultStage] that says it may run inline (true when there are
+// none).
+func (ch *Chain) ResultsInline() bool {
+	if ch == nil {
+		return true
+	}
+	for _, st := range ch.results {
+		if in, ok := st.(InlineResultStage); !ok || !in.Inline() {
+			return false
+		}
+	}
+	return true
+}
 
 // FiltersCatalog reports whether any stage hides catalog entries.
 func (ch *Chain) FiltersCatalog() bool { return ch != nil && len(ch.catalog) > 0 }

@@ -155,3 +155,31 @@ func TestKindMethod(t *testing.T) {
 		t.Error("FromServer is wrong")
 	}
 }
+
+type inlineResult struct {
+	resultOnly
+	inline bool
+}
+
+func (s inlineResult) Inline() bool { return s.inline }
+
+func TestResultsInline(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		stages []callpath.Stage
+		want   bool
+	}{
+		{"no result stage", []callpath.Stage{hider{}}, true},
+		{"an inline one", []callpath.Stage{inlineResult{inline: true}}, true},
+		{"one that may wait", []callpath.Stage{inlineResult{inline: true}, resultOnly{}}, false},
+		{"one that says it is not inline", []callpath.Stage{inlineResult{inline: false}}, false},
+	} {
+		ch, err := callpath.NewChain(tc.stages)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := ch.ResultsInline(); got != tc.want {
+			t.Errorf("%s: ResultsInline() = %v; want %v", tc.name, got, tc.want)
+		}
+	}
+}

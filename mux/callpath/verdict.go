@@ -20,6 +20,10 @@ const (
 type Finding struct {
 	Rule string `json:"rule"`
 	Path string `json:"path"` // JSON path, e.g. $.arguments.token or $.result.content[0].text
+	// Start and End locate what was found in the string at Path, in
+	// bytes; both 0 when the finding covers no particular span.
+	Start int `json:"start,omitempty"`
+	End   int `json:"end,omitempty"`
 }
 
 // Verdict is a stage's judgement of a call. The record keeps it; a verdict

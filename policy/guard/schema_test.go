@@ -177,7 +177,7 @@ func (session) Elicit(context.Context, callpath.Question) (callpath.Answer, erro
 	return callpath.Answer{}, callpath.ErrCannotAsk
 }
 
-func toolCall(def, args string) *callpath.Call {
+func schemaCall(def, args string) *callpath.Call {
 	c := &callpath.Call{Kind: callpath.ToolCall, Exposed: "fs__list", Server: "fs", Name: "list", Session: session{}}
 	if def != "" {
 		c.Def = json.RawMessage(def)
@@ -200,10 +200,10 @@ func TestSchemaCheckStage(t *testing.T) {
 	if warn.Mode() != guard.SchemaWarn {
 		t.Errorf("default mode = %q; want warn", warn.Mode())
 	}
-	if v := warn.CheckRequest(ctx, toolCall(def, `{"path":"/tmp"}`)); v != nil {
+	if v := warn.CheckRequest(ctx, schemaCall(def, `{"path":"/tmp"}`)); v != nil {
 		t.Errorf("valid arguments: %+v", v)
 	}
-	v := warn.CheckRequest(ctx, toolCall(def, `{"path":5}`))
+	v := warn.CheckRequest(ctx, schemaCall(def, `{"path":5}`))
 	if v == nil || v.Stops() || v.Decision != "warn" || v.Rule != "schema" {
 		t.Fatalf("warn: %+v; want a warning that lets the call go on", v)
 	}
@@ -215,7 +215,7 @@ func TestSchemaCheckStage(t *testing.T) {
 	}
 
 	block := guard.NewSchemaCheck(&guard.SchemaCheckOptions{Mode: guard.SchemaBlock})
-	v = block.CheckRequest(ctx, toolCall(def, `{"path":"/tmp","force":true}`))
+	v = block.CheckRequest(ctx, schemaCall(def, `{"path":"/tmp","force":true}`))
 	if !v.Stops() || v.Status != callpath.Blocked || v.Decision != "block" || v.Rule != "schema" {
 		t.Fatalf("block: %+v", v)
 	}
@@ -225,23 +225,23 @@ func TestSchemaCheckStage(t *testing.T) {
 
 	// Off, a change of mode, and what is not checked.
 	block.SetMode(guard.SchemaOff)
-	if v := block.CheckRequest(ctx, toolCall(def, `{"path":5}`)); v != nil {
+	if v := block.CheckRequest(ctx, schemaCall(def, `{"path":5}`)); v != nil {
 		t.Errorf("off: %+v", v)
 	}
 	block.SetMode(guard.SchemaBlock)
-	if v := block.CheckRequest(ctx, toolCall(def, `{"path":5}`)); !v.Stops() {
+	if v := block.CheckRequest(ctx, schemaCall(def, `{"path":5}`)); !v.Stops() {
 		t.Errorf("back to block: %+v", v)
 	}
-	if v := block.CheckRequest(ctx, toolCall("", `{"path":5}`)); v != nil {
+	if v := block.CheckRequest(ctx, schemaCall("", `{"path":5}`)); v != nil {
 		t.Errorf("a call without a definition (the catalog does not list the tool): %+v", v)
 	}
-	prompt := toolCall(def, `{"path":5}`)
+	prompt := schemaCall(def, `{"path":5}`)
 	prompt.Kind = callpath.PromptGet
 	if v := block.CheckRequest(ctx, prompt); v != nil {
 		t.Errorf("a prompt: %+v", v)
 	}
 	// A tool with no inputSchema takes any object.
-	if v := block.CheckRequest(ctx, toolCall(`{"name":"fs__list"}`, `{"anything":1}`)); v != nil {
+	if v := block.CheckRequest(ctx, schemaCall(`{"name":"fs__list"}`, `{"anything":1}`)); v != nil {
 		t.Errorf("no inputSchema: %+v", v)
 	}
 }
@@ -253,7 +253,7 @@ func TestSchemaUncompilableAllows(t *testing.T) {
 	st := guard.NewSchemaCheck(&guard.SchemaCheckOptions{Mode: guard.SchemaBlock, Logger: slog.New(slog.NewTextHandler(&log, nil))})
 	def := toolDef(`{"type":"object","properties":{"a":{"$ref":"https://example.com/remote.json"}},"required":["a"]}`)
 	for range 3 {
-		if v := st.CheckRequest(context.Background(), toolCall(def, `{}`)); v != nil {
+		if v := st.CheckRequest(context.Background(), schemaCall(def, `{}`)); v != nil {
 			t.Fatalf("an uncompilable schema blocked: %+v", v)
 		}
 	}
@@ -272,13 +272,13 @@ func TestSchemaRecompiledWhenChanged(t *testing.T) {
 	st := guard.NewSchemaCheck(&guard.SchemaCheckOptions{Mode: guard.SchemaBlock})
 	before := toolDef(`{"type":"object","properties":{"n":{"type":"string"}}}`)
 	after := toolDef(`{"type":"object","properties":{"n":{"type":"integer"}}}`)
-	if v := st.CheckRequest(ctx, toolCall(before, `{"n":"x"}`)); v != nil {
+	if v := st.CheckRequest(ctx, schemaCall(before, `{"n":"x"}`)); v != nil {
 		t.Fatalf("before: %+v", v)
 	}
-	if v := st.CheckRequest(ctx, toolCall(after, `{"n":"x"}`)); !v.Stops() {
+	if v := st.CheckRequest(ctx, schemaCall(after, `{"n":"x"}`)); !v.Stops() {
 		t.Errorf("after the definition changed, the old schema still applies: %+v", v)
 	}
-	if v := st.CheckRequest(ctx, toolCall(before, `{"n":"x"}`)); v != nil {
+	if v := st.CheckRequest(ctx, schemaCall(before, `{"n":"x"}`)); v != nil {
 		t.Errorf("changed back: %+v", v)
 	}
 }
@@ -294,7 +294,7 @@ func TestSchemaCheckConcurrent(t *testing.T) {
 		go func() {
 			defer wg.Done()
 			for i := range 50 {
-				c := toolCall(defs[(g+i)%len(defs)], `{"count":"x","path":1,"item":{},"filter":1}`)
+				c := schemaCall(defs[(g+i)%len(defs)], `{"count":"x","path":1,"item":{},"filter":1}`)
 				c.Name = fmt.Sprintf("tool%d", (g+i)%3)
 				if v := st.CheckRequest(context.Background(), c); !v.Stops() {
 					t.Errorf("not blocked: %+v", v)

@@ -85,14 +85,19 @@ func runCall(ctx context.Context, opts *CallOptions) error {
 	}
 	logger := commandLogger(opts.IO.ErrOut)
 	known := guard.NewKnown()
-	record, err := openGatewayRecord(ctx, opts.Factory, cfg, "", known, logger)
+	gd, err := newGuard(cfg, logger)
+	if err != nil {
+		return err
+	}
+	record, err := openGatewayRecord(ctx, opts.Factory, cfg, "", known, gd, logger)
 	if err != nil {
 		return err
 	}
 	defer record.close()
-	gwOpts := &mux.Options{Logger: logger, Redactor: known}
+	gwOpts := &mux.Options{Logger: logger, Redactor: known, OAuth: opts.Factory.oauthOptions(cfg)}
+	gwOpts.OAuth.StepUp = stepUp(opts.Factory, opts.IO, cfg)
 	record.options(gwOpts, cfg.Logs.Strict)
-	gwOpts.Stages = append(gwOpts.Stages, newSchemaCheck(cfg, logger), newLimits(cfg, record, logger))
+	gwOpts.Stages = append(gwOpts.Stages, gd, newSchemaCheck(cfg, logger), newLimits(cfg, record, logger))
 	acc, err := newAccess(cfg, "")
 	if err != nil {
 		return err

@@ -201,6 +201,14 @@ func doctorServers(ctx context.Context, f *Factory, cfg *config.Config, r *docto
 			}
 			r.add(sc)
 		}
+		if s.IsRemote() {
+			if store == nil {
+				store = f.Keystore(cfg)
+			}
+			if lc, ok := loginCheck(ctx, store, s); ok {
+				r.add(lc)
+			}
+		}
 	}
 }
 
@@ -311,8 +319,12 @@ func doctorRecord(ctx context.Context, f *Factory, cfg *config.Config, flag stri
 		}
 		r.add(doctorCheck{Check: check, Status: checkOK, Detail: g.title() + ": " + g.summary()})
 		for _, s := range g.Servers {
-			if s.State == mux.StateFailed {
+			switch s.State {
+			case mux.StateFailed:
 				r.add(doctorCheck{Check: fmt.Sprintf("gateway %d: %s", g.PID, s.Server), Status: checkFail, Detail: s.problem(), code: ExitUnavailable})
+			case mux.StateNeedsLogin:
+				r.add(doctorCheck{Check: fmt.Sprintf("gateway %d: %s", g.PID, s.Server), Status: checkWarn, Detail: "needs an OAuth login; its tools are not listed",
+					Fix: "mcpgw auth login " + s.Server})
 			}
 		}
 	}

@@ -128,6 +128,9 @@ func only(specs []mux.ServerSpec, names []string) []mux.ServerSpec {
 // with the fix), else 5 with the server's own error. nil when it is not
 // failed.
 func serverFailure(ctx context.Context, f *Factory, cfg *config.Config, st mux.ServerStatus) error {
+	if st.State == mux.StateNeedsLogin {
+		return withCode(ExitUnavailable, errors.New(st.Error))
+	}
 	if st.State != mux.StateFailed {
 		return nil
 	}

@@ -174,6 +174,10 @@ type explanation struct {
 	// SchemaCheck is guardrails.schema for a tool: what a call whose
 	// arguments do not match its inputSchema gets.
 	SchemaCheck string `json:"schema_check,omitempty"`
+	// Guards are the content guardrails that would look at the call
+	// (guardrails.go); GuardVerdict is what guard-in says of --args.
+	Guards       []guardExplained  `json:"guards"`
+	GuardVerdict *guardArgsVerdict `json:"guard_verdict,omitempty"`
 	// Approval says whether an allowed tool call would wait for a
 	// person, and by which rule (approval:).
 	Approval *explainApproval `json:"approval,omitempty"`
@@ -242,6 +246,9 @@ func runPolicyExplain(ctx context.Context, opts *PolicyOptions) error {
 			return err
 		}
 	}
+	if e.Guards, e.GuardVerdict, err = explainGuards(ctx, cfg, in, opts.IO); err != nil {
+		return err
+	}
 	if format == FormatJSON {
 		err = printJSON(opts.IO.Out, e)
 	} else {
@@ -252,6 +259,9 @@ func runPolicyExplain(ctx context.Context, opts *PolicyOptions) error {
 	}
 	if !e.Allow {
 		return withCode(ExitDenied, fmt.Errorf("%s %s would be denied (%s)", e.Kind, e.Target, e.Rule))
+	}
+	if v := e.GuardVerdict; v != nil && v.Decision == "block" {
+		return withCode(ExitDenied, fmt.Errorf("%s %s would be blocked by the guardrails (%s)", e.Kind, e.Target, v.Rule))
 	}
 	return nil
 }
@@ -281,6 +291,7 @@ func printExplanation(s *IOStreams, e explanation, st *accessState) error {
 	if says, ok := schemaCheckSays[e.SchemaCheck]; ok {
 		fmt.Fprintf(w, "schema:   %s (guardrails.schema): %s\n", e.SchemaCheck, says)
 	}
+	printGuards(w, e.Guards, e.GuardVerdict)
 	if len(e.Chain) == 0 {
 		return nil
 	}

@@ -29,7 +29,7 @@ type gatewayRecord struct {
 // recording is off. known masks resolved secrets in what is stored. A
 // record that cannot be opened is reported and the gateway runs without
 // one, unless logs.strict asks for every call to be recorded.
-func openGatewayRecord(ctx context.Context, f *Factory, cfg *config.Config, dbFlag string, known *guard.Known, logger *slog.Logger) (*gatewayRecord, error) {
+func openGatewayRecord(ctx context.Context, f *Factory, cfg *config.Config, dbFlag string, known *guard.Known, gd *gatewayGuard, logger *slog.Logger) (*gatewayRecord, error) {
 	if !cfg.Logs.IsEnabled() {
 		return nil, nil
 	}
@@ -55,10 +55,16 @@ func openGatewayRecord(ctx context.Context, f *Factory, cfg *config.Config, dbFl
 	if err != nil {
 		return fail(err)
 	}
+	var red logs.Redactor = known
+	if gd != nil && payloads != logs.PayloadsFull {
+		// What the guardrails find is masked in the record too: a blocked
+		// call's arguments never reach the file.
+		red = guard.RecordRedactor{Known: known, Guard: gd.Guard}
+	}
 	rec := logs.NewRecorder(db, &logs.RecorderOptions{
 		Payloads:        payloads,
 		MaxPayloadBytes: cfg.Logs.MaxPayloadBytes,
-		Redactor:        known,
+		Redactor:        red,
 		Retention:       logs.Retention{MaxAge: cfg.Logs.Retention.MaxAge, MaxSize: cfg.Logs.Retention.MaxSize},
 		OnDrop: func(n int64, err error) {
 			logger.Warn("calls not recorded", "dropped_total", n, "err", err, "db", path)

@@ -113,7 +113,11 @@ func runServe(ctx context.Context, opts *ServeOptions) error {
 	logger := stderrLogger(opts.IO.ErrOut, opts.Verbose)
 	secrets := newGatewaySecrets(opts.Factory, cfg, logger)
 	known := guard.NewKnown()
-	record, err := openGatewayRecord(ctx, opts.Factory, cfg, opts.DB, known, logger)
+	gd, err := newGuard(cfg, logger)
+	if err != nil {
+		return err
+	}
+	record, err := openGatewayRecord(ctx, opts.Factory, cfg, opts.DB, known, gd, logger)
 	if err != nil {
 		return err
 	}
@@ -135,8 +139,9 @@ func runServe(ctx context.Context, opts *ServeOptions) error {
 	record.sweep(logger) // before this gateway writes rows of its own
 	schema := newSchemaCheck(cfg, logger)
 	lim := newLimits(cfg, record, logger)
-	// The schema check before limits: a call it blocks takes no token.
-	gwOpts.Stages = append(gwOpts.Stages, schema, lim)
+	// The guards and the schema check before limits: a call they block
+	// takes no token.
+	gwOpts.Stages = append(gwOpts.Stages, gd, schema, lim)
 	// Approval last: a call other stages refuse never bothers a person.
 	appr, err := newApproval(cfg, acc, record, known, logger)
 	if err != nil {
@@ -174,6 +179,7 @@ func runServe(ctx context.Context, opts *ServeOptions) error {
 				logger.Info("configuration changed; applying", "path", path)
 				lim.Update(c.Limits)
 				schema.SetMode(guard.SchemaMode(c.Guardrails.SchemaMode()))
+				gd.update(c)
 				if err := applyApproval(appr, c, acc); err != nil {
 					logger.Error("approval: change not applied; keeping the rules in force", "err", err)
 				}

@@ -1,16 +1,20 @@
 package cli
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"os"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
 	"github.com/mcpgw/mcpgw/cmd/internal/config"
+	"github.com/mcpgw/mcpgw/keystore"
+	"github.com/mcpgw/mcpgw/mux/oauth"
 )
 
 // NewCmdServer builds `mcpgw server` and its subcommands. Every edit goes
@@ -172,7 +176,29 @@ func runServerAdd(f *Factory, opts *ServerAddOptions) error {
 		return withCode(ExitConfig, err)
 	}
 	fmt.Fprintf(f.IO.ErrOut, "Added server %q to %s\n", opts.Name, path)
+	if s.URL != "" && !keystore.HasRef(s.URL) && !hasAuthorizationHeader(s.Headers) {
+		ctx, cancel := context.WithTimeout(context.Background(), probeTimeout)
+		defer cancel()
+		if oauth.NeedsLogin(ctx, nil, s.URL, s.Headers) {
+			fmt.Fprintf(f.IO.ErrOut, "It needs an OAuth login; run: mcpgw auth login %s\n", opts.Name)
+		}
+	}
 	return nil
+}
+
+// probeTimeout bounds the question `server add` asks a remote server:
+// does it want a login.
+const probeTimeout = 10 * time.Second
+
+// hasAuthorizationHeader reports whether headers give the server its
+// credential (then no login is asked about).
+func hasAuthorizationHeader(headers map[string]string) bool {
+	for k := range headers {
+		if strings.EqualFold(k, "Authorization") {
+			return true
+		}
+	}
+	return false
 }
 
 func keyValues(flag string, pairs []string) (map[string]string, error) {

@@ -36,6 +36,7 @@ func serverSpecs(cfg *config.Config) []mux.ServerSpec {
 			Identity: mux.IdentityForwarding{Off: !s.Identity.IsOn(), UserHeader: s.Identity.Headers.User,
 				TeamHeader: s.Identity.Headers.Team, RolesHeader: s.Identity.Headers.Roles},
 			AssertIdentity: s.Identity.Assert,
+			OAuth:          oauthConfig(s),
 		})
 	}
 	return specs
@@ -84,6 +85,9 @@ func newGatewayOf(f *Factory, cfg *config.Config, opts *mux.Options, specs []mux
 	o.Stages = append(append(append([]callpath.Stage{acc}, mux.DefaultStages(o.Redactor)...), o.Stages...), f.Stages...)
 	if o.Secrets == nil {
 		o.Secrets = newGatewaySecrets(f, cfg, o.Logger)
+	}
+	if o.OAuth == nil {
+		o.OAuth = f.oauthOptions(cfg)
 	}
 	g := mux.New(&o)
 	o.Logger.Info("call path", "stages", g.CallPath())

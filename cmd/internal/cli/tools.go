@@ -76,7 +76,7 @@ func runTools(ctx context.Context, opts *ToolsOptions) error {
 	gwOpts := &mux.Options{Logger: commandLogger(opts.IO.ErrOut)}
 	known := guard.NewKnown()
 	gwOpts.Redactor = known
-	record, err := openGatewayRecord(ctx, opts.Factory, cfg, "", known, gwOpts.Logger)
+	record, err := openGatewayRecord(ctx, opts.Factory, cfg, "", known, nil, gwOpts.Logger)
 	if err != nil {
 		return err
 	}
@@ -125,7 +125,7 @@ func toolsFailure(ctx context.Context, f *Factory, cfg *config.Config, v *mux.Ca
 		switch {
 		case st.State == mux.StateReady:
 			return nil
-		case st.State == mux.StateFailed && first == nil:
+		case (st.State == mux.StateFailed || st.State == mux.StateNeedsLogin) && first == nil:
 			first = &v.Servers[i]
 		}
 	}

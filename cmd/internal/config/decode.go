@@ -93,6 +93,9 @@ func (d *decoder) server(key, val *yaml.Node) (*Server, error) {
 		}
 		return nil, e
 	}
+	if k, err := validateOAuth(s.OAuth); err != nil {
+		return nil, &Error{File: d.file, Line: present["oauth"], Key: sk + ".oauth." + k, Msg: err.Error(), Err: err}
+	}
 	if s.Identity.Headers != (IdentityHeaders{}) && !s.IsRemote() {
 		return nil, &Error{File: d.file, Line: present["identity"], Key: sk + ".identity.headers",
 			Msg: "only valid for a remote server (one with url:); a local server gets the identity as MCPGW_USER_EMAIL, MCPGW_USER_TEAM and MCPGW_USER_ROLES in its environment"}

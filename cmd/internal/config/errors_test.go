@@ -16,7 +16,7 @@ func TestParseErrors(t *testing.T) {
 		{
 			name: "unknown key in server",
 			src:  "servers:\n  everything:\n    comand: npx\n",
-			want: file + `:3: servers.everything: unknown key "comand" (did you mean "command"?); allowed keys: command, args, env, cwd, url, transport, headers, prefix, enabled, start, tools, timeouts, protocol_version, identity`,
+			want: file + `:3: servers.everything: unknown key "comand" (did you mean "command"?); allowed keys: command, args, env, cwd, url, transport, headers, prefix, enabled, start, tools, timeouts, protocol_version, identity, oauth`,
 		},
 		{
 			name: "unknown top-level key",
@@ -49,6 +49,41 @@ func TestParseErrors(t *testing.T) {
 			want: file + `:2: secrets: unknown key "fallbak" (did you mean "fallback"?); allowed keys: fallback, timeout`,
 		},
 		{
+			name: "oauth on a local server",
+			src:  "servers:\n  a:\n    command: x\n    oauth: {client_id: c}\n",
+			want: file + `:4: servers.a.oauth: only valid for a remote server (one with url:), but this server runs a command; remove oauth:`,
+		},
+		{
+			name: "oauth client secret in clear",
+			src:  "servers:\n  a:\n    url: https://x.example/mcp\n    oauth: {client_id: c, client_secret: hunter2}\n",
+			want: file + `:4: servers.a.oauth.client_secret: must be a ${secret:NAME} reference, not the value itself; store the value with: mcpgw secret set NAME, then write client_secret: ${secret:NAME}`,
+		},
+		{
+			name: "oauth unknown grant",
+			src:  "servers:\n  a:\n    url: https://x.example/mcp\n    oauth: {grant: password}\n",
+			want: file + `:4: servers.a.oauth.grant: unknown grant "password"; use authorization_code …`,
+		},
+		{
+			name: "oauth client credentials without a secret",
+			src:  "servers:\n  a:\n    url: https://x.example/mcp\n    oauth:\n      grant: client_credentials\n      client_id: c\n",
+			want: file + `:4: servers.a.oauth.client_secret: grant client_credentials needs client_secret: ${secret:NAME} (or private_key: ${secret:NAME} for private_key_jwt); store it with: mcpgw secret set NAME`,
+		},
+		{
+			name: "oauth private key without client credentials",
+			src:  "servers:\n  a:\n    url: https://x.example/mcp\n    oauth: {private_key: \"${secret:k}\"}\n",
+			want: file + `:4: servers.a.oauth.private_key: private_key is used only with grant: client_credentials; remove it, or set grant: client_credentials`,
+		},
+		{
+			name: "oauth metadata url not https",
+			src:  "servers:\n  a:\n    url: https://x.example/mcp\n    oauth: {client_metadata_url: http://x.example/c.json}\n",
+			want: file + `:4: servers.a.oauth.client_metadata_url: bad client_metadata_url "http://x.example/c.json"; it must be an https:// URL with a path…`,
+		},
+		{
+			name: "oauth unknown key",
+			src:  "servers:\n  a:\n    url: https://x.example/mcp\n    oauth: {scope: [a]}\n",
+			want: file + `:4: servers.a.oauth: unknown key "scope" (did you mean "scopes"?); allowed keys: grant, client_id, client_secret, scopes, client_metadata_url, private_key`,
+		},
+		{
 			name: "bad secrets fallback",
 			src:  "secrets: {fallback: file}\n",
 			want: file + `:1: secrets.fallback: unknown fallback "file"; use env …`,
@@ -61,7 +96,7 @@ func TestParseErrors(t *testing.T) {
 		{
 			name: "unknown guardrails key",
 			src:  "guardrails: {shema: block}\n",
-			want: file + `:1: guardrails: unknown key "shema" (did you mean "schema"?); allowed keys: schema`,
+			want: file + `:1: guardrails: unknown key "shema" (did you mean "schema"?); allowed keys: schema, secrets, pii, max_scan_bytes`,
 		},
 		{
 			name: "secrets not a mapping",
@@ -232,6 +267,36 @@ func TestParseErrors(t *testing.T) {
 			name: "bad header name",
 			src:  "servers:\n  a:\n    url: https://example.com/mcp\n    headers: {\"Bad Header\": x}\n",
 			want: file + `:4: servers.a.headers."Bad Header": bad header name "Bad Header"; …`,
+		},
+		{
+			name: "unknown guardrails key",
+			src:  "guardrails:\n  secret: {input: block}\n",
+			want: file + `:2: guardrails: unknown key "secret" (did you mean "secrets"?); allowed keys: schema, secrets, pii, max_scan_bytes`,
+		},
+		{
+			name: "redact on input",
+			src:  "guardrails:\n  secrets: {input: redact}\n",
+			want: file + `:2: guardrails.secrets.input: unknown input "redact"; use block (refuse the call, saying what was found and where), warn (let it through and record the finding) or off; …`,
+		},
+		{
+			name: "bad pii output",
+			src:  "guardrails:\n  pii:\n    output: mask\n",
+			want: file + `:3: guardrails.pii.output: unknown output "mask"; use redact (replace what was found with [REDACTED:rule]), block (withhold the whole answer), warn (pass it and record the finding) or off`,
+		},
+		{
+			name: "unknown pii type",
+			src:  "guardrails:\n  pii: {types: [email, passport]}\n",
+			want: file + `:2: guardrails.pii.types[1]: unknown PII type "passport"; use any of email, phone, card, iban, ssn, ip`,
+		},
+		{
+			name: "bad max_scan_bytes",
+			src:  "guardrails: {max_scan_bytes: huge}\n",
+			want: file + `:1: guardrails.max_scan_bytes: "huge" is not a size; write a number with a unit, like 500MB, 2GB or 64KB`,
+		},
+		{
+			name: "rules not toml",
+			src:  "guardrails: {secrets: {rules: rules.yaml}}\n",
+			want: file + `:1: guardrails.secrets.rules: "rules.yaml" is not a .toml file; name a gitleaks rules file, e.g. rules: extra-rules.toml (relative to this configuration file)`,
 		},
 		{
 			name: "unknown logs key",

@@ -61,6 +61,21 @@ var serverTable = table[Server]{
 		field("timeouts", nested(&timeoutsTable), func(s *Server) *Timeouts { return &s.Timeouts }),
 		field("protocol_version", text(validateProtocolVersion), func(s *Server) *string { return &s.ProtocolVersion }),
 		field("identity", nested(&forwardingTable), func(s *Server) *Forwarding { return &s.Identity }),
+		field("oauth", nested(&oauthTable), func(s *Server) *OAuth { return &s.OAuth }).remoteOnly(),
+	},
+}
+
+// oauthTable is a remote server's OAuth login, under servers.NAME.oauth.
+var oauthTable = table[OAuth]{
+	what: "a mapping such as {client_id: my-app, client_secret: ${secret:my-app-secret}, scopes: [read]}",
+	entries: []entry[OAuth]{
+		field("grant", enum("use authorization_code (the default: a user logs in with a browser) or client_credentials (machine-to-machine, with client_id and client_secret or private_key)", "authorization_code", "client_credentials"),
+			func(o *OAuth) *string { return &o.Grant }),
+		field("client_id", text(nil), func(o *OAuth) *string { return &o.ClientID }),
+		field("client_secret", template(secretOnly("client_secret")), func(o *OAuth) *string { return &o.ClientSecret }),
+		field("scopes", textList(`scopes: [read, write]`, nil), func(o *OAuth) *[]string { return &o.Scopes }),
+		field("client_metadata_url", text(validateMetadataURL), func(o *OAuth) *string { return &o.ClientMetadataURL }),
+		field("private_key", template(secretOnly("private_key")), func(o *OAuth) *string { return &o.PrivateKey }),
 	},
 }
 

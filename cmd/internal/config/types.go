@@ -150,6 +150,29 @@ type Server struct {
 	ProtocolVersion string
 	// Identity says how the caller's identity is forwarded to the server.
 	Identity Forwarding
+	// OAuth configures a remote server's OAuth login; the zero value
+	// discovers everything when the server asks for a login.
+	OAuth OAuth
+}
+
+// OAuth is a remote server's oauth: settings (see `mcpgw auth login`).
+type OAuth struct {
+	// Grant is "" or "authorization_code" (a user's login in a browser),
+	// or "client_credentials" (machine-to-machine, no user).
+	Grant string
+	// ClientID names a client registered with the authorization server
+	// beforehand; without it mcpgw registers itself.
+	ClientID string
+	// ClientSecret is a ${secret:NAME} reference to that client's secret.
+	ClientSecret string
+	// Scopes replace the scopes the server advertises.
+	Scopes []string
+	// ClientMetadataURL is an https URL of a Client ID Metadata Document
+	// for mcpgw, used where the authorization server supports them.
+	ClientMetadataURL string
+	// PrivateKey is a ${secret:NAME} reference to a PEM private key the
+	// client credentials grant authenticates with (private_key_jwt).
+	PrivateKey string
 }
 
 // Forwarding says how the caller's identity reaches one server: for a
@@ -188,6 +211,7 @@ func (s *Server) SecretRefs() []string {
 	for _, v := range s.Headers {
 		vals = append(vals, v)
 	}
+	vals = append(vals, s.OAuth.ClientSecret, s.OAuth.PrivateKey)
 	var names []string
 	for _, v := range vals {
 		names = append(names, keystore.Refs(v)...)

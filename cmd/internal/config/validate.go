@@ -9,6 +9,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/mcpgw/mcpgw/keystore"
 )
 
 var (
@@ -124,6 +126,53 @@ func validateURL(raw string) error {
 		return fmt.Errorf("bad url %q; it must be an http:// or https:// address such as https://example.com/mcp", raw)
 	}
 	return nil
+}
+
+// secretOnly checks that an oauth: credential is a ${secret:NAME}
+// reference: a client secret or key written in the file would sit on disk
+// in clear.
+func secretOnly(key string) func(string) error {
+	return func(v string) error {
+		if refs := keystore.Refs(v); len(refs) != 1 || v != "${secret:"+refs[0]+"}" {
+			return fmt.Errorf("must be a ${secret:NAME} reference, not the value itself; store the value with: mcpgw secret set NAME, then write %s: ${secret:NAME}", key)
+		}
+		return nil
+	}
+}
+
+// validateMetadataURL checks a Client ID Metadata Document's URL: the
+// spec wants https, with a path.
+func validateMetadataURL(raw string) error {
+	u, err := url.Parse(raw)
+	if err != nil || u.Scheme != "https" || u.Host == "" || strings.Trim(u.Path, "/") == "" {
+		return fmt.Errorf("bad client_metadata_url %q; it must be an https:// URL with a path, such as https://example.com/mcpgw/client.json", raw)
+	}
+	return nil
+}
+
+// validateOAuth checks that a server's oauth: settings work together.
+func validateOAuth(o OAuth) (key string, err error) {
+	switch o.Grant {
+	case "", "authorization_code":
+		if o.PrivateKey != "" {
+			return "private_key", errors.New("private_key is used only with grant: client_credentials; remove it, or set grant: client_credentials")
+		}
+	case "client_credentials":
+		switch {
+		case o.ClientID == "":
+			return "client_id", errors.New("grant client_credentials needs client_id: the client registered with the authorization server")
+		case o.ClientSecret == "" && o.PrivateKey == "":
+			return "client_secret", errors.New("grant client_credentials needs client_secret: ${secret:NAME} (or private_key: ${secret:NAME} for private_key_jwt); store it with: mcpgw secret set NAME")
+		case o.ClientSecret != "" && o.PrivateKey != "":
+			return "private_key", errors.New("set client_secret or private_key, not both")
+		case o.ClientMetadataURL != "":
+			return "client_metadata_url", errors.New("client_metadata_url is used only when a user logs in (grant authorization_code); remove it")
+		}
+	}
+	if o.ClientSecret != "" && o.ClientID == "" {
+		return "client_id", errors.New("client_secret needs client_id: the client the secret belongs to")
+	}
+	return "", nil
 }
 
 // validateEnvName checks the name of an environment variable given to a child.

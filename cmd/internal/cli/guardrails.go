@@ -1,0 +1,106 @@
+package cli
+
+import (
+	"bytes"
+	"fmt"
+	"log/slog"
+	"os"
+	"time"
+
+	"github.com/mcpgw/mcpgw/cmd/internal/config"
+	"github.com/mcpgw/mcpgw/policy/guard"
+)
+
+// gatewayGuard is the content guardrails of a gateway (secrets and PII in
+// what goes to servers and comes back), with what it needs to apply an
+// edited guardrails: while running.
+type gatewayGuard struct {
+	*guard.Guard
+	logger *slog.Logger
+	rules  []byte // the rules file's content in force; nil for none
+}
+
+// newGuard is the guardrails stage for cfg's guardrails:. gitleaks' rules
+// compile in the background; a rules file of the user's is read now, so a
+// broken one stops mcpgw with a message saying what to fix.
+func newGuard(cfg *config.Config, logger *slog.Logger) (*gatewayGuard, error) {
+	gg := &gatewayGuard{logger: logger}
+	s, src, err := secretsFor(cfg)
+	if err != nil {
+		return nil, withCode(ExitConfig, err)
+	}
+	gg.rules = src
+	gg.Guard = guard.New(&guard.Options{Config: guardConfig(cfg.Guardrails), Secrets: s})
+	gg.watchReady(s)
+	return gg, nil
+}
+
+// secretsFor is the secrets detector for cfg's rules file, and the file's
+// content.
+func secretsFor(cfg *config.Config) (*guard.Secrets, []byte, error) {
+	path := cfg.Guardrails.Secrets.RulesPath(cfg.Path)
+	if path == "" {
+		return guard.NewSecrets(nil), nil, nil
+	}
+	src, err := os.ReadFile(path)
+	if err != nil {
+		return nil, nil, fmt.Errorf("guardrails.secrets.rules: %w; create the file or remove the key", err)
+	}
+	extra, err := guard.UserRules(path)
+	if err != nil {
+		return nil, nil, fmt.Errorf("guardrails.secrets.rules: %w", err)
+	}
+	return guard.NewSecrets(extra), src, nil
+}
+
+// watchReady logs when the secret rules are ready, or why they are not.
+func (gg *gatewayGuard) watchReady(s *guard.Secrets) {
+	start := time.Now()
+	go func() {
+		<-s.Ready()
+		if err := s.Err(); err != nil {
+			gg.logger.Error("secret scanning unavailable: calls whose arguments need scanning are refused", "err", err)
+			return
+		}
+		gg.logger.Info("secret rules ready", "took", time.Since(start).Round(time.Millisecond))
+	}()
+}
+
+// update applies an edited guardrails: to calls from now on. A rules file
+// is read again only when its content changed; a broken one keeps the
+// rules in force, and says so.
+func (gg *gatewayGuard) update(cfg *config.Config) {
+	var s *guard.Secrets
+	path := cfg.Guardrails.Secrets.RulesPath(cfg.Path)
+	var src []byte
+	if path != "" {
+		var err error
+		if src, err = os.ReadFile(path); err != nil {
+			gg.logger.Error("guardrails.secrets.rules not applied; keeping the secret rules in force", "err", err)
+			src = gg.rules
+		}
+	}
+	if !bytes.Equal(src, gg.rules) {
+		ns, nsrc, err := secretsFor(cfg)
+		if err != nil {
+			gg.logger.Error("guardrails.secrets.rules not applied; keeping the secret rules in force", "err", err)
+		} else {
+			s, gg.rules = ns, nsrc
+			gg.watchReady(s)
+		}
+	}
+	gg.Update(*guardConfig(cfg.Guardrails), s)
+}
+
+// guardConfig is the guard's configuration for guardrails:, defaults
+// applied.
+func guardConfig(g config.Guardrails) *guard.Config {
+	c := guard.DefaultConfig()
+	c.SecretsIn, _ = guard.ParseAction(g.Secrets.Input, c.SecretsIn)
+	c.SecretsOut, _ = guard.ParseAction(g.Secrets.Output, c.SecretsOut)
+	c.PIIIn, _ = guard.ParseAction(g.PII.Input, c.PIIIn)
+	c.PIIOut, _ = guard.ParseAction(g.PII.Output, c.PIIOut)
+	c.PIITypes = g.PII.Types
+	c.MaxScanBytes = g.MaxScanBytes
+	return &c
+}
