@@ -7,6 +7,7 @@
 //
 // Pinned tool definitions live in the pins table (migration 0011, which
 // replaces the reserved table of 0005; see pins.go and package policy/pin).
-// The schema also has an approvals table (migration 0004), reserved for the
-// coming approval feature: no code reads or writes it yet.
+// Approvals of held calls live in the approvals table (migration 0004,
+// with the columns of 0012; see approvals.go and package policy/approval),
+// where `mcpgw approvals` in another process decides them.
 package logs

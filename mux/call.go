@@ -33,6 +33,9 @@ type call struct {
 	// request is what the record keeps as the request of kinds other than
 	// tools/call: their params as the agent (or server) sent them.
 	request json.RawMessage
+	// held is the call's hold when it runs detached, to ask a 2026-07-28
+	// agent through input_required (heldinput.go).
+	held *heldCall
 }
 
 // newCall makes the call for a request of kind from the agent session ss
@@ -41,16 +44,21 @@ type call struct {
 // payload (see [callpath.Call].Params); an empty or null one is none.
 func (g *Gateway) newCall(kind callpath.Kind, ss *mcp.ServerSession, exposed string, rt catalog.Route, params json.RawMessage) *call {
 	c := &call{agent: agentSession{g: g, ss: ss, cli: ss == nil && !kind.FromServer()}}
+	c.agent.call = c
 	if len(params) == 0 || string(params) == "null" {
 		params = nil
 	}
 	c.Kind, c.Exposed, c.Server, c.Name, c.Params = kind, exposed, rt.Server, rt.Name, params
 	if kind == callpath.ToolCall {
 		// The definition the agent was shown, for stages that check
-		// arguments against its schema: looked up here rather than at each
-		// caller, so every way a tool call arrives carries it.
+		// arguments against its schema, and its destructiveHint (approval):
+		// looked up here rather than at each caller, so every way a tool
+		// call arrives carries them.
 		if e, ok := g.cat.Load().Tool(exposed); ok && e.Route() == rt {
 			c.Def = e.Data
+			if e.Tool != nil && e.Tool.Annotations != nil {
+				c.Destructive = e.Tool.Annotations.DestructiveHint
+			}
 		}
 	}
 	c.Session = &c.agent
@@ -89,7 +97,10 @@ type outcome struct {
 func (g *Gateway) govern(ctx context.Context, c *call, forward func(context.Context, *call) outcome) outcome {
 	if v := g.admit(ctx, c); v != nil {
 		if v.Hold != nil {
-			v = v.Hold(ctx)
+			var asked *outcome
+			if v, asked = g.waitHold(ctx, c, v); asked != nil {
+				return *asked
+			}
 		}
 		if v.Stops() {
 			return refusal(c, v)

@@ -208,7 +208,11 @@ func (f *fastFront) run(ctx context.Context, cancel context.CancelFunc, c *call,
 		v = g.admit(ctx, c)
 	}
 	if v != nil && v.Hold != nil {
-		v = v.Hold(ctx)
+		var asked *outcome
+		if v, asked = g.waitHold(ctx, c, v); asked != nil {
+			f.finish(ctx, cancel, c, *asked)
+			return
+		}
 	}
 	if v.Stops() {
 		f.finish(ctx, cancel, c, refusal(c, v))

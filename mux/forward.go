@@ -74,6 +74,13 @@ func (g *Gateway) callTool(ctx context.Context, ss *mcp.ServerSession, name stri
 	}
 	c := g.newCall(callpath.ToolCall, ss, name, e.Route(), args)
 	c.req = req
+	if req != nil && req.Params.RequestState != "" {
+		// The agent's answer to a question a held call asked
+		// (heldinput.go).
+		if h, ok := g.heldAsks.resume(g.stateKey, req.Params.RequestState); ok {
+			return g.recordCall(ctx, c, g.resumeHeld(ctx, c, h), time.Now())
+		}
+	}
 	out := g.govern(ctx, c, g.forwardTool)
 	return g.recordCall(ctx, c, out, time.Now())
 }

@@ -55,6 +55,7 @@ type Gateway struct {
 	progress progressRoutes
 	links    linkOwners
 	inputs   pendingInputs
+	heldAsks heldCalls
 	stateKey []byte
 	secrets  *guard.Known // values resolved for servers, masked in their output
 	// sessionTag names this process's stdio session in the record (the SDK

@@ -20,6 +20,9 @@ type agentSession struct {
 	// stateless is the agent of a request the HTTP fast path took, with no
 	// SDK session (httpraw.go).
 	stateless *statelessAgent
+	// call is the call this session value belongs to (each call has its
+	// own), for what Notify says about it; nil for a stateless request.
+	call *call
 }
 
 // cliAgent names `mcpgw call` where an agent's name would stand.
@@ -79,8 +82,9 @@ func (a *agentSession) authenticated() *Caller {
 }
 
 // Elicit asks the agent's person through MCP elicitation. A 2026-07-28
-// agent takes no requests from a server mid-call (they travel as
-// input_required on the call itself), so it cannot be asked here yet.
+// agent takes no requests from a server mid-call: a tool call's hold asks
+// it through input_required on the call itself (heldinput.go); any other
+// request of such an agent cannot ask.
 func (a *agentSession) Elicit(ctx context.Context, q callpath.Question) (callpath.Answer, error) {
 	switch {
 	case a.cli:
@@ -89,19 +93,59 @@ func (a *agentSession) Elicit(ctx context.Context, q callpath.Question) (callpat
 		return callpath.Answer{}, fmt.Errorf("%w: no agent session", callpath.ErrCannotAsk)
 	case agentCaps(a.ss).Elicitation == nil:
 		return callpath.Answer{}, fmt.Errorf("%w: it did not declare the elicitation capability", callpath.ErrCannotAsk)
-	case agentSpeaksNew(a.ss):
-		return callpath.Answer{}, fmt.Errorf("%w: it speaks %s, where a question mid-call travels as input_required", callpath.ErrCannotAsk, a.ProtocolVersion())
+	case agentSpeaksNew(a.ss) && (a.call == nil || a.call.held == nil):
+		return callpath.Answer{}, fmt.Errorf("%w: it speaks %s, where a question mid-call travels as input_required, and this request cannot carry one", callpath.ErrCannotAsk, a.ProtocolVersion())
 	}
 	schema := q.Schema
 	if schema == nil {
 		schema = json.RawMessage(`{"type":"object","properties":{}}`) // accept or decline
 	}
 	p := &mcp.ElicitParams{Mode: "form", Message: q.Message, RequestedSchema: schema}
+	if agentSpeaksNew(a.ss) {
+		// The question goes to the agent as input_required on the held
+		// call (heldinput.go); its retry brings the answer.
+		resp, err := awaitInput(ctx, a.call.held.ask, p, fmt.Errorf("%w: a question is pending on this call already", callpath.ErrCannotAsk))
+		if err != nil {
+			return callpath.Answer{}, err
+		}
+		res, ok := resp.(*mcp.ElicitResult)
+		if !ok {
+			return callpath.Answer{}, fmt.Errorf("the agent answered a form elicitation with %T", resp)
+		}
+		return callpath.Answer{Action: res.Action, Content: res.Content}, nil
+	}
 	res, err := elicitRaw(ctx, a.ss, p)
 	if err != nil {
 		return callpath.Answer{}, err
 	}
 	return callpath.Answer{Action: res.Action, Content: res.Content}, nil
+}
+
+// Notify tells the agent's person about c while it waits: a log message
+// (logger mcpgw, level warning; sent once the agent has set a log level,
+// as the SDK does), and progress with message when the call asked for
+// progress.
+func (a *agentSession) Notify(ctx context.Context, c *callpath.Call, message string) {
+	if a.ss == nil {
+		return
+	}
+	if err := a.ss.Log(ctx, &mcp.LoggingMessageParams{Level: "warning", Logger: "mcpgw", Data: message}); err != nil {
+		a.g.logger.Debug("telling the agent", "err", err)
+	}
+	var token any
+	switch mc := a.call; {
+	case mc == nil || &mc.Call != c:
+	case mc.req != nil && mc.req.Params != nil:
+		token = mc.req.Params.GetProgressToken()
+	case mc.fast != nil:
+		token = mc.fast.meta["progressToken"]
+	}
+	if token == nil {
+		return
+	}
+	if err := a.ss.NotifyProgress(ctx, &mcp.ProgressNotificationParams{ProgressToken: token, Message: message}); err != nil {
+		a.g.logger.Debug("telling the agent", "err", err)
+	}
 }
 
 // sessionOf returns the agent session a request came from, or nil.

@@ -270,7 +270,7 @@ func TestStageReadsRequests(t *testing.T) {
 			if diff := cmp.Diff(want, got); diff != "" {
 				t.Errorf("what the stage saw (-want +got):\n%s", diff)
 			}
-			if !strings.Contains(stderr.String(), "request: policy, guard-secrets, guardrails, guard-schema, limits, test-observe; result: guardrails; catalog: policy, pinning; inline answers on (result stages run inline)") {
+			if !strings.Contains(stderr.String(), "request: policy, guard-secrets, guardrails, guard-schema, limits, approval, test-observe; result: guardrails; catalog: policy, pinning; inline answers on (result stages run inline)") {
 				t.Errorf("the call path mcpgw reports is not the one configured, with inline answers on:\n%s", stderr.String())
 			}
 		})
@@ -278,10 +278,10 @@ func TestStageReadsRequests(t *testing.T) {
 }
 
 // TestStageHoldsForApproval holds a call while the stage asks the person at
-// the agent, through the session it was given: an agent that can be asked
-// approves and the call goes on (moved off the agent's reader on the fast
-// path); one that cannot (2026-07-28 has no requests mid-call) is refused
-// with a reason saying so.
+// the agent, through the session it was given: the agent approves and the
+// call goes on (moved off the agent's reader on the fast path); a
+// 2026-07-28 agent, which takes no requests mid-call, is asked through an
+// input_required result on the call, and its retry goes on.
 func TestStageHoldsForApproval(t *testing.T) {
 	for _, version := range agentVersions {
 		t.Run(version, func(t *testing.T) {
@@ -294,15 +294,8 @@ func TestStageHoldsForApproval(t *testing.T) {
 				t.Errorf("a call that needs no approval: %q", got)
 			}
 			want := struct{ status, decision string }{"ok", "approve"}
-			if version == "2025-11-25" {
-				if res.IsError || textOf(t, res) != "needs approval" {
-					t.Errorf("approved call: %+v", res)
-				}
-			} else {
-				if !res.IsError || !strings.Contains(textOf(t, res), "the agent cannot be asked") {
-					t.Errorf("a call no one could approve: %+v", res)
-				}
-				want.status, want.decision = "denied", "deny"
+			if res.IsError || textOf(t, res) != "needs approval" {
+				t.Errorf("approved call: %+v", res)
 			}
 			a.stop()
 			for _, c := range recordOf(t, db) {
@@ -373,7 +366,7 @@ func TestStagesDenyAndRedact(t *testing.T) {
 					t.Errorf("denied elicitation: %+v", res)
 				}
 			}
-			if !strings.Contains(stderr.String(), "request: policy, guard-secrets, guardrails, guard-schema, limits, test-deny; result: guardrails, test-redact; catalog: policy, pinning, test-deny; inline answers off (a stage inspects results)") {
+			if !strings.Contains(stderr.String(), "request: policy, guard-secrets, guardrails, guard-schema, limits, approval, test-deny; result: guardrails, test-redact; catalog: policy, pinning, test-deny; inline answers off (a stage inspects results)") {
 				t.Errorf("the call path mcpgw reports:\n%s", stderr.String())
 			}
 			a.stop()

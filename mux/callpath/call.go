@@ -67,6 +67,9 @@ type Call struct {
 	// a tool's or prompt's arguments; the server's request params for
 	// elicitation and sampling; nil for resources/read.
 	Params json.RawMessage
+	// Destructive is a tool's annotations.destructiveHint as its server
+	// declared it; nil when it did not say (unknown, not destructive).
+	Destructive *bool
 	// Def is the target's definition as the agent was shown it, JSON
 	// encoded: for a tools/call, the tool as tools/list lists it (the bytes
 	// a [CatalogStage] sees as [Entry].Def); nil for other kinds and for
@@ -122,6 +125,13 @@ type Session interface {
 	// for the answer, or for ctx. It returns an error wrapping
 	// [ErrCannotAsk] when this agent cannot be asked.
 	Elicit(ctx context.Context, q Question) (Answer, error)
+}
+
+// Notifier is a [Session] that can tell the agent's person something about
+// one of its calls while it waits: a log message, and a progress
+// notification when the call asked for progress.
+type Notifier interface {
+	Notify(ctx context.Context, c *Call, message string)
 }
 
 // ErrCannotAsk is wrapped by [Session.Elicit] when the agent cannot be asked:

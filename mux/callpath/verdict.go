@@ -11,6 +11,8 @@ type Status string
 const (
 	Denied  Status = "denied"  // refused by policy
 	Blocked Status = "blocked" // refused by a guardrail
+	// Cancelled: the agent cancelled the call while a stage held it.
+	Cancelled Status = "cancelled"
 )
 
 // Finding is one thing a guard found in a payload: the rule and where,

@@ -98,7 +98,18 @@ func runCall(ctx context.Context, opts *CallOptions) error {
 	gwOpts.OAuth.StepUp = stepUp(opts.Factory, opts.IO, cfg)
 	record.options(gwOpts, cfg.Logs.Strict)
 	gwOpts.Stages = append(gwOpts.Stages, gd, newSchemaCheck(cfg, logger), newLimits(cfg, record, logger))
-	g, err := newGatewayOf(opts.Factory, cfg, gwOpts, only(serverSpecs(cfg), need), nil)
+	acc, err := newAccess(cfg, "")
+	if err != nil {
+		return err
+	}
+	// No agent to ask here: a call that needs approval waits for
+	// mcpgw approvals in another terminal.
+	appr, err := newApproval(cfg, acc, record, known, logger)
+	if err != nil {
+		return err
+	}
+	gwOpts.Stages = append(gwOpts.Stages, appr)
+	g, err := newGatewayOf(opts.Factory, cfg, gwOpts, only(serverSpecs(cfg), need), acc)
 	if err != nil {
 		return err
 	}

@@ -57,7 +57,7 @@ func cmdArgs(c *cobra.Command) []string {
 }
 
 // dataCommands print data and so must take -o/--output.
-var dataCommands = []string{"server list", "tools", "doctor", "call", "version", "secret list", "secret check", "logs", "logs show", "logs stats", "logs prune", "policy show", "policy explain", "token list"}
+var dataCommands = []string{"server list", "tools", "doctor", "call", "version", "secret list", "secret check", "logs", "logs show", "logs stats", "logs prune", "policy show", "policy explain", "token list", "approvals list"}
 
 func TestCommandTreeDocumented(t *testing.T) {
 	root := testRoot()
@@ -80,7 +80,7 @@ func TestCommandTreeDocumented(t *testing.T) {
 		})
 	}
 	// The walk really visits the tree (a broken walk would pass vacuously).
-	for _, want := range append([]string{"serve", "server add", "server edit", "server remove", "server enable", "server disable", "exit-codes", "demo", "secret set", "secret rm", "policy"}, dataCommands...) {
+	for _, want := range append([]string{"serve", "server add", "server edit", "server remove", "server enable", "server disable", "exit-codes", "demo", "secret set", "secret rm", "policy", "approvals approve", "approvals deny"}, dataCommands...) {
 		if !seen[want] {
 			t.Errorf("command %q not found in the tree; have %v", want, seen)
 		}

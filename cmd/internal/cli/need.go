@@ -22,7 +22,11 @@ import (
 
 // cachedTool is a tool as the catalog cache last saw it: its exposed name
 // and description.
-type cachedTool struct{ Name, Description string }
+type cachedTool struct {
+	Name, Description string
+	// Destructive is the tool's destructiveHint, nil when it has none.
+	Destructive *bool
+}
 
 // cachedToolNames returns, for each enabled server of cfg, the exposed
 // names of the tools it listed last (after its tool filter), from the
@@ -78,7 +82,11 @@ func cachedTools(ctx context.Context, f *Factory, cfg *config.Config) map[string
 		}
 		tools := []cachedTool{}
 		for _, t := range catalog.FilterTools(c.Tools, s.Tools.Allow, s.Tools.Deny) {
-			tools = append(tools, cachedTool{catalog.ExposedName(s.PrefixOr(), t.Name), t.Description})
+			ct := cachedTool{Name: catalog.ExposedName(s.PrefixOr(), t.Name), Description: t.Description}
+			if t.Annotations != nil {
+				ct.Destructive = t.Annotations.DestructiveHint
+			}
+			tools = append(tools, ct)
 		}
 		out[name] = tools
 	}

@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -12,8 +13,10 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/mcpgw/mcpgw/cmd/internal/config"
+	"github.com/mcpgw/mcpgw/mux/callpath"
 	"github.com/mcpgw/mcpgw/mux/catalog"
 	"github.com/mcpgw/mcpgw/policy"
+	"github.com/mcpgw/mcpgw/policy/approval"
 )
 
 // PolicyOptions are the inputs of `mcpgw policy show` and `mcpgw policy
@@ -175,6 +178,20 @@ type explanation struct {
 	// (guardrails.go); GuardVerdict is what guard-in says of --args.
 	Guards       []guardExplained  `json:"guards"`
 	GuardVerdict *guardArgsVerdict `json:"guard_verdict,omitempty"`
+	// Approval says whether an allowed tool call would wait for a
+	// person, and by which rule (approval:).
+	Approval *explainApproval `json:"approval,omitempty"`
+}
+
+// explainApproval is the approval part of `mcpgw policy explain`.
+type explainApproval struct {
+	Required bool   `json:"required"`
+	Rule     string `json:"rule,omitempty"`
+	Channel  string `json:"channel"`
+	Timeout  string `json:"timeout"`
+	// Destructive is the tool's destructiveHint as the catalog cache has
+	// it: true, false, or null for unknown (absent, or never listed).
+	Destructive *bool `json:"destructive"`
 }
 
 // policyAccess is what both policy commands start from: the output format
@@ -225,6 +242,9 @@ func runPolicyExplain(ctx context.Context, opts *PolicyOptions) error {
 	}
 	if in.Kind == policy.Tool {
 		e.SchemaCheck = cfg.Guardrails.SchemaMode()
+		if e.Approval, err = explainApprovalOf(ctx, opts.Factory, cfg, acc, in); err != nil {
+			return err
+		}
 	}
 	if e.Guards, e.GuardVerdict, err = explainGuards(ctx, cfg, in, opts.IO); err != nil {
 		return err
@@ -260,6 +280,14 @@ func printExplanation(s *IOStreams, e explanation, st *accessState) error {
 	fmt.Fprintf(w, "policies: %s\n", inForce(st))
 	fmt.Fprintf(w, "decision: %s, by %s\n", e.Decision, e.Rule)
 	fmt.Fprintf(w, "reason:   %s\n", e.Reason)
+	if a := e.Approval; a != nil {
+		switch {
+		case a.Required:
+			fmt.Fprintf(w, "approval: required, by %s (channel %s, timeout %s)\n", a.Rule, a.Channel, a.Timeout)
+		default:
+			fmt.Fprintln(w, "approval: not required (no approval rule matches)")
+		}
+	}
 	if says, ok := schemaCheckSays[e.SchemaCheck]; ok {
 		fmt.Fprintf(w, "schema:   %s (guardrails.schema): %s\n", e.SchemaCheck, says)
 	}
@@ -530,4 +558,27 @@ func profileText(p policy.Profile) string {
 		return "narrows nothing"
 	}
 	return strings.Join(s, "; ")
+}
+
+// explainApprovalOf says whether the tool call in would wait for a
+// person: the approval rules in force (the configuration's and the managed
+// policy's) matched against it, with the tool's destructiveHint from the
+// catalog cache.
+func explainApprovalOf(ctx context.Context, f *Factory, cfg *config.Config, acc *access, in policy.Input) (*explainApproval, error) {
+	ac := approvalConfig(cfg, acc)
+	rules, err := approval.Compile(ac.Rules)
+	if err != nil {
+		return nil, withCode(ExitConfig, err)
+	}
+	out := &explainApproval{Channel: string(cmp.Or(ac.Channel, approval.Auto)), Timeout: cmp.Or(ac.Timeout, approval.DefaultTimeout).String()}
+	for _, t := range cachedTools(ctx, f, cfg)[in.Server] {
+		if t.Name == in.Exposed {
+			out.Destructive = t.Destructive
+		}
+	}
+	c := &callpath.Call{Kind: callpath.ToolCall, Exposed: in.Exposed, Server: in.Server, Name: in.Name, Params: in.Args, Destructive: out.Destructive}
+	if r := rules.Match(c); r != nil {
+		out.Required, out.Rule = true, r.ID
+	}
+	return out, nil
 }

@@ -142,6 +142,12 @@ func runServe(ctx context.Context, opts *ServeOptions) error {
 	// The guards and the schema check before limits: a call they block
 	// takes no token.
 	gwOpts.Stages = append(gwOpts.Stages, gd, schema, lim)
+	// Approval last: a call other stages refuse never bothers a person.
+	appr, err := newApproval(cfg, acc, record, known, logger)
+	if err != nil {
+		return err
+	}
+	gwOpts.Stages = append(gwOpts.Stages, appr)
 	modes := newCatalogModes(cfg)
 	gwOpts.Catalog = modes.mode
 	g, err := newGateway(opts.Factory, cfg, gwOpts, acc)
@@ -174,6 +180,9 @@ func runServe(ctx context.Context, opts *ServeOptions) error {
 				lim.Update(c.Limits)
 				schema.SetMode(guard.SchemaMode(c.Guardrails.SchemaMode()))
 				gd.update(c)
+				if err := applyApproval(appr, c, acc); err != nil {
+					logger.Error("approval: change not applied; keeping the rules in force", "err", err)
+				}
 				secrets.apply(c)
 				g.Apply(serverSpecs(c))
 				if modes.update(c) {

@@ -21,7 +21,7 @@ func TestParseErrors(t *testing.T) {
 		{
 			name: "unknown top-level key",
 			src:  "server:\n  a:\n    command: x\n",
-			want: file + `:1: unknown key "server" (did you mean "servers"?); allowed keys: servers, secrets, logs, identity, profiles, policy, limits, pinning, guardrails, catalog`,
+			want: file + `:1: unknown key "server" (did you mean "servers"?); allowed keys: servers, secrets, logs, identity, profiles, policy, limits, pinning, guardrails, catalog, approval`,
 		},
 		{
 			name: "secret in command",

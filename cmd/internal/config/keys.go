@@ -4,6 +4,7 @@ import (
 	"time"
 
 	"github.com/mcpgw/mcpgw/policy"
+	"github.com/mcpgw/mcpgw/policy/approval"
 	"github.com/mcpgw/mcpgw/policy/limits"
 )
 
@@ -26,6 +27,7 @@ var configTable = table[Config]{
 		field("pinning", nested(&pinningTable), func(c *Config) *Pinning { return &c.Pinning }),
 		field("guardrails", nested(&guardrailsTable), func(c *Config) *Guardrails { return &c.Guardrails }),
 		field("catalog", catalogSection(), func(c *Config) *Catalog { return &c.Catalog }),
+		field("approval", nested(&approvalTable), func(c *Config) *approval.Config { return &c.Approval }),
 	},
 }
 

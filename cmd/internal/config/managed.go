@@ -11,6 +11,7 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/mcpgw/mcpgw/policy"
+	"github.com/mcpgw/mcpgw/policy/approval"
 )
 
 // Managed is a managed policy: the file an administrator places at a fixed
@@ -25,6 +26,10 @@ type Managed struct {
 	Engine *policy.Engine
 	// Lines locates its parts by rule id (managed.teams.web ...).
 	Lines map[string]int
+	// Approval is its approval: section. Its channel, when set, is the
+	// channel (out-of-band keeps an agent's own client from answering);
+	// its rules hold calls besides the user's.
+	Approval approval.Config
 }
 
 // ManagedPolicyPath is where an administrator puts the managed policy on
@@ -64,6 +69,9 @@ func LoadManaged(path string) (*Managed, error) {
 	d := &decoder{file: path, lookup: func(string) (string, bool) { return "", false }, strict: false}
 	m := &Managed{Path: path}
 	if !isNull(root) {
+		if err := takeApproval(d, root, &m.Approval); err != nil {
+			return nil, err
+		}
 		if _, err := policyTable.decode(d, root, "", &m.Policy); err != nil {
 			return nil, err
 		}
@@ -76,4 +84,28 @@ func LoadManaged(path string) (*Managed, error) {
 	}
 	m.Lines = partLines(m.Policy, "managed.", where)
 	return m, nil
+}
+
+// takeApproval decodes a managed policy's approval: key into cfg, and
+// takes it out of root, whose other keys are the policy. Its rules are
+// named managed.approval.rules[i].
+func takeApproval(d *decoder, root *yaml.Node, cfg *approval.Config) error {
+	root = deref(root)
+	if root.Kind != yaml.MappingNode {
+		return nil
+	}
+	for i := 0; i+1 < len(root.Content); i += 2 {
+		if root.Content[i].Value != "approval" {
+			continue
+		}
+		if _, err := approvalTable.decode(d, root.Content[i+1], "approval", cfg); err != nil {
+			return err
+		}
+		for j := range cfg.Rules {
+			cfg.Rules[j].ID = "managed." + cfg.Rules[j].ID
+		}
+		root.Content = append(root.Content[:i:i], root.Content[i+2:]...)
+		return nil
+	}
+	return nil
 }

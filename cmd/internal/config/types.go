@@ -9,6 +9,7 @@ import (
 
 	"github.com/mcpgw/mcpgw/keystore"
 	"github.com/mcpgw/mcpgw/policy"
+	"github.com/mcpgw/mcpgw/policy/approval"
 	"github.com/mcpgw/mcpgw/policy/limits"
 )
 
@@ -56,6 +57,8 @@ type Config struct {
 	// [Config.CatalogFor]).
 	Catalog         Catalog
 	ProfileCatalogs map[string]Catalog
+	// Approval is the approval: section: calls that wait for a person.
+	Approval approval.Config
 }
 
 // Catalog is how agents are shown the tools (catalogkeys.go).
