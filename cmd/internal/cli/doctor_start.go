@@ -25,12 +25,12 @@ func doctorStart(ctx context.Context, opts *DoctorOptions, cfg *config.Config, s
 	defer g.Close()
 	wctx, cancel := context.WithTimeout(ctx, opts.Timeout)
 	defer cancel()
-	view, err := viewWaiting(wctx, opts.IO, g)
-	if err != nil {
-		// What came up meanwhile is still worth reporting.
-		view = g.Current()
-	}
-	for _, st := range view.Servers {
+	w := startWaiting(opts.IO, startingText(g.Current()))
+	stop := w.watch(func() string { return startingText(g.Current()) })
+	// On a timeout, what came up meanwhile is still worth reporting.
+	statuses, _ := g.FirstAttempts(wctx)
+	stop()
+	for _, st := range statuses {
 		if skip[st.Name] {
 			continue
 		}
