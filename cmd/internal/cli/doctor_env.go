@@ -49,14 +49,15 @@ func doctorKeychain(ctx context.Context, d *doctorRun) {
 	names, err := d.opts.Factory.Keystore(cfg).List(ctx)
 	c := doctorCheck{Check: "keychain", Status: checkOK, Detail: fmt.Sprintf("reachable: %d secrets stored", len(names))}
 	if err != nil {
-		c.Status, c.Detail = checkWarn, err.Error()
-		c.Fix = "no server uses a secret now; mcpgw secret set will need it"
+		c.Detail = err.Error()
 		var ue *keystore.UnavailableError
-		if needed {
-			c.Status, c.code, c.Fix = checkFail, ExitSecret, ""
-		}
 		if !errors.As(err, &ue) {
-			c.Detail = "the OS keychain: " + c.Detail
+			c.Detail = "the OS keychain: " + c.Detail // its own errors say so already
+		}
+		if needed {
+			c.Status, c.code = checkFail, ExitSecret
+		} else {
+			c.Status, c.Fix = checkWarn, "no server uses a secret yet; mcpgw secret set will need the keychain"
 		}
 	}
 	d.report.add(c)
