@@ -38,6 +38,7 @@ type downstream struct {
 	startOnce sync.Once
 	begun     atomic.Bool   // start has run: a first attempt is under way or over
 	settled   chan struct{} // closed when the first connect attempt ended
+	first     *ServerStatus // the status at the end of the first attempt
 	stop      context.CancelFunc
 	done      chan struct{} // closed when the run loop returned
 

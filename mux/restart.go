@@ -184,8 +184,10 @@ func (d *downstream) attemptEnded(first bool) {
 	if !first {
 		return
 	}
+	st := d.status()
 	d.mu.Lock()
 	d.cached = nil
+	d.first = &st
 	d.mu.Unlock()
 	close(d.settled)
 	d.gw.rebuild() // without the cached catalog, if it failed

@@ -121,7 +121,7 @@ func runCall(ctx context.Context, opts *CallOptions) error {
 	view, err := viewWaiting(ctx, opts.IO, g)
 	if err != nil {
 		if errors.Is(err, context.DeadlineExceeded) {
-			return withCode(ExitUnavailable, fmt.Errorf("%s did not start within --timeout %s; raise it, or see why with: mcpgw doctor --start", strings.Join(need, ", "), opts.Timeout))
+			return withCode(ExitUnavailable, fmt.Errorf("%s did not start within --timeout %s; raise it, or see why with: mcpgw doctor", strings.Join(need, ", "), opts.Timeout))
 		}
 		return withCode(ExitUnavailable, fmt.Errorf("waiting for servers: %w", err))
 	}

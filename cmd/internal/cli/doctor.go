@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
-	"log/slog"
 	"os"
 	"path/filepath"
 	"time"
@@ -24,7 +23,7 @@ type DoctorOptions struct {
 	Factory *Factory
 	Output  string
 	DB      string
-	Start   bool
+	NoStart bool
 	Timeout time.Duration
 }
 
@@ -42,7 +41,12 @@ type doctorCheck struct {
 	Status string `json:"status"`
 	Detail string `json:"detail"`
 	Fix    string `json:"fix,omitempty"`
-	code   int    // exit code when it fails
+	// ElapsedMs is how long a server took to start, initialize and list
+	// (or to fail), from the moment doctor started it.
+	ElapsedMs *int64 `json:"elapsedMs,omitempty"`
+	// Stderr are a failed server's last stderr lines.
+	Stderr []string `json:"stderr,omitempty"`
+	code   int      // exit code when it fails
 }
 
 // doctorReport is everything doctor found.
@@ -60,12 +64,14 @@ func NewCmdDoctor(f *Factory, runF func(context.Context, *DoctorOptions) error) 
 		Use:   "doctor",
 		Short: "Check the configuration, the servers, the keychain and the record",
 		Long: `Doctor checks what mcpgw needs, without changing anything: the configuration
-parses; each server's command is found (as mcpgw serve would find it, login
-shell PATH included) and its secrets resolve; mcpgw serve can write the record
-(a file is made and removed beside it to know) and it can be read; and
-what every running mcpgw serve sees of its servers right now (state,
-restarts, last error, last stderr lines). With --start it also starts each
-server and lists its tools.
+parses; the managed policy and the configuration's policy load; the OS
+keychain answers; each server's command is found (as mcpgw serve would find
+it, login shell PATH included) and its secrets resolve; each enabled server
+starts, initializes and lists its catalog, and how long that took (with
+--no-start it is not started); mcpgw serve can write the record (a file is
+made and removed beside it to know), its size, and what every running mcpgw
+serve sees of its servers right now (state, restarts, last error, last
+stderr lines). Each problem comes with its fix.
 
 It exits 0 when nothing failed; otherwise with the code of the first failing
 check: 3 (configuration), 6 (a secret or the keychain), 5 (a server), or 1.`,
@@ -78,8 +84,8 @@ check: 3 (configuration), 6 (a secret or the keychain), 5 (a server), or 1.`,
 		},
 	}
 	cmd.Flags().StringVar(&opts.DB, "db", "", "record database (env MCPGW_DB; default: logs.path, or the default location)")
-	cmd.Flags().BoolVar(&opts.Start, "start", false, "also start every enabled server and list its tools")
-	cmd.Flags().DurationVar(&opts.Timeout, "timeout", 60*time.Second, "with --start: how long to wait for servers to start")
+	cmd.Flags().BoolVar(&opts.NoStart, "no-start", false, "check commands and secrets without starting the servers")
+	cmd.Flags().DurationVar(&opts.Timeout, "timeout", 60*time.Second, "how long to wait for all servers to start (each also has its timeouts.connect)")
 	addOutputFlag(cmd, &opts.Output)
 	return cmd
 }
@@ -89,15 +95,11 @@ func runDoctor(ctx context.Context, opts *DoctorOptions) error {
 	if err != nil {
 		return err
 	}
-	r := &doctorReport{Checks: []doctorCheck{}, Gateways: []gatewayStatus{}}
-	cfg := doctorConfig(opts.Factory, r)
-	if cfg != nil {
-		doctorServers(ctx, opts.Factory, cfg, r)
-		if opts.Start {
-			doctorStart(ctx, opts, cfg, r)
-		}
+	d := &doctorRun{opts: opts, report: &doctorReport{Checks: []doctorCheck{}, Gateways: []gatewayStatus{}}}
+	for _, section := range doctorSections {
+		section(ctx, d)
 	}
-	doctorRecord(ctx, opts.Factory, cfg, opts.DB, r)
+	r := d.report
 
 	if format == FormatJSON {
 		if err := printJSON(opts.IO.Out, r); err != nil {
@@ -121,6 +123,39 @@ func runDoctor(ctx context.Context, opts *DoctorOptions) error {
 		return withCode(code, fmt.Errorf("%d of %d checks failed", failed, len(r.Checks)))
 	}
 	return nil
+}
+
+// doctorRun is one run of doctor: its options, the configuration once
+// loaded (nil when there is none to check) and the report so far.
+type doctorRun struct {
+	opts   *DoctorOptions
+	cfg    *config.Config
+	report *doctorReport
+	// failed are the servers a check without starting them already
+	// failed; their start is not reported again.
+	failed map[string]bool
+}
+
+// doctorSections are doctor's checks, in the order of the report. Each
+// adds its lines to the report; the ones after the configuration read
+// d.cfg. The agents check (installed or drifted agent configurations,
+// servers still configured beside mcpgw) is to be appended here once
+// cmd/internal/clients exists.
+var doctorSections = []func(context.Context, *doctorRun){
+	func(_ context.Context, d *doctorRun) { d.cfg = doctorConfig(d.opts.Factory, d.report) },
+	doctorPolicy,
+	doctorKeychain,
+	func(ctx context.Context, d *doctorRun) {
+		if d.cfg != nil {
+			d.failed = doctorServers(ctx, d.opts.Factory, d.cfg, d.report)
+		}
+	},
+	func(ctx context.Context, d *doctorRun) {
+		if d.cfg != nil && !d.opts.NoStart {
+			doctorStart(ctx, d.opts, d.cfg, d.failed, d.report)
+		}
+	},
+	func(ctx context.Context, d *doctorRun) { doctorRecord(ctx, d.opts.Factory, d.cfg, d.opts.DB, d.report) },
 }
 
 // doctorConfig loads the configuration; nil when there is none to check.
@@ -155,8 +190,10 @@ func doctorConfig(f *Factory, r *doctorReport) *config.Config {
 }
 
 // doctorServers checks each server's command and secrets as a start would
-// resolve them, without starting anything.
-func doctorServers(ctx context.Context, f *Factory, cfg *config.Config, r *doctorReport) {
+// resolve them, without starting anything, and returns the servers that
+// failed.
+func doctorServers(ctx context.Context, f *Factory, cfg *config.Config, r *doctorReport) map[string]bool {
+	failed := map[string]bool{}
 	var store keystore.Store // opened on the first reference
 	for _, name := range cfg.Order {
 		s := cfg.Servers[name]
@@ -186,6 +223,9 @@ func doctorServers(ctx context.Context, f *Factory, cfg *config.Config, r *docto
 		if s.Lazy() {
 			c.Detail += " (starts on first use)"
 		}
+		if c.Status == checkFail {
+			failed[name] = true
+		}
 		r.add(c)
 		for _, ref := range s.SecretRefs() {
 			if store == nil {
@@ -198,6 +238,7 @@ func doctorServers(ctx context.Context, f *Factory, cfg *config.Config, r *docto
 				if row.Status == "missing" {
 					sc.Fix = "mcpgw secret set " + ref
 				}
+				failed[name] = true
 			}
 			r.add(sc)
 		}
@@ -210,36 +251,7 @@ func doctorServers(ctx context.Context, f *Factory, cfg *config.Config, r *docto
 			}
 		}
 	}
-}
-
-// doctorStart starts every enabled server in a gateway of its own and
-// reports how each came up.
-func doctorStart(ctx context.Context, opts *DoctorOptions, cfg *config.Config, r *doctorReport) {
-	g, err := newGateway(opts.Factory, cfg, &mux.Options{Logger: slog.New(slog.DiscardHandler)}, nil)
-	if err != nil {
-		r.add(doctorCheck{Check: "start", Status: checkFail, Detail: err.Error(), code: exitCode(err)})
-		return
-	}
-	defer g.Close()
-	ctx, cancel := context.WithTimeout(ctx, opts.Timeout)
-	defer cancel()
-	view, err := viewWaiting(ctx, opts.IO, g)
-	if err != nil {
-		r.add(doctorCheck{Check: "start", Status: checkFail, Detail: fmt.Sprintf("servers did not finish starting within %s: %v", opts.Timeout, err), code: ExitUnavailable})
-		return
-	}
-	for _, st := range view.Servers {
-		c := doctorCheck{Check: "start " + st.Name, Status: checkOK,
-			Detail: fmt.Sprintf("%s: %d tools, %d prompts, %d resources (protocol %s)", st.State, st.Tools, st.Prompts, st.Resources, st.ProtocolVersion)}
-		if st.State != mux.StateReady {
-			c.Status, c.code = checkFail, ExitUnavailable
-			c.Detail = st.State
-			if st.Error != "" {
-				c.Detail += ": " + st.Error
-			}
-		}
-		r.add(c)
-	}
+	return failed
 }
 
 // doctorRecord checks the record database and reads the running gateways'

@@ -33,7 +33,7 @@ func stderrLogger(w io.Writer, verbose bool) *slog.Logger {
 }
 
 // commandLogger is the logger of a gateway a command other than serve runs
-// (tools, call, doctor --start): those commands report each server's state
+// (tools, call, doctor): those commands report each server's state
 // and the catalog's collisions themselves, in one place, so the gateway's
 // own warnings about them would only repeat it, once per restart.
 func commandLogger(w io.Writer) *slog.Logger {

@@ -111,6 +111,7 @@ resources and prompts into one catalog, and relays every call.`,
 		NewCmdDemo(f, nil),
 		newCmdDemoServer(f),
 		newCmdExitCodes(f),
+		newCmdMan(f, nil),
 	)
 	// No command takes a file name as an argument: where nothing better
 	// completes, complete nothing rather than the files of the directory.

@@ -43,7 +43,7 @@ func serverSpecs(cfg *config.Config) []mux.ServerSpec {
 }
 
 // newGateway builds a gateway over cfg's servers, logging to the error stream.
-// Every command that starts servers (serve, tools, call, doctor --start)
+// Every command that starts servers (serve, tools, call, doctor)
 // builds its gateway here, so the same call path applies to all: the
 // policy first (acc; nil means cfg's, with the profile of MCPGW_PROFILE,
 // else each agent's), identity from it, and the environment's switches,
