@@ -138,9 +138,7 @@ type doctorRun struct {
 
 // doctorSections are doctor's checks, in the order of the report. Each
 // adds its lines to the report; the ones after the configuration read
-// d.cfg. The agents check (installed or drifted agent configurations,
-// servers still configured beside mcpgw) is to be appended here once
-// cmd/internal/clients exists.
+// d.cfg.
 var doctorSections = []func(context.Context, *doctorRun){
 	func(_ context.Context, d *doctorRun) { d.cfg = doctorConfig(d.opts.Factory, d.report) },
 	doctorPolicy,
@@ -156,6 +154,7 @@ var doctorSections = []func(context.Context, *doctorRun){
 		}
 	},
 	func(ctx context.Context, d *doctorRun) { doctorRecord(ctx, d.opts.Factory, d.cfg, d.opts.DB, d.report) },
+	doctorAgents,
 }
 
 // doctorConfig loads the configuration; nil when there is none to check.
