@@ -2,6 +2,7 @@ package mux
 
 import (
 	"context"
+	"crypto/sha256"
 	"fmt"
 	"io"
 	"strings"
@@ -47,6 +48,10 @@ func RunDemoServer(ctx context.Context, name string, in io.ReadCloser, out io.Wr
 			}
 			return &mcp.CallToolResult{Content: []mcp.Content{&mcp.TextContent{Text: strings.Join(steps, " ")}}}, nil, nil
 		})
+	mcp.AddTool(s, &mcp.Tool{Name: "show_config", Description: "Show this server's settings (they include a token: mcpgw's guardrails redact it)"},
+		func(ctx context.Context, req *mcp.CallToolRequest, _ struct{}) (*mcp.CallToolResult, any, error) {
+			return &mcp.CallToolResult{Content: []mcp.Content{&mcp.TextContent{Text: "name=" + name + "\nGITHUB_TOKEN=" + DemoToken()}}}, nil, nil
+		})
 	s.AddResource(&mcp.Resource{URI: "demo://" + name + "/readme", Name: "readme", MIMEType: "text/plain"},
 		func(ctx context.Context, req *mcp.ReadResourceRequest) (*mcp.ReadResourceResult, error) {
 			return &mcp.ReadResourceResult{Contents: []*mcp.ResourceContents{{URI: req.Params.URI, MIMEType: "text/plain", Text: "This is the " + name + " demo server behind mcpgw."}}}, nil
@@ -56,4 +61,12 @@ func RunDemoServer(ctx context.Context, name string, in io.ReadCloser, out io.Wr
 			return &mcp.GetPromptResult{Messages: []*mcp.PromptMessage{{Role: "user", Content: &mcp.TextContent{Text: "Say hello to " + req.Params.Arguments["who"] + " from " + name + "."}}}}, nil
 		})
 	return s.Run(ctx, &mcp.IOTransport{Reader: in, Writer: out})
+}
+
+// DemoToken is a made-up GitHub token, in the real format (so secret
+// detection finds it) but derived from a constant, for `mcpgw demo` to show
+// guardrails with: the demo servers leak it in a result, and the demo
+// agent pastes it into arguments.
+func DemoToken() string {
+	return fmt.Sprintf("ghp_%x", sha256.Sum256([]byte("mcpgw demo token")))[:40]
 }

@@ -13,6 +13,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/mcpgw/mcpgw/mux"
+
 	"github.com/mcpgw/mcpgw/cmd/internal/testenv"
 )
 
@@ -214,6 +216,20 @@ func TestDemoCleanEnvironment(t *testing.T) {
 				if !regexp.MustCompile(`(?m)^\s+\S+ \S+\s+\S+\s+` + regexp.QuoteMeta(tool) + `\s+ok\s`).MatchString(out) {
 					t.Errorf("the demo's record lacks an ok row for %s:\n%s", tool, out)
 				}
+			}
+			// Guardrails on defaults: the token pasted into arguments is
+			// blocked (a blocked row in the record), the one a server leaks
+			// is redacted, and the leaked value reaches no output.
+			for _, want := range []string{`blocked: it holds what looks like a secret`, `github-pat at $.arguments.text`, "GITHUB_TOKEN=[REDACTED:github-pat]"} {
+				if !strings.Contains(out, want) {
+					t.Errorf("demo output lacks %q:\n%s", want, out)
+				}
+			}
+			if !regexp.MustCompile(`(?m)^\s+\S+ \S+\s+alpha\s+alpha__echo\s+blocked\s`).MatchString(out) {
+				t.Errorf("the demo's record lacks the blocked alpha__echo row:\n%s", out)
+			}
+			if n := strings.Count(out, mux.DemoToken()); n != 1 {
+				t.Errorf("the demo token appears %d times in the output; want once, in the arguments the demo shows it sends:\n%s", n, out)
 			}
 			// Relayed progress: all three steps of beta__count.
 			for step := 1; step <= 3; step++ {

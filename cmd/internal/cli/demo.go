@@ -36,7 +36,8 @@ func NewCmdDemo(f *Factory, runF func(context.Context, *DemoOptions) error) *cob
 servers (mcpgw itself, run as "mcpgw demo-server"), launches "mcpgw serve" on it
 exactly as a desktop agent would, and makes a few calls over stdio: it lists the
 merged catalog, calls tools (text, structured content, progress), reads a
-resource and gets a prompt. Nothing is installed and nothing leaves the machine.`,
+resource and gets a prompt, shows the guardrails block a credential in a call's
+arguments and redact one in a result, and shows the record of every call. Nothing is installed and nothing leaves the machine.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if runF != nil {
@@ -102,8 +103,12 @@ func runDemo(ctx context.Context, opts *DemoOptions) error {
 		return fmt.Errorf("tools/list: %w", err)
 	}
 	fmt.Fprintf(out, "3. tools/list: %d tools merged from two servers, each prefixed with its server's name:\n", len(tools.Tools))
+	width := 0
 	for _, t := range tools.Tools {
-		fmt.Fprintf(out, "   %-14s %s\n", t.Name, t.Description)
+		width = max(width, len(t.Name))
+	}
+	for _, t := range tools.Tools {
+		fmt.Fprintf(out, "   %-*s  %s\n", width, t.Name, t.Description)
 	}
 
 	call := func(name string, args map[string]any, meta mcp.Meta) error {
@@ -115,7 +120,7 @@ func runDemo(ctx context.Context, opts *DemoOptions) error {
 		fmt.Fprintf(out, "   %s %s\n", name, a)
 		for _, c := range res.Content {
 			if t, ok := c.(*mcp.TextContent); ok {
-				fmt.Fprintf(out, "     → %s\n", t.Text)
+				fmt.Fprintf(out, "     → %s\n", strings.ReplaceAll(t.Text, "\n", "\n       "))
 			}
 		}
 		if res.StructuredContent != nil {
@@ -165,9 +170,17 @@ collect:
 	if t, ok := pr.Messages[0].Content.(*mcp.TextContent); ok {
 		fmt.Fprintf(out, "   prompts/get alpha__greet → %s\n", t.Text)
 	}
+
+	fmt.Fprintln(out, "\n6. Guardrails, on by default: a credential in a call's arguments is blocked, one in a result is redacted:")
+	if err := call("alpha__echo", map[string]any{"text": "deploy with " + mux.DemoToken()}, nil); err != nil {
+		return err
+	}
+	if err := call("beta__show_config", map[string]any{}, nil); err != nil {
+		return err
+	}
 	// Stopping the gateway flushes its record.
 	cs.Close()
-	fmt.Fprintf(out, "\n6. The record: every call above, in SQLite (%s), as mcpgw logs shows it:\n", db)
+	fmt.Fprintf(out, "\n7. The record: every call above, in SQLite (%s), as mcpgw logs shows it:\n", db)
 	if code := Run(ctx, []string{"logs", "--db", db, "-o", "table", "-n", "20"}, &IOStreams{In: opts.IO.In, Out: indentWriter{out}, ErrOut: opts.IO.ErrOut}); code != ExitOK {
 		return fmt.Errorf("mcpgw logs exited with %d", code)
 	}
