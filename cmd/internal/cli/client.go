@@ -60,6 +60,15 @@ func clientStateDir() (string, error) {
 	return filepath.Join(filepath.Dir(p), "clients"), nil
 }
 
+// loadClientState reads mcpgw's record of the agent files it wrote.
+func loadClientState() (*clients.State, error) {
+	dir, err := clientStateDir()
+	if err != nil {
+		return nil, err
+	}
+	return clients.LoadState(dir)
+}
+
 // clientTargets resolves AGENT or --all and --scope into files. With
 // --all, agents without the scope are left out.
 func clientTargets(args []string, all bool, scope string) ([]*clients.File, error) {
@@ -174,11 +183,7 @@ func runClientList(f *Factory, opts *ClientListOptions) error {
 	if err != nil {
 		return err
 	}
-	dir, err := clientStateDir()
-	if err != nil {
-		return err
-	}
-	st, err := clients.LoadState(dir)
+	st, err := loadClientState()
 	if err != nil {
 		return err
 	}

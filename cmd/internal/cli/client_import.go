@@ -20,7 +20,12 @@ import (
 
 // ClientImportOptions are the inputs of `mcpgw client import`.
 type ClientImportOptions struct {
-	Agent       string
+	ClientFileFlags
+}
+
+// ClientFileFlags are the inputs import and install share: which agent
+// files, and how.
+type ClientFileFlags struct {
 	All         bool
 	Scope       string
 	DryRun      bool
@@ -47,24 +52,33 @@ carried over. --dry-run reports without writing anything.`,
   mcpgw client import --all`,
 		Args:              cobra.MaximumNArgs(1),
 		ValidArgsFunction: completeAgents,
-		RunE: func(cmd *cobra.Command, args []string) error {
-			targets, err := clientTargets(args, opts.All, opts.Scope)
-			if err != nil {
-				return err
-			}
-			return runClientImport(cmd.Context(), f, opts, targets)
-		},
+		RunE: opts.withTargets(func(ctx context.Context, targets []*clients.File) error {
+			return runClientImport(ctx, f, opts, targets)
+		}),
 	}
-	addImportFlags(cmd, &opts.All, &opts.Scope, &opts.DryRun)
-	cmd.Flags().BoolVar(&opts.KeepSecrets, "keep-secrets", false, "copy credentials as they are instead of moving them to the OS keychain")
-	addOutputFlag(cmd, &opts.Output)
+	opts.add(cmd)
 	return cmd
 }
 
-func addImportFlags(cmd *cobra.Command, all *bool, scope *string, dryRun *bool) {
-	cmd.Flags().BoolVar(all, "all", false, "every agent that has a configuration file")
-	addScopeFlag(cmd, scope)
-	cmd.Flags().BoolVar(dryRun, "dry-run", false, "show what would change; write nothing")
+// add adds the flags to cmd.
+func (o *ClientFileFlags) add(cmd *cobra.Command) {
+	cmd.Flags().BoolVar(&o.All, "all", false, "every agent that has a configuration file")
+	addScopeFlag(cmd, &o.Scope)
+	cmd.Flags().BoolVar(&o.DryRun, "dry-run", false, "show what would change; write nothing")
+	cmd.Flags().BoolVar(&o.KeepSecrets, "keep-secrets", false, "copy credentials as they are instead of moving them to the OS keychain")
+	addOutputFlag(cmd, &o.Output)
+}
+
+// withTargets is a RunE that resolves AGENT or --all and --scope into
+// files, then runs run on them.
+func (o *ClientFileFlags) withTargets(run func(context.Context, []*clients.File) error) func(*cobra.Command, []string) error {
+	return func(cmd *cobra.Command, args []string) error {
+		targets, err := clientTargets(args, o.All, o.Scope)
+		if err != nil {
+			return err
+		}
+		return run(cmd.Context(), targets)
+	}
 }
 
 // addScopeFlag adds --scope, which picks the agent's file.

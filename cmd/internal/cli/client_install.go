@@ -22,12 +22,8 @@ import (
 
 // ClientInstallOptions are the inputs of `mcpgw client install`.
 type ClientInstallOptions struct {
-	All         bool
-	Scope       string
-	DryRun      bool
-	NoImport    bool
-	KeepSecrets bool
-	Output      string
+	ClientFileFlags
+	NoImport bool
 }
 
 func newCmdClientInstall(f *Factory) *cobra.Command {
@@ -51,18 +47,12 @@ nothing. Undo with: mcpgw client restore AGENT.`,
   mcpgw client install vscode --scope project`,
 		Args:              cobra.MaximumNArgs(1),
 		ValidArgsFunction: completeAgents,
-		RunE: func(cmd *cobra.Command, args []string) error {
-			targets, err := clientTargets(args, opts.All, opts.Scope)
-			if err != nil {
-				return err
-			}
-			return runClientInstall(cmd.Context(), f, opts, targets)
-		},
+		RunE: opts.withTargets(func(ctx context.Context, targets []*clients.File) error {
+			return runClientInstall(ctx, f, opts, targets)
+		}),
 	}
-	addImportFlags(cmd, &opts.All, &opts.Scope, &opts.DryRun)
+	opts.add(cmd)
 	cmd.Flags().BoolVar(&opts.NoImport, "no-import", false, "refuse when the agent has servers mcpgw lacks, instead of importing them")
-	cmd.Flags().BoolVar(&opts.KeepSecrets, "keep-secrets", false, "copy credentials as they are instead of moving them to the OS keychain")
-	addOutputFlag(cmd, &opts.Output)
 	return cmd
 }
 
@@ -75,11 +65,7 @@ func runClientInstall(ctx context.Context, f *Factory, opts *ClientInstallOption
 	if err != nil {
 		return err
 	}
-	dir, err := clientStateDir()
-	if err != nil {
-		return err
-	}
-	st, err := clients.LoadState(dir)
+	st, err := loadClientState()
 	if err != nil {
 		return err
 	}
@@ -223,11 +209,7 @@ it is now, and refuses only when the servers changed since mcpgw wrote them.`,
 }
 
 func runClientRestore(f *Factory, opts *ClientRestoreOptions, t *clients.File) error {
-	dir, err := clientStateDir()
-	if err != nil {
-		return err
-	}
-	st, err := clients.LoadState(dir)
+	st, err := loadClientState()
 	if err != nil {
 		return err
 	}

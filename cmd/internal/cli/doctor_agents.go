@@ -23,19 +23,16 @@ import (
 func doctorAgents(_ context.Context, d *doctorRun) {
 	l, err := clientLocator()
 	if err == nil {
-		var dir string
-		if dir, err = clientStateDir(); err == nil {
-			var st *clients.State
-			if st, err = clients.LoadState(dir); err == nil {
-				for _, a := range clients.Agents {
-					for _, sc := range a.Scopes {
-						if c, ok := doctorAgent(d, l, st, a, sc); ok {
-							d.report.add(c)
-						}
+		var st *clients.State
+		if st, err = loadClientState(); err == nil {
+			for _, a := range clients.Agents {
+				for _, sc := range a.Scopes {
+					if c, ok := doctorAgent(d, l, st, a, sc); ok {
+						d.report.add(c)
 					}
 				}
-				return
 			}
+			return
 		}
 	}
 	d.report.add(doctorCheck{Check: "agents", Status: checkWarn, Detail: "cannot check agents' configuration files: " + err.Error()})

@@ -285,6 +285,37 @@ func TestPaths(t *testing.T) {
 	}
 }
 
+// TestLocalScopeOnlyClaudeCode: local is Claude Code's alone, a scope the
+// command line takes, and on Windows the project is named with forward
+// slashes as Claude Code names it.
+func TestLocalScopeOnlyClaudeCode(t *testing.T) {
+	l := &Locator{GOOS: "linux", Home: "/home/u", Dir: "/proj", Getenv: func(string) string { return "" }}
+	for _, a := range Agents {
+		_, err := a.File(l, Local)
+		if (a.Name == "claude-code") != (err == nil) {
+			t.Errorf("%s local scope: %v", a.Name, err)
+		}
+	}
+	if s, err := ParseScope("local"); s != Local || err != nil {
+		t.Errorf("ParseScope(local) = %q, %v", s, err)
+	}
+	if _, err := ParseScope("global"); err == nil || !strings.Contains(err.Error(), "local") {
+		t.Errorf("ParseScope(global) = %v; want an error naming local", err)
+	}
+	a, _ := Lookup("claude-code")
+	w := &Locator{GOOS: "windows", Home: `C:\Users\u`, Dir: `C:\src\app`, Getenv: func(k string) string { return "" }}
+	f, err := a.File(w, Local)
+	if err != nil || f.In[1] != "C:/src/app" {
+		t.Errorf("windows local file = %+v, %v; want the project as C:/src/app", f, err)
+	}
+	if u, _ := a.File(l, User); u.Key() != "/home/u/.claude.json" || u.ServersOnly() != true {
+		t.Errorf("user file key %q, servers only %v", u.Key(), u.ServersOnly())
+	}
+	if p, _ := a.File(l, Project); p.ServersOnly() {
+		t.Error(".mcp.json is servers-only; it is the project's, byte for byte")
+	}
+}
+
 func TestSecretDetection(t *testing.T) {
 	cases := []struct {
 		key, value string

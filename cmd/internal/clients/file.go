@@ -3,7 +3,6 @@ package clients
 import (
 	"encoding/json"
 	"fmt"
-	"path/filepath"
 	"slices"
 	"strings"
 )
@@ -37,7 +36,8 @@ func (a *Agent) File(l *Locator, s Scope) (*File, error) {
 // ~/.claude.json: its absolute path, with forward slashes on Windows.
 func projectKey(l *Locator) string {
 	if l.GOOS == "windows" {
-		return filepath.ToSlash(l.Dir)
+		// Not filepath.ToSlash: l.GOOS, not the build's, is the OS.
+		return strings.ReplaceAll(l.Dir, `\`, "/")
 	}
 	return l.Dir
 }
