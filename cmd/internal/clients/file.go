@@ -33,7 +33,8 @@ func (a *Agent) File(l *Locator, s Scope) (*File, error) {
 }
 
 // projectKey is the project directory as Claude Code names it in
-// ~/.claude.json: its absolute path, with forward slashes on Windows.
+// ~/.claude.json: its absolute path, with forward slashes on Windows
+// (C:/Users/me/app; see github.com/PrefectHQ/fastmcp/issues/5094).
 func projectKey(l *Locator) string {
 	if l.GOOS == "windows" {
 		// Not filepath.ToSlash: l.GOOS, not the build's, is the OS.
