@@ -593,6 +593,9 @@ func TestClientClaudeCodeOwnState(t *testing.T) {
 			t.Errorf("%s after Claude Code rewrote the file: %+v; want managed, not changed", sc, r)
 		}
 	}
+	if c := doctorLocal(); c.Status != "ok" || strings.Contains(c.Detail, "edited") {
+		t.Errorf("doctor after Claude Code rewrote the file: %+v; want ok, not edited", c)
+	}
 
 	// restore --scope local, no --force: this project's servers are back,
 	// mcpgw stays in the user scope, Claude Code's newer state is kept.

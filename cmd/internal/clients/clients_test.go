@@ -515,6 +515,20 @@ func TestServersOnlyDrift(t *testing.T) {
 	if s, _ := f.Read(back); len(s) != 1 || s[0].Name != "db" {
 		t.Errorf("restored servers = %v; want db", s)
 	}
+	// No file before install: restore takes out mcpgw's entry and what
+	// install created for it, and leaves what the agent wrote since.
+	created, err := f.Install(nil, entryFor(f.Agent))
+	if err != nil {
+		t.Fatal(err)
+	}
+	doc = nil
+	mustJSON(t, created, &doc)
+	doc["numStartups"] = 1.0
+	rewritten, _ = json.MarshalIndent(doc, "", "  ")
+	back, err = f.PutServers(rewritten, []byte("{}"))
+	if err != nil || string(standardize(t, back)) != "{\n  \"numStartups\": 1\n}" {
+		t.Errorf("PutServers with no backup = %v\n%s\nwant only numStartups", err, back)
+	}
 	if _, found, _ := f.Servers([]byte(`{"projects": {}}`)); found {
 		t.Error("Servers found a value in a file without one")
 	}
