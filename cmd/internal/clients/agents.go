@@ -155,9 +155,9 @@ var Agents = []*Agent{
 	// "type": "stdio" | "http" | "sse" (https://code.claude.com/docs/en/mcp).
 	// Claude Code rewrites ~/.claude.json itself (counters, caches).
 	{Name: "claude-code", Title: "Claude Code", Format: JSON, Key: "mcpServers",
-		Scopes: []Scope{User, Project, Local}, remote: remoteStyle{url: "url", typeHTTP: true}, typed: true,
-		selfWritten: []Scope{User, Local},
-		path:        inHome([]string{".claude.json"}, []string{".mcp.json"})},
+		Scopes: []Scope{User, Project, Local}, selfWritten: []Scope{User, Local},
+		remote: remoteStyle{url: "url", typeHTTP: true}, typed: true,
+		path: inHome([]string{".claude.json"}, []string{".mcp.json"})},
 	// Cursor: ~/.cursor/mcp.json and the project's .cursor/mcp.json,
 	// "mcpServers"; remote entries have "url" and "headers"
 	// (https://docs.cursor.com/context/model-context-protocol).
