@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"reflect"
 	"regexp"
 	"slices"
 	"strings"
@@ -82,6 +83,7 @@ func (sb *clientSandbox) must(t *testing.T, args ...string) string {
 
 type clientRow struct {
 	Agent, Scope, Path, State string
+	ServersAt                 string `json:"servers_at"`
 	Servers                   int
 	Managed, Changed          bool
 }
@@ -241,8 +243,13 @@ func TestClientImportInstallRestore(t *testing.T) {
 				t.Errorf("list after install: %+v; want managed", r)
 			}
 
-			// A change after install: listed, and restore refuses it.
+			// A change after install: listed, and restore refuses it. In
+			// Claude Code's ~/.claude.json only its servers count (see
+			// TestClientClaudeCodeOwnState); elsewhere any byte does.
 			changed := append(slices.Clone(got), '\n')
+			if agent == "claude-code" {
+				changed = bytes.Replace(got, []byte(`"serve"`), []byte(`"serve", "-v"`), 1)
+			}
 			sb.write(t, path, changed)
 			if r := sb.row(t, agent, "user"); r.State != "changed" || !r.Changed {
 				t.Errorf("list after a change: %+v; want changed", r)
@@ -469,5 +476,165 @@ func TestClientAllAndClashes(t *testing.T) {
 	e := snippet.MCPServers["mcpgw"]
 	if e.Command != testenv.Mcpgw(t) || !slices.Equal(e.Args, []string{"serve", "--profile", "cursor", "--config", sb.cfg}) {
 		t.Errorf("print cursor = %+v", e)
+	}
+}
+
+// claudeJSON reads ~/.claude.json as data.
+func claudeJSON(t *testing.T, path string) map[string]any {
+	t.Helper()
+	var doc map[string]any
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(data, &doc); err != nil {
+		t.Fatalf("%s: %v\n%s", path, err, data)
+	}
+	return doc
+}
+
+// serverNames are the names in a servers object, sorted.
+func serverNames(v any) []string {
+	m, _ := v.(map[string]any)
+	var names []string
+	for n := range m {
+		names = append(names, n)
+	}
+	slices.Sort(names)
+	return names
+}
+
+// TestClientClaudeCodeOwnState: Claude Code's local scope (this project's
+// servers in ~/.claude.json, projects.DIR.mcpServers) is listed, imported,
+// installed into and restored, touching only that value; and since Claude
+// Code rewrites ~/.claude.json as it runs, a rewrite that leaves the servers
+// alone is not a change: list says managed, restore needs no --force and
+// keeps Claude Code's newer state, putting back only the servers. A change
+// to the servers is refused without --force. doctor reports the local scope.
+func TestClientClaudeCodeOwnState(t *testing.T) {
+	sb := newClientSandbox(t)
+	fixture, err := os.ReadFile(filepath.Join(testenv.RepoRoot(t), "testdata", "clients", "claude-code.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The fixture's project with local servers is the sandbox's project.
+	orig := bytes.ReplaceAll(fixture, []byte(`"/home/user/src/api"`), []byte(jsonString(sb.dir)))
+	path := sb.row(t, "claude-code", "user").Path
+	sb.write(t, path, orig)
+	project := func(doc map[string]any) map[string]any {
+		return doc["projects"].(map[string]any)[sb.dir].(map[string]any)
+	}
+
+	loc := sb.row(t, "claude-code", "local")
+	if loc.Path != path || loc.State != "servers" || loc.Servers != 1 || loc.ServersAt != "projects["+jsonString(sb.dir)+"].mcpServers" {
+		t.Errorf("list local: %+v; want ~/.claude.json with 1 server under projects[DIR].mcpServers", loc)
+	}
+	out := sb.must(t, "client", "list", "-o", "table")
+	wantAll(t, "list", out, path+" (projects["+jsonString(sb.dir)+"].mcpServers)")
+	doctorLocal := func() doctorLine {
+		t.Helper()
+		out, _, _ := sb.run(t, "doctor", "--no-start", "-o", "json")
+		var r struct{ Checks []doctorLine }
+		if err := json.Unmarshal([]byte(out), &r); err != nil {
+			t.Fatalf("doctor -o json: %v\n%s", err, out)
+		}
+		for _, c := range r.Checks {
+			if c.Check == "agent claude-code (local)" {
+				return c
+			}
+		}
+		t.Fatalf("doctor has no line for claude-code's local scope: %+v", r.Checks)
+		return doctorLine{}
+	}
+	if c := doctorLocal(); c.Status != "ok" || !strings.Contains(c.Detail, "does not use mcpgw") || !strings.Contains(c.Detail, "db") ||
+		!strings.Contains(c.Detail, "mcpgw client install claude-code --scope local") {
+		t.Errorf("doctor before install: %+v", c)
+	}
+
+	// install --scope local: db imported, only this project's servers
+	// replaced; the user scope's servers and everything else as they were.
+	out = sb.must(t, "client", "install", "-o", "table", "claude-code", "--scope", "local", "--keep-secrets")
+	wantAll(t, "install --scope local", out, "Imported db", "Installed mcpgw into "+path)
+	cfg, err := config.LoadAsWritten(sb.cfg)
+	if err != nil || cfg.Servers["db"] == nil || cfg.Servers["db"].Env["DB_PASSWORD"] != "fixture-local-db-password-0001" {
+		t.Fatalf("mcpgw's configuration after install --scope local: %+v, %v", cfg, err)
+	}
+	after := claudeJSON(t, path)
+	if got := serverNames(project(after)["mcpServers"]); !slices.Equal(got, []string{"mcpgw"}) {
+		t.Errorf("local servers after install = %v; want mcpgw", got)
+	}
+	var origDoc map[string]any
+	json.Unmarshal(orig, &origDoc)
+	delete(project(origDoc), "mcpServers")
+	delete(project(after), "mcpServers")
+	if !reflect.DeepEqual(origDoc, after) {
+		t.Errorf("install --scope local changed more than the project's servers:\n%s", must(os.ReadFile(path)))
+	}
+	if c := doctorLocal(); c.Status != "ok" || !strings.Contains(c.Detail, "runs mcpgw (profile claude-code)") {
+		t.Errorf("doctor after install: %+v", c)
+	}
+
+	// The user scope too: both are managed, each recorded on its own.
+	sb.must(t, "client", "install", "-o", "table", "claude-code", "--keep-secrets")
+	for _, sc := range []string{"user", "local"} {
+		if r := sb.row(t, "claude-code", sc); r.State != "managed" {
+			t.Errorf("%s after both installs: %+v; want managed", sc, r)
+		}
+	}
+
+	// Claude Code rewrites the file: a counter, a new project, its own
+	// formatting and key order. The servers are as mcpgw wrote them.
+	doc := claudeJSON(t, path)
+	doc["numStartups"] = 43.0
+	doc["projects"].(map[string]any)["/elsewhere"] = map[string]any{"allowedTools": []any{}}
+	sb.write(t, path, must(json.MarshalIndent(doc, "", "  ")))
+	for _, sc := range []string{"user", "local"} {
+		if r := sb.row(t, "claude-code", sc); r.State != "managed" || r.Changed {
+			t.Errorf("%s after Claude Code rewrote the file: %+v; want managed, not changed", sc, r)
+		}
+	}
+	if c := doctorLocal(); c.Status != "ok" || strings.Contains(c.Detail, "edited") {
+		t.Errorf("doctor after Claude Code rewrote the file: %+v; want ok, not edited", c)
+	}
+
+	// restore --scope local, no --force: this project's servers are back,
+	// mcpgw stays in the user scope, Claude Code's newer state is kept.
+	sb.must(t, "client", "restore", "claude-code", "--scope", "local")
+	doc = claudeJSON(t, path)
+	if got := serverNames(project(doc)["mcpServers"]); !slices.Equal(got, []string{"db"}) {
+		t.Errorf("local servers after restore = %v; want db", got)
+	}
+	if got := serverNames(doc["mcpServers"]); !slices.Equal(got, []string{"mcpgw"}) {
+		t.Errorf("user servers after restoring the local scope = %v; want mcpgw", got)
+	}
+	if doc["numStartups"] != 43.0 || doc["projects"].(map[string]any)["/elsewhere"] == nil {
+		t.Errorf("restore lost Claude Code's newer state: numStartups %v, projects %v", doc["numStartups"], serverNames(doc["projects"]))
+	}
+	if r := sb.row(t, "claude-code", "local"); r.State != "servers" || r.Managed {
+		t.Errorf("local after restore: %+v; want servers", r)
+	}
+
+	// A server added beside mcpgw in the user scope is a change: listed,
+	// and restore refuses it without --force.
+	doc["mcpServers"].(map[string]any)["direct"] = map[string]any{"type": "stdio", "command": "direct-server"}
+	changed := must(json.MarshalIndent(doc, "", "  "))
+	sb.write(t, path, changed)
+	if r := sb.row(t, "claude-code", "user"); r.State != "changed" || !r.Changed {
+		t.Errorf("user after a server was added: %+v; want changed", r)
+	}
+	_, errs, code := sb.run(t, "client", "restore", "claude-code")
+	if code == 0 || !strings.Contains(errs, "had its servers changed") || !strings.Contains(errs, "--force") {
+		t.Errorf("restore after a servers change: exit %d, %s; want a refusal naming --force", code, errs)
+	}
+	if now, _ := os.ReadFile(path); !bytes.Equal(now, changed) {
+		t.Error("a refused restore changed the file")
+	}
+	sb.must(t, "client", "restore", "claude-code", "--force")
+	doc = claudeJSON(t, path)
+	if got := serverNames(doc["mcpServers"]); !slices.Equal(got, []string{"events", "files", "github", "sentry"}) {
+		t.Errorf("user servers after restore --force = %v; want the fixture's", got)
+	}
+	if doc["numStartups"] != 43.0 {
+		t.Errorf("restore --force lost Claude Code's numStartups: %v", doc["numStartups"])
 	}
 }

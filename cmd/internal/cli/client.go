@@ -60,16 +60,18 @@ func clientStateDir() (string, error) {
 	return filepath.Join(filepath.Dir(p), "clients"), nil
 }
 
-// clientTarget is one agent file a command works on.
-type clientTarget struct {
-	agent *clients.Agent
-	scope clients.Scope
-	path  string
+// loadClientState reads mcpgw's record of the agent files it wrote.
+func loadClientState() (*clients.State, error) {
+	dir, err := clientStateDir()
+	if err != nil {
+		return nil, err
+	}
+	return clients.LoadState(dir)
 }
 
 // clientTargets resolves AGENT or --all and --scope into files. With
 // --all, agents without the scope are left out.
-func clientTargets(args []string, all bool, scope string) ([]clientTarget, error) {
+func clientTargets(args []string, all bool, scope string) ([]*clients.File, error) {
 	if all == (len(args) == 1) {
 		return nil, withCode(ExitUsage, fmt.Errorf("name one agent or pass --all; the agents are: %s", agentNames()))
 	}
@@ -92,16 +94,16 @@ func clientTargets(args []string, all bool, scope string) ([]clientTarget, error
 	if err != nil {
 		return nil, err
 	}
-	var out []clientTarget
+	var out []*clients.File
 	for _, a := range agents {
 		if all && !a.HasScope(sc) {
 			continue
 		}
-		p, err := a.Path(l, sc)
+		f, err := a.File(l, sc)
 		if err != nil {
 			return nil, withCode(ExitUsage, err)
 		}
-		out = append(out, clientTarget{agent: a, scope: sc, path: p})
+		out = append(out, f)
 	}
 	return out, nil
 }
@@ -136,12 +138,16 @@ type ClientRow struct {
 	Agent string `json:"agent"`
 	Scope string `json:"scope"`
 	Path  string `json:"path"`
+	// ServersAt is where in the file the servers are, when not at its top
+	// (Claude Code's local scope).
+	ServersAt string `json:"servers_at,omitempty"`
 	// State is absent, empty, servers, managed, changed or invalid.
 	State   string `json:"state"`
 	Servers int    `json:"servers"`
 	// Managed: the file runs mcpgw (installed by it, or by hand).
 	Managed bool `json:"managed"`
-	// Changed: the file differs from what mcpgw wrote to it.
+	// Changed: the file (for Claude Code's ~/.claude.json, its servers)
+	// differs from what mcpgw wrote.
 	Changed bool   `json:"changed"`
 	Backup  string `json:"backup,omitempty"`
 	Error   string `json:"error,omitempty"`
@@ -153,10 +159,12 @@ func newCmdClientList(f *Factory) *cobra.Command {
 		Use:     "list",
 		Aliases: []string{"ls"},
 		Short:   "List the agents, their configuration files and whether mcpgw is in them",
-		Long: `List shows each supported agent's configuration file per scope (user, and
-project for the working directory) and its state: absent, empty (no
+		Long: `List shows each supported agent's configuration file per scope (user;
+project for the working directory; local for Claude Code's servers of the
+working directory in ~/.claude.json) and its state: absent, empty (no
 servers), servers (how many), managed (it runs mcpgw), changed (someone
-edited it after mcpgw wrote it) or invalid (it does not parse).`,
+edited it after mcpgw wrote it; in ~/.claude.json, which Claude Code
+rewrites as it runs, only its servers count) or invalid (it does not parse).`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return runClientList(f, opts)
@@ -175,23 +183,19 @@ func runClientList(f *Factory, opts *ClientListOptions) error {
 	if err != nil {
 		return err
 	}
-	dir, err := clientStateDir()
-	if err != nil {
-		return err
-	}
-	st, err := clients.LoadState(dir)
+	st, err := loadClientState()
 	if err != nil {
 		return err
 	}
 	rows := []ClientRow{}
 	for _, a := range clients.Agents {
 		for _, sc := range a.Scopes {
-			p, err := a.Path(l, sc)
+			f, err := a.File(l, sc)
 			if err != nil {
 				rows = append(rows, ClientRow{Agent: a.Name, Scope: string(sc), State: "invalid", Error: err.Error()})
 				continue
 			}
-			rows = append(rows, clientRow(a, sc, p, st))
+			rows = append(rows, clientRow(f, st))
 		}
 	}
 	if format == FormatJSON {
@@ -199,18 +203,22 @@ func runClientList(f *Factory, opts *ClientListOptions) error {
 	}
 	t := newTable(f.IO.Out, "AGENT", "SCOPE", "STATE", "PATH")
 	for _, r := range rows {
-		t.row(r.Agent, r.Scope, stateText(r), r.Path)
+		p := r.Path
+		if r.ServersAt != "" {
+			p += " (" + r.ServersAt + ")"
+		}
+		t.row(r.Agent, r.Scope, stateText(r), p)
 	}
 	return t.flush()
 }
 
-func clientRow(a *clients.Agent, sc clients.Scope, path string, st *clients.State) ClientRow {
-	r := ClientRow{Agent: a.Name, Scope: string(sc), Path: path}
-	rec := st.Files[path]
+func clientRow(f *clients.File, st *clients.State) ClientRow {
+	r := ClientRow{Agent: f.Agent.Name, Scope: string(f.Scope), Path: f.Path, ServersAt: f.Where()}
+	rec := st.Files[f.Key()]
 	if rec != nil {
 		r.Managed, r.Backup = true, rec.Backup
 	}
-	data, ok, err := readAgentFile(path)
+	data, ok, err := readAgentFile(f.Path)
 	switch {
 	case err != nil:
 		r.State, r.Error = "invalid", err.Error()
@@ -222,14 +230,14 @@ func clientRow(a *clients.Agent, sc clients.Scope, path string, st *clients.Stat
 		r.State = "absent"
 		return r
 	}
-	servers, err := a.Read(path, data)
+	servers, err := f.Read(data)
 	if err != nil {
 		r.State, r.Error = "invalid", err.Error()
 		return r
 	}
 	r.Servers = len(servers)
 	switch {
-	case rec != nil && clients.Hash(data) != rec.SHA256:
+	case rec != nil && f.Drifted(rec, data, true):
 		r.State, r.Changed = "changed", true
 	case rec != nil:
 		r.State = "managed"
@@ -296,8 +304,8 @@ func runClientPrint(f *Factory, opts *ClientPrintOptions) error {
 	}
 	if l, err := clientLocator(); err == nil {
 		for _, sc := range a.Scopes {
-			if p, err := a.Path(l, sc); err == nil {
-				fmt.Fprintf(f.IO.ErrOut, "%s %s configuration: %s\n", a.Title, sc, p)
+			if file, err := a.File(l, sc); err == nil {
+				fmt.Fprintf(f.IO.ErrOut, "%s %s configuration: %s\n", a.Title, sc, where(file))
 			}
 		}
 	}

@@ -20,7 +20,12 @@ import (
 
 // ClientImportOptions are the inputs of `mcpgw client import`.
 type ClientImportOptions struct {
-	Agent       string
+	ClientFileFlags
+}
+
+// ClientFileFlags are the inputs import and install share: which agent
+// files, and how.
+type ClientFileFlags struct {
 	All         bool
 	Scope       string
 	DryRun      bool
@@ -47,30 +52,44 @@ carried over. --dry-run reports without writing anything.`,
   mcpgw client import --all`,
 		Args:              cobra.MaximumNArgs(1),
 		ValidArgsFunction: completeAgents,
-		RunE: func(cmd *cobra.Command, args []string) error {
-			targets, err := clientTargets(args, opts.All, opts.Scope)
-			if err != nil {
-				return err
-			}
-			return runClientImport(cmd.Context(), f, opts, targets)
-		},
+		RunE: opts.withTargets(func(ctx context.Context, targets []*clients.File) error {
+			return runClientImport(ctx, f, opts, targets)
+		}),
 	}
-	addImportFlags(cmd, &opts.All, &opts.Scope, &opts.DryRun)
-	cmd.Flags().BoolVar(&opts.KeepSecrets, "keep-secrets", false, "copy credentials as they are instead of moving them to the OS keychain")
-	addOutputFlag(cmd, &opts.Output)
+	opts.add(cmd)
 	return cmd
 }
 
-func addImportFlags(cmd *cobra.Command, all *bool, scope *string, dryRun *bool) {
-	cmd.Flags().BoolVar(all, "all", false, "every agent that has a configuration file")
-	cmd.Flags().StringVar(scope, "scope", "user", "which configuration file: user, or project (in the working directory)")
-	cmd.Flags().BoolVar(dryRun, "dry-run", false, "show what would change; write nothing")
+// add adds the flags to cmd.
+func (o *ClientFileFlags) add(cmd *cobra.Command) {
+	cmd.Flags().BoolVar(&o.All, "all", false, "every agent that has a configuration file")
+	addScopeFlag(cmd, &o.Scope)
+	cmd.Flags().BoolVar(&o.DryRun, "dry-run", false, "show what would change; write nothing")
+	cmd.Flags().BoolVar(&o.KeepSecrets, "keep-secrets", false, "copy credentials as they are instead of moving them to the OS keychain")
+	addOutputFlag(cmd, &o.Output)
+}
+
+// withTargets is a RunE that resolves AGENT or --all and --scope into
+// files, then runs run on them.
+func (o *ClientFileFlags) withTargets(run func(context.Context, []*clients.File) error) func(*cobra.Command, []string) error {
+	return func(cmd *cobra.Command, args []string) error {
+		targets, err := clientTargets(args, o.All, o.Scope)
+		if err != nil {
+			return err
+		}
+		return run(cmd.Context(), targets)
+	}
+}
+
+// addScopeFlag adds --scope, which picks the agent's file.
+func addScopeFlag(cmd *cobra.Command, scope *string) {
+	cmd.Flags().StringVar(scope, "scope", "user", "which configuration file: user; project (in the working directory); or local (Claude Code's servers of the working directory, in ~/.claude.json)")
 	cmd.RegisterFlagCompletionFunc("scope", func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
-		return []string{string(clients.User), string(clients.Project)}, cobra.ShellCompDirectiveNoFileComp
+		return []string{string(clients.User), string(clients.Project), string(clients.Local)}, cobra.ShellCompDirectiveNoFileComp
 	})
 }
 
-func runClientImport(ctx context.Context, f *Factory, opts *ClientImportOptions, targets []clientTarget) error {
+func runClientImport(ctx context.Context, f *Factory, opts *ClientImportOptions, targets []*clients.File) error {
 	format, err := resolveFormat(f.IO, opts.Output)
 	if err != nil {
 		return err
@@ -81,13 +100,13 @@ func runClientImport(ctx context.Context, f *Factory, opts *ClientImportOptions,
 	}
 	var plans []*importPlan
 	for _, t := range targets {
-		data, ok, err := readAgentFile(t.path)
+		data, ok, err := readAgentFile(t.Path)
 		if err != nil {
 			return err
 		}
 		if !ok {
 			if !opts.All {
-				return fmt.Errorf("%s has no %s configuration file (%s): nothing to import", t.agent.Title, t.scope, t.path)
+				return fmt.Errorf("%s has no %s configuration file (%s): nothing to import", t.Agent.Title, t.Scope, t.Path)
 			}
 			continue
 		}
@@ -213,7 +232,7 @@ type MovedSecret struct {
 // importPlan is what importing one agent file does.
 type importPlan struct {
 	ClientReport
-	target clientTarget
+	target *clients.File
 	// failed are the skipped servers that are not mcpgw's own entry.
 	failed []string
 	// moved are the credentials, whose names the keychain may change.
@@ -239,12 +258,12 @@ func (p *importPlan) finish() *ClientReport {
 var badServerChars = regexp.MustCompile(`[^A-Za-z0-9_-]+`)
 
 // plan reads t's servers and decides what to add; nothing is written.
-func (imp *importer) plan(t clientTarget, data []byte) (*importPlan, error) {
-	servers, err := t.agent.Read(t.path, data)
+func (imp *importer) plan(t *clients.File, data []byte) (*importPlan, error) {
+	servers, err := t.Read(data)
 	if err != nil {
 		return nil, err
 	}
-	p := &importPlan{target: t, ClientReport: ClientReport{Agent: t.agent.Name, Scope: string(t.scope), Path: t.path,
+	p := &importPlan{target: t, ClientReport: ClientReport{Agent: t.Agent.Name, Scope: string(t.Scope), Path: t.Path,
 		Imported: []ImportedServer{}, Present: []string{}, Skipped: []string{}}}
 	for _, s := range servers {
 		if s.IsMcpgw() {
@@ -266,7 +285,7 @@ func (imp *importer) plan(t clientTarget, data []byte) (*importPlan, error) {
 				p.Present = append(p.Present, name)
 				continue
 			}
-			name = imp.freeName(name + "-" + t.agent.Name)
+			name = imp.freeName(name + "-" + t.Agent.Name)
 		}
 		cs.Name = name
 		if err := config.CheckServer(cs); err != nil {

@@ -22,12 +22,8 @@ import (
 
 // ClientInstallOptions are the inputs of `mcpgw client install`.
 type ClientInstallOptions struct {
-	All         bool
-	Scope       string
-	DryRun      bool
-	NoImport    bool
-	KeepSecrets bool
-	Output      string
+	ClientFileFlags
+	NoImport bool
 }
 
 func newCmdClientInstall(f *Factory) *cobra.Command {
@@ -51,22 +47,16 @@ nothing. Undo with: mcpgw client restore AGENT.`,
   mcpgw client install vscode --scope project`,
 		Args:              cobra.MaximumNArgs(1),
 		ValidArgsFunction: completeAgents,
-		RunE: func(cmd *cobra.Command, args []string) error {
-			targets, err := clientTargets(args, opts.All, opts.Scope)
-			if err != nil {
-				return err
-			}
-			return runClientInstall(cmd.Context(), f, opts, targets)
-		},
+		RunE: opts.withTargets(func(ctx context.Context, targets []*clients.File) error {
+			return runClientInstall(ctx, f, opts, targets)
+		}),
 	}
-	addImportFlags(cmd, &opts.All, &opts.Scope, &opts.DryRun)
+	opts.add(cmd)
 	cmd.Flags().BoolVar(&opts.NoImport, "no-import", false, "refuse when the agent has servers mcpgw lacks, instead of importing them")
-	cmd.Flags().BoolVar(&opts.KeepSecrets, "keep-secrets", false, "copy credentials as they are instead of moving them to the OS keychain")
-	addOutputFlag(cmd, &opts.Output)
 	return cmd
 }
 
-func runClientInstall(ctx context.Context, f *Factory, opts *ClientInstallOptions, targets []clientTarget) error {
+func runClientInstall(ctx context.Context, f *Factory, opts *ClientInstallOptions, targets []*clients.File) error {
 	format, err := resolveFormat(f.IO, opts.Output)
 	if err != nil {
 		return err
@@ -75,17 +65,13 @@ func runClientInstall(ctx context.Context, f *Factory, opts *ClientInstallOption
 	if err != nil {
 		return err
 	}
-	dir, err := clientStateDir()
-	if err != nil {
-		return err
-	}
-	st, err := clients.LoadState(dir)
+	st, err := loadClientState()
 	if err != nil {
 		return err
 	}
 	var plans []*importPlan
 	for _, t := range targets {
-		data, exists, err := readAgentFile(t.path)
+		data, exists, err := readAgentFile(t.Path)
 		if err != nil {
 			return err
 		}
@@ -101,39 +87,39 @@ func runClientInstall(ctx context.Context, f *Factory, opts *ClientInstallOption
 			// Installing would take them out of the agent and put them
 			// nowhere.
 			plan.finish().write(f.IO.ErrOut)
-			return withCode(ExitConfig, fmt.Errorf("%s has servers mcpgw cannot import: %s (see above); fix them in %s or remove them, then install again", t.agent.Title, strings.Join(plan.failed, ", "), t.path))
+			return withCode(ExitConfig, fmt.Errorf("%s has servers mcpgw cannot import: %s (see above); fix them in %s or remove them, then install again", t.Agent.Title, strings.Join(plan.failed, ", "), t.Path))
 		}
 		if opts.NoImport && len(plan.Imported) > 0 {
 			var names []string
 			for _, s := range plan.Imported {
 				names = append(names, cmp.Or(s.From, s.Name))
 			}
-			return withCode(ExitConfig, fmt.Errorf("%s has servers mcpgw lacks: %s; import them (install without --no-import, or mcpgw client import %s), or remove them from %s", t.agent.Title, strings.Join(names, ", "), t.agent.Name, t.path))
+			return withCode(ExitConfig, fmt.Errorf("%s has servers mcpgw lacks: %s; import them (install without --no-import, or mcpgw client import %s), or remove them from %s", t.Agent.Title, strings.Join(names, ", "), t.Agent.Name, t.Path))
 		}
-		e, err := f.mcpgwEntry(t.agent.Name)
+		e, err := f.mcpgwEntry(t.Agent.Name)
 		if err != nil {
 			return err
 		}
-		edited, err := t.agent.Install(t.path, data, e)
+		edited, err := t.Install(data, e)
 		if err != nil {
 			return withCode(ExitConfig, err)
 		}
 		plans = append(plans, plan)
-		if !imp.cfg.HasProfile(t.agent.Name) {
-			plan.ProfileCreated = t.agent.Name
+		if !imp.cfg.HasProfile(t.Agent.Name) {
+			plan.ProfileCreated = t.Agent.Name
 		}
 		plan.Unchanged = exists && bytes.Equal(edited, data)
 		if opts.DryRun {
 			if !plan.Unchanged {
-				plan.Diff = udiff.Unified(t.path, t.path+" (with mcpgw)", string(data), string(edited))
+				plan.Diff = udiff.Unified(t.Path, t.Path+" (with mcpgw)", string(data), string(edited))
 			}
 			// What later agents would see of this one's import.
 			if plan.ProfileCreated != "" {
-				imp.cfg.Profiles = append(imp.cfg.Profiles, policy.Profile{Name: t.agent.Name})
+				imp.cfg.Profiles = append(imp.cfg.Profiles, policy.Profile{Name: t.Agent.Name})
 			}
 			continue
 		}
-		if err := imp.commit(ctx, t.agent.Name); err != nil {
+		if err := imp.commit(ctx, t.Agent.Name); err != nil {
 			return err
 		}
 		if plan.Unchanged {
@@ -142,35 +128,43 @@ func runClientInstall(ctx context.Context, f *Factory, opts *ClientInstallOption
 		if err := installFile(st, t, data, exists, edited); err != nil {
 			return err
 		}
-		plan.Installed, plan.Backup = true, st.Files[t.path].Backup
+		plan.Installed, plan.Backup = true, st.Files[t.Key()].Backup
 	}
 	return printReports(f, format, plans, opts.DryRun, fmt.Sprintf("No agent has a %s configuration file (see mcpgw client list).", opts.Scope))
 }
 
 // installFile backs up the agent's file, writes the edited one and
-// records its hash. A file mcpgw wrote and nobody changed since keeps its
-// first backup: that is the file from before mcpgw.
-func installFile(st *clients.State, t clientTarget, data []byte, exists bool, edited []byte) error {
+// records what it wrote. A file mcpgw wrote and nobody changed since keeps
+// its first backup: that is the file from before mcpgw.
+func installFile(st *clients.State, t *clients.File, data []byte, exists bool, edited []byte) error {
 	backup := ""
-	if rec := st.Files[t.path]; rec != nil && exists && clients.Hash(data) == rec.SHA256 {
+	if rec := st.Files[t.Key()]; rec != nil && exists && !t.Drifted(rec, data, exists) {
 		backup = rec.Backup
 	} else if exists {
 		var err error
-		if backup, err = st.Backup(t.agent, t.scope, t.path, data, time.Now()); err != nil {
+		if backup, err = st.Backup(t.Agent, t.Scope, t.Path, data, time.Now()); err != nil {
 			return err
 		}
 	}
-	if err := os.MkdirAll(filepath.Dir(t.path), 0o700); err != nil {
-		return fmt.Errorf("creating %s: %w", filepath.Dir(t.path), err)
+	if err := os.MkdirAll(filepath.Dir(t.Path), 0o700); err != nil {
+		return fmt.Errorf("creating %s: %w", filepath.Dir(t.Path), err)
 	}
-	if err := config.WriteFileAtomic(t.path, edited, 0o600); err != nil {
+	if err := config.WriteFileAtomic(t.Path, edited, 0o600); err != nil {
 		return err
 	}
-	st.Files[t.path] = &clients.Installed{Agent: t.agent.Name, Scope: t.scope, SHA256: clients.Hash(edited), Backup: backup, At: time.Now().UTC()}
+	st.Files[t.Key()] = t.Record(edited, backup, time.Now())
 	if err := st.Save(); err != nil {
-		return fmt.Errorf("installed into %s, but recording it failed (restore will not find the backup %q): %w", t.path, backup, err)
+		return fmt.Errorf("installed into %s, but recording it failed (restore will not find the backup %q): %w", t.Path, backup, err)
 	}
 	return nil
+}
+
+// where names the file and, when not at its top, where its servers are.
+func where(t *clients.File) string {
+	if t.Where() == "" {
+		return t.Path
+	}
+	return t.Path + " (" + t.Where() + ")"
 }
 
 func scopeFlag(s clients.Scope) string {
@@ -194,7 +188,11 @@ func newCmdClientRestore(f *Factory) *cobra.Command {
 		Long: `Restore puts back, byte for byte, the backup mcpgw install made of AGENT's
 file (or removes the file when install created it). It refuses when the file
 changed since mcpgw wrote it, since those changes would be lost; --force
-restores anyway. Backups are kept.`,
+restores anyway. Backups are kept.
+
+Claude Code rewrites ~/.claude.json as it runs (the user and local scopes),
+so there restore puts back only the backup's servers value into the file as
+it is now, and refuses only when the servers changed since mcpgw wrote them.`,
 		Args:              cobra.ExactArgs(1),
 		ValidArgsFunction: completeAgents,
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -205,53 +203,66 @@ restores anyway. Backups are kept.`,
 			return runClientRestore(f, opts, targets[0])
 		},
 	}
-	cmd.Flags().StringVar(&opts.Scope, "scope", "user", "which configuration file: user, or project (in the working directory)")
+	addScopeFlag(cmd, &opts.Scope)
 	cmd.Flags().BoolVar(&opts.Force, "force", false, "restore even if the file changed since mcpgw wrote it")
-	cmd.RegisterFlagCompletionFunc("scope", func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
-		return []string{string(clients.User), string(clients.Project)}, cobra.ShellCompDirectiveNoFileComp
-	})
 	return cmd
 }
 
-func runClientRestore(f *Factory, opts *ClientRestoreOptions, t clientTarget) error {
-	dir, err := clientStateDir()
+func runClientRestore(f *Factory, opts *ClientRestoreOptions, t *clients.File) error {
+	st, err := loadClientState()
 	if err != nil {
 		return err
 	}
-	st, err := clients.LoadState(dir)
-	if err != nil {
-		return err
-	}
-	rec := st.Files[t.path]
+	rec := st.Files[t.Key()]
 	if rec == nil {
-		return fmt.Errorf("mcpgw has not installed into %s (%s): there is nothing to restore", t.path, t.agent.Title)
+		return fmt.Errorf("mcpgw has not installed into %s (%s %s): there is nothing to restore", t.Path, t.Agent.Title, t.Scope)
 	}
-	data, exists, err := readAgentFile(t.path)
+	data, exists, err := readAgentFile(t.Path)
 	if err != nil {
 		return err
 	}
-	if (!exists || clients.Hash(data) != rec.SHA256) && !opts.Force {
+	if t.Drifted(rec, data, exists) && !opts.Force {
 		what := "was changed"
-		if !exists {
+		switch {
+		case !exists:
 			what = "was removed"
+		case t.ServersOnly():
+			what = "had its servers changed"
 		}
-		return fmt.Errorf("%s %s after mcpgw wrote it (%s); restoring the backup would lose that change. Look at it, then run: mcpgw client restore %s%s --force", t.path, what, rec.At.Local().Format(time.DateTime), t.agent.Name, scopeFlag(t.scope))
+		return fmt.Errorf("%s %s after mcpgw wrote it (%s); restoring the backup would lose that change. Look at it, then run: mcpgw client restore %s%s --force", t.Path, what, rec.At.Local().Format(time.DateTime), t.Agent.Name, scopeFlag(t.Scope))
 	}
-	if rec.Backup == "" {
-		if err := os.Remove(t.path); err != nil && !errors.Is(err, fs.ErrNotExist) {
-			return fmt.Errorf("removing %s: %w", t.path, err)
+	var orig []byte
+	if rec.Backup != "" {
+		if orig, err = os.ReadFile(rec.Backup); err != nil {
+			return fmt.Errorf("reading the backup of %s: %w", t.Path, err)
 		}
-		fmt.Fprintf(f.IO.ErrOut, "Removed %s: there was no file before mcpgw install.\n", t.path)
-	} else {
-		orig, err := os.ReadFile(rec.Backup)
+	}
+	switch {
+	case t.ServersOnly() && exists:
+		// The agent's own state in the file now is newer than the
+		// backup's: only the servers go back (none when there was no file).
+		if orig == nil {
+			orig = []byte("{}")
+		}
+		out, err := t.PutServers(data, orig)
 		if err != nil {
-			return fmt.Errorf("reading the backup of %s: %w", t.path, err)
+			return withCode(ExitConfig, err)
 		}
-		if err := config.WriteFileAtomic(t.path, orig, 0o600); err != nil {
+		if err := config.WriteFileAtomic(t.Path, out, 0o600); err != nil {
 			return err
 		}
-		fmt.Fprintf(f.IO.ErrOut, "Restored %s from %s\n", t.path, rec.Backup)
+		fmt.Fprintf(f.IO.ErrOut, "Restored the servers of %s from %s\n", where(t), cmp.Or(rec.Backup, "none (there was no file before install): mcpgw's entry removed"))
+	case rec.Backup == "":
+		if err := os.Remove(t.Path); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return fmt.Errorf("removing %s: %w", t.Path, err)
+		}
+		fmt.Fprintf(f.IO.ErrOut, "Removed %s: there was no file before mcpgw install.\n", t.Path)
+	default:
+		if err := config.WriteFileAtomic(t.Path, orig, 0o600); err != nil {
+			return err
+		}
+		fmt.Fprintf(f.IO.ErrOut, "Restored %s from %s\n", t.Path, rec.Backup)
 	}
-	delete(st.Files, t.path)
+	delete(st.Files, t.Key())
 	return st.Save()
 }

@@ -23,19 +23,16 @@ import (
 func doctorAgents(_ context.Context, d *doctorRun) {
 	l, err := clientLocator()
 	if err == nil {
-		var dir string
-		if dir, err = clientStateDir(); err == nil {
-			var st *clients.State
-			if st, err = clients.LoadState(dir); err == nil {
-				for _, a := range clients.Agents {
-					for _, sc := range a.Scopes {
-						if c, ok := doctorAgent(d, l, st, a, sc); ok {
-							d.report.add(c)
-						}
+		var st *clients.State
+		if st, err = loadClientState(); err == nil {
+			for _, a := range clients.Agents {
+				for _, sc := range a.Scopes {
+					if c, ok := doctorAgent(d, l, st, a, sc); ok {
+						d.report.add(c)
 					}
 				}
-				return
 			}
+			return
 		}
 	}
 	d.report.add(doctorCheck{Check: "agents", Status: checkWarn, Detail: "cannot check agents' configuration files: " + err.Error()})
@@ -45,12 +42,12 @@ func doctorAgents(_ context.Context, d *doctorRun) {
 // report (no file, and mcpgw never wrote one there).
 func doctorAgent(d *doctorRun, l *clients.Locator, st *clients.State, a *clients.Agent, sc clients.Scope) (doctorCheck, bool) {
 	name := fmt.Sprintf("agent %s (%s)", a.Name, sc)
-	path, err := a.Path(l, sc)
+	f, err := a.File(l, sc)
 	if err != nil {
 		return doctorCheck{}, false
 	}
-	rec := st.Files[path]
-	data, exists, err := readAgentFile(path)
+	path, rec := where(f), st.Files[f.Key()]
+	data, exists, err := readAgentFile(f.Path)
 	switch {
 	case err != nil:
 		return doctorCheck{Check: name, Status: checkWarn, Detail: err.Error()}, true
@@ -60,9 +57,14 @@ func doctorAgent(d *doctorRun, l *clients.Locator, st *clients.State, a *clients
 		return doctorCheck{Check: name, Status: checkWarn, Detail: path + " was removed since mcpgw installed itself there",
 			Fix: fmt.Sprintf("mcpgw client install %s --scope %s (or mcpgw client restore %s --scope %s --force to put the original back)", a.Name, sc, a.Name, sc)}, true
 	}
-	servers, err := a.Read(path, data)
+	servers, err := f.Read(data)
 	if err != nil {
-		return doctorCheck{Check: name, Status: checkWarn, Detail: err.Error(), Fix: "fix the file's syntax in the agent, or restore it: mcpgw client restore " + a.Name}, true
+		return doctorCheck{Check: name, Status: checkWarn, Detail: err.Error(), Fix: "fix the file's syntax in the agent, or restore it: mcpgw client restore " + a.Name + " --scope " + string(sc)}, true
+	}
+	if len(servers) == 0 && rec == nil && f.Where() != "" {
+		// Claude Code's local scope of a project without servers of its
+		// own: ~/.claude.json is the user scope's file.
+		return doctorCheck{}, false
 	}
 	var gw *clients.Server
 	var beside []string
@@ -94,7 +96,7 @@ func doctorAgent(d *doctorRun, l *clients.Locator, st *clients.State, a *clients
 	if p := argAfter(gw.Args, "--profile"); p != "" {
 		detail += " (profile " + p + ")"
 	}
-	if rec != nil && clients.Hash(data) != rec.SHA256 {
+	if rec != nil && f.Drifted(rec, data, true) {
 		detail += "; the file was edited since mcpgw wrote it"
 	}
 	if len(beside) > 0 {

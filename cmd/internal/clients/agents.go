@@ -13,10 +13,12 @@ import (
 // one in a project directory.
 type Scope string
 
-// The scopes an agent may have.
+// The scopes an agent may have. Local is Claude Code's per-project servers
+// kept in the user's file (~/.claude.json) under the project's path.
 const (
 	User    Scope = "user"
 	Project Scope = "project"
+	Local   Scope = "local"
 )
 
 // Format is the syntax of an agent's file.
@@ -46,6 +48,10 @@ type Agent struct {
 	remote remoteStyle
 	// typed agents write "type": "stdio" in their stdio entries.
 	typed bool
+	// selfWritten are the scopes whose file the agent itself rewrites as
+	// it runs (Claude Code's ~/.claude.json): there mcpgw owns only the
+	// servers value (see [File.ServersOnly]).
+	selfWritten []Scope
 	// path returns the file of scope.
 	path func(l *Locator, s Scope) (string, error)
 }
@@ -103,8 +109,9 @@ func (l *Locator) configDir() (string, error) {
 	return filepath.Join(l.Home, ".config"), nil
 }
 
-// inHome is a file at the same place under the home directory on every OS,
-// with an optional project-scope counterpart under the project directory.
+// inHome is a file at the same place under the home directory on every OS
+// (for the user and local scopes), with an optional project-scope
+// counterpart under the project directory.
 func inHome(user []string, project []string) func(*Locator, Scope) (string, error) {
 	return func(l *Locator, s Scope) (string, error) {
 		if s == Project {
@@ -142,10 +149,14 @@ var Agents = []*Agent{
 		Scopes: []Scope{User}, remote: remoteStyle{url: "url"},
 		path: inConfigDir([]string{"Claude", "claude_desktop_config.json"}, nil)},
 	// Claude Code: user scope in ~/.claude.json (top-level "mcpServers"),
-	// project scope in .mcp.json at the project root; entries have
+	// project scope in .mcp.json at the project root, local scope (the
+	// default of claude mcp add) in ~/.claude.json under
+	// "projects"."/abs/project/dir"."mcpServers"; entries have
 	// "type": "stdio" | "http" | "sse" (https://code.claude.com/docs/en/mcp).
+	// Claude Code rewrites ~/.claude.json itself (counters, caches).
 	{Name: "claude-code", Title: "Claude Code", Format: JSON, Key: "mcpServers",
-		Scopes: []Scope{User, Project}, remote: remoteStyle{url: "url", typeHTTP: true}, typed: true,
+		Scopes: []Scope{User, Project, Local}, selfWritten: []Scope{User, Local},
+		remote: remoteStyle{url: "url", typeHTTP: true}, typed: true,
 		path: inHome([]string{".claude.json"}, []string{".mcp.json"})},
 	// Cursor: ~/.cursor/mcp.json and the project's .cursor/mcp.json,
 	// "mcpServers"; remote entries have "url" and "headers"
@@ -263,8 +274,8 @@ func scopeList(ss []Scope) string {
 // ParseScope checks a --scope value.
 func ParseScope(s string) (Scope, error) {
 	switch Scope(s) {
-	case User, Project:
+	case User, Project, Local:
 		return Scope(s), nil
 	}
-	return "", fmt.Errorf("unknown scope %q: use user or project", s)
+	return "", fmt.Errorf("unknown scope %q: use user, project or local (Claude Code's per-project servers in ~/.claude.json)", s)
 }

@@ -2,6 +2,7 @@ package clients
 
 import (
 	"bytes"
+	"encoding/json"
 	"flag"
 	"os"
 	"path/filepath"
@@ -284,6 +285,37 @@ func TestPaths(t *testing.T) {
 	}
 }
 
+// TestLocalScopeOnlyClaudeCode: local is Claude Code's alone, a scope the
+// command line takes, and on Windows the project is named with forward
+// slashes as Claude Code names it.
+func TestLocalScopeOnlyClaudeCode(t *testing.T) {
+	l := &Locator{GOOS: "linux", Home: "/home/u", Dir: "/proj", Getenv: func(string) string { return "" }}
+	for _, a := range Agents {
+		_, err := a.File(l, Local)
+		if (a.Name == "claude-code") != (err == nil) {
+			t.Errorf("%s local scope: %v", a.Name, err)
+		}
+	}
+	if s, err := ParseScope("local"); s != Local || err != nil {
+		t.Errorf("ParseScope(local) = %q, %v", s, err)
+	}
+	if _, err := ParseScope("global"); err == nil || !strings.Contains(err.Error(), "local") {
+		t.Errorf("ParseScope(global) = %v; want an error naming local", err)
+	}
+	a, _ := Lookup("claude-code")
+	w := &Locator{GOOS: "windows", Home: `C:\Users\u`, Dir: `C:\src\app`, Getenv: func(k string) string { return "" }}
+	f, err := a.File(w, Local)
+	if err != nil || f.In[1] != "C:/src/app" {
+		t.Errorf("windows local file = %+v, %v; want the project as C:/src/app", f, err)
+	}
+	if u, _ := a.File(l, User); u.Key() != "/home/u/.claude.json" || u.ServersOnly() != true {
+		t.Errorf("user file key %q, servers only %v", u.Key(), u.ServersOnly())
+	}
+	if p, _ := a.File(l, Project); p.ServersOnly() {
+		t.Error(".mcp.json is servers-only; it is the project's, byte for byte")
+	}
+}
+
 func TestSecretDetection(t *testing.T) {
 	cases := []struct {
 		key, value string
@@ -360,5 +392,144 @@ func TestBackupNeverOverwrites(t *testing.T) {
 	}
 	if !strings.Contains(filepath.Base(p1), "cursor-user-20260102T030405Z") {
 		t.Errorf("backup name %s has no agent, scope and time", p1)
+	}
+}
+
+// localFile is Claude Code's local-scope file for the project dir, with
+// the claude-code fixture's content.
+func localFile(t *testing.T, dir string) (*File, []byte) {
+	t.Helper()
+	a, _ := Lookup("claude-code")
+	l := &Locator{GOOS: "linux", Home: "/home/user", Dir: dir, Getenv: func(string) string { return "" }}
+	f, err := a.File(l, Local)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, data := fixture(t, a)
+	return f, data
+}
+
+// TestLocalScope reads and replaces Claude Code's per-project servers in
+// ~/.claude.json (projects.DIR.mcpServers): only that value changes, for a
+// project that has servers, one that has an entry but no servers, and one
+// with no entry yet; the user-scope servers are untouched.
+func TestLocalScope(t *testing.T) {
+	f, data := localFile(t, "/home/user/src/api")
+	if f.Path != "/home/user/.claude.json" || f.Key() != "/home/user/.claude.json#/projects/~1home~1user~1src~1api/mcpServers" ||
+		f.Where() != `projects["/home/user/src/api"].mcpServers` || !f.ServersOnly() {
+		t.Errorf("local file = %+v, key %s, where %s", f, f.Key(), f.Where())
+	}
+	servers, err := f.Read(data)
+	if err != nil || len(servers) != 1 || servers[0].Name != "db" || servers[0].Secrets()[0].Where != "env DB_PASSWORD" {
+		t.Fatalf("local servers = %v, %v; want db with its password", servers, err)
+	}
+	a := f.Agent
+	user, _ := a.Read("u", data)
+	for _, dir := range []string{"/home/user/src/api", "/home/user/src/app", "/home/user/new"} {
+		f, _ := localFile(t, dir)
+		out, err := f.Install(data, entryFor(a))
+		if err != nil {
+			t.Fatalf("%s: %v", dir, err)
+		}
+		got, err := f.Read(out)
+		if err != nil || len(got) != 1 || !got[0].IsMcpgw() {
+			t.Errorf("%s: installed servers = %v, %v", dir, got, err)
+		}
+		if u, _ := a.Read("u", out); !reflect.DeepEqual(u, user) {
+			t.Errorf("%s: user-scope servers changed", dir)
+		}
+		// Everything but the project's servers is as it was.
+		var before, after map[string]any
+		mustJSON(t, data, &before)
+		mustJSON(t, out, &after)
+		delete(before["projects"].(map[string]any), dir)
+		delete(after["projects"].(map[string]any), dir)
+		if !reflect.DeepEqual(before, after) {
+			t.Errorf("%s: install changed more than the project's servers:\n%s", dir, out)
+		}
+		// Putting the backup's servers back gives the file back byte for
+		// byte; the entry install created is removed again.
+		back, err := f.PutServers(out, data)
+		if err != nil || !bytes.Equal(back, data) {
+			t.Errorf("%s: PutServers = %v\n%s", dir, err, back)
+		}
+	}
+}
+
+func mustJSON(t *testing.T, data []byte, v any) {
+	t.Helper()
+	if err := json.Unmarshal(standardize(t, data), v); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func standardize(t *testing.T, data []byte) []byte {
+	t.Helper()
+	v, err := hujson.Parse(data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	v.Standardize()
+	return v.Pack()
+}
+
+// TestServersOnlyDrift: the servers value's canonical form ignores the
+// agent reformatting the file and changing the rest of it, and changes when
+// a server does; PutServers keeps the agent's newer state.
+func TestServersOnlyDrift(t *testing.T) {
+	f, data := localFile(t, "/home/user/src/api")
+	installed, err := f.Install(data, entryFor(f.Agent))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, found, err := f.Servers(installed)
+	if err != nil || !found {
+		t.Fatalf("Servers = %v, %v", found, err)
+	}
+	// Claude Code rewrites the file: other keys change, formatting too.
+	var doc map[string]any
+	mustJSON(t, installed, &doc)
+	doc["numStartups"] = 43.0
+	doc["projects"].(map[string]any)["/home/user/src/other"] = map[string]any{"allowedTools": []any{}}
+	rewritten, _ := json.MarshalIndent(doc, "", "\t")
+	if got, _, err := f.Servers(rewritten); err != nil || !bytes.Equal(got, want) {
+		t.Errorf("servers after the agent rewrote the file = %s, %v; want %s", got, err, want)
+	}
+	// A server added beside mcpgw is a change.
+	doc["projects"].(map[string]any)["/home/user/src/api"].(map[string]any)["mcpServers"].(map[string]any)["x"] = map[string]any{"command": "x"}
+	edited, _ := json.Marshal(doc)
+	if got, _, _ := f.Servers(edited); bytes.Equal(got, want) {
+		t.Error("a server added beside mcpgw is not a change")
+	}
+	// Restore into the rewritten file: the backup's servers, the agent's
+	// numStartups and new project.
+	back, err := f.PutServers(rewritten, data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got map[string]any
+	mustJSON(t, back, &got)
+	if got["numStartups"] != 43.0 || got["projects"].(map[string]any)["/home/user/src/other"] == nil {
+		t.Errorf("restore lost the agent's newer state:\n%s", back)
+	}
+	if s, _ := f.Read(back); len(s) != 1 || s[0].Name != "db" {
+		t.Errorf("restored servers = %v; want db", s)
+	}
+	// No file before install: restore takes out mcpgw's entry and what
+	// install created for it, and leaves what the agent wrote since.
+	created, err := f.Install(nil, entryFor(f.Agent))
+	if err != nil {
+		t.Fatal(err)
+	}
+	doc = nil
+	mustJSON(t, created, &doc)
+	doc["numStartups"] = 1.0
+	rewritten, _ = json.MarshalIndent(doc, "", "  ")
+	back, err = f.PutServers(rewritten, []byte("{}"))
+	if err != nil || string(standardize(t, back)) != "{\n  \"numStartups\": 1\n}" {
+		t.Errorf("PutServers with no backup = %v\n%s\nwant only numStartups", err, back)
+	}
+	if _, found, _ := f.Servers([]byte(`{"projects": {}}`)); found {
+		t.Error("Servers found a value in a file without one")
 	}
 }

@@ -25,13 +25,10 @@ func NewEntry(binary, profile, config string) Entry {
 	return Entry{Command: binary, Args: args}
 }
 
-// Read returns the servers in data, the agent's file at path (used in
-// messages), in file order. Empty data has none.
+// Read returns the servers at the top of data, the agent's file at path
+// (used in messages), in file order. Empty data has none.
 func (a *Agent) Read(path string, data []byte) ([]*Server, error) {
-	if a.Format == TOML {
-		return a.readTOML(path, data)
-	}
-	return a.readJSON(path, data)
+	return (&File{Agent: a, Path: path, In: []string{a.Key}}).Read(data)
 }
 
 // fields is e in the agent's shape.
@@ -52,22 +49,28 @@ func (a *Agent) tomlBlock(e Entry) string {
 }
 
 // Install returns data, the agent's file at path, with all its servers
-// replaced by the one entry e and every other byte kept. The result is
-// read back to check it holds exactly that entry.
+// (at the top of the file) replaced by the one entry e and every other
+// byte kept.
 func (a *Agent) Install(path string, data []byte, e Entry) ([]byte, error) {
+	return a.install(path, data, []string{a.Key}, e)
+}
+
+// install replaces the servers at the member chain in (see [File.In]).
+// The result is read back to check it holds exactly the entry e.
+func (a *Agent) install(path string, data []byte, in []string, e Entry) ([]byte, error) {
 	var out []byte
 	var err error
 	if a.Format == TOML {
 		out, err = a.replaceTOML(path, data, a.tomlBlock(e))
 	} else {
-		out, err = a.replaceJSON(path, data, func(indent, unit string) string {
+		out, err = a.replaceJSON(path, data, in, func(indent, unit string) string {
 			return writeObject([]field{{EntryName, a.fields(e)}}, indent, unit)
 		})
 	}
 	if err != nil {
 		return nil, err
 	}
-	got, err := a.Read(path, out)
+	got, err := (&File{Agent: a, Path: path, In: in}).Read(out)
 	if err != nil || len(got) != 1 || got[0].Name != EntryName || got[0].Command != e.Command || strings.Join(got[0].Args, "\x00") != strings.Join(e.Args, "\x00") {
 		return nil, fmt.Errorf("cannot edit %s safely (the edited file does not read back as one mcpgw entry: %v); add the entry by hand from: mcpgw client print %s", path, err, a.Name)
 	}

@@ -45,23 +45,20 @@ func standard(v hujson.Value) []byte {
 	return c.Pack()
 }
 
-// readJSON returns the servers of an agent's JSON file, in file order.
-func (a *Agent) readJSON(path string, data []byte) ([]*Server, error) {
+// readJSON returns the servers of an agent's JSON file, held at the
+// member chain in (see [File.In]), in file order.
+func (a *Agent) readJSON(path string, data []byte, in []string) ([]*Server, error) {
 	_, obj, err := parseJSON(path, data)
 	if err != nil {
 		return nil, err
 	}
-	i := member(obj, a.Key)
-	if i < 0 {
-		return nil, nil
-	}
-	val := obj.Members[i].Value
-	if lit, ok := val.Value.(hujson.Literal); ok && lit.Kind() == 'n' {
-		return nil, nil
+	val, err := lookup(path, obj, in)
+	if val == nil || err != nil {
+		return nil, err
 	}
 	servers, ok := val.Value.(*hujson.Object)
 	if !ok {
-		return nil, fmt.Errorf("%s: %q must be an object of servers; fix it in an editor, nothing was changed", path, a.Key)
+		return nil, fmt.Errorf("%s: %s must be an object of servers; fix it in an editor, nothing was changed", path, memberPath(in))
 	}
 	var out []*Server
 	for _, m := range servers.Members {
@@ -79,35 +76,109 @@ func (a *Agent) readJSON(path string, data []byte) ([]*Server, error) {
 	return out, nil
 }
 
-// replaceJSON returns data with the agent's servers replaced by servers
-// (the JSON text of an object, as written by [Agent.serversJSON] for an
-// indent), and every other byte of the file as it was: the old value's
-// bytes are cut out and the new ones spliced in, so comments, trailing
-// commas, key order and formatting elsewhere cannot change.
-func (a *Agent) replaceJSON(path string, data []byte, servers func(indent, unit string) string) ([]byte, error) {
-	if len(bytes.TrimSpace(data)) == 0 {
-		return []byte("{\n  " + quote(a.Key) + ": " + servers("  ", "  ") + "\n}\n"), nil
+// lookup walks obj down the member chain in: the value at its end, or nil
+// when a member is missing or null. A member on the way that is not an
+// object is an error.
+func lookup(path string, obj *hujson.Object, in []string) (*hujson.Value, error) {
+	for i, k := range in {
+		j := member(obj, k)
+		if j < 0 || isNull(obj.Members[j].Value) {
+			return nil, nil
+		}
+		v := &obj.Members[j].Value
+		if i == len(in)-1 {
+			return v, nil
+		}
+		next, ok := v.Value.(*hujson.Object)
+		if !ok {
+			return nil, fmt.Errorf("%s: %s must be an object; fix it in an editor, nothing was changed", path, memberPath(in[:i+1]))
+		}
+		obj = next
 	}
-	_, obj, err := parseJSON(path, data)
+	return nil, nil
+}
+
+func isNull(v hujson.Value) bool {
+	lit, ok := v.Value.(hujson.Literal)
+	return ok && lit.Kind() == 'n'
+}
+
+// memberPath writes a member chain for people: "mcpServers", or
+// projects["/dir"].mcpServers.
+func memberPath(in []string) string {
+	if len(in) == 1 {
+		return quote(in[0])
+	}
+	var b strings.Builder
+	b.WriteString(in[0])
+	for _, k := range in[1 : len(in)-1] {
+		b.WriteString("[" + quote(k) + "]")
+	}
+	b.WriteString("." + in[len(in)-1])
+	return b.String()
+}
+
+// replaceJSON returns data with the agent's servers, at the member chain
+// in, replaced by servers (the JSON text of an object, as written by
+// [writeObject] for an indent), and every other byte of the file as it
+// was: the old value's bytes are cut out and the new ones spliced in, so
+// comments, trailing commas, key order and formatting elsewhere cannot
+// change. Missing (or null) objects on the way are created.
+func (a *Agent) replaceJSON(path string, data []byte, in []string, servers func(indent, unit string) string) ([]byte, error) {
+	if len(bytes.TrimSpace(data)) == 0 {
+		return []byte("{\n  " + nested(in, "  ", "  ", servers) + "\n}\n"), nil
+	}
+	root, obj, err := parseJSON(path, data)
 	if err != nil {
 		return nil, err
 	}
 	unit := indentUnit(data, obj)
-	if i := member(obj, a.Key); i >= 0 {
-		m := obj.Members[i]
+	val, closeIndent := &root, ""
+	for i, k := range in {
+		j := member(obj, k)
+		if j < 0 {
+			return insertMember(data, val, obj, closeIndent, unit, func(indent string) string {
+				return nested(in[i:], indent, unit, servers)
+			})
+		}
+		m := &obj.Members[j]
 		indent := lineIndent(data, m.Name.StartOffset)
-		out := splice(data, m.Value.StartOffset, m.Value.EndOffset, servers(indent, unit))
-		return out, nil
+		if i == len(in)-1 {
+			return splice(data, m.Value.StartOffset, m.Value.EndOffset, servers(indent, unit)), nil
+		}
+		next, ok := m.Value.Value.(*hujson.Object)
+		if !ok {
+			if !isNull(m.Value) {
+				return nil, fmt.Errorf("%s: %s must be an object; fix it in an editor, nothing was changed", path, memberPath(in[:i+1]))
+			}
+			text := "{\n" + indent + unit + nested(in[i+1:], indent+unit, unit, servers) + "\n" + indent + "}"
+			return splice(data, m.Value.StartOffset, m.Value.EndOffset, text), nil
+		}
+		val, obj, closeIndent = &m.Value, next, indent
 	}
-	// No servers key yet: a new last member of the top-level object.
-	indent := unit
+	return nil, errors.New("internal error: no member chain for the servers")
+}
+
+// nested writes the member in[0] holding, through objects, the servers at
+// the end of the chain in; indent is the indent of the member's line.
+func nested(in []string, indent, unit string, servers func(indent, unit string) string) string {
+	if len(in) == 1 {
+		return quote(in[0]) + ": " + servers(indent, unit)
+	}
+	return quote(in[0]) + ": {\n" + indent + unit + nested(in[1:], indent+unit, unit, servers) + "\n" + indent + "}"
+}
+
+// insertMember adds a new last member, text(indent), to obj, the value
+// val, whose closing brace is on a line indented by closeIndent.
+func insertMember(data []byte, val *hujson.Value, obj *hujson.Object, closeIndent, unit string, text func(indent string) string) ([]byte, error) {
+	indent := closeIndent + unit
 	if len(obj.Members) > 0 {
 		indent = lineIndent(data, obj.Members[0].Name.StartOffset)
 	}
-	text := quote(a.Key) + ": " + servers(indent, unit)
+	t := text(indent)
 	if len(obj.Members) == 0 {
-		open := bytes.IndexByte(data, '{')
-		return splice(data, open+1, open+1, "\n"+indent+text+"\n"), nil
+		open := val.StartOffset
+		return splice(data, open+1, open+1, "\n"+indent+t+"\n"+closeIndent), nil
 	}
 	last := obj.Members[len(obj.Members)-1].Value
 	if last.AfterExtra != nil {
@@ -116,7 +187,7 @@ func (a *Agent) replaceJSON(path string, data []byte, servers func(indent, unit 
 		if comma >= len(data) || data[comma] != ',' {
 			return nil, errors.New("internal error: trailing comma not found")
 		}
-		return splice(data, comma+1, comma+1, "\n"+indent+text+","), nil
+		return splice(data, comma+1, comma+1, "\n"+indent+t+","), nil
 	}
 	// A line comment after the last value stays with it.
 	end := last.EndOffset
@@ -124,10 +195,35 @@ func (a *Agent) replaceJSON(path string, data []byte, servers func(indent, unit 
 		seg := bytes.TrimSpace(data[end : end+nl])
 		if len(seg) == 0 || bytes.HasPrefix(seg, []byte("//")) {
 			out := splice(data, end, end, ",")
-			return splice(out, end+1+nl, end+1+nl, "\n"+indent+text), nil
+			return splice(out, end+1+nl, end+1+nl, "\n"+indent+t), nil
 		}
 	}
-	return splice(data, end, end, ",\n"+indent+text), nil
+	return splice(data, end, end, ",\n"+indent+t), nil
+}
+
+// removeJSON returns data without the member at the end of the chain in,
+// and without the objects on the way that this leaves empty and keep says
+// not to keep; the rest of the file stays as it is.
+func removeJSON(path string, data []byte, in []string, keep func(in []string) bool) ([]byte, error) {
+	v, _, err := parseJSON(path, data)
+	if err != nil {
+		return nil, err
+	}
+	if v.Find(pointer(in)) == nil {
+		return data, nil
+	}
+	for i := len(in); i >= 1; i-- {
+		if i < len(in) {
+			o, ok := v.Find(pointer(in[:i])).Value.(*hujson.Object)
+			if !ok || len(o.Members) > 0 || keep(in[:i]) {
+				break
+			}
+		}
+		if err := v.Patch([]byte(`[{"op": "remove", "path": ` + quote(pointer(in[:i])) + `}]`)); err != nil {
+			return nil, fmt.Errorf("cannot edit %s safely: %w", path, err)
+		}
+	}
+	return v.Pack(), nil
 }
 
 func splice(data []byte, from, to int, text string) []byte {

@@ -20,7 +20,7 @@ import (
 // wrote (to tell a file someone changed since) and where the backup of
 // what was there before is.
 type State struct {
-	// Files maps an agent file's path to what mcpgw wrote there.
+	// Files maps an agent file's [File.Key] to what mcpgw wrote there.
 	Files map[string]*Installed `json:"files"`
 
 	dir string
@@ -32,6 +32,10 @@ type Installed struct {
 	Scope Scope  `json:"scope"`
 	// SHA256 is the hash of the file as mcpgw wrote it.
 	SHA256 string `json:"sha256"`
+	// Servers is the hash of the servers value as mcpgw wrote it (see
+	// [File.Servers]), for a file whose rest the agent owns
+	// ([File.ServersOnly]).
+	Servers string `json:"servers_sha256,omitempty"`
 	// Backup is the copy of the file from before; "" when there was no
 	// file (restore then removes it).
 	Backup string    `json:"backup,omitempty"`
@@ -42,6 +46,33 @@ type Installed struct {
 func Hash(data []byte) string {
 	h := sha256.Sum256(data)
 	return hex.EncodeToString(h[:])
+}
+
+// Record is what mcpgw remembers of written, the file it wrote, whose
+// earlier content is in backup ("" when there was no file).
+func (f *File) Record(written []byte, backup string, now time.Time) *Installed {
+	rec := &Installed{Agent: f.Agent.Name, Scope: f.Scope, SHA256: Hash(written), Backup: backup, At: now.UTC()}
+	if f.ServersOnly() {
+		if canon, found, err := f.Servers(written); err == nil && found {
+			rec.Servers = Hash(canon)
+		}
+	}
+	return rec
+}
+
+// Drifted reports whether data, the file now (exists is false when there
+// is none), differs from what mcpgw wrote as rec records it: the whole
+// file, or for a servers-only file ([File.ServersOnly]) its servers value,
+// the rest being the agent's to change.
+func (f *File) Drifted(rec *Installed, data []byte, exists bool) bool {
+	if !exists {
+		return true
+	}
+	if f.ServersOnly() && rec.Servers != "" {
+		canon, found, err := f.Servers(data)
+		return err != nil || !found || Hash(canon) != rec.Servers
+	}
+	return Hash(data) != rec.SHA256
 }
 
 // LoadState reads the state kept in dir (mcpgw's state directory); a
