@@ -36,7 +36,7 @@ type urlAgent struct {
 	followErr error
 }
 
-func connectURLAgent(t *testing.T, env []string) *urlAgent {
+func connectURLAgent(t *testing.T, env []string, version string) *urlAgent {
 	t.Helper()
 	a := &urlAgent{changed: make(chan struct{}, 8)}
 	client := mcp.NewClient(&mcp.Implementation{Name: "url-agent", Version: "1"}, &mcp.ClientOptions{
@@ -70,7 +70,7 @@ func connectURLAgent(t *testing.T, env []string) *urlAgent {
 	cmd.Stderr = stderr
 	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
 	defer cancel()
-	cs, err := client.Connect(ctx, &mcp.CommandTransport{Command: cmd}, &mcp.ClientSessionOptions{ProtocolVersion: "2025-11-25"})
+	cs, err := client.Connect(ctx, &mcp.CommandTransport{Command: cmd}, &mcp.ClientSessionOptions{ProtocolVersion: version})
 	if err != nil {
 		t.Fatalf("connecting to mcpgw serve: %v", err)
 	}
@@ -160,7 +160,18 @@ func TestOAuthElicitLogin(t *testing.T) {
 		t.Fatalf("agent without URL elicitation: whoami = %v, %v; want an error naming mcpgw auth login oa-el", res, err)
 	}
 
-	a := connectURLAgent(t, env)
+	// An agent speaking 2026-07-28 cannot be sent requests: the command.
+	a26 := connectURLAgent(t, env, "2026-07-28")
+	if text, isErr := a26.call(t, "oa-el__whoami"); !isErr || !strings.Contains(text, "mcpgw auth login oa-el") {
+		t.Errorf("2026-07-28 agent: whoami = %q (error %v); want an error naming mcpgw auth login oa-el", text, isErr)
+	}
+	a26.mu.Lock()
+	if len(a26.asked) != 0 {
+		t.Errorf("a 2026-07-28 agent was sent %d elicitations", len(a26.asked))
+	}
+	a26.mu.Unlock()
+
+	a := connectURLAgent(t, env, "2025-11-25")
 	if a.lists(t, "oa-el__whoami") {
 		t.Fatalf("a server with no login lists its tools")
 	}
