@@ -234,6 +234,10 @@ func TestOAuthElicitLogin(t *testing.T) {
 	if err != nil || !res.IsError || !strings.Contains(textOfResult(res), want) {
 		t.Errorf("insufficient scope, agent without URL elicitation: admin = %v, %v; want an error saying %s", textOfResult(res), err, want)
 	}
+	// The refusal ends that call only: the server's session goes on.
+	if res, err = plain2.cs.CallTool(context.Background(), &mcp.CallToolParams{Name: "oa-el__whoami"}); err != nil || res.IsError {
+		t.Errorf("whoami after a call refused for want of scope = %v, %v; want it through", res, err)
+	}
 
 	// More scope, for an agent that can: one more page, the union of
 	// scopes, the call retried.

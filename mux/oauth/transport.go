@@ -29,7 +29,8 @@ type Transport struct {
 	// Authorize, when set, runs the browser flow on a 401 that no stored
 	// login fixes and, for a 403 insufficient_scope that names scopes the
 	// login lacks, a step-up. Nil in serve: there a server needing a login
-	// is in state needs_login until `mcpgw auth login` is run.
+	// is in state needs_login until `mcpgw auth login` is run, or a call
+	// logs it in through the agent (package mux's elicitlogin.go).
 	Authorize Authorizer
 	// StepUp, when set and Authorize is not, runs the browser flow for a
 	// 403 insufficient_scope only: a command in a terminal may ask the
