@@ -35,6 +35,13 @@ func (g *Gateway) answerUnlisted(ctx context.Context, ss *mcp.ServerSession, exp
 	if d == nil {
 		return outcome{}, false
 	}
+	if g.elicitsLogin(d.spec) && agentTakesURL(ss) {
+		// An attempt to connect may be under way (needs_login retries with
+		// backoff): its outcome says whether a login is still needed.
+		if d.status().State == StateStarting {
+			d.session(ctx)
+		}
+	}
 	if d.status().State == StateNeedsLogin && g.elicitsLogin(d.spec) && agentTakesURL(ss) {
 		if err := d.loginThroughAgent(ctx, ss); err != nil {
 			tool := strings.TrimPrefix(exposed, d.spec.Prefix+catalog.NameSeparator)

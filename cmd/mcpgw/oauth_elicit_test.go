@@ -259,6 +259,49 @@ func TestOAuthElicitLogin(t *testing.T) {
 		t.Errorf("no notifications/elicitation/complete for the step-up")
 	}
 
+	// A revoked login: the call that finds out says so; the server is in
+	// needs_login; then two calls at once make one login through the
+	// agent, and both go through.
+	as.invalidate(true)
+	if text, isErr := a.call(t, "oa-el__whoami"); !isErr || !strings.Contains(text, "mcpgw auth login oa-el") {
+		t.Errorf("after revocation: whoami = %q (error %v); want an error naming mcpgw auth login oa-el", text, isErr)
+	}
+	deadline := time.After(30 * time.Second)
+	for a.lists(t, "oa-el__whoami") {
+		select {
+		case <-a.changed:
+		case <-deadline:
+			t.Fatalf("the serve still lists oa-el's tools after the login was revoked")
+		}
+	}
+	a.mu.Lock()
+	before := len(a.asked)
+	a.mu.Unlock()
+	var wg sync.WaitGroup
+	results := make([]string, 2)
+	for i := range results {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			res, err := a.cs.CallTool(context.Background(), &mcp.CallToolParams{Name: "oa-el__whoami"})
+			switch {
+			case err != nil:
+				results[i] = err.Error()
+			case res.IsError:
+				results[i] = "error: " + textOfResult(res)
+			}
+		}()
+	}
+	wg.Wait()
+	if results[0] != "" || results[1] != "" {
+		t.Errorf("two calls to a server in needs_login: %q; want both through after one login", results)
+	}
+	a.mu.Lock()
+	if n := len(a.asked) - before; n != 1 {
+		t.Errorf("two calls to a server in needs_login made %d elicitations, want 1", n)
+	}
+	a.mu.Unlock()
+
 	// The command the error named works.
 	if _, errOut, err := runMcpgw(t, env, "auth", "login", "oa-el", "--scope", "tools admin"); err != nil {
 		t.Fatalf("mcpgw auth login --scope: %v\n%s", err, errOut)
