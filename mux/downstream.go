@@ -80,6 +80,9 @@ type downstream struct {
 	retry chan chan struct{}
 	// loginMu keeps logins through an agent one at a time (elicitlogin.go).
 	loginMu sync.Mutex
+	// loginOffered is set once a tools/list offered the agent a login
+	// (offerLogins), until one succeeds.
+	loginOffered atomic.Bool
 	// envID is the identity a stdio server's process was given in its
 	// environment, nil before it starts (identity.go). Atomic: Apply reads
 	// it under the gateway's lock.

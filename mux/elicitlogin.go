@@ -139,7 +139,29 @@ func (d *downstream) loginThroughAgent(ctx context.Context, ss *mcp.ServerSessio
 		return err
 	}
 	d.gw.logger.Info("server logged in through the agent", "server", spec.Name)
+	d.loginOffered.Store(false) // a later loss of this login is offered again
 	return d.retryNow(ctx)
+}
+
+// offerLogins asks the agent that listed tools, when it takes URLs, to log
+// in each server in needs_login that allows it, without holding up the
+// list: the tools join through list_changed. Each server is offered once
+// until a login succeeds, so an agent that declined is not asked at every
+// list (a call to one of its tools still asks).
+func (g *Gateway) offerLogins(ss *mcp.ServerSession) {
+	if !agentTakesURL(ss) {
+		return
+	}
+	for _, d := range g.downstreams() {
+		if !g.elicitsLogin(d.spec) || d.status().State != StateNeedsLogin || !d.loginOffered.CompareAndSwap(false, true) {
+			continue
+		}
+		go func() {
+			if err := d.loginThroughAgent(context.Background(), ss); err != nil {
+				g.logger.Warn("the login through the agent failed", "server", d.spec.Name, "err", g.redactErr(err))
+			}
+		}()
+	}
 }
 
 // retryNow has the run loop, in needs_login, try to connect now rather

@@ -171,10 +171,9 @@ func TestOAuthElicitLogin(t *testing.T) {
 	}
 	a26.mu.Unlock()
 
+	// (No tools/list before the first call: it would offer the login,
+	// which TestOAuthElicitLoginAtList tests.)
 	a := connectURLAgent(t, env, "2025-11-25")
-	if a.lists(t, "oa-el__whoami") {
-		t.Fatalf("a server with no login lists its tools")
-	}
 
 	// Declined: nothing is stored, the call says what else to do.
 	a.mu.Lock()
@@ -313,5 +312,43 @@ func TestOAuthElicitLogin(t *testing.T) {
 	}
 	if sc := fmt.Sprint(st[0]["scopes"]); !strings.Contains(sc, "admin") {
 		t.Errorf("after auth login --scope \"tools admin\": scopes %s; want admin among them", sc)
+	}
+}
+
+// TestOAuthElicitLoginAtList: the first tools/list of an agent that takes
+// URLs, with a server in needs_login that allows logins through the agent,
+// answers without the server's tools and asks the agent to open the login
+// page; once it came back, list_changed brings the tools.
+func TestOAuthElicitLoginAtList(t *testing.T) {
+	as := newTestAS(t)
+	env := oauthEnv(t, filepath.Join(t.TempDir(), "record.db"))
+	cfgPath := writeConfig(t, fmt.Sprintf("servers:\n  oa-list:\n    url: %s/mcp\n    oauth: {elicit_login: true}\n", as.srv.URL))
+	env = append(env, "MCPGW_CONFIG="+cfgPath)
+	a := connectURLAgent(t, env, "2025-11-25")
+	if a.lists(t, "oa-list__whoami") {
+		t.Fatalf("a server with no login lists its tools")
+	}
+	deadline := time.After(60 * time.Second)
+	for !a.lists(t, "oa-list__whoami") {
+		select {
+		case <-a.changed:
+		case <-deadline:
+			t.Fatalf("no tools of oa-list after the tools/list that offered its login")
+		}
+	}
+	a.mu.Lock()
+	asked, completed, followErr := slices.Clone(a.asked), slices.Clone(a.completed), a.followErr
+	a.mu.Unlock()
+	if followErr != nil {
+		t.Fatalf("following the login URL: %v", followErr)
+	}
+	if len(asked) != 1 || asked[0].Mode != "url" || !strings.HasPrefix(asked[0].URL, as.srv.URL+"/authorize?") {
+		t.Fatalf("elicitations after the first tools/list = %v; want one, mode url, the authorization URL", asked)
+	}
+	if !slices.Contains(completed, asked[0].ElicitationID) {
+		t.Errorf("notifications/elicitation/complete for %v; want one for %q", completed, asked[0].ElicitationID)
+	}
+	if text, isErr := a.call(t, "oa-list__whoami"); isErr || text != "alice, with token [redacted:oauth-oa-list]" {
+		t.Errorf("whoami after the login = %q (error %v)", text, isErr)
 	}
 }
