@@ -125,8 +125,12 @@ func (d *downstream) remote(spec ServerSpec, streamCtx context.Context) mcp.Tran
 		}
 		auth = &oauth.Transport{Base: rt, Source: oauth.NewSource(oauth.SourceOptions{Server: spec.Name, URL: spec.URL, Config: conf,
 			Store: o.Store, LockDir: o.LockDir, HTTPClient: o.HTTPClient, Seen: func(name, v string) { d.gw.secrets.Add(name, v) }})}
-		if o.StepUp != nil {
+		switch {
+		case o.StepUp != nil:
 			auth.StepUp = o.StepUp(spec, auth.Source)
+		case d.gw.elicitsLogin(spec):
+			auth.StepUp = d.agentStepUp(spec, auth.Source)
+			auth.StepUpAllowed = func(ctx context.Context) bool { return agentTakesURL(agentSessionFrom(ctx)) }
 		}
 		auth.LostLogin = d.lostLogin
 		rt = auth

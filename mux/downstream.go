@@ -75,6 +75,14 @@ type downstream struct {
 	// nextCallInput holds a server's request that no call in flight caused
 	// (roots) until a 2026-07-28 agent's next call can carry it.
 	nextCallInput chan *pendingInput
+	// retry asks the run loop, backing off, to try again now; the
+	// channel sent is closed when that attempt has ended.
+	retry chan chan struct{}
+	// loginMu keeps logins through an agent one at a time (elicitlogin.go).
+	loginMu sync.Mutex
+	// loginOffered is set once a tools/list offered the agent a login
+	// (offerLogins), until one succeeds.
+	loginOffered atomic.Bool
 	// envID is the identity a stdio server's process was given in its
 	// environment, nil before it starts (identity.go). Atomic: Apply reads
 	// it under the gateway's lock.
@@ -94,6 +102,7 @@ func newDownstream(gw *Gateway, spec ServerSpec, order int) *downstream {
 		subs:     map[string]int{},
 
 		nextCallInput: make(chan *pendingInput, 1),
+		retry:         make(chan chan struct{}, 1),
 	}
 }
 

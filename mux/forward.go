@@ -136,6 +136,7 @@ func (g *Gateway) forwardTool(ctx context.Context, c *call) outcome {
 		params.InputResponses = c.req.Params.InputResponses
 	}
 	ss := c.agent.ss
+	ctx = withAgentSession(ctx, ss) // for a step-up through the agent (elicitlogin.go)
 	var token string
 	params.Meta, token = g.downstreamMeta(ctx, d.speaksNew(), in, d.forwarded(c.Identity), ss)
 	if fn, ok := ctx.Value(localProgressKey{}).(func(Progress)); ok && ss == nil {
@@ -181,6 +182,10 @@ func (g *Gateway) finishCall(c *call, d *downstream, res *mcp.CallToolResult, er
 		if errors.As(err, &nl) {
 			// Its login is gone: the result says which command fixes it.
 			return failResult(logs.StatusUnavailable, nl)
+		}
+		var se *oauth.ScopeError
+		if errors.As(err, &se) {
+			return failResult(logs.StatusUnavailable, se)
 		}
 		var jerr *jsonrpc.Error
 		if errors.As(err, &jerr) {

@@ -36,15 +36,19 @@ type restartPolicy struct {
 func (r *restartPolicy) failed() int { r.failures++; return r.failures }
 func (r *restartPolicy) started()    { r.backoff = time.Second }
 
-// wait waits out the backoff; false when ctx ended first.
-func (r *restartPolicy) wait(ctx context.Context) bool {
+// wait waits out the backoff, or less when asked to try again now (a
+// login just stored: see [downstream.retryNow]); false when ctx ended
+// first. woken is the asker's channel, to close once the attempt ended.
+func (r *restartPolicy) wait(ctx context.Context, retry <-chan chan struct{}) (ok bool, woken chan struct{}) {
 	select {
 	case <-ctx.Done():
-		return false
+		return false, nil
+	case woken = <-retry:
+		return true, woken
 	case <-time.After(r.backoff):
 	}
 	r.backoff = min(r.backoff*2, 30*time.Second)
-	return true
+	return true, nil
 }
 
 // run starts the server, serves it until its session ends, and restarts
@@ -52,6 +56,7 @@ func (r *restartPolicy) wait(ctx context.Context) bool {
 func (d *downstream) run(ctx context.Context) {
 	defer close(d.done)
 	r := restartPolicy{backoff: time.Second}
+	var woken chan struct{}
 	for first := true; ; first = false {
 		if !first {
 			d.beginAttempt()
@@ -68,6 +73,10 @@ func (d *downstream) run(ctx context.Context) {
 			r.started()
 		}
 		d.attemptEnded(first)
+		if woken != nil {
+			close(woken)
+			woken = nil
+		}
 		ranWell := false
 		if err == nil {
 			readyAt := time.Now()
@@ -89,7 +98,8 @@ func (d *downstream) run(ctx context.Context) {
 		if ranWell {
 			continue // it ran well: restart at once
 		}
-		if !r.wait(ctx) {
+		var ok bool
+		if ok, woken = r.wait(ctx, d.retry); !ok {
 			return
 		}
 	}

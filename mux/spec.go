@@ -166,7 +166,10 @@ type OAuthOptions struct {
 	// StepUp, when set, returns the authorizer that runs the browser flow
 	// for a server asking for more scope than its login has (403
 	// insufficient_scope): for commands a user runs in a terminal. spec
-	// has its secrets resolved. Nil (serve) fails such a request.
+	// has its secrets resolved. Nil (serve): a server with
+	// elicit_login asks the call's agent to open the page when it can
+	// (elicitlogin.go); otherwise the call fails with an
+	// [oauth.ScopeError] naming the login command.
 	StepUp func(spec ServerSpec, src *oauth.Source) oauth.Authorizer
 }
 

@@ -35,6 +35,21 @@ func (g *Gateway) answerUnlisted(ctx context.Context, ss *mcp.ServerSession, exp
 	if d == nil {
 		return outcome{}, false
 	}
+	if g.elicitsLogin(d.spec) && agentTakesURL(ss) {
+		// An attempt to connect may be under way (needs_login retries with
+		// backoff): its outcome says whether a login is still needed.
+		if d.status().State == StateStarting {
+			d.session(ctx)
+		}
+	}
+	if d.status().State == StateNeedsLogin && g.elicitsLogin(d.spec) && agentTakesURL(ss) {
+		if err := d.loginThroughAgent(ctx, ss); err != nil {
+			tool := strings.TrimPrefix(exposed, d.spec.Prefix+catalog.NameSeparator)
+			c := g.newCall(callpath.ToolCall, ss, exposed, catalog.Route{Server: d.spec.Name, Name: tool}, args)
+			err = fmt.Errorf("server %q: logging in through the agent: %w; or run: mcpgw auth login %s", d.spec.Name, g.redactErr(err), d.spec.Name)
+			return g.recordCall(ctx, c, failResult(logs.StatusUnavailable, err), time.Now()), true
+		}
+	}
 	// A server in the middle of a restart is waited for; if it comes back
 	// and lists the tool, the call goes on.
 	if _, err := d.session(ctx); err == nil && g.cat.Load().HasTool(exposed) {

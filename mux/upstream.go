@@ -128,6 +128,9 @@ func (g *Gateway) upstreamMiddleware(next mcp.MethodHandler) mcp.MethodHandler {
 			// join through list_changed without holding up this answer.
 			g.startLazy()
 			g.listAnswered()
+			if method == "tools/list" {
+				g.offerLogins(sessionOf(req))
+			}
 			return g.list(method, req)
 		case "resources/read":
 			g.startFrom(req)

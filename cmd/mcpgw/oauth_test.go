@@ -2,11 +2,14 @@ package main
 
 import (
 	"bufio"
+	"bytes"
+	"cmp"
 	"context"
 	"crypto/rand"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -46,10 +49,13 @@ type testAS struct {
 	refreshes  int             // refresh_token grants answered
 	registered int             // dynamic client registrations
 	codes      map[string]bool
+	// scopes is the scope each code and token was granted: the one asked
+	// for at /authorize, "tools" when none was.
+	scopes map[string]string
 }
 
 func newTestAS(t *testing.T) *testAS {
-	a := &testAS{expiresIn: 3600, access: map[string]bool{}, refresh: map[string]bool{}, codes: map[string]bool{}}
+	a := &testAS{expiresIn: 3600, access: map[string]bool{}, refresh: map[string]bool{}, codes: map[string]bool{}, scopes: map[string]string{}}
 	mux := http.NewServeMux()
 	a.srv = httptest.NewServer(mux)
 	t.Cleanup(a.srv.Close)
@@ -84,6 +90,7 @@ func newTestAS(t *testing.T) *testAS {
 		code := rand.Text()
 		a.mu.Lock()
 		a.codes[code] = true
+		a.scopes[code] = cmp.Or(q.Get("scope"), "tools")
 		a.mu.Unlock()
 		u, _ := url.Parse(q.Get("redirect_uri"))
 		u.RawQuery = url.Values{"code": {code}, "state": {q.Get("state")}}.Encode()
@@ -105,9 +112,39 @@ func newTestAS(t *testing.T) *testAS {
 			tok, _ := req.Extra.TokenInfo.Extra["token"].(string)
 			return &mcp.CallToolResult{Content: []mcp.Content{&mcp.TextContent{Text: "alice, with token " + tok}}}, nil
 		})
+	server.AddTool(&mcp.Tool{Name: "admin", InputSchema: map[string]any{"type": "object"}},
+		func(ctx context.Context, req *mcp.CallToolRequest) (*mcp.CallToolResult, error) {
+			return &mcp.CallToolResult{Content: []mcp.Content{&mcp.TextContent{Text: "admin done"}}}, nil
+		})
 	h := mcp.NewStreamableHTTPHandler(func(*http.Request) *mcp.Server { return server }, nil)
-	mux.Handle("/mcp", auth.RequireBearerToken(verify, &auth.RequireBearerTokenOptions{ResourceMetadataURL: base + "/.well-known/oauth-protected-resource/mcp"})(h))
+	mux.Handle("/mcp", auth.RequireBearerToken(verify, &auth.RequireBearerTokenOptions{ResourceMetadataURL: base + "/.well-known/oauth-protected-resource/mcp"})(a.needsAdmin(h)))
 	return a
+}
+
+// needsAdmin refuses a call of the tool admin with a token not granted
+// the scope admin: 403 insufficient_scope, naming the scopes it needs.
+func (a *testAS) needsAdmin(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(r.Body)
+		r.Body = io.NopCloser(bytes.NewReader(body))
+		var msg struct {
+			Method string `json:"method"`
+			Params struct {
+				Name string `json:"name"`
+			} `json:"params"`
+		}
+		json.Unmarshal(body, &msg)
+		tok := strings.TrimPrefix(r.Header.Get("Authorization"), "Bearer ")
+		a.mu.Lock()
+		granted := strings.Fields(a.scopes[tok])
+		a.mu.Unlock()
+		if msg.Method == "tools/call" && msg.Params.Name == "admin" && !slices.Contains(granted, "admin") {
+			w.Header().Set("WWW-Authenticate", fmt.Sprintf(`Bearer error="insufficient_scope", scope="admin", resource_metadata="%s/.well-known/oauth-protected-resource/mcp"`, a.srv.URL))
+			http.Error(w, "insufficient scope", http.StatusForbidden)
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
 }
 
 func (a *testAS) token(w http.ResponseWriter, r *http.Request) {
@@ -123,6 +160,7 @@ func (a *testAS) token(w http.ResponseWriter, r *http.Request) {
 		refuse("invalid_target")
 		return
 	}
+	var scope string
 	switch r.Form.Get("grant_type") {
 	case "authorization_code":
 		if !a.codes[r.Form.Get("code")] || r.Form.Get("code_verifier") == "" {
@@ -130,6 +168,7 @@ func (a *testAS) token(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		delete(a.codes, r.Form.Get("code"))
+		scope = a.scopes[r.Form.Get("code")]
 	case "refresh_token":
 		if !a.refresh[r.Form.Get("refresh_token")] {
 			refuse("invalid_grant")
@@ -137,17 +176,19 @@ func (a *testAS) token(w http.ResponseWriter, r *http.Request) {
 		}
 		delete(a.refresh, r.Form.Get("refresh_token")) // rotated: one use
 		a.refreshes++
+		scope = a.scopes[r.Form.Get("refresh_token")]
 	default:
 		refuse("unsupported_grant_type")
 		return
 	}
 	at, rt := "at-"+rand.Text(), "rt-"+rand.Text()
 	a.access[at], a.refresh[rt] = true, true
+	a.scopes[at], a.scopes[rt] = scope, scope
 	a.issued = append(a.issued, at, rt)
 	id, _ := jwt.NewWithClaims(jwt.SigningMethodHS256, jwt.MapClaims{"sub": "u1", "email": "alice@example.com"}).SignedString([]byte("test-key"))
 	w.Header().Set("Content-Type", "application/json")
 	json.NewEncoder(w).Encode(map[string]any{"access_token": at, "token_type": "Bearer", "expires_in": a.expiresIn,
-		"refresh_token": rt, "scope": "tools", "id_token": id})
+		"refresh_token": rt, "scope": scope, "id_token": id})
 }
 
 // invalidate makes the MCP server refuse every access token issued so far;

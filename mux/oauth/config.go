@@ -1,6 +1,9 @@
 package oauth
 
-import "fmt"
+import (
+	"fmt"
+	"strings"
+)
 
 // Grants mcpgw can use.
 const (
@@ -31,6 +34,11 @@ type Config struct {
 	// PrivateKey is a PEM private key (EC or RSA) the client authenticates
 	// with (private_key_jwt) in the client credentials grant.
 	PrivateKey string
+	// ElicitLogin lets `mcpgw serve` ask an agent that supports URL-mode
+	// elicitation to open the authorization URL: for a login when a call
+	// finds the server in needs_login, and for more scope (403
+	// insufficient_scope). Off, such calls say which command to run.
+	ElicitLogin bool
 }
 
 // grant is Grant with the default applied.
@@ -62,4 +70,16 @@ func (e *NeedsLoginError) Error() string {
 		why = e.Why
 	}
 	return fmt.Sprintf("server %q: %s; run: mcpgw auth login %s", e.Server, why, e.Server)
+}
+
+// ScopeError is the error of a request the server refused for want of
+// scope (403 insufficient_scope) when no step-up could run: Scopes are the
+// ones to log in with, those granted and those asked for.
+type ScopeError struct {
+	Server string
+	Scopes []string
+}
+
+func (e *ScopeError) Error() string {
+	return fmt.Sprintf("server %q asks for more scope than its login has; run: mcpgw auth login %s --scope %q", e.Server, e.Server, strings.Join(e.Scopes, " "))
 }

@@ -29,12 +29,18 @@ type Transport struct {
 	// Authorize, when set, runs the browser flow on a 401 that no stored
 	// login fixes and, for a 403 insufficient_scope that names scopes the
 	// login lacks, a step-up. Nil in serve: there a server needing a login
-	// is in state needs_login until `mcpgw auth login` is run.
+	// is in state needs_login until `mcpgw auth login` is run, or a call
+	// logs it in through the agent (package mux's elicitlogin.go).
 	Authorize Authorizer
 	// StepUp, when set and Authorize is not, runs the browser flow for a
 	// 403 insufficient_scope only: a command in a terminal may ask the
 	// user for more scope, but not for a login they never gave.
 	StepUp Authorizer
+	// StepUpAllowed, when set, says whether StepUp may run for a request
+	// (in serve: whether the agent behind the call can be asked to open
+	// a URL); when it says no, or StepUp is nil, a 403 insufficient_scope
+	// naming scopes the login lacks fails with a [*ScopeError].
+	StepUpAllowed func(ctx context.Context) bool
 	// LostLogin, when set, is called (on a goroutine of its own) when a
 	// request finds the login gone: revoked, or refused by the server.
 	LostLogin func(error)
@@ -126,8 +132,12 @@ func (t *Transport) roundTrip(r *http.Request) (*http.Response, error) {
 			}
 		}
 		return t.authorizeAndRetry(r, resp)
-	case resp.StatusCode == http.StatusForbidden && t.stepUp() != nil && creds != nil && t.wantsMoreScope(resp, creds):
-		return t.authorizeAndRetry(r, resp)
+	case resp.StatusCode == http.StatusForbidden && creds != nil && t.wantsMoreScope(resp, creds):
+		if t.stepUp() != nil && (t.Authorize != nil || t.StepUpAllowed == nil || t.StepUpAllowed(ctx)) {
+			return t.authorizeAndRetry(r, resp)
+		}
+		drain(resp)
+		return nil, &ScopeError{Server: t.Source.Server(), Scopes: WantedScopes(resp, creds)}
 	}
 	t.setNeedsLogin(nil)
 	return resp, nil
@@ -179,6 +189,24 @@ func (t *Transport) wantsMoreScope(resp *http.Response, creds *Credentials) bool
 		}
 	}
 	return false
+}
+
+// WantedScopes is the union of the scopes creds were granted and those a
+// 403 insufficient_scope challenge in resp names: what a step-up asks for.
+func WantedScopes(resp *http.Response, creds *Credentials) []string {
+	scopes := slices.Clone(creds.Scopes)
+	cs, _ := oauthex.ParseWWWAuthenticate(resp.Header.Values("WWW-Authenticate"))
+	for _, c := range cs {
+		if c.Scheme != "bearer" || c.Params["error"] != "insufficient_scope" {
+			continue
+		}
+		for _, s := range strings.Fields(c.Params["scope"]) {
+			if !slices.Contains(scopes, s) {
+				scopes = append(scopes, s)
+			}
+		}
+	}
+	return scopes
 }
 
 // bearerChallenge reports whether resp challenges for a Bearer token, as

@@ -43,6 +43,10 @@ state needs_login: its tools are not listed until you log in.`,
 type AuthLoginOptions struct {
 	Name      string
 	NoBrowser bool
+	// Scope, space-separated, is asked for instead of the configured or
+	// advertised scopes: what a server that refused a call for want of
+	// scope (403 insufficient_scope) said to ask for.
+	Scope string
 }
 
 func newCmdAuthLogin(f *Factory) *cobra.Command {
@@ -57,9 +61,14 @@ approve, the browser comes back to mcpgw on 127.0.0.1, and the tokens go to the
 OS keychain. With --no-browser the page's URL is printed instead, to open
 anywhere that can reach this machine's 127.0.0.1 (an SSH tunnel).
 
+--scope asks for those scopes (space-separated) instead of oauth.scopes or the
+ones the server advertises: a call mcpgw serve failed for want of scope says
+which.
+
 A server with oauth: {grant: client_credentials} logs in without a browser.`,
 		Example: `  mcpgw auth login github
-  mcpgw auth login linear --no-browser`,
+  mcpgw auth login linear --no-browser
+  mcpgw auth login github --scope "repo read:org"`,
 		Args:              cobra.ExactArgs(1),
 		ValidArgsFunction: completeServerArg(f),
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -68,6 +77,7 @@ A server with oauth: {grant: client_credentials} logs in without a browser.`,
 		},
 	}
 	cmd.Flags().BoolVar(&opts.NoBrowser, "no-browser", false, "print the authorization URL instead of opening a browser")
+	cmd.Flags().StringVar(&opts.Scope, "scope", "", "scopes to ask for, space-separated, instead of the configured or advertised ones")
 	return cmd
 }
 
@@ -84,6 +94,9 @@ func runAuthLogin(ctx context.Context, f *Factory, opts *AuthLoginOptions) error
 	lo, err := loginOptions(ctx, f, cfg, s, store)
 	if err != nil {
 		return err
+	}
+	if scopes := strings.Fields(opts.Scope); len(scopes) > 0 {
+		lo.Config.Scopes = scopes
 	}
 	lo.Open = func(ctx context.Context, u string) error {
 		if opts.NoBrowser {

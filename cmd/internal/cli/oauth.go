@@ -19,11 +19,11 @@ import (
 // when it has none (a login is then discovered when the server asks).
 func oauthConfig(s *config.Server) *oauth.Config {
 	o := s.OAuth
-	if !s.IsRemote() || o.Grant == "" && o.ClientID == "" && o.ClientSecret == "" && len(o.Scopes) == 0 && o.ClientMetadataURL == "" && o.PrivateKey == "" {
+	if !s.IsRemote() || o.Grant == "" && o.ClientID == "" && o.ClientSecret == "" && len(o.Scopes) == 0 && o.ClientMetadataURL == "" && o.PrivateKey == "" && !o.ElicitLogin {
 		return nil
 	}
 	return &oauth.Config{Grant: o.Grant, ClientID: o.ClientID, ClientSecret: o.ClientSecret, Scopes: o.Scopes,
-		ClientMetadataURL: o.ClientMetadataURL, PrivateKey: o.PrivateKey}
+		ClientMetadataURL: o.ClientMetadataURL, PrivateKey: o.PrivateKey, ElicitLogin: o.ElicitLogin}
 }
 
 // oauthOptions says where OAuth logins live: in the OS keychain, with the

@@ -81,7 +81,17 @@ func TestParseErrors(t *testing.T) {
 		{
 			name: "oauth unknown key",
 			src:  "servers:\n  a:\n    url: https://x.example/mcp\n    oauth: {scope: [a]}\n",
-			want: file + `:4: servers.a.oauth: unknown key "scope" (did you mean "scopes"?); allowed keys: grant, client_id, client_secret, scopes, client_metadata_url, private_key`,
+			want: file + `:4: servers.a.oauth: unknown key "scope" (did you mean "scopes"?); allowed keys: grant, client_id, client_secret, scopes, client_metadata_url, private_key, elicit_login`,
+		},
+		{
+			name: "oauth elicit_login not a boolean",
+			src:  "servers:\n  a:\n    url: https://x.example/mcp\n    oauth: {elicit_login: sometimes}\n",
+			want: file + `:4: servers.a.oauth.elicit_login: …`,
+		},
+		{
+			name: "oauth elicit_login with client credentials",
+			src:  "servers:\n  a:\n    url: https://x.example/mcp\n    oauth: {grant: client_credentials, client_id: c, client_secret: \"${secret:s}\", elicit_login: true}\n",
+			want: file + `:4: servers.a.oauth.elicit_login: elicit_login asks a person at the agent to log in, and grant client_credentials has no person; remove it`,
 		},
 		{
 			name: "bad secrets fallback",

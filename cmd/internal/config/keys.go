@@ -76,6 +76,7 @@ var oauthTable = table[OAuth]{
 		field("scopes", textList(`scopes: [read, write]`, nil), func(o *OAuth) *[]string { return &o.Scopes }),
 		field("client_metadata_url", text(validateMetadataURL), func(o *OAuth) *string { return &o.ClientMetadataURL }),
 		field("private_key", template(secretOnly("private_key")), func(o *OAuth) *string { return &o.PrivateKey }),
+		field("elicit_login", boolean(), func(o *OAuth) *bool { return &o.ElicitLogin }),
 	},
 }
 

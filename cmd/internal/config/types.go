@@ -173,6 +173,10 @@ type OAuth struct {
 	// PrivateKey is a ${secret:NAME} reference to a PEM private key the
 	// client credentials grant authenticates with (private_key_jwt).
 	PrivateKey string
+	// ElicitLogin lets mcpgw serve ask an agent that supports URL-mode
+	// elicitation to open this server's login page (a call finding it in
+	// needs_login, or refused for want of scope).
+	ElicitLogin bool
 }
 
 // Forwarding says how the caller's identity reaches one server: for a

@@ -167,6 +167,8 @@ func validateOAuth(o OAuth) (key string, err error) {
 			return "private_key", errors.New("set client_secret or private_key, not both")
 		case o.ClientMetadataURL != "":
 			return "client_metadata_url", errors.New("client_metadata_url is used only when a user logs in (grant authorization_code); remove it")
+		case o.ElicitLogin:
+			return "elicit_login", errors.New("elicit_login asks a person at the agent to log in, and grant client_credentials has no person; remove it")
 		}
 	}
 	if o.ClientSecret != "" && o.ClientID == "" {
