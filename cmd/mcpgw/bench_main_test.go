@@ -1,7 +1,10 @@
 package main
 
 import (
+	"flag"
 	"os"
+	"runtime"
+	"strconv"
 	"testing"
 
 	"github.com/mcpgw/mcpgw/cmd/internal/cli"
@@ -25,7 +28,22 @@ func TestMain(m *testing.M) {
 	// this test process, never the user's own (tests that look at the
 	// record set MCPGW_DB themselves).
 	cleanup := testenv.PrivateState("mcpgw-e2e-state-")
+	parallelByDefault(4)
 	code := m.Run()
 	cleanup()
 	os.Exit(code)
+}
+
+// parallelByDefault runs up to n parallel tests at once unless -parallel
+// was given. These tests spend their time waiting on the processes they
+// start (mcpgw, servers, Node.js clients), not computing, so the default
+// of GOMAXPROCS leaves a 2-core CI machine mostly idle while the
+// longest of them, the TypeScript client's, runs.
+func parallelByDefault(n int) {
+	flag.Parse()
+	set := false
+	flag.Visit(func(f *flag.Flag) { set = set || f.Name == "test.parallel" })
+	if !set && runtime.GOMAXPROCS(0) < n {
+		flag.Set("test.parallel", strconv.Itoa(n))
+	}
 }

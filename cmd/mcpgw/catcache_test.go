@@ -19,6 +19,7 @@ import (
 // tool list, the agent gets list_changed and the live list. A changed
 // launch spec is never served from the old cache.
 func TestCatalogCache(t *testing.T) {
+	t.Parallel()
 	fx := testenv.Fixture(t)
 	dir := t.TempDir()
 	gate, variant := filepath.Join(dir, "gate"), filepath.Join(dir, "variant")

@@ -156,6 +156,7 @@ var secretRef = regexp.MustCompile(`^\$\{secret:([A-Za-z0-9_.-]+)\}$`)
 // absolute path, everything else as it was), list (managed, then changed),
 // restore refused after a change, restore --force (byte for byte).
 func TestClientImportInstallRestore(t *testing.T) {
+	t.Parallel()
 	kenv := testenv.Keyring(t)
 	store := keystore.NewKeyring(nil)
 	bin := testenv.Mcpgw(t)

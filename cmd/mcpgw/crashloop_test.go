@@ -18,6 +18,7 @@ import (
 // list_changed) until a restart succeeds, and the other server is never
 // affected.
 func TestCrashLoopTakesServerOut(t *testing.T) {
+	t.Parallel()
 	fixture := testenv.Fixture(t)
 	a := startAgent(t, fixtureServers(fixture, "fx", "ok"), "2025-11-25")
 	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)

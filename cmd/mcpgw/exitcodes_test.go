@@ -60,6 +60,7 @@ func readmeCode(t *testing.T, codes map[string]int, meaning string) int {
 // looked up by meaning, so the table and the behaviour cannot drift apart.
 // (Ctrl-C and SIGTERM are TestServeStopsOnSignals'.)
 func TestExitCodesAsDocumented(t *testing.T) {
+	t.Parallel()
 	codes := readmeExitCodes(t)
 	fixture := testenv.Fixture(t)
 	dir := t.TempDir()

@@ -22,6 +22,7 @@ import (
 // inline answers (MCPGW_NO_INLINE=1), and requires the agent to see the
 // same results, progress and errors, at both protocol generations.
 func TestFastPathMatchesSDKPath(t *testing.T) {
+	t.Parallel()
 	fixture := testenv.Fixture(t)
 	cfg := fmt.Sprintf("servers:\n  fx:\n    command: %q\n", fixture)
 	for _, v := range agentVersions {

@@ -162,6 +162,7 @@ func (c tapConn) Write(ctx context.Context, m jsonrpc.Message) error {
 // cancelled (the spec says none is sent), over stdio at both protocol
 // generations (the fast path and the SDK path) and over HTTP.
 func TestCancelledCallGetsNoAnswer(t *testing.T) {
+	t.Parallel()
 	cfg := writeConfig(t, fixtureConfig(testenv.Fixture(t)))
 	for _, tc := range []struct{ front, version string }{{"stdio", "2025-11-25"}, {"stdio", "2026-07-28"}, {"http", "2025-11-25"}} {
 		t.Run(tc.front+"-"+tc.version, func(t *testing.T) {

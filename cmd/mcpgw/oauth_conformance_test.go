@@ -28,6 +28,7 @@ var conformanceIssuerBug = map[string]bool{"auth/metadata-var2": true, "auth/met
 // login` with a browser that follows the redirects, lists the tools with
 // `mcpgw tools` and calls one with `mcpgw call`.
 func TestOAuthConformance(t *testing.T) {
+	t.Parallel()
 	conformance := testenv.NpmBin(t, "conformance")
 	kenv := testenv.Keyring(t)
 	env := append(os.Environ(), kenv...)

@@ -97,6 +97,7 @@ func TestServeReferenceServers(t *testing.T) {
 // TestInspectorCLI lists tools and calls one through mcpgw with the MCP
 // inspector's CLI mode.
 func TestInspectorCLI(t *testing.T) {
+	t.Parallel()
 	inspector := testenv.NpmBin(t, "mcp-inspector")
 	bin := testenv.Mcpgw(t)
 	fixture := testenv.Fixture(t)
@@ -132,6 +133,7 @@ func TestInspectorCLI(t *testing.T) {
 // `mcpgw serve --http` over stdio with no prefix. mcpgw must pass every check
 // the fixture passes directly.
 func TestConformance(t *testing.T) {
+	t.Parallel()
 	conformance := testenv.NpmBin(t, "conformance")
 	server := testenv.ConformanceServer(t)
 

@@ -90,6 +90,7 @@ func mcpgwCmd(t *testing.T, env []string, stdin string, args ...string) (string,
 // receive the value, while nothing the agent sees and nothing mcpgw prints
 // holds it. A server referencing a secret that is not set fails alone.
 func TestSecretsEndToEnd(t *testing.T) {
+	t.Parallel()
 	kenv := testenv.Keyring(t)
 	fx := testenv.Fixture(t)
 	everything := testenv.NpmBin(t, "mcp-server-everything")

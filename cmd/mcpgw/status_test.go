@@ -53,6 +53,7 @@ func runDoctor(t *testing.T, env []string, args ...string) (doctorReport, string
 // separate processes, show what that gateway sees, and that a gateway which
 // stops takes its status with it.
 func TestServerStatusSeenByOtherProcesses(t *testing.T) {
+	t.Parallel()
 	fixture := testenv.Fixture(t)
 	dir := t.TempDir()
 	db := filepath.Join(dir, "record.db")

@@ -72,7 +72,7 @@ import (
 // (-server-saw.jsonl) and the processes' stderr (-stderr.txt).
 //
 // The scenario pairs of a test run concurrently (MCPGW_TSCLIENT_JOBS at a
-// time, default max(4, 2×GOMAXPROCS)) before the subtests report them; each
+// time, default max(2, GOMAXPROCS)) before the subtests report them; each
 // driver stops itself after 40 s and is killed after 60 (nominally a pair
 // takes 2 to 10 s; the margin is for loaded machines).
 
@@ -164,6 +164,7 @@ func prefixed(w io.Writer, tag string) io.WriteCloser {
 }
 
 func testTSClient(t *testing.T, sdk string) {
+	t.Parallel()
 	drv := testenv.TSClientDriver(t, sdk)
 	everything := testenv.NpmBin(t, "mcp-server-everything")
 	mcpgw := testenv.Mcpgw(t)
