@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"sync"
 
 	"github.com/modelcontextprotocol/go-sdk/jsonrpc"
 	"github.com/modelcontextprotocol/go-sdk/mcp"
@@ -31,43 +30,7 @@ type heldCall struct {
 }
 
 // heldCalls holds calls waiting for a retry, by the key in their state.
-type heldCalls struct {
-	mu sync.Mutex
-	m  map[string]*heldCall
-}
-
-func (p *heldCalls) park(key string, h *heldCall) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if p.m == nil {
-		p.m = map[string]*heldCall{}
-	}
-	p.m[key] = h
-}
-
-// resume takes the held call of state; ok is false when there is none
-// (the state may be a downstream call's, or a server's).
-func (p *heldCalls) resume(secret []byte, state string) (*heldCall, bool) {
-	key, ok := verifyState(secret, state)
-	if !ok {
-		return nil, false
-	}
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	h, ok := p.m[key]
-	delete(p.m, key)
-	return h, ok
-}
-
-func (p *heldCalls) drop(h *heldCall) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	for k, v := range p.m {
-		if v == h {
-			delete(p.m, k)
-		}
-	}
-}
+type heldCalls = parked[*heldCall]
 
 // asksAsInput reports whether a hold of c asks the agent through
 // input_required: a tool call of a 2026-07-28 agent that declared

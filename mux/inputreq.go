@@ -50,39 +50,44 @@ type callResult struct {
 }
 
 // pendingInputs holds parked calls by the key in their request state.
-type pendingInputs struct {
+type pendingInputs = parked[*parkedCall]
+
+// parked holds calls that wait for the agent's retry, by the key in their
+// request state: calls parked for input a server asked for (pendingInputs)
+// and calls held for a question of mcpgw's own (heldCalls, heldinput.go).
+type parked[T comparable] struct {
 	mu sync.Mutex
-	m  map[string]*parkedCall
+	m  map[string]T
 }
 
-func (p *pendingInputs) park(key string, pc *parkedCall) {
+func (p *parked[T]) park(key string, v T) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if p.m == nil {
-		p.m = map[string]*parkedCall{}
+		p.m = map[string]T{}
 	}
-	p.m[key] = pc
+	p.m[key] = v
 }
 
-// resume verifies state and takes its parked call; ok is false when the
-// state is not mcpgw's (it then belongs to the downstream server).
-func (p *pendingInputs) resume(secret []byte, state string) (*parkedCall, bool) {
+// resume verifies state and takes its call; ok is false when the state is
+// not mcpgw's (it then belongs to the downstream server) or holds no call.
+func (p *parked[T]) resume(secret []byte, state string) (v T, ok bool) {
 	key, ok := verifyState(secret, state)
 	if !ok {
-		return nil, false
+		return v, false
 	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	pc, ok := p.m[key]
+	v, ok = p.m[key]
 	delete(p.m, key)
-	return pc, ok
+	return v, ok
 }
 
-func (p *pendingInputs) drop(pc *parkedCall) {
+func (p *parked[T]) drop(v T) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	for k, v := range p.m {
-		if v == pc {
+	for k, x := range p.m {
+		if x == v {
 			delete(p.m, k)
 		}
 	}
