@@ -71,8 +71,8 @@ import (
 // SDK-FRONT-VERSION-SCENARIO-{direct,via-mcpgw}.json, with the tap's log
 // (-server-saw.jsonl) and the processes' stderr (-stderr.txt).
 //
-// The scenario pairs of a test run concurrently (MCPGW_TSCLIENT_JOBS at a
-// time, default max(2, GOMAXPROCS)) before the subtests report them; each
+// The scenario pairs of both tests run concurrently (MCPGW_TSCLIENT_JOBS at a
+// time in all, default max(2, GOMAXPROCS)) before the subtests report them; each
 // driver stops itself after 40 s and is killed after 60 (nominally a pair
 // takes 2 to 10 s; the margin is for loaded machines).
 
@@ -163,6 +163,19 @@ func prefixed(w io.Writer, tag string) io.WriteCloser {
 	return pw
 }
 
+// tsSlots are the places for scenario pairs, shared by TestTSClient and
+// TestTSClientV2: they run in parallel with each other and with the other
+// tests, and Node.js clients starting on a loaded machine take seconds
+// each, so together they keep to max(2, GOMAXPROCS) pairs at a time
+// (MCPGW_TSCLIENT_JOBS overrides).
+var tsSlots = sync.OnceValues(func() (chan struct{}, int) {
+	jobs := max(2, runtime.GOMAXPROCS(0))
+	if n, err := strconv.Atoi(os.Getenv("MCPGW_TSCLIENT_JOBS")); err == nil && n > 0 {
+		jobs = n
+	}
+	return make(chan struct{}, jobs), jobs
+})
+
 func testTSClient(t *testing.T, sdk string) {
 	t.Parallel()
 	drv := testenv.TSClientDriver(t, sdk)
@@ -171,11 +184,7 @@ func testTSClient(t *testing.T, sdk string) {
 	t.Logf("driving %s@%s", drv.Package, drv.Version)
 
 	base := t.TempDir()
-	jobs := max(2, runtime.GOMAXPROCS(0))
-	if n, err := strconv.Atoi(os.Getenv("MCPGW_TSCLIENT_JOBS")); err == nil && n > 0 {
-		jobs = n
-	}
-	slots := make(chan struct{}, jobs)
+	slots, jobs := tsSlots()
 	pairs := map[tsCase]*tsPair{}
 	start := time.Now()
 	for _, front := range []string{"stdio", "http"} {
