@@ -213,6 +213,14 @@ limits:
 				t.Errorf("limited: direct %q, through mcpgw__call_tool %q; want the same refusal", textOf(t, d), textOf(t, m))
 			}
 
+			// The guardrails are the direct call's: a token in the inner
+			// call's arguments is blocked before it reaches the server.
+			token := "ghp_" + strings.Repeat("a1B2c3D4e5", 4)[:36]
+			m, err = metaCall(ctx, a, "fx__echo", map[string]any{"text": "use " + token}, nil)
+			if err != nil || !m.IsError || !strings.Contains(textOf(t, m), "github-pat at $.arguments.text") || strings.Contains(textOf(t, m), token) {
+				t.Errorf("a token through mcpgw__call_tool: %v %q; want it blocked by github-pat, naming the path, not the value", err, failureText(t, m, err))
+			}
+
 			a.cs.Close()
 			a.cmd.Wait()
 			var rows []string
@@ -225,7 +233,7 @@ limits:
 				}
 				rows = append(rows, c.Tool+":"+string(c.Status))
 			}
-			for _, w := range []string{"fx__echo:ok", "fx__fail:tool_error", "fx__add:denied", "fx__wait:cancelled", "fx__touch:blocked", "fx__progress:ok"} {
+			for _, w := range []string{"fx__echo:ok", "fx__fail:tool_error", "fx__add:denied", "fx__wait:cancelled", "fx__touch:blocked", "fx__progress:ok", "fx__echo:blocked"} {
 				if n := countOf(rows, w); n < 1 {
 					t.Errorf("record has no %s row: %v", w, rows)
 				}
