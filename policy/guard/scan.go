@@ -84,8 +84,7 @@ func (s *Scanner) Scan(ctx context.Context, b []byte, root string, dets []Detect
 		defer cancel()
 		ctx := rctx
 		tp, lp := lowerPool.Get().(*[]byte), lowerPool.Get().(*[]byte)
-		*tp = unescape(*tp, b)
-		*lp = lowerASCII(*lp, *tp)
+		*tp, *lp = unescape(*tp, *lp, b)
 		p := Payload{Path: root, Text: unsafe.String(unsafe.SliceData(*tp), len(*tp)), Lower: unsafe.String(unsafe.SliceData(*lp), len(*lp))}
 		for _, d := range dets {
 			raw = append(raw, d.Inspect(ctx, p)...)
@@ -129,29 +128,35 @@ func (s *Scanner) Scan(ctx context.Context, b []byte, root string, dets []Detect
 	return res
 }
 
-// unescape copies the JSON b to dst with the escapes that would break a
+// unescape copies the JSON b to text with the escapes that would break a
 // pattern's view of the text (\" \/ \n \r \t) turned into a space and the
 // character, so offsets stay those of b: "key = \"value\"" reads as
-// key =  "value" .
-func unescape(dst, b []byte) []byte {
-	dst = append(dst[:0], b...)
-	for i := 0; i+1 < len(dst); i++ {
-		if dst[i] != '\\' {
+// key =  "value" . lower is text with ASCII letters lowercased, made in
+// the same pass.
+func unescape(text, lower, b []byte) ([]byte, []byte) {
+	text, lower = append(text[:0], b...), append(lower[:0], b...)
+	for i := 0; i < len(text); i++ {
+		c := text[i]
+		if 'A' <= c && c <= 'Z' {
+			lower[i] = c + 'a' - 'A'
 			continue
 		}
-		switch dst[i+1] {
+		if c != '\\' || i+1 == len(text) {
+			continue
+		}
+		switch text[i+1] {
 		case '"', '/':
-			dst[i] = ' '
+			text[i], lower[i] = ' ', ' '
 		case 'n':
-			dst[i], dst[i+1] = ' ', '\n'
+			text[i], text[i+1], lower[i], lower[i+1] = ' ', '\n', ' ', '\n'
 		case 'r':
-			dst[i], dst[i+1] = ' ', '\r'
+			text[i], text[i+1], lower[i], lower[i+1] = ' ', '\r', ' ', '\r'
 		case 't':
-			dst[i], dst[i+1] = ' ', '\t'
+			text[i], text[i+1], lower[i], lower[i+1] = ' ', '\t', ' ', '\t'
 		}
 		i++
 	}
-	return dst
+	return text, lower
 }
 
 // hidesText reports whether the JSON b escapes a letter, digit, _ or -

@@ -2,6 +2,7 @@ package guard
 
 import (
 	"context"
+	"fmt"
 	"math"
 	"regexp/syntax"
 	"slices"
@@ -10,7 +11,7 @@ import (
 	"unicode/utf8"
 	"unsafe"
 
-	ahocorasick "github.com/BobuSumisu/aho-corasick"
+	"github.com/coregx/ahocorasick"
 	"github.com/zricethezav/gitleaks/v8/config"
 )
 
@@ -32,7 +33,7 @@ type secretSet struct {
 	// byKeyword lists, per keyword (the trie's pattern index), the rules
 	// it triggers.
 	byKeyword  [][]kwRule
-	trie       *ahocorasick.Trie
+	trie       *ahocorasick.Automaton
 	allowlists []*config.Allowlist
 	// always is the byKeyword entry of rules without keywords, which run
 	// on every string; -1 when there are none.
@@ -56,6 +57,10 @@ type kwRule struct {
 	// when it begins with it ("SK" for a keyword "sk"); "" when the rule
 	// leaves the case open or the keyword elsewhere.
 	exact string
+	// lead and value are necessary conditions on the text at the keyword
+	// (see precheck.go); nil for none.
+	lead  leadCheck
+	value *valueCheck
 }
 
 // semiGeneric begins the regular expression of each of gitleaks' context
@@ -70,10 +75,24 @@ func namesKeyword(re, keyword string) bool {
 		return false
 	}
 	names := re[len(semiGeneric):]
-	if i := strings.Index(names, ")"); i >= 0 {
-		names = names[:i]
+	// The names group ends at its own closing parenthesis; it may hold
+	// groups of its own ((?-i:[Aa]pi|API)).
+	depth := 0
+	for i := 0; i < len(names); i++ {
+		switch names[i] {
+		case '\\':
+			i++
+		case '(':
+			depth++
+		case ')':
+			if depth == 0 {
+				names = names[:i]
+				return strings.Contains(strings.ToLower(names), keyword)
+			}
+			depth--
+		}
 	}
-	return strings.Contains(strings.ToLower(names), keyword)
+	return false
 }
 
 // assignWithin is how far after a context rule's keyword its operator may
@@ -83,7 +102,11 @@ const assignWithin = 40
 
 // assignsAfter reports whether one of the context rules' assignment
 // operators (= > : | , ?) follows end in s closely.
-func assignsAfter(s string, end int) bool {
+func assignsAfter(s string, end int) bool { return assignAt(s, end) >= 0 }
+
+// assignAt is where the assignment operator that follows end in s closely
+// begins, or -1.
+func assignAt(s string, end int) int {
 	i := end
 	for ; i < len(s) && i < end+assignWithin && isNameByte(s[i]); i++ {
 	}
@@ -91,17 +114,21 @@ func assignsAfter(s string, end int) bool {
 		i++
 	}
 	if i >= len(s) {
-		return false
+		return -1
 	}
 	switch s[i] {
 	case '=', '>', ':', ',':
-		return true
+		return i
 	case '|':
-		return i+1 < len(s) && s[i+1] == '|'
+		if i+1 < len(s) && s[i+1] == '|' {
+			return i
+		}
 	case '?':
-		return i+1 < len(s) && s[i+1] == '='
+		if i+1 < len(s) && s[i+1] == '=' {
+			return i
+		}
 	}
-	return false
+	return -1
 }
 
 // isNameByte is [ \t\w.-], what may come between a context rule's
@@ -154,8 +181,9 @@ func compileSet(r *Rules) *secretSet {
 		n := len(set.rules)
 		set.rules = append(set.rules, rule)
 		w := -1
-		if re, err := syntax.Parse(rule.Regex.String(), syntax.Perl); err == nil {
-			w = maxWidth(re.Simplify())
+		parsed, err := syntax.Parse(rule.Regex.String(), syntax.Perl)
+		if err == nil {
+			w = maxWidth(parsed.Simplify())
 		}
 		set.width = append(set.width, w)
 		re := rule.Regex.String()
@@ -176,13 +204,20 @@ func compileSet(r *Rules) *secretSet {
 			if lit := leadingLiteral(rule.Regex.String()); len(lit) >= len(k) && strings.EqualFold(lit[:len(k)], k) && lit[:len(k)] != k {
 				kr.exact = lit[:len(k)]
 			}
+			if parsed != nil && k != "" {
+				if kr.assign {
+					kr.value = newValueCheck(parsed, rule.SecretGroup)
+				} else {
+					kr.lead = newLeadCheck(parsed, k)
+				}
+			}
 			set.byKeyword[i] = append(set.byKeyword[i], kr)
 		}
 	}
-	b := ahocorasick.NewTrieBuilder()
+	var patterns []string
 	for _, w := range words {
 		if w != "" {
-			b.AddString(w)
+			patterns = append(patterns, w)
 		}
 	}
 	// The trie numbers patterns in the order added, skipping the empty
@@ -195,7 +230,14 @@ func compileSet(r *Rules) *secretSet {
 	} else {
 		set.always = -1
 	}
-	set.trie = b.Build()
+	if len(patterns) > 0 {
+		// Build fails only for no patterns or an empty one, both left out.
+		t, err := ahocorasick.NewBuilder().AddStrings(patterns).Build()
+		if err != nil {
+			panic(fmt.Sprintf("guard: keyword index of %d keywords: %v", len(patterns), err))
+		}
+		set.trie = t
+	}
 	return set
 }
 
@@ -245,8 +287,14 @@ func (s *Secrets) Inspect(ctx context.Context, p Payload) []Finding {
 		if wins == nil {
 			wins = map[int][][2]int{}
 		}
-		if !whole && kr.assign && !assignsAfter(p.Text, end) {
-			return
+		if !whole && kr.assign {
+			op := assignAt(p.Text, end)
+			if op < 0 || kr.value != nil && !kr.value.holds(p.Text, op) {
+				return
+			}
+		}
+		if !whole && kr.lead != nil && !kr.lead.holds(p.Text, start) {
+			return // no match can begin here
 		}
 		if !whole && kr.exact != "" && p.Text[start:end] != kr.exact {
 			return // the keyword, but not in the case the rule needs
@@ -275,12 +323,11 @@ func (s *Secrets) Inspect(ctx context.Context, p Payload) []Finding {
 		}
 		wins[r] = ws
 	}
-	set.trie.Walk(unsafe.Slice(unsafe.StringData(p.Lower), len(p.Lower)), func(end, n, pattern int64) bool {
-		for _, kr := range set.byKeyword[pattern] {
-			add(kr, int(end-n+1), int(end+1), false) // end is the last byte
+	for _, m := range set.keywordsIn(p.Lower) {
+		for _, kr := range set.byKeyword[m.PatternID] {
+			add(kr, m.Start, m.End, false)
 		}
-		return true
-	})
+	}
 	if set.always >= 0 {
 		for _, kr := range set.byKeyword[set.always] {
 			add(kr, 0, len(p.Text), true)
@@ -299,6 +346,15 @@ func (s *Secrets) Inspect(ctx context.Context, p Payload) []Finding {
 		}
 	}
 	return out
+}
+
+// keywordsIn is every occurrence of every keyword in lower, overlapping
+// ones too ("sk" in "sk_live_").
+func (set *secretSet) keywordsIn(lower string) []ahocorasick.Match {
+	if set.trie == nil {
+		return nil
+	}
+	return set.trie.FindAllOverlapping(unsafe.Slice(unsafe.StringData(lower), len(lower)))
 }
 
 func sortedInts[V any](m map[int]V) []int {
