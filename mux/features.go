@@ -36,6 +36,15 @@ func (g *Gateway) getPrompt(ctx context.Context, req *mcp.GetPromptRequest) (mcp
 	out := g.govern(ctx, c, func(ctx context.Context, c *call) outcome {
 		p := *req.Params
 		p.Name = c.Name
+		if !bytes.Equal(c.Params, args) {
+			// A stage masked an argument (input: redact): the server gets
+			// the arguments as they are now, and the record says so.
+			p.Arguments = nil
+			if err := json.Unmarshal(c.Params, &p.Arguments); err != nil {
+				return c.fail(logs.StatusError, fmt.Errorf("prompt arguments after the request checks: %w", err))
+			}
+			c.request, _ = json.Marshal(&p)
+		}
 		return g.forwardOther(ctx, c, "prompts/get", &p, req.Params.Meta, func(ctx context.Context, cs *mcp.ClientSession, meta mcp.Meta) (mcp.Result, error) {
 			p.Meta = meta
 			return cs.GetPrompt(ctx, &p)

@@ -287,3 +287,59 @@ func TestGuardrailsRulesAtStart(t *testing.T) {
 		t.Errorf("serve with a missing rules file: exit %d, %s", code, stderr)
 	}
 }
+
+// TestGuardrailsRedactInput: with `secrets: {input: redact, output: off}`,
+// the server gets a tool's and a prompt's arguments with the token masked
+// (its echo shows what it got, and output is off, so nothing after it
+// masks it), on the raw fast path and on the SDK's; the record keeps the
+// redact decision with the finding's path, and the token reaches neither
+// the server, the agent nor the record's files.
+func TestGuardrailsRedactInput(t *testing.T) {
+	t.Parallel()
+	const token = "ghp_Zq4kT9vLm2Xw8RbN3cYp6HdJs1Ff7GuQe5Ao" // fabricated, in GitHub's format
+	for _, path := range []struct {
+		name string
+		env  []string
+	}{{"fast path", nil}, {"sdk path", []string{"MCPGW_NO_FASTPATH=1"}}} {
+		t.Run(path.name, func(t *testing.T) {
+			t.Parallel()
+			cfg := filepath.Join(t.TempDir(), "config.yaml")
+			writePolicyConfig(t, cfg, []string{"fx"}, "guardrails:\n  secrets: {input: redact, output: off}\n")
+			a := servePolicy(t, cfg, "redact-agent", "2025-11-25", nil, path.env...)
+			ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+			defer cancel()
+
+			res := a.call(t, ctx, "fx__echo", map[string]any{"text": "deploy with " + token + " now"})
+			if got, want := textOf(t, res), "deploy with [REDACTED:github-pat] now"; res.IsError || got != want {
+				t.Errorf("echo of an argument holding a token: isError %v, %q; want the server to have got %q", res.IsError, got, want)
+			}
+			pr, err := a.cs.GetPrompt(ctx, &mcp.GetPromptParams{Name: "fx__greet", Arguments: map[string]string{"name": token}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := pr.Messages[0].Content.(*mcp.TextContent).Text; got != "Hello, [REDACTED:github-pat]!" {
+				t.Errorf("prompt with a token argument: %q; want the server to have got it masked", got)
+			}
+			a.stop()
+
+			rows := 0
+			for _, c := range recordOf(t, a.db) {
+				if c.Method != "tools/call" && c.Method != "prompts/get" {
+					continue
+				}
+				rows++
+				if c.Status != "ok" || c.Decision != "redact" || c.Rule != "github-pat" || len(c.Findings) != 1 || !strings.HasPrefix(c.Findings[0].Path, "$.arguments.") {
+					t.Errorf("%s row: status %q, decision %q, rule %q, findings %+v; want ok, redact, github-pat at $.arguments", c.Method, c.Status, c.Decision, c.Rule, c.Findings)
+				}
+			}
+			if rows != 2 {
+				t.Errorf("%d rows for the call and the prompt; want 2", rows)
+			}
+			for _, suffix := range []string{"", "-wal"} {
+				if b, err := os.ReadFile(a.db + suffix); err == nil && strings.Contains(string(b), token[10:]) {
+					t.Errorf("the token is in the record's file %s", a.db+suffix)
+				}
+			}
+		})
+	}
+}

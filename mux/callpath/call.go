@@ -65,7 +65,10 @@ type Call struct {
 	Name string
 	// Params is the request's payload as raw JSON, nil when there is none:
 	// a tool's or prompt's arguments; the server's request params for
-	// elicitation and sampling; nil for resources/read.
+	// elicitation and sampling; nil for resources/read. A request stage
+	// may replace a tool's or prompt's arguments (guardrails masking a
+	// secret, `input: redact`): the server gets what Params holds once the
+	// request stages are done.
 	Params json.RawMessage
 	// Destructive is a tool's annotations.destructiveHint as its server
 	// declared it; nil when it did not say (unknown, not destructive).

@@ -183,11 +183,28 @@ func (g *Guard) CheckRequest(ctx context.Context, c *callpath.Call) *callpath.Ve
 }
 
 func (g *Guard) request(ctx context.Context, c *callpath.Call, st *guardState, p phase, root string) *callpath.Verdict {
-	sc := st.scanner.Scan(ctx, c.Params, root, p.dets, nil)
+	rewrite := rewritable(c)
+	var redact func(Finding) bool
+	if rewrite {
+		redact = func(f Finding) bool { return p.action(f) == Redact }
+	}
+	sc := st.scanner.Scan(ctx, c.Params, root, p.dets, redact)
 	if len(sc.Findings) == 0 {
 		return nil
 	}
-	return decide(c, sc, p, false)
+	v := decide(c, sc, p, false)
+	if !v.Stops() && sc.Out != nil {
+		c.Params = sc.Out // the server gets the arguments with the values masked
+	}
+	return v
+}
+
+// rewritable reports whether c's request may reach its server changed:
+// tool and prompt arguments may (input: redact); a server's own
+// elicitation or sampling request goes to the agent as it was sent, or not
+// at all.
+func rewritable(c *callpath.Call) bool {
+	return c.Kind == callpath.ToolCall || c.Kind == callpath.PromptGet
 }
 
 // CheckResult implements [callpath.ResultStage]: guard-out on what a
@@ -238,16 +255,20 @@ func (g *Guard) waitReady(ctx context.Context, s *Secrets) error {
 
 // decide turns a scan's findings into a verdict: block when an action
 // says so, else a note of the redactions and warnings. result is true for
-// a result, which can be rewritten; a request cannot, so redact (and the
-// budget's) block there, as do findings a result cannot be redacted of
-// (Unplaced).
+// a result, false for a request. Results, and tool and prompt arguments,
+// can be rewritten; where a payload cannot, redact (and the budget's)
+// block, as do findings no one string holds (Unplaced), which cannot be
+// redacted in part.
 func decide(c *callpath.Call, sc Scan, p phase, result bool) *callpath.Verdict {
+	rewrite := result || rewritable(c)
 	var blocked, noted []callpath.Finding
 	decision := "warn"
 	for _, f := range sc.Findings {
 		cf := callpath.Finding{Rule: f.Rule, Path: f.Path, Start: f.Start, End: f.End}
 		switch a := p.action(f); {
-		case a == Block, a == Redact && (!result || sc.Unplaced):
+		case a == Block, a == Redact && (!rewrite || sc.Unplaced),
+			f.Rule == BudgetRule && !result: // arguments fail closed
+
 			blocked = append(blocked, cf)
 		case a == Redact:
 			decision = "redact"

@@ -46,6 +46,41 @@ func TestGuardInBlocksSecrets(t *testing.T) {
 	}
 }
 
+// TestGuardInRedacts: with input: redact, tool and prompt arguments reach
+// the server with the value masked and the rest untouched; a server's own
+// elicitation request, which mcpgw does not rewrite, and arguments past
+// the scan budget are still refused.
+func TestGuardInRedacts(t *testing.T) {
+	cfg := guard.DefaultConfig()
+	cfg.SecretsIn = guard.Redact
+	g := newGuard(t, &cfg)
+	for _, kind := range []callpath.Kind{callpath.ToolCall, callpath.PromptGet} {
+		c := toolCall(`{"text":"deploy with ` + ghToken + ` now","n":1}`)
+		c.Kind = kind
+		v := g.CheckRequest(context.Background(), c)
+		if v.Stops() || v.Decision != "redact" || v.Rule != "github-pat" || len(v.Findings) != 1 || v.Findings[0].Path != "$.arguments.text" {
+			t.Errorf("%s: verdict %+v; want a redact note naming github-pat at $.arguments.text", kind.Method(), v)
+		}
+		if got, want := string(c.Params), `{"n":1,"text":"deploy with [REDACTED:github-pat] now"}`; got != want {
+			t.Errorf("%s: arguments sent %s; want %s", kind.Method(), got, want)
+		}
+	}
+
+	el := &callpath.Call{Kind: callpath.Elicitation, Server: "fx", Params: json.RawMessage(`{"message":"paste ` + ghToken + `"}`)}
+	cfg.SecretsOut = guard.Redact
+	g.Update(cfg, nil)
+	if v := g.CheckRequest(context.Background(), el); !v.Stops() || strings.Contains(string(el.Params), "REDACTED") {
+		t.Errorf("elicitation request: verdict %+v, params %s; want it refused, unchanged", v, el.Params)
+	}
+
+	cfg.MaxScanBytes = 16
+	g.Update(cfg, nil)
+	c := toolCall(`{"text":"` + strings.Repeat("a long but clean argument ", 10) + `"}`)
+	if v := g.CheckRequest(context.Background(), c); !v.Stops() || !strings.Contains(v.Reason, "max_scan_bytes") {
+		t.Errorf("arguments past the budget: verdict %+v; want them refused (fail closed)", v)
+	}
+}
+
 func TestGuardOutRedactsEverywhere(t *testing.T) {
 	g := newGuard(t, nil)
 	// A token in text, JSON inside text (with an escape a server could use

@@ -24,7 +24,7 @@ type guardExplained struct {
 
 // guardArgsVerdict is what guard-in decides about explain's --args.
 type guardArgsVerdict struct {
-	Decision string             `json:"decision"` // block, warn, or pass
+	Decision string             `json:"decision"` // block, redact, warn, or pass
 	Rule     string             `json:"rule,omitempty"`
 	Findings []callpath.Finding `json:"findings,omitempty"`
 }

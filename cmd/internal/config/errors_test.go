@@ -284,9 +284,9 @@ func TestParseErrors(t *testing.T) {
 			want: file + `:2: guardrails: unknown key "secret" (did you mean "secrets"?); allowed keys: schema, secrets, pii, max_scan_bytes`,
 		},
 		{
-			name: "redact on input",
-			src:  "guardrails:\n  secrets: {input: redact}\n",
-			want: file + `:2: guardrails.secrets.input: unknown input "redact"; use block (refuse the call, saying what was found and where), warn (let it through and record the finding) or off; …`,
+			name: "bad secrets input",
+			src:  "guardrails:\n  secrets: {input: mask}\n",
+			want: file + `:2: guardrails.secrets.input: unknown input "mask"; use block (refuse the call, saying what was found and where), redact (send the server the arguments with what was found replaced by [REDACTED:rule]), warn (let it through and record the finding) or off`,
 		},
 		{
 			name: "bad pii output",

@@ -64,7 +64,7 @@ func (s GuardSecrets) RulesPath(cfgPath string) string {
 var piiTypes = []string{"email", "phone", "card", "iban", "ssn", "ip"}
 
 const (
-	inputHint  = "use block (refuse the call, saying what was found and where), warn (let it through and record the finding) or off; redacting arguments would send the server something other than what the agent asked for"
+	inputHint  = "use block (refuse the call, saying what was found and where), redact (send the server the arguments with what was found replaced by [REDACTED:rule]), warn (let it through and record the finding) or off"
 	outputHint = "use redact (replace what was found with [REDACTED:rule]), block (withhold the whole answer), warn (pass it and record the finding) or off"
 )
 
@@ -84,7 +84,7 @@ var guardrailsTable = table[Guardrails]{
 var guardSecretsTable = table[GuardSecrets]{
 	what: "a mapping such as {input: block, output: redact, rules: extra-rules.toml}",
 	entries: []entry[GuardSecrets]{
-		field("input", enum(inputHint, "block", "warn", "off"), func(s *GuardSecrets) *string { return &s.Input }),
+		field("input", enum(inputHint, "block", "redact", "warn", "off"), func(s *GuardSecrets) *string { return &s.Input }),
 		field("output", enum(outputHint, "redact", "block", "warn", "off"), func(s *GuardSecrets) *string { return &s.Output }),
 		field("rules", text(checkRulesFile), func(s *GuardSecrets) *string { return &s.Rules }),
 	},
@@ -94,7 +94,7 @@ var guardSecretsTable = table[GuardSecrets]{
 var guardPIITable = table[GuardPII]{
 	what: "a mapping such as {input: off, output: redact, types: [email, card]}",
 	entries: []entry[GuardPII]{
-		field("input", enum(inputHint, "block", "warn", "off"), func(p *GuardPII) *string { return &p.Input }),
+		field("input", enum(inputHint, "block", "redact", "warn", "off"), func(p *GuardPII) *string { return &p.Input }),
 		field("output", enum(outputHint, "redact", "block", "warn", "off"), func(p *GuardPII) *string { return &p.Output }),
 		field("types", textList("types: [email, phone, card, iban, ssn, ip]", checkPIIType), func(p *GuardPII) *[]string { return &p.Types }),
 	},
