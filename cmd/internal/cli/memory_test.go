@@ -1,6 +1,11 @@
 package cli
 
-import "testing"
+import (
+	"os"
+	"runtime"
+	"runtime/debug"
+	"testing"
+)
 
 func TestTrimmerTrimsOnQuietAfterBurst(t *testing.T) {
 	const mb = 1 << 20
@@ -45,5 +50,32 @@ func TestTrimmerTrimsOnceStartupIsOver(t *testing.T) {
 	tr.done(1<<20 + 20)
 	if tr.tick(1<<20 + 30) {
 		t.Fatal("trimmed again with nothing allocated since")
+	}
+}
+
+// TestFitMemoryLimit: the soft limit sits serveHeadroom over what is live,
+// never at it, so a gateway whose live heap has grown (gitleaks' compiled
+// rules) is not made to collect every few calls.
+func TestFitMemoryLimit(t *testing.T) {
+	if os.Getenv("GOMEMLIMIT") != "" {
+		t.Skip("GOMEMLIMIT is set: fitMemoryLimit leaves the limit alone")
+	}
+	defer debug.SetMemoryLimit(debug.SetMemoryLimit(-1))
+	live := make([][]byte, 0, 40)
+	for range 40 {
+		live = append(live, make([]byte, 1<<20)) // 40 MiB live, above the 16 MiB floor
+	}
+	runtime.GC()
+	fitMemoryLimit()
+	limit := debug.SetMemoryLimit(-1)
+	if limit < 40<<20+serveHeadroom {
+		t.Errorf("limit %d MiB with 40 MiB live; want at least %d MiB", limit>>20, (40<<20+serveHeadroom)>>20)
+	}
+	runtime.KeepAlive(live)
+	live = nil
+	runtime.GC()
+	fitMemoryLimit()
+	if limit := debug.SetMemoryLimit(-1); limit >= 40<<20 {
+		t.Errorf("limit %d MiB once the 40 MiB are garbage; want it back near the floor", limit>>20)
 	}
 }

@@ -159,7 +159,7 @@ func runServe(ctx context.Context, opts *ServeOptions) error {
 	parent := ctx
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	go trimWhenQuiet(ctx, logger)
+	go trimWhenQuiet(ctx, gd.Secrets().Ready(), logger)
 	if record != nil && record.pins != nil {
 		// Pins approved or imported by `mcpgw tools` in another process.
 		go pollPins(ctx, record.pins, g, logger, pinPollInterval)
