@@ -104,6 +104,7 @@ func New(opts *Options) *Gateway {
 	g.version = o.ProtocolVersion
 	g.roots.init()
 	g.held.afterList, g.held.max = heldAfterList, heldStartMax
+	g.settledCh = make(chan struct{})
 	g.stateKey = o.StateKey
 	if g.stateKey == nil {
 		g.stateKey = make([]byte, 32)

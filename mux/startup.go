@@ -38,8 +38,10 @@ type startup struct {
 	caps    *mcp.ClientCapabilities // advertised to downstreams, under Gateway.mu
 
 	// settled is set once every eager server's first start attempt ended,
-	// so calls stop checking.
+	// so calls stop checking; settledCh is closed then (settledOnce).
 	settled     atomic.Bool
+	settledCh   chan struct{}
+	settledOnce sync.Once
 	lazyStarted atomic.Bool // lazy servers start with the first list
 	settleOnce  sync.Once   // the background wait of waitForCall
 	held        heldStart   // servers held back while the first list is answered
@@ -149,9 +151,15 @@ func (g *Gateway) WaitStarted(ctx context.Context) error {
 	started, err := g.waitFirstAttempts(ctx, nil)
 	if err == nil && started {
 		g.settled.Store(true)
+		g.settledOnce.Do(func() { close(g.settledCh) })
 	}
 	return err
 }
+
+// Settled is closed once the gateway has started its servers and every
+// eager one's first attempt has ended: startup is over, and work that
+// would compete with it for the CPU may begin.
+func (g *Gateway) Settled() <-chan struct{} { return g.settledCh }
 
 // waitFirstAttempts waits for the first connection attempt of every started
 // server that skip (if set) does not exempt, and reports whether the

@@ -115,3 +115,30 @@ func TestHeldStart(t *testing.T) {
 		}
 	})
 }
+
+// TestSettled: Settled stays open while the gateway has not started its
+// servers, and closes once every eager server's first attempt has ended.
+func TestSettled(t *testing.T) {
+	g := New(&Options{})
+	defer g.Close()
+	g.Apply([]ServerSpec{{Name: "a", URL: remoteServer(t, false), Prefix: "a"}})
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if err := g.WaitStarted(ctx); err != nil { // not started: nothing to wait for
+		t.Fatal(err)
+	}
+	select {
+	case <-g.Settled():
+		t.Fatal("settled before any server started")
+	default:
+	}
+	g.Start(ProtocolV20251125, nil)
+	if err := g.WaitStarted(ctx); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-g.Settled():
+	default:
+		t.Fatal("not settled once the server's first attempt ended")
+	}
+}

@@ -236,8 +236,10 @@ func (g *Guard) CheckResult(ctx context.Context, c *callpath.Call, r *callpath.R
 	return v
 }
 
-// waitReady waits for the secret rules, at most g.readyWait.
+// waitReady waits for the secret rules, at most g.readyWait, starting
+// their compile if nothing has.
 func (g *Guard) waitReady(ctx context.Context, s *Secrets) error {
+	s.Start()
 	t := time.NewTimer(g.readyWait)
 	defer t.Stop()
 	select {

@@ -311,3 +311,18 @@ func TestRecordRedactor(t *testing.T) {
 		t.Errorf("text: %q", out)
 	}
 }
+
+// TestRulesCompiledOnDemand: a guard whose rules have not been started
+// starts them for the first call that needs them, and scans it (rather
+// than refuse it after ReadyWait as unready).
+func TestRulesCompiledOnDemand(t *testing.T) {
+	s := guard.NewSecretsOnDemand(nil)
+	g := guard.New(&guard.Options{Secrets: s, ReadyWait: time.Minute})
+	v := g.CheckRequest(context.Background(), toolCall(`{"text":"`+ghToken+`"}`))
+	if v == nil || v.Hold == nil {
+		t.Fatalf("verdict %+v before the rules are compiled; want the call held", v)
+	}
+	if v := v.Hold(context.Background()); !v.Stops() || v.Rule != "github-pat" {
+		t.Errorf("held call's verdict %+v; want it blocked by github-pat once the rules are compiled", v)
+	}
+}

@@ -188,3 +188,32 @@ func TestKeywordsIn(t *testing.T) {
 		t.Errorf("no overlapping keywords in the text")
 	}
 }
+
+// TestStopwords: gitleaks' generic rule drops a value holding one of its
+// stopwords (in any case), as gitleaks does, and finds the same value
+// without it; the stopwords are in mcpgw's own index, not gitleaks'.
+func TestStopwords(t *testing.T) {
+	r, err := DefaultRules()
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := &Secrets{ready: make(chan struct{}), set: compileSet(r)}
+	close(s.ready)
+	find := func(text string) []Finding {
+		return s.Inspect(context.Background(), Payload{Path: "$", Text: text, Lower: lowerString(text)})
+	}
+	const value = "Zk3Qw9Lm2Xv7Rb4Tn8"
+	if fs := find("deploy_credential = " + value + "\n"); len(fs) != 1 || fs[0].Rule != "generic-api-key" {
+		t.Fatalf("findings %+v; want the generic rule's one", fs)
+	}
+	for _, stop := range []string{"about", "ABOUT", "_ec2_"} {
+		if fs := find("deploy_credential = " + value + stop + "\n"); len(fs) != 0 {
+			t.Errorf("a value holding the stopword %q: findings %+v; want none", stop, fs)
+		}
+	}
+	for _, rule := range s.set.rules {
+		if rule.Allowlists != nil {
+			t.Errorf("rule %s keeps gitleaks' allowlists (and their stopword index)", rule.RuleID)
+		}
+	}
+}

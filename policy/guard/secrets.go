@@ -7,6 +7,7 @@ import (
 	"regexp/syntax"
 	"slices"
 	"strings"
+	"sync"
 	"unicode"
 	"unicode/utf8"
 	"unsafe"
@@ -19,12 +20,16 @@ import (
 // runs them (a rule's regular expression only where one of its keywords
 // occurs; its entropy floor; its allowlists), over each string of a
 // payload. Its rules are compiled in the background by [NewSecrets]; until
-// then [Secrets.Ready] is open-ended and Inspect finds nothing, so a caller
+// then [Secrets.Ready] is open and Inspect finds nothing, so a caller
 // that must not fail open waits for it (see [Guard]).
 type Secrets struct {
 	ready chan struct{}
 	set   *secretSet // set before ready is closed
 	err   error
+	// compile compiles the rules and closes ready; nil when they came
+	// compiled. begin runs it once.
+	compile func()
+	begin   sync.Once
 }
 
 // secretSet is compiled rules with their keyword index.
@@ -34,7 +39,10 @@ type secretSet struct {
 	// it triggers.
 	byKeyword  [][]kwRule
 	trie       *ahocorasick.Automaton
-	allowlists []*config.Allowlist
+	allowlists []*allowlist
+	// ruleAllow is each rule's own allowlists (rules[i].Allowlists,
+	// converted; those are dropped).
+	ruleAllow [][]*allowlist
 	// always is the byKeyword entry of rules without keywords, which run
 	// on every string; -1 when there are none.
 	always int
@@ -148,18 +156,35 @@ const assignLead = 128
 
 // NewSecrets returns a secrets detector whose rules, gitleaks' defaults
 // merged with extra (nil for none), are compiled in a goroutine of their
-// own.
+// own, starting now.
 func NewSecrets(extra *Rules) *Secrets {
+	s := NewSecretsOnDemand(extra)
+	s.Start()
+	return s
+}
+
+// NewSecretsOnDemand is [NewSecrets] whose compile starts with
+// [Secrets.Start], or when a [Guard] first needs the rules: a gateway
+// starts it once its servers are up, so the compile (about 50 ms of CPU)
+// does not compete with startup.
+func NewSecretsOnDemand(extra *Rules) *Secrets {
 	s := &Secrets{ready: make(chan struct{})}
-	go func() {
+	s.compile = func() {
 		r, err := DefaultRules()
 		if err == nil {
 			s.set = compileSet(r.Merge(extra))
 		}
 		s.err = err
 		close(s.ready)
-	}()
+	}
 	return s
+}
+
+// Start starts compiling the rules, unless that has started already.
+func (s *Secrets) Start() {
+	if s.compile != nil {
+		s.begin.Do(func() { go s.compile() })
+	}
 }
 
 // NewSecretsFrom returns a secrets detector over rules, ready at once.
@@ -170,7 +195,7 @@ func NewSecretsFrom(rules *Rules) *Secrets {
 }
 
 func compileSet(r *Rules) *secretSet {
-	set := &secretSet{allowlists: r.cfg.Allowlists}
+	set := &secretSet{allowlists: newAllowlists(r.cfg.Allowlists)}
 	index := map[string]int{}
 	var words []string
 	for _, id := range sortedKeys(r.cfg.Rules) {
@@ -179,6 +204,8 @@ func compileSet(r *Rules) *secretSet {
 			continue
 		}
 		n := len(set.rules)
+		set.ruleAllow = append(set.ruleAllow, newAllowlists(rule.Allowlists))
+		rule.Allowlists = nil // gitleaks' copies, with their stopword index
 		set.rules = append(set.rules, rule)
 		w := -1
 		parsed, err := syntax.Parse(rule.Regex.String(), syntax.Perl)
@@ -188,6 +215,7 @@ func compileSet(r *Rules) *secretSet {
 		set.width = append(set.width, w)
 		re := rule.Regex.String()
 		set.multiline = append(set.multiline, w < 0 && strings.Contains(re, `[\s\S`))
+		lit := leadingLiteral(rule.Regex.String())
 		kws := rule.Keywords
 		if len(kws) == 0 {
 			kws = []string{""} // always run: the empty keyword, checked apart
@@ -201,7 +229,7 @@ func compileSet(r *Rules) *secretSet {
 				set.byKeyword = append(set.byKeyword, nil)
 			}
 			kr := kwRule{rule: n, assign: k != "" && namesKeyword(rule.Regex.String(), k)}
-			if lit := leadingLiteral(rule.Regex.String()); len(lit) >= len(k) && strings.EqualFold(lit[:len(k)], k) && lit[:len(k)] != k {
+			if len(lit) >= len(k) && strings.EqualFold(lit[:len(k)], k) && lit[:len(k)] != k {
 				kr.exact = lit[:len(k)]
 			}
 			if parsed != nil && k != "" {
@@ -342,7 +370,7 @@ func (s *Secrets) Inspect(ctx context.Context, p Payload) []Finding {
 			break
 		}
 		for _, w := range wins[r] {
-			out = set.match(&set.rules[r], p, w[0], w[1], set.width[r] < 0, out)
+			out = set.match(r, p, w[0], w[1], out)
 		}
 	}
 	return out
@@ -366,10 +394,11 @@ func sortedInts[V any](m map[int]V) []int {
 	return keys
 }
 
-// match appends the findings of rule r in p.Text[from:to]. For a rule
+// match appends the findings of rule ri in p.Text[from:to]. For a rule
 // whose matches are unbounded, a match that reaches to is found again over
 // the rest of the string, whole.
-func (set *secretSet) match(r *config.Rule, p Payload, from, to int, unbounded bool, out []Finding) []Finding {
+func (set *secretSet) match(ri int, p Payload, from, to int, out []Finding) []Finding {
+	r, unbounded := &set.rules[ri], set.width[ri] < 0
 	for _, m := range r.Regex.FindAllStringSubmatchIndex(p.Text[from:to], -1) {
 		for i := range m {
 			if m[i] >= 0 {
@@ -403,45 +432,12 @@ func (set *secretSet) match(r *config.Rule, p Payload, from, to int, unbounded b
 		if r.Entropy != 0 && shannon(secret) <= r.Entropy {
 			continue
 		}
-		if allowed(set.allowlists, secret, match, p.Text) || allowed(r.Allowlists, secret, match, p.Text) {
+		if allowed(set.allowlists, secret, match, p.Text) || allowed(set.ruleAllow[ri], secret, match, p.Text) {
 			continue
 		}
 		out = append(out, Finding{Rule: r.RuleID, Detector: "secrets", Path: p.Path, Start: start, End: end})
 	}
 	return out
-}
-
-// allowed applies gitleaks' allowlist semantics to one finding (commits
-// and paths do not apply to payloads: with the AND condition, a list that
-// needs them never matches).
-func allowed(lists []*config.Allowlist, secret, match, line string) bool {
-	for _, a := range lists {
-		target := secret
-		switch a.RegexTarget {
-		case "match":
-			target = match
-		case "line":
-			target = line
-		}
-		re := len(a.Regexes) > 0 && a.RegexAllowed(target)
-		stop := false
-		if len(a.StopWords) > 0 {
-			stop, _ = a.ContainsStopWord(secret)
-		}
-		if a.MatchCondition == config.AllowlistMatchAnd {
-			if len(a.Commits) > 0 || len(a.Paths) > 0 || len(a.Regexes) == 0 && len(a.StopWords) == 0 {
-				continue
-			}
-			if (len(a.Regexes) == 0 || re) && (len(a.StopWords) == 0 || stop) {
-				return true
-			}
-			continue
-		}
-		if re || stop {
-			return true
-		}
-	}
-	return false
 }
 
 // shannon is the Shannon entropy of s, in bits per byte, as gitleaks

@@ -160,6 +160,7 @@ func runServe(ctx context.Context, opts *ServeOptions) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	go trimWhenQuiet(ctx, gd.Secrets().Ready(), logger)
+	go startRulesAfterStartup(ctx, g.Settled(), gd.Secrets())
 	if record != nil && record.pins != nil {
 		// Pins approved or imported by `mcpgw tools` in another process.
 		go pollPins(ctx, record.pins, g, logger, pinPollInterval)
