@@ -10,6 +10,8 @@ package mux
 
 import (
 	"bytes"
+	"context"
+	"errors"
 	"io"
 	"net/http"
 	"sync"
@@ -25,19 +27,30 @@ import (
 const cancelledMemory = time.Minute
 
 // cancellations are the agent requests cancelled on the SDK path, by
-// session and request id, with when.
+// session and request id, with when; and the handlers of requests in
+// flight on it (watch), which hear the agent's reason.
 type cancellations struct {
-	mu sync.Mutex
-	m  map[string]time.Time
+	mu       sync.Mutex
+	m        map[string]time.Time
+	watchers map[string]context.CancelCauseFunc
 }
 
 func cancelKey(session string, id any) string { return session + "\x00" + idKey(id) }
 
-// note remembers that the agent of session cancelled request id.
-func (c *cancellations) note(session string, id any) {
+// note remembers that the agent of session cancelled request id, and
+// cancels that request's handler with the agent's reason (empty: none
+// given), before the SDK cancels it with its own.
+func (c *cancellations) note(session string, id any, reason string) {
 	now := time.Now()
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	if cancel := c.watchers[cancelKey(session, id)]; cancel != nil {
+		cause := context.Canceled
+		if reason != "" {
+			cause = errors.New(reason)
+		}
+		cancel(cause)
+	}
 	if c.m == nil {
 		c.m = map[string]time.Time{}
 	}
@@ -47,6 +60,26 @@ func (c *cancellations) note(session string, id any) {
 		}
 	}
 	c.m[cancelKey(session, id)] = now
+}
+
+// watch returns ctx cancelled with the agent's own reason when the agent of
+// session cancels request id (see note), and a function that releases it
+// when the request's handler returns.
+func (c *cancellations) watch(ctx context.Context, session string, id string) (context.Context, func()) {
+	ctx, cancel := context.WithCancelCause(ctx)
+	k := session + "\x00" + id
+	c.mu.Lock()
+	if c.watchers == nil {
+		c.watchers = map[string]context.CancelCauseFunc{}
+	}
+	c.watchers[k] = cancel
+	c.mu.Unlock()
+	return ctx, func() {
+		c.mu.Lock()
+		delete(c.watchers, k)
+		c.mu.Unlock()
+		cancel(nil)
+	}
 }
 
 // withhold reports whether a response of session answers a cancelled
@@ -63,22 +96,24 @@ func (c *cancellations) withhold(session string, id any) bool {
 }
 
 // noteCancelledPOST notes the cancellations an HTTP agent's POST to
-// session carries, leaving the body as it was for the SDK. Small bodies
-// only: a notification is a few hundred bytes.
+// session carries, and names the one request it carries (if it carries
+// one) in the agentRequestHeader its handler sees (cancelreason.go),
+// leaving the body as it was for the SDK. Small bodies only: a
+// notification is a few hundred bytes.
 func (g *Gateway) noteCancelledPOST(r *http.Request, session string) {
+	r.Header.Del(agentRequestHeader) // mcpgw's to set, never the agent's
 	if r.Method != http.MethodPost || r.Body == nil || r.ContentLength > 64<<10 {
 		return
 	}
 	b, err := io.ReadAll(io.LimitReader(r.Body, 64<<10+1))
 	r.Body = io.NopCloser(io.MultiReader(bytes.NewReader(b), r.Body))
-	if err != nil || !bytes.Contains(b, []byte(`"notifications/cancelled"`)) {
+	if err != nil || len(b) > 64<<10 {
 		return
 	}
 	var msgs []struct {
-		Method string `json:"method"`
-		Params struct {
-			RequestID any `json:"requestId"`
-		} `json:"params"`
+		ID     any                `json:"id"`
+		Method string             `json:"method"`
+		Params segjson.RawMessage `json:"params"`
 	}
 	b = bytes.TrimSpace(b)
 	if len(b) > 0 && b[0] != '[' {
@@ -87,10 +122,25 @@ func (g *Gateway) noteCancelledPOST(r *http.Request, session string) {
 	if _, err := segjson.Parse(b, &msgs, 0); err != nil {
 		return
 	}
+	calls := 0
+	var callID any
 	for _, m := range msgs {
-		if m.Method == "notifications/cancelled" && m.Params.RequestID != nil {
-			g.cancelled.note(session, m.Params.RequestID)
+		switch {
+		case m.Method == "notifications/cancelled":
+			var p struct {
+				RequestID any    `json:"requestId"`
+				Reason    string `json:"reason"`
+			}
+			if _, err := segjson.Parse(m.Params, &p, 0); err == nil && p.RequestID != nil {
+				g.cancelled.note(session, p.RequestID, p.Reason)
+			}
+		case m.Method != "" && m.ID != nil:
+			calls++
+			callID = m.ID
 		}
+	}
+	if calls == 1 {
+		r.Header.Set(agentRequestHeader, idKey(callID))
 	}
 }
 

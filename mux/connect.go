@@ -169,7 +169,7 @@ func (d *downstream) initialize(ctx context.Context, client *mcp.Client, t mcp.T
 	}
 	ch := make(chan result, 1)
 	go func() {
-		cs, err := client.Connect(ctx, t, &mcp.ClientSessionOptions{ProtocolVersion: version})
+		cs, err := client.Connect(ctx, cancelReasons{t}, &mcp.ClientSessionOptions{ProtocolVersion: version})
 		ch <- result{cs, err}
 	}()
 	select {

@@ -81,7 +81,7 @@ func (f *fastFront) Take(m *stdio.Msg) bool {
 		if !ok {
 			// The SDK's request: noted before it cancels the handler,
 			// whose answer is then withheld (cancelled.go).
-			f.g.cancelled.note("", p.RequestID)
+			f.g.cancelled.note("", p.RequestID, p.Reason)
 		}
 		if ok {
 			// The server hears the agent's own reason (context.Cause).

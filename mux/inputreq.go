@@ -33,11 +33,14 @@ type pendingInput struct {
 // parkedCall is a downstream call that outlives the agent request which
 // started it, while the agent answers an input request.
 type parkedCall struct {
-	c       *call
-	d       *downstream
-	ic      *inflightCall
-	result  chan callResult
-	cancel  context.CancelFunc
+	c      *call
+	d      *downstream
+	ic     *inflightCall
+	result chan callResult
+	cancel context.CancelFunc
+	// stop cancels the downstream call with a cause: the agent's reason
+	// reaches the server (cancelreason.go).
+	stop    context.CancelCauseFunc
 	dl      *callDeadline
 	token   string
 	pending *pendingInput
@@ -120,9 +123,12 @@ func verifyState(secret []byte, state string) (string, bool) {
 // downstream call runs detached from the agent's request, so it can stay
 // parked across input_required round trips.
 func (g *Gateway) callWithInput(ctx context.Context, c *call, d *downstream, cs *mcp.ClientSession, params *mcp.CallToolParams, ic *inflightCall, token string) outcome {
-	dctx, dl, cancel := withCallDeadline(context.WithoutCancel(ctx), d.spec.CallTimeoutFor(c.Name))
+	// The call outlives this request, so it carries the cause of its own
+	// end, not the request's.
+	base, stop := context.WithCancelCause(context.WithoutCancel(ctx))
+	dctx, dl, cancel := withCallDeadline(withCauseCarrier(base), d.spec.CallTimeoutFor(c.Name))
 	g.progress.onProgress(token, dl.touch)
-	pc := &parkedCall{c: c, d: d, ic: ic, result: make(chan callResult, 1), cancel: cancel, dl: dl, token: token}
+	pc := &parkedCall{c: c, d: d, ic: ic, result: make(chan callResult, 1), cancel: cancel, stop: stop, dl: dl, token: token}
 	go func() {
 		res, err := cs.CallTool(dctx, params)
 		pc.result <- callResult{res, err}
@@ -145,6 +151,7 @@ func (g *Gateway) waitParked(ctx context.Context, pc *parkedCall) outcome {
 	case pi := <-pc.d.nextCallInput:
 		return g.askInput(pc, pi)
 	case <-ctx.Done():
+		pc.stop(context.Cause(ctx)) // the agent's reason, when it gave one
 		g.finishParked(pc)
 		return outcome{err: ctx.Err()}
 	}
@@ -188,6 +195,7 @@ func (g *Gateway) resumeInput(ctx context.Context, c *call, pc *parkedCall) outc
 func (g *Gateway) finishParked(pc *parkedCall) {
 	pc.once.Do(func() {
 		pc.cancel()
+		pc.stop(nil)
 		pc.d.removeInflight(pc.ic)
 		if pc.token != "" {
 			g.progress.remove(pc.token)

@@ -21,7 +21,7 @@ import (
 func (g *Gateway) ServeStdio(ctx context.Context, in io.ReadCloser, out io.WriteCloser) error {
 	g.held.watched.Store(true) // Written reports the answers
 	g.stdioMode.Store(true)    // the agent's identity is the servers' (identity.go)
-	o := &stdio.Options{ParseErrors: true, Junk: func(s string) { g.logger.Warn("from the agent: " + s) }, Written: g.answerWritten, Withhold: g.withholdStdio}
+	o := &stdio.Options{ParseErrors: true, Junk: func(s string) { g.logger.Warn("from the agent: " + s) }, Written: g.answerWritten, Withhold: g.withholdStdio, Extra: agentRequestExtra}
 	// The front hook also sees the agent's cancellations first (see
 	// cancelled.go); with NoFastPath it takes no calls.
 	ff := newFastFront(g)

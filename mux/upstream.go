@@ -48,6 +48,15 @@ func upstreamCapabilities() *mcp.ServerCapabilities {
 
 func (g *Gateway) upstreamMiddleware(next mcp.MethodHandler) mcp.MethodHandler {
 	return func(ctx context.Context, method string, req mcp.Request) (mcp.Result, error) {
+		switch method {
+		case "tools/call", "prompts/get", "resources/read", "completion/complete":
+			// Forwarded: a cancellation reaches the server with the agent's
+			// reason (cancelreason.go).
+			var release func()
+			if ctx, release = g.watchCancel(ctx, req); release != nil {
+				defer release()
+			}
+		}
 		if !g.roots.isKnown() && method != "initialize" && method != "ping" && !strings.HasPrefix(method, "notifications/") {
 			// The agent has not said what its roots are yet: over HTTP its
 			// stream may not have been connected when it initialized. Ask

@@ -248,6 +248,100 @@ func TestCancelReasonForwarded(t *testing.T) {
 	}
 }
 
+// TestCancelReasonOnSDKPath is TestCancelReasonForwarded where calls take
+// the go-sdk's path (HTTP, and stdio across protocol generations, where
+// the go-sdk's client calls the server): the server hears the agent's
+// reason, not "context canceled".
+func TestCancelReasonOnSDKPath(t *testing.T) {
+	t.Parallel()
+	fixture := testenv.Fixture(t)
+	const reason = "the person pressed stop"
+	for _, tc := range []struct{ front, version, serverVersion string }{
+		{"stdio", "2026-07-28", "2025-11-25"}, // parked for input requests (inputreq.go)
+		{"stdio", "2025-11-25", "2026-07-28"},
+		{"http", "2025-11-25", ""}, // the server's bytes (callRaw)
+		{"http", "2025-11-25", "2026-07-28"},
+	} {
+		t.Run(tc.front+"-"+tc.version+"-to-"+tc.serverVersion, func(t *testing.T) {
+			cfg := fixtureConfig(fixture)
+			if tc.serverVersion != "" {
+				cfg += fmt.Sprintf("    protocol_version: %q\n", tc.serverVersion)
+			}
+			cfg = writeConfig(t, cfg)
+			ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+			defer cancel()
+			var base mcp.Transport
+			if tc.front == "stdio" {
+				cmd := exec.Command(testenv.Mcpgw(t), "serve", "--config", cfg)
+				cmd.Env = append(os.Environ(), ownRecord(t, nil)...)
+				cmd.Stderr = &testWriter{t: t}
+				base = &mcp.CommandTransport{Command: cmd}
+			} else {
+				base = &mcp.StreamableClientTransport{Endpoint: serveHTTP(t, ctx, cfg) + "mcp"}
+			}
+			cs, err := mcp.NewClient(&mcp.Implementation{Name: "cancel-agent", Version: "1"}, nil).Connect(ctx, reasonTransport{base, reason}, &mcp.ClientSessionOptions{ProtocolVersion: tc.version})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer cs.Close()
+			a := &agent{cs: cs}
+			waiting := func() float64 {
+				m, _ := call(t, ctx, a, "fx__cancelled_count", nil).StructuredContent.(map[string]any)
+				w, _ := m["waiting"].(float64)
+				return w
+			}
+			cctx, ccancel := context.WithCancel(ctx)
+			done := make(chan error, 1)
+			go func() {
+				_, err := cs.CallTool(cctx, &mcp.CallToolParams{Name: "fx__wait"})
+				done <- err
+			}()
+			waitFor(t, ctx, "the call to reach the server", func() bool { return waiting() == 1 })
+			ccancel()
+			<-done
+			waitFor(t, ctx, "the server's handler to be cancelled", func() bool { return waiting() == 0 })
+			var heard string
+			waitFor(t, ctx, "the server to hear a reason", func() bool {
+				heard = textOf(t, call(t, ctx, a, "fx__cancel_reason", nil))
+				return heard != ""
+			})
+			if heard != reason {
+				t.Errorf("the server heard %q; want the agent's reason %q", heard, reason)
+			}
+		})
+	}
+}
+
+// reasonTransport gives the go-sdk client's notifications/cancelled (whose
+// reason is always its context's error) a reason of the agent's own.
+type reasonTransport struct {
+	mcp.Transport
+	reason string
+}
+
+func (t reasonTransport) Connect(ctx context.Context) (mcp.Connection, error) {
+	c, err := t.Transport.Connect(ctx)
+	return reasonConn{c, t.reason}, err
+}
+
+type reasonConn struct {
+	mcp.Connection
+	reason string
+}
+
+func (c reasonConn) Write(ctx context.Context, m jsonrpc.Message) error {
+	if r, ok := m.(*jsonrpc.Request); ok && r.Method == "notifications/cancelled" {
+		var p map[string]any
+		if err := json.Unmarshal(r.Params, &p); err == nil {
+			p["reason"] = c.reason
+			r2 := *r
+			r2.Params, _ = json.Marshal(p)
+			m = &r2
+		}
+	}
+	return c.Connection.Write(ctx, m)
+}
+
 // TestProgressOverHTTP relays a server's progress to an HTTP agent at both
 // protocol generations: at 2026-07-28 a stateless request's own stream is
 // the only way back to the agent.

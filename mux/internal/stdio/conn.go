@@ -60,6 +60,10 @@ type Options struct {
 	// Redact, when set, masks known secret values in every line read,
 	// before anything decodes it (used on servers' side).
 	Redact *guard.Known
+	// Extra, when set, gives each request (one with an id) the SDK reads
+	// its jsonrpc.Request.Extra, which the SDK's server hands the request's
+	// handler as its RequestExtra.
+	Extra func(m *Msg) any
 }
 
 // NewTransport returns a transport reading r and writing w. A nil opts
@@ -84,7 +88,7 @@ type Hook interface {
 // Connect implements mcp.Transport.
 func (t *Transport) Connect(context.Context) (mcp.Connection, error) {
 	o := t.opts
-	t.conn = &Conn{br: bufio.NewReaderSize(t.r, lineReadBuf), r: t.r, w: t.w, hook: o.Hook, written: o.Written, withhold: o.Withhold, junk: o.Junk, parseErrors: o.ParseErrors, redact: o.Redact}
+	t.conn = &Conn{br: bufio.NewReaderSize(t.r, lineReadBuf), r: t.r, w: t.w, hook: o.Hook, written: o.Written, withhold: o.Withhold, junk: o.Junk, parseErrors: o.ParseErrors, redact: o.Redact, extra: o.Extra}
 	return t.conn, nil
 }
 
@@ -111,6 +115,7 @@ type Conn struct {
 	junk        func(string)
 	parseErrors bool
 	redact      *guard.Known
+	extra       func(*Msg) any
 	ended       sync.Once
 
 	wmu  sync.Mutex
@@ -247,7 +252,11 @@ func (c *Conn) decodeOne(data []byte) (jsonrpc.Message, error) {
 		return nil, err
 	}
 	if m.Method != nil {
-		return &jsonrpc.Request{ID: id, Method: *m.Method, Params: []byte(m.Params)}, nil
+		r := &jsonrpc.Request{ID: id, Method: *m.Method, Params: []byte(m.Params)}
+		if c.extra != nil && id.IsValid() {
+			r.Extra = c.extra(&m)
+		}
+		return r, nil
 	}
 	if !id.IsValid() {
 		return nil, errors.New("invalid JSON-RPC message: neither a request nor a response")
