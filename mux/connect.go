@@ -57,6 +57,9 @@ func (d *downstream) connect(runCtx context.Context) (*mcp.ClientSession, *proc.
 		return nil, nil, errors.New("neither command nor url is set")
 	}
 	told := d.gw.advertised(d.spec)
+	if fc != nil {
+		fc.d, fc.elicits = d, told.caps.Elicitation != nil
+	}
 	client := mcp.NewClient(&mcp.Implementation{Name: d.gw.opts.Name, Version: d.gw.opts.Version}, d.clientOptions(told.caps))
 	client.AddReceivingMiddleware(d.serverRequests)
 	d.gw.roots.add(client) // before connecting: see agentRoots.add

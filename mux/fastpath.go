@@ -40,6 +40,8 @@ type fastFront struct {
 	inflight map[string]context.CancelCauseFunc // agent's request id → cancel, with the agent's reason
 	ctx      context.Context
 	cancel   context.CancelFunc
+
+	asks frontAsks // elicitations sent to the agent (elicitraw.go)
 }
 
 func newFastFront(g *Gateway) *fastFront {
@@ -60,6 +62,7 @@ type fastCallParams struct {
 // Take implements [stdio.Hook].
 func (f *fastFront) Take(m *stdio.Msg) bool {
 	if m.Method == nil {
+		f.answer(m) // an elicitation's answer, kept as the agent sent it
 		return false
 	}
 	switch *m.Method {
@@ -334,6 +337,12 @@ type fastCall struct {
 type fastCalls struct {
 	g    *Gateway
 	conn *stdio.Conn
+	// d is the server; elicits: its client advertised elicitation, whose
+	// form requests the hook takes (elicitraw.go). Both are set before
+	// the connection starts.
+	d       *downstream
+	elicits bool
+	asks    serverAsks
 	// meta26 is the _meta fragment a 2026-07-28 server takes with every
 	// request (protocol version, client info, capabilities), as the SDK's
 	// client sends it: copied from its first request (sent).
@@ -363,7 +372,13 @@ func newFastCalls(g *Gateway) *fastCalls {
 // own, and an HTTP agent's request may have ended by the time it ran).
 func (fc *fastCalls) Take(m *stdio.Msg) bool {
 	if m.Method != nil {
-		if *m.Method != "notifications/progress" {
+		switch *m.Method {
+		case "notifications/progress":
+		case "elicitation/create":
+			return fc.takeElicit(m)
+		case "notifications/cancelled":
+			return fc.cancelAsk(m.Params)
+		default:
 			return false
 		}
 		var p mcp.ProgressNotificationParams
@@ -437,7 +452,9 @@ func (g *Gateway) noteLinks(d *downstream, result []byte) {
 // forwardFast is forwardTool's raw twin.
 func (g *Gateway) forwardFast(ctx context.Context, c *call, d *downstream, fc *fastCalls) outcome {
 	ic := &inflightCall{ss: c.agent.ss}
-	if c.fast.newServer {
+	if c.fast.newServer || c.fast.front == nil {
+		// Over HTTP (callRaw), a request the server sends the agent
+		// mid-call goes on this call's stream (see downstream.ask).
 		// A 2026-07-28 agent takes a server's log messages within the
 		// request they belong to (see relayLog); this one's answer may
 		// come long after the call left the agent's reader.

@@ -7,6 +7,7 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/hex"
+	"encoding/json"
 	"fmt"
 	"strings"
 	"sync"
@@ -25,8 +26,11 @@ import (
 
 // pendingInput is one server request waiting for the agent's answer.
 type pendingInput struct {
-	id    string
-	req   mcp.InputRequest
+	id  string
+	req mcp.InputRequest
+	// raw is the server's request as it sent it (nil when the SDK decoded
+	// it): the agent gets these bytes (see rawInputs).
+	raw   json.RawMessage
 	reply chan mcp.InputResponse
 }
 
@@ -147,9 +151,9 @@ func (g *Gateway) waitParked(ctx context.Context, pc *parkedCall) outcome {
 		}
 		return g.finishCall(pc.c, pc.d, r.res, r.err)
 	case pi := <-pc.ic.input:
-		return g.askInput(pc, pi)
+		return g.askInput(ctx, pc, pi)
 	case pi := <-pc.d.nextCallInput:
-		return g.askInput(pc, pi)
+		return g.askInput(ctx, pc, pi)
 	case <-ctx.Done():
 		pc.stop(context.Cause(ctx)) // the agent's reason, when it gave one
 		g.finishParked(pc)
@@ -159,8 +163,13 @@ func (g *Gateway) waitParked(ctx context.Context, pc *parkedCall) outcome {
 
 // askInput returns a server's request to the agent as input_required on the
 // parked call pc, which its retry resumes.
-func (g *Gateway) askInput(pc *parkedCall, pi *pendingInput) outcome {
+func (g *Gateway) askInput(ctx context.Context, pc *parkedCall, pi *pendingInput) outcome {
 	pc.pending = pi
+	if pi.raw != nil {
+		if ri, ok := ctx.Value(rawInputsKey{}).(*rawInputs); ok {
+			ri.add(pi.id, pi.raw)
+		}
+	}
 	key := randomKey()
 	g.inputs.park(key, pc)
 	return outcome{res: &mcp.CallToolResult{
@@ -207,23 +216,23 @@ func (g *Gateway) finishParked(pc *parkedCall) {
 // askViaInputRequired hands a server's mid-call request to the agent call
 // that caused it and waits for the answer. Without exactly one such call the
 // request is declined, and the reason logged.
-func (g *Gateway) askViaInputRequired(ctx context.Context, d *downstream, ic *inflightCall, req mcp.InputRequest, nextCall bool) (mcp.InputResponse, error) {
+func (g *Gateway) askViaInputRequired(ctx context.Context, d *downstream, ic *inflightCall, req mcp.InputRequest, raw json.RawMessage, nextCall bool) (mcp.InputResponse, error) {
 	if (ic == nil || ic.input == nil) && nextCall {
-		return awaitInput(ctx, d.nextCallInput, req, fmt.Errorf("mcpgw: server %q already has an input request waiting for the agent's next call; declined", d.spec.Name))
+		return awaitInput(ctx, d.nextCallInput, req, raw, fmt.Errorf("mcpgw: server %q already has an input request waiting for the agent's next call; declined", d.spec.Name))
 	}
 	if ic == nil || ic.input == nil {
 		err := fmt.Errorf("mcpgw: server %q asked the agent for input mid-call, but the agent speaks %s (no server-initiated requests) and the request cannot be tied to exactly one call in flight; declined", d.spec.Name, ProtocolV20260728)
 		g.logger.Warn("declined server input request", "server", d.spec.Name, "reason", err)
 		return nil, err
 	}
-	return awaitInput(ctx, ic.input, req, fmt.Errorf("mcpgw: server %q already has an input request pending on this call; declined", d.spec.Name))
+	return awaitInput(ctx, ic.input, req, raw, fmt.Errorf("mcpgw: server %q already has an input request pending on this call; declined", d.spec.Name))
 }
 
 // awaitInput hands req to whatever carries it to the agent (the call
 // waiting on to) and waits for the agent's answer; busy is the error when
 // to holds another request already.
-func awaitInput(ctx context.Context, to chan *pendingInput, req mcp.InputRequest, busy error) (mcp.InputResponse, error) {
-	pi := &pendingInput{id: "mcpgw-" + randomKey()[:8], req: req, reply: make(chan mcp.InputResponse, 1)}
+func awaitInput(ctx context.Context, to chan *pendingInput, req mcp.InputRequest, raw json.RawMessage, busy error) (mcp.InputResponse, error) {
+	pi := &pendingInput{id: "mcpgw-" + randomKey()[:8], req: req, raw: raw, reply: make(chan mcp.InputResponse, 1)}
 	select {
 	case to <- pi:
 	default:

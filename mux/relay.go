@@ -163,61 +163,88 @@ func askAgent[T any, R interface {
 	*T
 	mcp.InputResponse
 	mcp.Result
-}](ctx context.Context, d *downstream, kind callpath.Kind, what string, supported func(*mcp.ClientCapabilities) bool, req mcp.InputRequest, direct func(*mcp.ServerSession) (R, error)) (R, error) {
+}](ctx context.Context, d *downstream, kind callpath.Kind, what string, supported func(*mcp.ClientCapabilities) bool, req mcp.InputRequest, direct func(context.Context, *mcp.ServerSession) (R, error)) (R, error) {
+	out := d.ask(ctx, kind, what, supported, req, nil, func(ctx context.Context, ss *mcp.ServerSession) outcome {
+		r, err := direct(ctx, ss)
+		if err != nil {
+			return outcome{err: err}
+		}
+		return outcome{res: r}
+	})
+	if out.err == nil && out.res != nil {
+		if _, ok := out.res.(R); !ok {
+			return nil, fmt.Errorf("mcpgw: the agent answered a %s request with %T", what, out.res)
+		}
+	}
+	return decoded[T, R](&out)
+}
+
+// ask is askAgent's body: raw is the server's request as it sent it (nil
+// when the SDK decoded it), which the stages see and the agent gets.
+// direct asks an older agent under a context carrying the values of the
+// call that caused the request, if one did: over HTTP, the request then
+// goes on that call's stream, which is open.
+func (d *downstream) ask(ctx context.Context, kind callpath.Kind, what string, supported func(*mcp.ClientCapabilities) bool, req mcp.InputRequest, raw json.RawMessage, direct func(context.Context, *mcp.ServerSession) outcome) outcome {
 	ic, ss, pickErr := d.caller()
-	ask := func(ctx context.Context) (R, error) {
+	ask := func(ctx context.Context) outcome {
 		if pickErr != nil {
-			return nil, pickErr
+			return outcome{err: pickErr}
 		}
 		if !supported(agentCaps(ss)) {
-			return nil, fmt.Errorf("mcpgw: the agent does not support %s, so server %q cannot ask it", what, d.spec.Name)
+			return outcome{err: fmt.Errorf("mcpgw: the agent does not support %s, so server %q cannot ask it", what, d.spec.Name)}
 		}
 		if !agentSpeaksNew(ss) {
-			return direct(ss)
+			if ic != nil && ic.ctx != nil {
+				var stop func()
+				ctx, stop = withValuesOf(ctx, ic.ctx)
+				defer stop()
+			}
+			return direct(ctx, ss)
 		}
 		// Roots are no call's own question: with no call in flight, the
 		// next call carries it.
-		answer, err := d.gw.askViaInputRequired(ctx, d, ic, req, what == "roots")
+		answer, err := d.gw.askViaInputRequired(ctx, d, ic, req, raw, what == "roots")
 		if err != nil {
-			return nil, err
+			return outcome{err: err}
 		}
-		r, ok := answer.(R)
+		r, ok := answer.(mcp.Result)
 		if !ok {
-			return nil, fmt.Errorf("mcpgw: the agent answered a %s request with %T", what, answer)
+			return outcome{err: fmt.Errorf("mcpgw: the agent answered a %s request with %T", what, answer)}
 		}
-		return r, nil
+		return outcome{res: r}
 	}
 	if kind == 0 {
 		return ask(ctx)
 	}
 	g := d.gw
-	params, _ := json.Marshal(req)
+	params := raw
+	if params == nil {
+		params, _ = json.Marshal(req)
+	}
 	c := g.newCall(kind, ss, "", catalog.Route{Server: d.spec.Name}, params)
 	c.request = c.Params
 	var out outcome
 	if pickErr != nil {
 		out = outcome{err: pickErr} // no session to govern it for: declined
 	} else {
-		out = g.govern(ctx, c, func(ctx context.Context, c *call) outcome {
-			r, err := ask(ctx)
-			if err != nil {
-				return outcome{err: err}
-			}
-			return outcome{res: r}
-		})
+		out = g.govern(ctx, c, func(ctx context.Context, c *call) outcome { return ask(ctx) })
 	}
-	out = g.recordCall(ctx, c, out, time.Now())
-	return decoded[T, R](&out)
+	return g.recordCall(ctx, c, out, time.Now())
 }
 
 func (d *downstream) relayElicit(ctx context.Context, req *mcp.ElicitRequest) (*mcp.ElicitResult, error) {
-	return askAgent(ctx, d, callpath.Elicitation, "elicitation", func(c *mcp.ClientCapabilities) bool { return c.Elicitation != nil }, req.Params,
-		func(ss *mcp.ServerSession) (*mcp.ElicitResult, error) { return elicitRaw(ctx, ss, req.Params) })
+	return askAgent(ctx, d, callpath.Elicitation, "elicitation", elicits, req.Params,
+		func(ctx context.Context, ss *mcp.ServerSession) (*mcp.ElicitResult, error) {
+			out := elicitRaw(ctx, ss, req.Params, nil)
+			return decoded[mcp.ElicitResult](&out)
+		})
 }
+
+func elicits(c *mcp.ClientCapabilities) bool { return c.Elicitation != nil }
 
 func (d *downstream) relaySample(ctx context.Context, req *mcp.CreateMessageWithToolsRequest) (*mcp.CreateMessageWithToolsResult, error) {
 	return askAgent(ctx, d, callpath.Sampling, "sampling", func(c *mcp.ClientCapabilities) bool { return c.Sampling != nil }, req.Params,
-		func(ss *mcp.ServerSession) (*mcp.CreateMessageWithToolsResult, error) {
+		func(ctx context.Context, ss *mcp.ServerSession) (*mcp.CreateMessageWithToolsResult, error) {
 			return ss.CreateMessageWithTools(ctx, req.Params)
 		})
 }
@@ -254,7 +281,9 @@ func (d *downstream) serverRequests(next mcp.MethodHandler) mcp.MethodHandler {
 				return d.gw.roots.answer(ctx)
 			}
 			res, err := askAgent(ctx, d, 0, "roots", func(c *mcp.ClientCapabilities) bool { return c.RootsV2 != nil }, p,
-				func(*mcp.ServerSession) (*mcp.ListRootsResult, error) { return d.gw.roots.answer(ctx) })
+				func(ctx context.Context, _ *mcp.ServerSession) (*mcp.ListRootsResult, error) {
+					return d.gw.roots.answer(ctx)
+				})
 			if err == nil && res != nil {
 				d.gw.roots.set(res.Roots)
 			}
@@ -264,38 +293,97 @@ func (d *downstream) serverRequests(next mcp.MethodHandler) mcp.MethodHandler {
 	}
 }
 
+// withValuesOf returns a context with the values of values and the
+// cancellation of ctx, and a function that releases it.
+func withValuesOf(ctx, values context.Context) (context.Context, func()) {
+	vctx, cancel := context.WithCancelCause(context.WithoutCancel(values))
+	stop := context.AfterFunc(ctx, func() { cancel(context.Cause(ctx)) })
+	return vctx, func() {
+		stop()
+		cancel(nil)
+	}
+}
+
 type rawElicitKey struct{}
 
-// elicitRaw asks the agent and returns its answer unvalidated.
-func elicitRaw(ctx context.Context, ss *mcp.ServerSession, p *mcp.ElicitParams) (*mcp.ElicitResult, error) {
-	var answer *mcp.ElicitResult
-	res, err := ss.Elicit(context.WithValue(ctx, rawElicitKey{}, &answer), p)
-	if err != nil {
-		return nil, err
+// rawElicit travels in the context of one elicitation relayed to an
+// older agent through the SDK's server session.
+type rawElicit struct {
+	// params is the server's request as it sent it, written to the agent
+	// in place of the SDK's encoding; nil: the SDK's.
+	params json.RawMessage
+	// answer is the agent's full answer, decoded (keepRawElicitResult).
+	answer *mcp.ElicitResult
+
+	mu sync.Mutex
+	// raw is the agent's answer as it sent it, where mcpgw reads the
+	// agent's connection itself (stdio; see fastFront.sending).
+	raw    json.RawMessage
+	forget func() // drops the request from the connection's table
+}
+
+func (r *rawElicit) setRaw(b json.RawMessage) {
+	r.mu.Lock()
+	r.raw = b
+	r.mu.Unlock()
+}
+
+// elicitRaw asks the agent (an older one, which takes requests) and
+// returns its answer unvalidated: the bytes it sent where they are known,
+// else the SDK's decoding. params, when set, is what the agent is sent.
+func elicitRaw(ctx context.Context, ss *mcp.ServerSession, p *mcp.ElicitParams, params json.RawMessage) outcome {
+	slot := &rawElicit{params: params}
+	res, err := ss.Elicit(context.WithValue(ctx, rawElicitKey{}, slot), p)
+	slot.mu.Lock()
+	raw, forget := slot.raw, slot.forget
+	slot.mu.Unlock()
+	if forget != nil {
+		forget()
 	}
-	if answer != nil {
-		return answer, nil
+	switch {
+	case err != nil:
+		return outcome{err: err}
+	case raw != nil:
+		return outcome{raw: raw}
+	case slot.answer != nil:
+		return outcome{res: slot.answer}
 	}
-	return res, nil
+	return outcome{res: res}
 }
 
 // keepRawElicitResult is sending middleware for the upstream server: it
-// hands the agent's full answer to elicitRaw and the SDK an answer without
+// sends the server's own request bytes when elicitRaw has them, and hands
+// the agent's full answer to elicitRaw and the SDK an answer without
 // content, which it does not validate.
 func keepRawElicitResult(next mcp.MethodHandler) mcp.MethodHandler {
 	return func(ctx context.Context, method string, req mcp.Request) (mcp.Result, error) {
+		slot, ok := ctx.Value(rawElicitKey{}).(*rawElicit)
+		if !ok || method != "elicitation/create" {
+			return next(ctx, method, req)
+		}
+		if ss, ok := req.GetSession().(*mcp.ServerSession); ok && slot.params != nil {
+			req = &mcp.ServerRequest[*rawParams]{Session: ss, Params: &rawParams{raw: slot.params}}
+		}
 		res, err := next(ctx, method, req)
-		slot, ok := ctx.Value(rawElicitKey{}).(**mcp.ElicitResult)
-		if !ok || err != nil || method != "elicitation/create" {
+		if err != nil {
 			return res, err
 		}
 		if r, ok := res.(*mcp.ElicitResult); ok {
-			*slot = r
+			slot.answer = r
 			return &mcp.ElicitResult{Action: r.Action, Meta: r.Meta}, nil
 		}
 		return res, err
 	}
 }
+
+// rawParams are a request's params sent as the bytes they came in.
+type rawParams struct {
+	mcp.ParamsBase
+	raw json.RawMessage
+}
+
+// MarshalJSON is the params as they came.
+func (p *rawParams) MarshalJSON() ([]byte, error) { return p.raw, nil }
 
 // progressRoutes maps the progress tokens mcpgw sends downstream back to
 // the agent session and token they stand for. Tokens are rewritten because

@@ -26,6 +26,7 @@ func (g *Gateway) ServeStdio(ctx context.Context, in io.ReadCloser, out io.Write
 	// cancelled.go); with NoFastPath it takes no calls.
 	ff := newFastFront(g)
 	o.Hook = ff
+	o.Sending = ff.sending
 	lt := stdio.NewTransport(in, out, o)
 	ss, err := g.server.Connect(ctx, lt, nil)
 	if err != nil {

@@ -104,7 +104,7 @@ func (a *agentSession) Elicit(ctx context.Context, q callpath.Question) (callpat
 	if agentSpeaksNew(a.ss) {
 		// The question goes to the agent as input_required on the held
 		// call (heldinput.go); its retry brings the answer.
-		resp, err := awaitInput(ctx, a.call.held.ask, p, fmt.Errorf("%w: a question is pending on this call already", callpath.ErrCannotAsk))
+		resp, err := awaitInput(ctx, a.call.held.ask, p, nil, fmt.Errorf("%w: a question is pending on this call already", callpath.ErrCannotAsk))
 		if err != nil {
 			return callpath.Answer{}, err
 		}
@@ -114,7 +114,8 @@ func (a *agentSession) Elicit(ctx context.Context, q callpath.Question) (callpat
 		}
 		return callpath.Answer{Action: res.Action, Content: res.Content}, nil
 	}
-	res, err := elicitRaw(ctx, a.ss, p)
+	out := elicitRaw(ctx, a.ss, p, nil)
+	res, err := decoded[mcp.ElicitResult](&out)
 	if err != nil {
 		return callpath.Answer{}, err
 	}

@@ -91,6 +91,12 @@ func (g *Gateway) upstreamMiddleware(next mcp.MethodHandler) mcp.MethodHandler {
 				if res, err, ok := g.callRaw(ctx, r); ok {
 					return completeFor(r.Session, res, err)
 				}
+				if agentSpeaksNew(r.Session) {
+					// A server's input requests go out as it sent them
+					// (elicitraw.go).
+					ctx, ri := withRawInputs(ctx)
+					return ri.apply(g.callThroughDispatcher(ctx, method, r, next))
+				}
 				return g.callThroughDispatcher(ctx, method, r, next)
 			}
 			return next(ctx, method, req)

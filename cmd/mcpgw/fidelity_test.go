@@ -12,6 +12,7 @@ import (
 	"io"
 	"os"
 	"os/exec"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -516,4 +517,141 @@ func startRawStdio(t *testing.T, ctx context.Context, cfgPath string) *rawStdio 
 		return ""
 	}
 	return r
+}
+
+// TestElicitationAsSent relays a stdio server's form elicitation as the
+// server sent it (no "mode" added, the schema's keys in the server's
+// order), over stdio and HTTP at both protocol generations (at 2026-07-28
+// inside input_required), and, to a stdio agent of an older generation,
+// the agent's answer back as the agent sent it (keys unsorted).
+func TestElicitationAsSent(t *testing.T) {
+	t.Parallel()
+	fixture := testenv.Fixture(t)
+	const answer = `{"action":"accept","content":{"zeta":"z","alpha":"a"}}`
+	for _, tc := range []struct {
+		front, version, serverVersion string
+		answerAsSent                  bool
+	}{
+		{"stdio", "2025-11-25", "", true},
+		{"http", "2025-11-25", "", false},
+		{"stdio", "2026-07-28", "2025-11-25", false},
+		{"http", "2026-07-28", "2025-11-25", false},
+	} {
+		t.Run(tc.front+"-"+tc.version, func(t *testing.T) {
+			ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+			defer cancel()
+			cfg := fmt.Sprintf("servers:\n  fx:\n    command: %q\n    args: [\"-mode\", \"raw-elicit\"]\n", fixture)
+			if tc.serverVersion != "" {
+				cfg += fmt.Sprintf("    protocol_version: %q\n", tc.serverVersion)
+			}
+			cfg = writeConfig(t, cfg)
+			var base mcp.Transport
+			if tc.front == "stdio" {
+				cmd := exec.Command(testenv.Mcpgw(t), "serve", "--config", cfg)
+				cmd.Env = append(os.Environ(), ownRecord(t, nil)...)
+				cmd.Stderr = &testWriter{t: t}
+				base = &mcp.CommandTransport{Command: cmd}
+			} else {
+				base = &mcp.StreamableClientTransport{Endpoint: serveHTTP(t, ctx, cfg) + "mcp"}
+			}
+			tap := &elicitTap{Transport: base, answer: answer}
+			client := mcp.NewClient(&mcp.Implementation{Name: "elicit-agent", Version: "1"}, &mcp.ClientOptions{
+				ElicitationHandler: func(ctx context.Context, req *mcp.ElicitRequest) (*mcp.ElicitResult, error) {
+					return &mcp.ElicitResult{Action: "accept", Content: map[string]any{"zeta": "z", "alpha": "a"}}, nil
+				},
+			})
+			cs, err := client.Connect(ctx, tap, &mcp.ClientSessionOptions{ProtocolVersion: tc.version})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer cs.Close()
+			got := textOf(t, call(t, ctx, &agent{cs: cs}, "fx__elicit", map[string]any{"message": "ignored in mode raw-elicit"}))
+			sent, heard, ok := strings.Cut(strings.TrimPrefix(got, "sent="), " answer=")
+			if !ok {
+				t.Fatalf("the fixture said %q; want sent=... answer=...", got)
+			}
+			tap.mu.Lock()
+			asked := tap.asked
+			tap.mu.Unlock()
+			if len(asked) != 1 {
+				t.Fatalf("the agent was asked %d elicitations; want 1", len(asked))
+			}
+			if string(asked[0]) != sent {
+				t.Errorf("the agent got the elicitation as\n%s\nthe server sent\n%s", asked[0], sent)
+			}
+			if tc.answerAsSent {
+				if heard != answer {
+					t.Errorf("the server got the answer as\n%s\nthe agent sent\n%s", heard, answer)
+				}
+				return
+			}
+			var want, was any
+			if json.Unmarshal([]byte(answer), &want) != nil || json.Unmarshal([]byte(heard), &was) != nil || !cmp.Equal(want, was) {
+				t.Errorf("the server got the answer %s; want the agent's %s", heard, answer)
+			}
+		})
+	}
+}
+
+// elicitTap keeps the elicitations a client is asked, as their bytes
+// arrived (a request's params, or an input request's inside a result), and
+// answers elicitation requests with answer, as these bytes.
+type elicitTap struct {
+	mcp.Transport
+	answer string
+	mu     sync.Mutex
+	asked  []json.RawMessage
+	ids    []jsonrpc.ID // of elicitation requests
+}
+
+func (t *elicitTap) Connect(ctx context.Context) (mcp.Connection, error) {
+	c, err := t.Transport.Connect(ctx)
+	return elicitTapConn{c, t}, err
+}
+
+type elicitTapConn struct {
+	mcp.Connection
+	t *elicitTap
+}
+
+func (c elicitTapConn) Read(ctx context.Context) (jsonrpc.Message, error) {
+	m, err := c.Connection.Read(ctx)
+	c.t.mu.Lock()
+	defer c.t.mu.Unlock()
+	switch m := m.(type) {
+	case *jsonrpc.Request:
+		if m.Method == "elicitation/create" {
+			c.t.asked = append(c.t.asked, append(json.RawMessage(nil), m.Params...))
+			c.t.ids = append(c.t.ids, m.ID)
+		}
+	case *jsonrpc.Response:
+		var r struct {
+			InputRequests map[string]struct {
+				Method string          `json:"method"`
+				Params json.RawMessage `json:"params"`
+			} `json:"inputRequests"`
+		}
+		if json.Unmarshal(m.Result, &r) == nil {
+			for _, ir := range r.InputRequests {
+				if ir.Method == "elicitation/create" {
+					c.t.asked = append(c.t.asked, ir.Params)
+				}
+			}
+		}
+	}
+	return m, err
+}
+
+func (c elicitTapConn) Write(ctx context.Context, m jsonrpc.Message) error {
+	if r, ok := m.(*jsonrpc.Response); ok {
+		c.t.mu.Lock()
+		answers := slices.Contains(c.t.ids, r.ID)
+		c.t.mu.Unlock()
+		if answers && r.Error == nil {
+			r2 := *r
+			r2.Result = json.RawMessage(c.t.answer)
+			m = &r2
+		}
+	}
+	return c.Connection.Write(ctx, m)
 }

@@ -47,6 +47,10 @@ type Options struct {
 	Hook Hook
 	// Written, when set, hears of each message the SDK wrote.
 	Written func(jsonrpc.Message)
+	// Sending, when set, hears of each message the SDK is about to write,
+	// with the context it writes it under (a request's answer may be read
+	// before the write returns).
+	Sending func(context.Context, jsonrpc.Message)
 	// Withhold, when set, is asked about each message the SDK writes; a
 	// message it reports true for is not written (the answer to a request
 	// the peer cancelled, which is owed none).
@@ -88,7 +92,7 @@ type Hook interface {
 // Connect implements mcp.Transport.
 func (t *Transport) Connect(context.Context) (mcp.Connection, error) {
 	o := t.opts
-	t.conn = &Conn{br: bufio.NewReaderSize(t.r, lineReadBuf), r: t.r, w: t.w, hook: o.Hook, written: o.Written, withhold: o.Withhold, junk: o.Junk, parseErrors: o.ParseErrors, redact: o.Redact, extra: o.Extra}
+	t.conn = &Conn{br: bufio.NewReaderSize(t.r, lineReadBuf), r: t.r, w: t.w, hook: o.Hook, written: o.Written, sending: o.Sending, withhold: o.Withhold, junk: o.Junk, parseErrors: o.ParseErrors, redact: o.Redact, extra: o.Extra}
 	return t.conn, nil
 }
 
@@ -111,6 +115,7 @@ type Conn struct {
 	acc         []byte
 	hook        Hook
 	written     func(jsonrpc.Message) // when set, hears of each message Write wrote
+	sending     func(context.Context, jsonrpc.Message)
 	withhold    func(jsonrpc.Message) bool
 	junk        func(string)
 	parseErrors bool
@@ -283,6 +288,9 @@ func (c *Conn) Write(ctx context.Context, msg jsonrpc.Message) error {
 	data, err := jsonrpc.EncodeMessage(msg)
 	if err != nil {
 		return err
+	}
+	if c.sending != nil {
+		c.sending(ctx, msg)
 	}
 	err = c.WriteRaw(data)
 	if err == nil && c.written != nil {
