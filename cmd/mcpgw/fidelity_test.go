@@ -655,3 +655,33 @@ func (c elicitTapConn) Write(ctx context.Context, m jsonrpc.Message) error {
 	}
 	return c.Connection.Write(ctx, m)
 }
+
+// TestElicitationAnswerGuarded: an agent's answer relayed as its bytes
+// still passes guard-in: one holding a secret is withheld from the server.
+func TestElicitationAnswerGuarded(t *testing.T) {
+	t.Parallel()
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	secret := guardCorpus(t, "secrets.jsonl")[0]
+	value, _ := json.Marshal(secret.Value)
+	cfg := writeConfig(t, fmt.Sprintf("servers:\n  fx:\n    command: %q\n    args: [\"-mode\", \"raw-elicit\"]\n", testenv.Fixture(t)))
+	cmd := exec.Command(testenv.Mcpgw(t), "serve", "--config", cfg)
+	cmd.Env = append(os.Environ(), ownRecord(t, nil)...)
+	cmd.Stderr = &testWriter{t: t}
+	tap := &elicitTap{Transport: &mcp.CommandTransport{Command: cmd}, answer: `{"action":"accept","content":{"zeta":` + string(value) + `,"alpha":"a"}}`}
+	client := mcp.NewClient(&mcp.Implementation{Name: "elicit-agent", Version: "1"}, &mcp.ClientOptions{
+		ElicitationHandler: func(ctx context.Context, req *mcp.ElicitRequest) (*mcp.ElicitResult, error) {
+			return &mcp.ElicitResult{Action: "accept", Content: map[string]any{"zeta": "z"}}, nil
+		},
+	})
+	cs, err := client.Connect(ctx, tap, &mcp.ClientSessionOptions{ProtocolVersion: "2025-11-25"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cs.Close()
+	res := call(t, ctx, &agent{cs: cs}, "fx__elicit", map[string]any{"message": "ignored"})
+	got := textOf(t, res)
+	if !res.IsError || !strings.Contains(got, "withheld") || strings.Contains(got, needle(secret)) {
+		t.Errorf("the server's elicit ended with %q (isError %v); want the answer withheld, without the secret", got, res.IsError)
+	}
+}

@@ -535,10 +535,6 @@ func tsKnownGap(front, version, name string) string {
 	switch {
 	case strings.HasPrefix(name, "tasks."):
 		return "tasks: go-sdk v1.8.0 has no tasks, so mcpgw neither offers the capability nor relays task requests"
-	case strings.HasPrefix(name, "fields.elicitation/create"):
-		return `elicitation requests pass through the go-sdk's types: "mode":"form" is added and schema keys are re-ordered`
-	case name == "cancel.server-saw" && (front == "http" || version >= "2026-07-28"):
-		return "a call cancelled on the go-sdk's path reaches the server with the go-sdk's reason (context canceled), not the agent's; the raw stdio path forwards the agent's"
 	case strings.HasPrefix(name, "logging.") && front == "http" && version >= "2026-07-28":
 		return "a log message server-everything sends around its tool's result reaches a 2026-07-28 HTTP agent only while that request's stream is open (directly, at 2025-11-25, it has a standing stream): whether it makes it is a race"
 	case strings.HasPrefix(name, "cancel.") && !slices.Contains(tsServerVersions, version):
