@@ -110,6 +110,7 @@ func (d *downstream) spawn(spec ServerSpec) (*proc.Process, *stdio.Transport, *f
 	// Reading to the end says how the process ended, for the calls its
 	// death fails.
 	lt := stdio.NewTransport(io.NopCloser(p.Output()), p.Stdin(), &stdio.Options{Hook: fc, Junk: p.Note, Redact: known, Written: fc.sent})
+	fc.lt = lt
 	return p, lt, fc, nil
 }
 

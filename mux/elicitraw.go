@@ -43,9 +43,10 @@ type serverAsks struct {
 // relays it in a goroutine of its own; it reports whether it took m.
 func (fc *fastCalls) takeElicit(m *stdio.Msg) bool {
 	d := fc.d
-	if d == nil || !fc.elicits || m.ID == nil {
+	if d == nil || !fc.elicits || m.ID == nil || fc.lt == nil {
 		return false
 	}
+	conn := fc.lt.Conn() // on the reader, after Connect set it
 	var p struct {
 		Mode string `json:"mode"`
 		URL  string `json:"url"`
@@ -73,7 +74,7 @@ func (fc *fastCalls) takeElicit(m *stdio.Msg) bool {
 		delete(fc.asks.m, key)
 		fc.asks.mu.Unlock()
 		if ctx.Err() == nil { // a request the server cancelled is owed no answer
-			fc.answerServer(id, out)
+			fc.answerServer(conn, id, out)
 		}
 		cancel()
 	}()
@@ -100,7 +101,7 @@ func (fc *fastCalls) cancelAsk(params []byte) bool {
 
 // answerServer writes the outcome of a raw elicitation to the server under
 // its own request id.
-func (fc *fastCalls) answerServer(id any, out outcome) {
+func (fc *fastCalls) answerServer(conn *stdio.Conn, id any, out outcome) {
 	idJSON, _ := json.Marshal(id)
 	var b []byte
 	if out.err != nil {
@@ -122,7 +123,7 @@ func (fc *fastCalls) answerServer(id any, out outcome) {
 		b = append(b, raw...)
 		b = append(b, '}')
 	}
-	if err := fc.conn.WriteRaw(b); err != nil {
+	if err := conn.WriteRaw(b); err != nil {
 		fc.g.logger.Debug("answering a server's elicitation", "server", fc.d.spec.Name, "err", err)
 	}
 }

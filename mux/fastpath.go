@@ -343,6 +343,9 @@ type fastCalls struct {
 	d       *downstream
 	elicits bool
 	asks    serverAsks
+	// lt is the connection's transport: its Conn is set before the
+	// connection reads, so the hook may use it before conn is set.
+	lt *stdio.Transport
 	// meta26 is the _meta fragment a 2026-07-28 server takes with every
 	// request (protocol version, client info, capabilities), as the SDK's
 	// client sends it: copied from its first request (sent).
