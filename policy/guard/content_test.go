@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -324,5 +325,40 @@ func TestRulesCompiledOnDemand(t *testing.T) {
 	}
 	if v := v.Hold(context.Background()); !v.Stops() || v.Rule != "github-pat" {
 		t.Errorf("held call's verdict %+v; want it blocked by github-pat once the rules are compiled", v)
+	}
+}
+
+// TestRulesCompiledWhenRun: a rule's expression is compiled the first time
+// a payload holds its keyword, not before, and the others stay text.
+func TestRulesCompiledWhenRun(t *testing.T) {
+	s := guard.NewSecretsFrom(rulesFor(t))
+	if got := guard.CompiledRules(s); len(got) != 0 {
+		t.Fatalf("compiled before any payload: %v", got)
+	}
+	g := guard.New(&guard.Options{Secrets: s})
+	if v := g.CheckRequest(context.Background(), toolCall(`{"text":"hello there"}`)); v != nil {
+		t.Fatalf("a clean payload: %+v", v)
+	}
+	if got := guard.CompiledRules(s); len(got) != 0 {
+		t.Errorf("compiled for a payload with no keyword: %v", got)
+	}
+	if v := g.CheckRequest(context.Background(), toolCall(`{"t":"`+ghToken+`"}`)); !v.Stops() || v.Rule != "github-pat" {
+		t.Fatalf("a GitHub token: %+v", v)
+	}
+	got := guard.CompiledRules(s)
+	if !slices.Contains(got, "github-pat") || len(got) > 3 {
+		t.Errorf("compiled after a GitHub token: %v; want github-pat and few others", got)
+	}
+}
+
+// TestUserRuleSecretGroup: a rule whose secret group is not among its
+// expression's groups is refused when read, as gitleaks refuses it.
+func TestUserRuleSecretGroup(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "group.toml")
+	if err := os.WriteFile(path, []byte("[[rules]]\nid = \"g\"\nregex = '''tok_([a-z]{8})'''\nsecretGroup = 2\nkeywords = [\"tok_\"]\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := guard.UserRules(path); err == nil || !strings.Contains(err.Error(), "secret group") {
+		t.Errorf("secretGroup 2 of 1: %v", err)
 	}
 }

@@ -1,7 +1,6 @@
 package guard
 
 import (
-	"regexp"
 	"regexp/syntax"
 	"slices"
 	"unicode"
@@ -273,7 +272,7 @@ type valueCheck struct {
 	skip    charStep
 	skipMax int
 	secret  []charPath
-	tail    *regexp.Regexp // nil when the rest cannot be run apart
+	tail    *lazyRegexp // nil when the rest cannot be run apart
 }
 
 // newValueCheck is the condition for the context rule re whose secret is
@@ -307,7 +306,9 @@ func newValueCheck(re *syntax.Regexp, group int) *valueCheck {
 		rest := re.Sub[i-1:]
 		if !slices.ContainsFunc(rest, looksBack) {
 			tail := &syntax.Regexp{Op: syntax.OpConcat, Sub: append([]*syntax.Regexp{{Op: syntax.OpBeginText}}, rest...)}
-			v.tail, _ = regexp.Compile(tail.String())
+			if src := tail.String(); parses(src) {
+				v.tail = newLazyRegexp(src)
+			}
 		}
 		return v
 	}
@@ -334,7 +335,7 @@ func (v *valueCheck) holds(text string, op int) bool {
 		for k := 0; ; k++ {
 			for i := range v.secret {
 				if v.secret[i].holds(text, at) {
-					return v.tail == nil || v.tail.MatchString(text[end:])
+					return v.tail == nil || v.tail.get().MatchString(text[end:])
 				}
 			}
 			if k == v.skipMax || at >= len(text) {

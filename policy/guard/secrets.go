@@ -34,7 +34,9 @@ type Secrets struct {
 
 // secretSet is compiled rules with their keyword index.
 type secretSet struct {
-	rules []config.Rule
+	rules []config.Rule // Regex nil: see regex
+	// regex is each rule's expression, compiled when first run.
+	regex []*lazyRegexp
 	// byKeyword lists, per keyword (the trie's pattern index), the rules
 	// it triggers.
 	byKeyword  [][]kwRule
@@ -199,23 +201,24 @@ func compileSet(r *Rules) *secretSet {
 	index := map[string]int{}
 	var words []string
 	for _, id := range sortedKeys(r.cfg.Rules) {
-		rule := r.cfg.Rules[id]
-		if rule.Regex == nil || rule.SkipReport {
+		rule, src := r.cfg.Rules[id], r.regex[id]
+		if src == "" || rule.SkipReport {
 			continue
 		}
 		n := len(set.rules)
+		rule.Regex = nil // translate's stand-in
+		set.regex = append(set.regex, newLazyRegexp(src))
 		set.ruleAllow = append(set.ruleAllow, newAllowlists(rule.Allowlists))
 		rule.Allowlists = nil // gitleaks' copies, with their stopword index
 		set.rules = append(set.rules, rule)
 		w := -1
-		parsed, err := syntax.Parse(rule.Regex.String(), syntax.Perl)
+		parsed, err := syntax.Parse(src, syntax.Perl)
 		if err == nil {
 			w = maxWidth(parsed.Simplify())
 		}
 		set.width = append(set.width, w)
-		re := rule.Regex.String()
-		set.multiline = append(set.multiline, w < 0 && strings.Contains(re, `[\s\S`))
-		lit := leadingLiteral(rule.Regex.String())
+		set.multiline = append(set.multiline, w < 0 && strings.Contains(src, `[\s\S`))
+		lit := leadingLiteral(src)
 		kws := rule.Keywords
 		if len(kws) == 0 {
 			kws = []string{""} // always run: the empty keyword, checked apart
@@ -228,7 +231,7 @@ func compileSet(r *Rules) *secretSet {
 				words = append(words, k)
 				set.byKeyword = append(set.byKeyword, nil)
 			}
-			kr := kwRule{rule: n, assign: k != "" && namesKeyword(rule.Regex.String(), k)}
+			kr := kwRule{rule: n, assign: k != "" && namesKeyword(src, k)}
 			if len(lit) >= len(k) && strings.EqualFold(lit[:len(k)], k) && lit[:len(k)] != k {
 				kr.exact = lit[:len(k)]
 			}
@@ -398,15 +401,15 @@ func sortedInts[V any](m map[int]V) []int {
 // whose matches are unbounded, a match that reaches to is found again over
 // the rest of the string, whole.
 func (set *secretSet) match(ri int, p Payload, from, to int, out []Finding) []Finding {
-	r, unbounded := &set.rules[ri], set.width[ri] < 0
-	for _, m := range r.Regex.FindAllStringSubmatchIndex(p.Text[from:to], -1) {
+	r, re, unbounded := &set.rules[ri], set.regex[ri].get(), set.width[ri] < 0
+	for _, m := range re.FindAllStringSubmatchIndex(p.Text[from:to], -1) {
 		for i := range m {
 			if m[i] >= 0 {
 				m[i] += from
 			}
 		}
 		if unbounded && m[1] == to && to < len(p.Text) {
-			if mm := r.Regex.FindStringSubmatchIndex(p.Text[m[0]:]); mm != nil {
+			if mm := re.FindStringSubmatchIndex(p.Text[m[0]:]); mm != nil {
 				for i := range mm {
 					if mm[i] >= 0 {
 						mm[i] += m[0]

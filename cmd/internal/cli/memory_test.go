@@ -4,6 +4,7 @@ import (
 	"os"
 	"runtime"
 	"runtime/debug"
+	"runtime/metrics"
 	"testing"
 )
 
@@ -78,4 +79,46 @@ func TestFitMemoryLimit(t *testing.T) {
 	if limit := debug.SetMemoryLimit(-1); limit >= 40<<20 {
 		t.Errorf("limit %d MiB once the 40 MiB are garbage; want it back near the floor", limit>>20)
 	}
+}
+
+// TestFitMemoryLimitLeavesRoom: with a fragmented live heap (many small
+// objects, as compiled regexps are), the fitted limit still leaves the
+// heap room to grow, so allocating garbage takes a few collections, not
+// one per allocation.
+func TestFitMemoryLimitLeavesRoom(t *testing.T) {
+	if os.Getenv("GOMEMLIMIT") != "" {
+		t.Skip("GOMEMLIMIT is set: fitMemoryLimit leaves the limit alone")
+	}
+	defer debug.SetMemoryLimit(debug.SetMemoryLimit(-1))
+	defer debug.SetGCPercent(debug.SetGCPercent(serveGCPercent))
+	// 24 MiB in 512-byte objects, every other one kept: 12 MiB live in
+	// spans half empty.
+	all := make([][]byte, 48<<10)
+	for i := range all {
+		all[i] = make([]byte, 512)
+	}
+	live := make([][]byte, 0, len(all)/2)
+	for i := 0; i < len(all); i += 2 {
+		live = append(live, all[i])
+	}
+	all = nil
+	debug.FreeOSMemory()
+	fitMemoryLimit()
+
+	cycles := func() uint64 {
+		s := []metrics.Sample{{Name: "/gc/cycles/total:gc-cycles"}}
+		metrics.Read(s)
+		return s[0].Value.Uint64()
+	}
+	before := cycles()
+	var sink []byte
+	for range 8 << 10 { // 32 MiB of garbage, twice the headroom
+		sink = make([]byte, 4<<10)
+	}
+	_ = sink
+	if n := cycles() - before; n > 8 {
+		t.Errorf("%d collections while allocating 32 MiB with %d MiB headroom; want a few (limit %d MiB over %d MiB live)",
+			n, serveHeadroom>>20, debug.SetMemoryLimit(-1)>>20, len(live)*512>>20)
+	}
+	runtime.KeepAlive(live)
 }
