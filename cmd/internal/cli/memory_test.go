@@ -112,13 +112,13 @@ func TestFitMemoryLimitLeavesRoom(t *testing.T) {
 	}
 	before := cycles()
 	var sink []byte
-	for range 8 << 10 { // 32 MiB of garbage, twice the headroom
+	for range 4 * serveHeadroom / (4 << 10) { // garbage, four times the headroom
 		sink = make([]byte, 4<<10)
 	}
 	_ = sink
 	if n := cycles() - before; n > 8 {
-		t.Errorf("%d collections while allocating 32 MiB with %d MiB headroom; want a few (limit %d MiB over %d MiB live)",
-			n, serveHeadroom>>20, debug.SetMemoryLimit(-1)>>20, len(live)*512>>20)
+		t.Errorf("%d collections while allocating %d MiB with %d MiB headroom; want a few (limit %d MiB over %d MiB live)",
+			n, 4*serveHeadroom>>20, serveHeadroom>>20, debug.SetMemoryLimit(-1)>>20, len(live)*512>>20)
 	}
 	runtime.KeepAlive(live)
 }
