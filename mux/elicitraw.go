@@ -18,8 +18,6 @@ package mux
 import (
 	"context"
 	"encoding/json"
-	"errors"
-	"fmt"
 	"sync"
 	"sync/atomic"
 
@@ -105,23 +103,13 @@ func (fc *fastCalls) answerServer(conn *stdio.Conn, id any, out outcome) {
 	idJSON, _ := json.Marshal(id)
 	var b []byte
 	if out.err != nil {
-		var jerr *jsonrpc.Error
-		if !errors.As(out.err, &jerr) {
-			jerr = &jsonrpc.Error{Code: jsonrpc.CodeInternalError, Message: out.err.Error()}
-		}
-		e, _ := json.Marshal(jerr)
-		b = fmt.Appendf(nil, `{"jsonrpc":"2.0","id":%s,"error":%s}`, idJSON, e)
+		b = errorResponse(idJSON, out.err)
 	} else {
 		raw := out.encoded()
 		if raw == nil {
 			raw = json.RawMessage(`{"action":"cancel"}`)
 		}
-		b = make([]byte, 0, len(raw)+len(idJSON)+40)
-		b = append(b, `{"jsonrpc":"2.0","id":`...)
-		b = append(b, idJSON...)
-		b = append(b, `,"result":`...)
-		b = append(b, raw...)
-		b = append(b, '}')
+		b = resultResponse(idJSON, raw)
 	}
 	if err := conn.WriteRaw(b); err != nil {
 		fc.g.logger.Debug("answering a server's elicitation", "server", fc.d.spec.Name, "err", err)

@@ -283,12 +283,7 @@ func (f *fastFront) respond(id any, out outcome, v2026 bool) {
 	var b []byte
 	switch {
 	case out.err != nil:
-		var jerr *jsonrpc.Error
-		if !errors.As(out.err, &jerr) {
-			jerr = &jsonrpc.Error{Code: jsonrpc.CodeInternalError, Message: out.err.Error()}
-		}
-		e, _ := json.Marshal(jerr)
-		b = fmt.Appendf(nil, `{"jsonrpc":"2.0","id":%s,"error":%s}`, idJSON, e)
+		b = errorResponse(idJSON, out.err)
 	default:
 		raw := out.raw
 		if raw == nil {
@@ -306,12 +301,7 @@ func (f *fastFront) respond(id any, out outcome, v2026 bool) {
 				raw = upgraded("tools/call", raw)
 			}
 		}
-		b = make([]byte, 0, len(raw)+len(idJSON)+40)
-		b = append(b, `{"jsonrpc":"2.0","id":`...)
-		b = append(b, idJSON...)
-		b = append(b, `,"result":`...)
-		b = append(b, raw...)
-		b = append(b, '}')
+		b = resultResponse(idJSON, raw)
 	}
 	if err := f.conn.WriteRaw(b); err != nil {
 		f.g.logger.Debug("writing a fast-path response", "err", err)

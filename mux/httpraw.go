@@ -12,7 +12,6 @@ package mux
 import (
 	"bytes"
 	"encoding/json"
-	"errors"
 	"io"
 	"mime"
 	"net/http"
@@ -21,7 +20,6 @@ import (
 
 	segjson "github.com/segmentio/encoding/json"
 
-	"github.com/modelcontextprotocol/go-sdk/jsonrpc"
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
 	"github.com/mcpgw/mcpgw/mux/callpath"
@@ -94,17 +92,10 @@ func (g *Gateway) serveRawHTTP(w http.ResponseWriter, r *http.Request) bool {
 	idJSON, _ := json.Marshal(m.ID)
 	var resp []byte
 	if out.err != nil {
-		var jerr *jsonrpc.Error
-		if !errors.As(out.err, &jerr) {
-			jerr = &jsonrpc.Error{Code: jsonrpc.CodeInternalError, Message: out.err.Error()}
-		}
-		e, _ := json.Marshal(jerr)
-		resp = append(append(append([]byte(`{"jsonrpc":"2.0","id":`), idJSON...), `,"error":`...), e...)
+		resp = errorResponse(idJSON, out.err)
 	} else {
-		raw := out.encoded()
-		resp = append(append(append([]byte(`{"jsonrpc":"2.0","id":`), idJSON...), `,"result":`...), raw...)
+		resp = resultResponse(idJSON, out.encoded())
 	}
-	resp = append(resp, '}')
 	w.Header().Set("Content-Type", "application/json")
 	w.Write(resp)
 	return true

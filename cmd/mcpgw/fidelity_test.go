@@ -169,15 +169,7 @@ func TestCancelledCallGetsNoAnswer(t *testing.T) {
 		t.Run(tc.front+"-"+tc.version, func(t *testing.T) {
 			ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 			defer cancel()
-			var base mcp.Transport
-			if tc.front == "stdio" {
-				cmd := exec.Command(testenv.Mcpgw(t), "serve", "--config", cfg)
-				cmd.Env = append(os.Environ(), ownRecord(t, nil)...)
-				cmd.Stderr = &testWriter{t: t}
-				base = &mcp.CommandTransport{Command: cmd}
-			} else {
-				base = &mcp.StreamableClientTransport{Endpoint: serveHTTP(t, ctx, cfg) + "mcp"}
-			}
+			base := frontTransport(t, ctx, tc.front, cfg)
 			tap := &tapTransport{Transport: base}
 			cs, err := mcp.NewClient(&mcp.Implementation{Name: "cancel-agent", Version: "1"}, nil).Connect(ctx, tap, &mcp.ClientSessionOptions{ProtocolVersion: tc.version})
 			if err != nil {
@@ -271,15 +263,7 @@ func TestCancelReasonOnSDKPath(t *testing.T) {
 			cfg = writeConfig(t, cfg)
 			ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 			defer cancel()
-			var base mcp.Transport
-			if tc.front == "stdio" {
-				cmd := exec.Command(testenv.Mcpgw(t), "serve", "--config", cfg)
-				cmd.Env = append(os.Environ(), ownRecord(t, nil)...)
-				cmd.Stderr = &testWriter{t: t}
-				base = &mcp.CommandTransport{Command: cmd}
-			} else {
-				base = &mcp.StreamableClientTransport{Endpoint: serveHTTP(t, ctx, cfg) + "mcp"}
-			}
+			base := frontTransport(t, ctx, tc.front, cfg)
 			cs, err := mcp.NewClient(&mcp.Implementation{Name: "cancel-agent", Version: "1"}, nil).Connect(ctx, reasonTransport{base, reason}, &mcp.ClientSessionOptions{ProtocolVersion: tc.version})
 			if err != nil {
 				t.Fatal(err)
@@ -545,15 +529,7 @@ func TestElicitationAsSent(t *testing.T) {
 				cfg += fmt.Sprintf("    protocol_version: %q\n", tc.serverVersion)
 			}
 			cfg = writeConfig(t, cfg)
-			var base mcp.Transport
-			if tc.front == "stdio" {
-				cmd := exec.Command(testenv.Mcpgw(t), "serve", "--config", cfg)
-				cmd.Env = append(os.Environ(), ownRecord(t, nil)...)
-				cmd.Stderr = &testWriter{t: t}
-				base = &mcp.CommandTransport{Command: cmd}
-			} else {
-				base = &mcp.StreamableClientTransport{Endpoint: serveHTTP(t, ctx, cfg) + "mcp"}
-			}
+			base := frontTransport(t, ctx, tc.front, cfg)
 			tap := &elicitTap{Transport: base, answer: answer}
 			client := mcp.NewClient(&mcp.Implementation{Name: "elicit-agent", Version: "1"}, &mcp.ClientOptions{
 				ElicitationHandler: func(ctx context.Context, req *mcp.ElicitRequest) (*mcp.ElicitResult, error) {
@@ -684,4 +660,17 @@ func TestElicitationAnswerGuarded(t *testing.T) {
 	if !res.IsError || !strings.Contains(got, "withheld") || strings.Contains(got, needle(secret)) {
 		t.Errorf("the server's elicit ended with %q (isError %v); want the answer withheld, without the secret", got, res.IsError)
 	}
+}
+
+// frontTransport is a transport to a real `mcpgw serve` with config cfg,
+// over its stdio front ("stdio") or its HTTP one.
+func frontTransport(t *testing.T, ctx context.Context, front, cfg string) mcp.Transport {
+	t.Helper()
+	if front != "stdio" {
+		return &mcp.StreamableClientTransport{Endpoint: serveHTTP(t, ctx, cfg) + "mcp"}
+	}
+	cmd := exec.Command(testenv.Mcpgw(t), "serve", "--config", cfg)
+	cmd.Env = append(os.Environ(), ownRecord(t, nil)...)
+	cmd.Stderr = &testWriter{t: t}
+	return &mcp.CommandTransport{Command: cmd}
 }
