@@ -9,7 +9,7 @@
 //
 // [Guard] is the guardrails stage: guard-in scans what goes to a server,
 // guard-out what comes back, with the [Detector]s [Secrets] (gitleaks' rule
-// set, compiled in the background) and [PII] (validated patterns), and
+// set, read in the background) and [PII] (validated patterns), and
 // blocks, redacts or warns as its [Config] says per detector and phase. A
 // [Scanner] walks a JSON payload, JSON inside strings included, and reports
 // each [Finding] by rule, JSON path and span, never by value, within a size

@@ -19,17 +19,17 @@ import (
 // Secrets is the secrets detector: gitleaks' rules, run the way gitleaks
 // runs them (a rule's regular expression only where one of its keywords
 // occurs; its entropy floor; its allowlists), over each string of a
-// payload. Its rules are compiled in the background by [NewSecrets]; until
+// payload. Its rules are read in the background by [NewSecrets]; until
 // then [Secrets.Ready] is open and Inspect finds nothing, so a caller
 // that must not fail open waits for it (see [Guard]).
 type Secrets struct {
 	ready chan struct{}
 	set   *secretSet // set before ready is closed
 	err   error
-	// compile compiles the rules and closes ready; nil when they came
-	// compiled. begin runs it once.
-	compile func()
-	begin   sync.Once
+	// load reads the rules and closes ready; nil when they were given
+	// ready (NewSecretsFrom). begin runs it once.
+	load  func()
+	begin sync.Once
 }
 
 // secretSet is compiled rules with their keyword index.
@@ -157,7 +157,7 @@ const unboundedWindow = 256
 const assignLead = 128
 
 // NewSecrets returns a secrets detector whose rules, gitleaks' defaults
-// merged with extra (nil for none), are compiled in a goroutine of their
+// merged with extra (nil for none), are read in a goroutine of their
 // own, starting now.
 func NewSecrets(extra *Rules) *Secrets {
 	s := NewSecretsOnDemand(extra)
@@ -165,13 +165,14 @@ func NewSecrets(extra *Rules) *Secrets {
 	return s
 }
 
-// NewSecretsOnDemand is [NewSecrets] whose compile starts with
+// NewSecretsOnDemand is [NewSecrets] whose reading starts with
 // [Secrets.Start], or when a [Guard] first needs the rules: a gateway
-// starts it once its servers are up, so the compile (about 50 ms of CPU)
-// does not compete with startup.
+// starts it once its servers are up, so reading them (about 70 ms: the
+// TOML decoded, each expression parsed) does not compete with startup.
+// Expressions themselves are compiled when first run.
 func NewSecretsOnDemand(extra *Rules) *Secrets {
 	s := &Secrets{ready: make(chan struct{})}
-	s.compile = func() {
+	s.load = func() {
 		r, err := DefaultRules()
 		if err == nil {
 			s.set = compileSet(r.Merge(extra))
@@ -182,10 +183,10 @@ func NewSecretsOnDemand(extra *Rules) *Secrets {
 	return s
 }
 
-// Start starts compiling the rules, unless that has started already.
+// Start starts reading the rules, unless that has started already.
 func (s *Secrets) Start() {
-	if s.compile != nil {
-		s.begin.Do(func() { go s.compile() })
+	if s.load != nil {
+		s.begin.Do(func() { go s.load() })
 	}
 }
 
@@ -275,10 +276,10 @@ func compileSet(r *Rules) *secretSet {
 // Name implements [Detector].
 func (*Secrets) Name() string { return "secrets" }
 
-// Ready is closed once the rules are compiled.
+// Ready is closed once the rules are read.
 func (s *Secrets) Ready() <-chan struct{} { return s.ready }
 
-// Err is why the rules could not be compiled, once Ready is closed.
+// Err is why the rules could not be read, once Ready is closed.
 func (s *Secrets) Err() error {
 	select {
 	case <-s.ready:

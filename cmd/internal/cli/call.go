@@ -89,7 +89,7 @@ func runCall(ctx context.Context, opts *CallOptions) error {
 	if err != nil {
 		return err
 	}
-	gd.Secrets().Start() // the one call needs them: compile while the server starts
+	gd.Secrets().Start() // the one call needs them: read while the server starts
 	record, err := openGatewayRecord(ctx, opts.Factory, cfg, "", known, gd, logger)
 	if err != nil {
 		return err

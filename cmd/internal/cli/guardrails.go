@@ -22,7 +22,7 @@ type gatewayGuard struct {
 }
 
 // newGuard is the guardrails stage for cfg's guardrails:. gitleaks' rules
-// compile in the background once started (gatewayGuard.Secrets().Start:
+// are read in the background once started (gatewayGuard.Secrets().Start:
 // serve starts them when its servers are up, call at once, and the first
 // call that needs them does); a rules file of the user's is read now, so a
 // broken one stops mcpgw with a message saying what to fix.
@@ -88,7 +88,7 @@ func (gg *gatewayGuard) update(cfg *config.Config) {
 			gg.logger.Error("guardrails.secrets.rules not applied; keeping the secret rules in force", "err", err)
 		} else {
 			s, gg.rules = ns, nsrc
-			s.Start() // a running gateway: compile now
+			s.Start() // a running gateway: read them now
 			gg.watchReady(s)
 		}
 	}
@@ -110,13 +110,13 @@ func guardConfig(g config.Guardrails) *guard.Config {
 
 // rulesAfter bounds how long the secret rules wait for startup to end: a
 // gateway no agent has connected to yet (its servers start with the
-// first) compiles them after this.
+// first) reads them after this.
 const rulesAfter = 2 * time.Second
 
-// startRulesAfterStartup starts compiling the secret rules once the
+// startRulesAfterStartup starts reading the secret rules once the
 // gateway's servers are up (settled), or after rulesAfter, whichever comes
-// first: on two cores, compiling them during startup made the first list
-// answer from the cache 1.5x slower. A call that needs them before then
+// first: on two cores, building them during startup (then all compiled
+// at once) made the first list answer from the cache 1.5x slower. A call that needs them before then
 // starts them itself (and waits).
 func startRulesAfterStartup(ctx context.Context, settled <-chan struct{}, s *guard.Secrets) {
 	t := time.NewTimer(rulesAfter)

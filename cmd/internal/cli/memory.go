@@ -46,7 +46,7 @@ const (
 
 // setServeMemory applies the heap policy unless GOGC or GOMEMLIMIT say
 // otherwise. The soft limit is set later, by fitMemoryLimit, once startup
-// has built what stays live (the secret rules compile in the background).
+// has built what stays live (the secret rules are read in the background).
 func setServeMemory() {
 	if os.Getenv("GOGC") == "" {
 		debug.SetGCPercent(serveGCPercent)
@@ -61,7 +61,7 @@ func setServeMemory() {
 // with gitleaks' compiled rules live (many small regexp objects) the
 // overhead is about as large as the heap: a limit fitted to the live heap
 // alone left the heap no room, and an idle gateway collected about 190
-// times a second. It is called once the secret rules are compiled and on
+// times a second. It is called once the secret rules are read and on
 // every trim tick, so the limit follows what stays live (rules edited,
 // servers added) and never sits on it.
 func fitMemoryLimit() {
@@ -103,7 +103,8 @@ func heldMemory() uint64 {
 // see [proc.ReleaseExecutablePages]). A collection costs about a
 // millisecond with this little live; the pages the next call needs fault
 // back in from the page cache. When ready closes (the secret rules are
-// compiled), and on every tick, the soft limit is fitted to what is live.
+// read), the peak of reading them is handed back; on every tick, the soft
+// limit is fitted to what the runtime holds.
 func trimWhenQuiet(ctx context.Context, ready <-chan struct{}, logger *slog.Logger) {
 	sample := []metrics.Sample{{Name: "/gc/heap/allocs:bytes"}}
 	allocs := func() uint64 {
