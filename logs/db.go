@@ -293,6 +293,11 @@ func (db *DB) Insert(ctx context.Context, calls []Call) error {
 		return fmt.Errorf("writing the record: %w", err)
 	}
 	defer st.Close()
+	// The rows are written without ctx: the driver watches a cancellable
+	// context with a goroutine per statement, which cost more than the
+	// row. The transaction began with ctx, so a wait for another
+	// process's lock still ends with it; the rows after that are quick.
+	rowCtx := context.WithoutCancel(ctx)
 	for i := range calls {
 		c := &calls[i]
 		findings := ""
@@ -300,7 +305,7 @@ func (db *DB) Insert(ctx context.Context, calls []Call) error {
 			b, _ := json.Marshal(c.Findings)
 			findings = string(b)
 		}
-		res, err := st.ExecContext(ctx, c.Time.UnixMicro(), c.PID, c.Session, c.Agent, c.AgentVersion, c.User, c.Team, strings.Join(c.Roles, ","),
+		res, err := st.ExecContext(rowCtx, c.Time.UnixMicro(), c.PID, c.Session, c.Agent, c.AgentVersion, c.User, c.Team, strings.Join(c.Roles, ","),
 			c.Method, c.Server, c.Tool, c.ToolOriginal, c.Args, c.ArgsSize, c.ArgsHash, c.Result, c.ResultSize, c.ResultHash,
 			string(c.Status), c.Error, c.Latency.Microseconds(), c.BytesIn, c.BytesOut, c.Decision, c.Rule, c.Reason, findings, c.Profile)
 		if err != nil {

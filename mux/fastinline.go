@@ -6,6 +6,7 @@ package mux
 
 import (
 	"context"
+	"github.com/mcpgw/mcpgw/mux/internal/stdio"
 	"time"
 )
 
@@ -30,7 +31,12 @@ type inlineCall struct {
 
 // finish releases the call and, unless out is nil (cancelled by the agent),
 // answers the agent; then it records the call.
-func (c *inlineCall) finish(out *outcome) {
+func (c *inlineCall) finish(out *outcome) { c.finishOn(out, nil) }
+
+// finishOn is finish on the reader of conn (the server's, whose answer
+// it is), which writes the answer to the agent once it has no other line
+// to handle.
+func (c *inlineCall) finishOn(out *outcome, reader *stdio.Conn) {
 	c.dl.stop()
 	c.d.removeInflight(c.ic)
 	c.g.progress.remove(c.token)
@@ -41,7 +47,7 @@ func (c *inlineCall) finish(out *outcome) {
 		c.g.recordCall(context.Background(), c.call, outcome{err: context.Canceled}, ended)
 		return
 	}
-	f.respond(c.call.fast.id, *out, c.call.fast.newServer)
+	f.respondOn(c.call.fast.id, *out, c.call.fast.newServer, reader)
 	// Recorded after the answer, off the call's latency (strict records
 	// never come here: they turn inline answers off).
 	c.g.recordCall(context.Background(), c.call, *out, ended)
@@ -87,7 +93,9 @@ func (g *Gateway) forwardInline(ctx context.Context, c *call, d *downstream, fc 
 		}
 		return outcome{answered: true}
 	}
-	if err := fc.conn.WriteNoWait(req); err != nil {
+	// On the agent's reader: the request goes out with the others it has
+	// read, once it has none left to handle.
+	if err := front.conn.WriteDeferred(fc.conn, req, true); err != nil {
 		if fc.takeInline(id) != nil {
 			out := failedResult(d, c.Name, err)
 			go call.finish(&out)

@@ -278,7 +278,12 @@ func (f *fastFront) setCancel(key string, cancel context.CancelCauseFunc) {
 
 // respond writes the outcome to the agent under its own request id; v2026:
 // the agent speaks 2026-07-28, whose results say their resultType.
-func (f *fastFront) respond(id any, out outcome, v2026 bool) {
+func (f *fastFront) respond(id any, out outcome, v2026 bool) { f.respondOn(id, out, v2026, nil) }
+
+// respondOn is respond on the reader of another connection, which writes
+// the answer once it has no other line to handle (see
+// [stdio.Conn.WriteDeferred]); a nil reader writes at once.
+func (f *fastFront) respondOn(id any, out outcome, v2026 bool, reader *stdio.Conn) {
 	idJSON, _ := json.Marshal(id)
 	var b []byte
 	switch {
@@ -303,7 +308,11 @@ func (f *fastFront) respond(id any, out outcome, v2026 bool) {
 		}
 		b = resultResponse(idJSON, raw)
 	}
-	if err := f.conn.WriteRaw(b); err != nil {
+	write := f.conn.WriteRaw
+	if reader != nil {
+		write = func(b []byte) error { return reader.WriteDeferred(f.conn, b, false) }
+	}
+	if err := write(b); err != nil {
 		f.g.logger.Debug("writing a fast-path response", "err", err)
 	}
 }
@@ -401,7 +410,7 @@ func (fc *fastCalls) Take(m *stdio.Msg) bool {
 			// callpath.InlineResultStage): run them here.
 			out = ic.g.inspect(context.Background(), ic.call, out)
 		}
-		ic.finish(&out)
+		ic.finishOn(&out, fc.conn)
 		return true
 	}
 	if ch != nil {

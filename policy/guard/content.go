@@ -67,6 +67,11 @@ type guardState struct {
 	secrets *Secrets
 	pii     *PII
 	scanner Scanner
+	// in and out are the two directions' phases, and recorded the
+	// detectors of either: made once per configuration, as every call
+	// (and every text the record keeps) needs them.
+	in, out  phase
+	recorded []Detector
 }
 
 // New returns a guard.
@@ -92,6 +97,13 @@ func New(o *Options) *Guard {
 
 func (g *Guard) set(cfg Config, s *Secrets) {
 	st := &guardState{cfg: cfg, secrets: s, pii: NewPII(cfg.PIITypes), scanner: Scanner{MaxBytes: cfg.MaxScanBytes, MaxTime: g.maxTime}}
+	st.in, st.out = st.makePhase(true), st.makePhase(false)
+	st.recorded = slices.Clone(st.in.dets)
+	for _, d := range st.out.dets {
+		if !containsDet(st.recorded, d) {
+			st.recorded = append(st.recorded, d)
+		}
+	}
 	g.state.Store(st)
 }
 
@@ -130,8 +142,16 @@ func (a phase) action(f Finding) Action {
 	return a.actions[f.Detector]
 }
 
-// in is true for what goes to servers.
+// phase is the phase of what goes to servers (in) or comes from them.
 func (st *guardState) phase(in bool) phase {
+	if in {
+		return st.in
+	}
+	return st.out
+}
+
+// makePhase builds a phase; in is true for what goes to servers.
+func (st *guardState) makePhase(in bool) phase {
 	sec, pii := st.cfg.SecretsOut, st.cfg.PIIOut
 	if in {
 		sec, pii = st.cfg.SecretsIn, st.cfg.PIIIn

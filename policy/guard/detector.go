@@ -1,6 +1,9 @@
 package guard
 
-import "context"
+import (
+	"context"
+	"time"
+)
 
 // Detector finds sensitive content in text: [Secrets] (the gitleaks rule
 // set) and [PII]. The scanner (see [Scanner]) walks a JSON payload and hands
@@ -19,6 +22,16 @@ type Payload struct {
 	Path string
 	// Text is the string; Lower is Text with ASCII letters lowercased.
 	Text, Lower string
+	// Deadline is when the scan's time budget runs out (zero: none). A
+	// detector with several passes stops starting new ones after it; it is
+	// a time, not a context deadline, because a timer per scan cost as
+	// much as scanning a small payload.
+	Deadline time.Time
+}
+
+// late reports whether p's deadline has passed.
+func (p *Payload) late() bool {
+	return !p.Deadline.IsZero() && time.Now().After(p.Deadline)
 }
 
 // Finding is something a detector found: the rule, where, and the span of

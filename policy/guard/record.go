@@ -23,13 +23,7 @@ func (r RecordRedactor) Redact(b []byte) ([]byte, bool) {
 		return out, changed
 	}
 	st := r.Guard.state.Load()
-	in, outp := st.phase(true), st.phase(false)
-	dets := in.dets
-	for _, d := range outp.dets {
-		if !containsDet(dets, d) {
-			dets = append(dets, d)
-		}
-	}
+	dets := st.recorded
 	if len(dets) == 0 {
 		return out, changed
 	}

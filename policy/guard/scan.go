@@ -61,8 +61,8 @@ var lowerPool = sync.Pool{New: func() any { b := make([]byte, 0, 64<<10); return
 // Out; nil redacts none. A payload that is not JSON is scanned as one
 // string at root.
 func (s *Scanner) Scan(ctx context.Context, b []byte, root string, dets []Detector, redact func(Finding) bool) Scan {
-	if len(b) == 0 || len(dets) == 0 {
-		return Scan{}
+	if len(b) < minFound || len(dets) == 0 {
+		return Scan{} // too short to hold anything a detector finds
 	}
 	budget := s.MaxBytes
 	if budget <= 0 {
@@ -80,12 +80,9 @@ func (s *Scanner) Scan(ctx context.Context, b []byte, root string, dets []Detect
 	deadline := time.Now().Add(s.maxTime())
 	var raw []Finding
 	if len(b) <= budget && !hidesText(b) {
-		rctx, cancel := context.WithDeadline(ctx, deadline)
-		defer cancel()
-		ctx := rctx
 		tp, lp := lowerPool.Get().(*[]byte), lowerPool.Get().(*[]byte)
 		*tp, *lp = unescape(*tp, *lp, b)
-		p := Payload{Path: root, Text: unsafe.String(unsafe.SliceData(*tp), len(*tp)), Lower: unsafe.String(unsafe.SliceData(*lp), len(*lp))}
+		p := Payload{Path: root, Text: unsafe.String(unsafe.SliceData(*tp), len(*tp)), Lower: unsafe.String(unsafe.SliceData(*lp), len(*lp)), Deadline: deadline}
 		for _, d := range dets {
 			raw = append(raw, d.Inspect(ctx, p)...)
 		}
@@ -94,7 +91,7 @@ func (s *Scanner) Scan(ctx context.Context, b []byte, root string, dets []Detect
 				lowerPool.Put(bp)
 			}
 		}
-		if len(raw) == 0 && ctx.Err() == nil {
+		if len(raw) == 0 && !p.late() {
 			return Scan{}
 		}
 		// Found something, or ran out of time: the walk below says where,
@@ -300,7 +297,7 @@ func (w *walker) text(s, path, key string) (string, bool) {
 	if key != "" && len(key) <= 64 {
 		text, off = key+"="+s, len(key)+1
 	}
-	p := Payload{Path: path, Text: text, Lower: lowerString(text)}
+	p := Payload{Path: path, Text: text, Lower: lowerString(text), Deadline: w.deadline}
 	var found []Finding
 	for _, d := range w.dets {
 		for _, f := range d.Inspect(w.ctx, p) {

@@ -370,7 +370,7 @@ func (s *Secrets) Inspect(ctx context.Context, p Payload) []Finding {
 	}
 	var out []Finding
 	for _, r := range sortedInts(wins) {
-		if ctx.Err() != nil {
+		if p.late() {
 			break
 		}
 		for _, w := range wins[r] {

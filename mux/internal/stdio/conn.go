@@ -127,6 +127,15 @@ type Conn struct {
 	wbuf []byte
 	once sync.Once
 
+	// pending is what other readers' hooks deferred for this connection
+	// (see [Conn.WriteDeferred]), newline-terminated, under qmu: it goes
+	// after the backlog and before any later write. deferred,
+	// touched by this connection's reader only, is the connections its
+	// hook deferred writes to.
+	pending        []byte
+	pendingBounded bool
+	deferred       []*Conn
+
 	// backlog holds, in order, messages WriteNoWait could not write at
 	// once; backlogged is set while it is not empty.
 	qmu        sync.Mutex
@@ -151,11 +160,17 @@ func (c *Conn) Read(ctx context.Context) (jsonrpc.Message, error) {
 		return nil, err
 	}
 	if len(c.queue) > 0 {
+		if len(c.deferred) > 0 {
+			c.flushDeferred()
+		}
 		m := c.queue[0]
 		c.queue = c.queue[1:]
 		return m, nil
 	}
 	for {
+		if len(c.deferred) > 0 && !c.moreBuffered() {
+			c.flushDeferred() // before the next read waits
+		}
 		line, err := c.readLine()
 		if len(line) > 0 {
 			m, derr := c.decode(line)
@@ -171,9 +186,15 @@ func (c *Conn) Read(ctx context.Context) (jsonrpc.Message, error) {
 				continue
 			}
 			if m != nil {
+				if len(c.deferred) > 0 {
+					c.flushDeferred()
+				}
 				return m, nil
 			}
 			continue // taken by the hook
+		}
+		if len(c.deferred) > 0 {
+			c.flushDeferred()
 		}
 		if err != nil {
 			if c.hook != nil {
@@ -299,23 +320,31 @@ func (c *Conn) Write(ctx context.Context, msg jsonrpc.Message) error {
 	return err
 }
 
-// WriteRaw writes one encoded message.
+// WriteRaw writes one encoded message, after what was deferred for this
+// connection (see [Conn.WriteDeferred]).
 func (c *Conn) WriteRaw(data []byte) error {
 	c.wmu.Lock()
 	defer c.wmu.Unlock()
-	c.wbuf = append(append(c.wbuf[:0], data...), '\n')
-	_, err := c.w.Write(c.wbuf)
+	_, err := c.writeLocked(c.takePending(), data)
+	return err
+}
+
+// writeLocked writes pending (newline-terminated messages) and data as
+// one write, under wmu.
+func (c *Conn) writeLocked(pending, data []byte) (int, error) {
+	c.wbuf = append(append(append(c.wbuf[:0], pending...), data...), '\n')
+	n, err := c.w.Write(c.wbuf)
 	if cap(c.wbuf) > lineWriteBuf {
 		c.wbuf = nil // one large message (a catalog) does not stay
 	}
-	return err
+	return n, err
 }
 
 // WriteNoWait writes one message without ever blocking its caller for
 // long: a pipe that would not take it at once (its reader is behind) gets
 // it from the backlog's goroutine instead. Messages up to PIPE_BUF are
 // written whole or not at all, so a timed-out attempt leaves nothing
-// half-written.
+// half-written. What was deferred for this connection goes first.
 func (c *Conn) WriteNoWait(data []byte) error {
 	if c.backlogged.Load() {
 		// Keep order: a call's cancellation must not overtake the call.
@@ -329,27 +358,49 @@ func (c *Conn) WriteNoWait(data []byte) error {
 		c.later(data)
 		return nil
 	}
-	if dw.SetWriteDeadline(time.Now().Add(20*time.Millisecond)) != nil {
+	pending := c.takePending()
+	if len(pending)+len(data)+1 > 4096 || dw.SetWriteDeadline(time.Now().Add(20*time.Millisecond)) != nil {
 		c.wmu.Unlock()
-		c.later(data)
+		c.laterAfter(pending, data)
 		return nil
 	}
-	c.wbuf = append(append(c.wbuf[:0], data...), '\n')
-	n, err := c.w.Write(c.wbuf)
+	n, err := c.writeLocked(pending, data)
 	dw.SetWriteDeadline(time.Time{})
 	c.wmu.Unlock()
 	if err != nil && n == 0 && errors.Is(err, os.ErrDeadlineExceeded) {
-		c.later(data)
+		c.laterAfter(pending, data)
 		return nil
 	}
 	return err
 }
 
-// later queues a message WriteNoWait could not write at once. One
-// goroutine writes the backlog in order; until it is empty, every
-// WriteNoWait queues behind it.
-func (c *Conn) later(data []byte) {
+// takePending takes what was deferred for this connection.
+func (c *Conn) takePending() []byte {
 	c.qmu.Lock()
+	defer c.qmu.Unlock()
+	p := c.pending
+	c.pending, c.pendingBounded = nil, false
+	return p
+}
+
+// later queues a message WriteNoWait could not write at once, after what
+// was deferred (which was meant to go first). One goroutine writes the
+// backlog in order; until it is empty, every WriteNoWait queues behind it.
+func (c *Conn) later(data []byte) { c.laterAfter(nil, data) }
+
+// laterAfter queues pending (newline-terminated messages, taken from
+// c.pending) and then data.
+func (c *Conn) laterAfter(pending, data []byte) {
+	c.qmu.Lock()
+	if len(c.pending) > 0 {
+		// Deferred since pending was taken, and before data: it goes
+		// between (its own reader deferred it before data was written).
+		pending = append(pending, c.pending...)
+		c.pending, c.pendingBounded = nil, false
+	}
+	if len(pending) > 0 {
+		c.backlog = append(c.backlog, bytes.TrimSuffix(pending, []byte{'\n'}))
+	}
 	c.backlog = append(c.backlog, data)
 	start := !c.backlogged.Load()
 	c.backlogged.Store(true)
@@ -371,7 +422,10 @@ func (c *Conn) drainBacklog() {
 		}
 		c.qmu.Unlock()
 		for _, m := range q {
-			c.WriteRaw(m) // an error means the connection is ending
+			// Not WriteRaw: what is deferred now came after the backlog.
+			c.wmu.Lock()
+			c.writeLocked(nil, m) // an error means the connection is ending
+			c.wmu.Unlock()
 		}
 	}
 }
