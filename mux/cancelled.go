@@ -95,13 +95,14 @@ func (c *cancellations) withhold(session string, id any) bool {
 	return true
 }
 
-// noteCancelledPOST notes the cancellations an HTTP agent's POST to
-// session carries, and names the one request it carries (if it carries
-// one) in the agentRequestHeader its handler sees (cancelreason.go),
-// leaving the body as it was for the SDK. Small bodies only: a
-// notification is a few hundred bytes.
+// noteCancelledPOST reads an HTTP agent's POST to session ("" for a
+// request of no session, at 2026-07-28) before the SDK does, leaving its
+// body as it was: it notes the cancellations it carries and the answers to
+// relayed elicitations (elicithttp.go), and names the one request it
+// carries (if it carries one) in the agentRequestHeader its handler sees
+// (cancelreason.go), with its inputResponses as sent (inputraw.go). Small
+// bodies only: a notification is a few hundred bytes.
 func (g *Gateway) noteCancelledPOST(r *http.Request, session string) {
-	r.Header.Del(agentRequestHeader) // mcpgw's to set, never the agent's
 	if r.Method != http.MethodPost || r.Body == nil || r.ContentLength > 64<<10 {
 		return
 	}
@@ -114,6 +115,7 @@ func (g *Gateway) noteCancelledPOST(r *http.Request, session string) {
 		ID     any                `json:"id"`
 		Method string             `json:"method"`
 		Params segjson.RawMessage `json:"params"`
+		Result segjson.RawMessage `json:"result"`
 	}
 	b = bytes.TrimSpace(b)
 	if len(b) > 0 && b[0] != '[' {
@@ -124,8 +126,12 @@ func (g *Gateway) noteCancelledPOST(r *http.Request, session string) {
 	}
 	calls := 0
 	var callID any
+	var callMethod string
+	var callParams []byte
 	for _, m := range msgs {
 		switch {
+		case session == "" && m.ID == nil:
+			// No session: no request of it to cancel.
 		case m.Method == "notifications/cancelled":
 			var p struct {
 				RequestID any    `json:"requestId"`
@@ -136,11 +142,16 @@ func (g *Gateway) noteCancelledPOST(r *http.Request, session string) {
 			}
 		case m.Method != "" && m.ID != nil:
 			calls++
-			callID = m.ID
+			callID, callMethod, callParams = m.ID, m.Method, m.Params
+		case m.Method == "" && m.ID != nil && m.Result != nil:
+			// An answer to a request mcpgw sent: a relayed elicitation's
+			// is kept as the agent sent it (elicithttp.go).
+			g.httpAsks.answered(session, m.ID, m.Result)
 		}
 	}
 	if calls == 1 {
 		r.Header.Set(agentRequestHeader, idKey(callID))
+		setInputResponses(r.Header, callMethod, callParams) // inputraw.go
 	}
 }
 
@@ -151,8 +162,8 @@ func (g *Gateway) withholdStdio(m jsonrpc.Message) bool {
 }
 
 // cancelFilter is an HTTP response writer that drops the events answering
-// requests of session the agent cancelled. The SDK writes one event per
-// Write.
+// requests of session the agent cancelled, and notes the ids of relayed
+// elicitations (elicithttp.go). The SDK writes one event per Write.
 type cancelFilter struct {
 	http.ResponseWriter
 	g       *Gateway
@@ -164,12 +175,18 @@ func (w cancelFilter) Write(b []byte) (int, error) {
 		var m struct {
 			ID     any                `json:"id"`
 			Method *string            `json:"method"`
+			Params segjson.RawMessage `json:"params"`
 			Result segjson.RawMessage `json:"result"`
 			Error  segjson.RawMessage `json:"error"`
 		}
 		data := bytes.TrimSpace(b[i+len("\ndata: "):])
-		if _, err := segjson.Parse(data, &m, 0); err == nil && m.Method == nil && m.ID != nil && w.g.cancelled.withhold(w.session, m.ID) {
-			return len(b), nil
+		if _, err := segjson.Parse(data, &m, 0); err == nil && m.ID != nil {
+			if m.Method == nil && w.g.cancelled.withhold(w.session, m.ID) {
+				return len(b), nil
+			}
+			if m.Method != nil && *m.Method == "elicitation/create" {
+				w.g.httpAsks.sent(w.session, m.ID, m.Params)
+			}
 		}
 	}
 	return w.ResponseWriter.Write(b)

@@ -29,7 +29,11 @@ const agentRequestHeader = "Mcpgw-Agent-Request"
 
 // agentRequestExtra is the stdio agent connection's Extra.
 func agentRequestExtra(m *stdio.Msg) any {
-	return &mcp.RequestExtra{Header: http.Header{agentRequestHeader: {idKey(m.ID)}}}
+	h := http.Header{agentRequestHeader: {idKey(m.ID)}}
+	if m.Method != nil {
+		setInputResponses(h, *m.Method, m.Params) // inputraw.go
+	}
+	return &mcp.RequestExtra{Header: h}
 }
 
 // watchCancel returns ctx for the handler of an agent's request: cancelled

@@ -10,9 +10,9 @@ package mux
 // mcpgw's SDK session whose params are the server's (keepRawElicitResult),
 // or, at 2026-07-28, inside the input_required result of the call that
 // caused it (rawInputs). The agent's answer goes back to the server as the
-// agent sent it where mcpgw reads the agent's connection itself (stdio);
-// over HTTP, and from a 2026-07-28 agent's retry, the SDK's decoding is
-// re-encoded. URL-mode elicitations, and servers mcpgw does not spawn,
+// agent sent it: mcpgw reads it off the agent's stdio connection
+// (fastFront.answer), out of the POST that carries it (elicithttp.go), or
+// out of a 2026-07-28 agent's retry (inputraw.go). URL-mode elicitations, and servers mcpgw does not spawn,
 // take the SDK's way (relayElicit).
 
 import (

@@ -48,6 +48,7 @@ type Gateway struct {
 
 	roots     agentRoots    // what the agent says its roots are (roots.go)
 	cancelled cancellations // agent requests cancelled on the SDK path (cancelled.go)
+	httpAsks  httpAsks      // raw elicitations sent to HTTP agents (elicithttp.go)
 
 	callers sessionCallers // authenticated HTTP sessions' callers (auth.go)
 

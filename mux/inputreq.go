@@ -190,6 +190,11 @@ func (g *Gateway) resumeInput(ctx context.Context, c *call, pc *parkedCall) outc
 		g.finishParked(pc)
 		return outcome{err: &jsonrpc.Error{Code: jsonrpc.CodeInvalidParams, Message: fmt.Sprintf("inputResponses has no answer for input request %q", pc.pending.id)}}
 	}
+	if pc.pending.raw != nil {
+		// The server's request went as it sent it: its answer goes back
+		// as the agent sent it (inputraw.go).
+		resp = withRawAnswer(c.req, pc.pending.id, resp)
+	}
 	pc.pending.reply <- resp
 	pc.pending = nil
 	pc.d.mu.Lock()

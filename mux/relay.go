@@ -207,6 +207,9 @@ func (d *downstream) ask(ctx context.Context, kind callpath.Kind, what string, s
 		if err != nil {
 			return outcome{err: err}
 		}
+		if ra, ok := answer.(*rawAnswer); ok {
+			return outcome{raw: ra.raw}
+		}
 		r, ok := answer.(mcp.Result)
 		if !ok {
 			return outcome{err: fmt.Errorf("mcpgw: the agent answered a %s request with %T", what, answer)}
@@ -316,8 +319,9 @@ type rawElicit struct {
 	answer *mcp.ElicitResult
 
 	mu sync.Mutex
-	// raw is the agent's answer as it sent it, where mcpgw reads the
-	// agent's connection itself (stdio; see fastFront.sending).
+	// raw is the agent's answer as it sent it, where mcpgw reads it (off
+	// a stdio agent's connection, see fastFront.sending; out of an HTTP
+	// agent's POST, see elicithttp.go).
 	raw    json.RawMessage
 	forget func() // drops the request from the connection's table
 }
@@ -354,8 +358,9 @@ func elicitRaw(ctx context.Context, ss *mcp.ServerSession, p *mcp.ElicitParams, 
 // keepRawElicitResult is sending middleware for the upstream server: it
 // sends the server's own request bytes when elicitRaw has them, and hands
 // the agent's full answer to elicitRaw and the SDK an answer without
-// content, which it does not validate.
-func keepRawElicitResult(next mcp.MethodHandler) mcp.MethodHandler {
+// content, which it does not validate. An HTTP agent's answer is kept as
+// it sent it (elicithttp.go).
+func (g *Gateway) keepRawElicitResult(next mcp.MethodHandler) mcp.MethodHandler {
 	return func(ctx context.Context, method string, req mcp.Request) (mcp.Result, error) {
 		slot, ok := ctx.Value(rawElicitKey{}).(*rawElicit)
 		if !ok || method != "elicitation/create" {
@@ -363,6 +368,9 @@ func keepRawElicitResult(next mcp.MethodHandler) mcp.MethodHandler {
 		}
 		if ss, ok := req.GetSession().(*mcp.ServerSession); ok && slot.params != nil {
 			req = &mcp.ServerRequest[*rawParams]{Session: ss, Params: &rawParams{raw: slot.params}}
+			if id := ss.ID(); id != "" { // HTTP; stdio keeps it in fastFront.answer
+				defer g.httpAsks.add(id, slot)()
+			}
 		}
 		res, err := next(ctx, method, req)
 		if err != nil {

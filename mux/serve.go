@@ -84,6 +84,10 @@ func (g *Gateway) HTTPHandler() http.Handler {
 		if !ok {
 			return
 		}
+		// mcpgw's own headers for the SDK's handlers, never the agent's
+		// (noteCancelledPOST sets them from the body).
+		r.Header.Del(agentRequestHeader)
+		r.Header.Del(inputResponsesHeader)
 		var stateful, stateless http.Handler = stateful, stateless
 		if caller != nil {
 			stateful, stateless = statefulAuthed, statelessAuthed
@@ -99,6 +103,7 @@ func (g *Gateway) HTTPHandler() http.Handler {
 		}
 		if v := r.Header.Get("Mcp-Protocol-Version"); v >= ProtocolV20260728 && r.Header.Get("Mcp-Session-Id") == "" {
 			if !g.serveRawHTTP(w, r) { // httpraw.go
+				g.noteCancelledPOST(r, "") // a retry's inputResponses, as sent
 				stateless.ServeHTTP(w, r)
 			}
 			return

@@ -29,7 +29,7 @@ func (g *Gateway) newUpstream() *mcp.Server {
 		InitializedHandler:      func(ctx context.Context, req *mcp.InitializedRequest) { g.askAgentRootsAsync(req.Session, true) },
 	})
 	s.AddReceivingMiddleware(g.upstreamMiddleware)
-	s.AddSendingMiddleware(keepRawElicitResult)
+	s.AddSendingMiddleware(g.keepRawElicitResult)
 	return s
 }
 

@@ -517,9 +517,9 @@ func TestElicitationAsSent(t *testing.T) {
 		answerAsSent                  bool
 	}{
 		{"stdio", "2025-11-25", "", true},
-		{"http", "2025-11-25", "", false},
-		{"stdio", "2026-07-28", "2025-11-25", false},
-		{"http", "2026-07-28", "2025-11-25", false},
+		{"http", "2025-11-25", "", true},
+		{"stdio", "2026-07-28", "2025-11-25", true},
+		{"http", "2026-07-28", "2025-11-25", true},
 	} {
 		t.Run(tc.front+"-"+tc.version, func(t *testing.T) {
 			ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
@@ -571,7 +571,8 @@ func TestElicitationAsSent(t *testing.T) {
 
 // elicitTap keeps the elicitations a client is asked, as their bytes
 // arrived (a request's params, or an input request's inside a result), and
-// answers elicitation requests with answer, as these bytes.
+// answers them with answer, as these bytes (a response, or each of a
+// retry's inputResponses).
 type elicitTap struct {
 	mcp.Transport
 	answer string
@@ -619,6 +620,21 @@ func (c elicitTapConn) Read(ctx context.Context) (jsonrpc.Message, error) {
 }
 
 func (c elicitTapConn) Write(ctx context.Context, m jsonrpc.Message) error {
+	if r, ok := m.(*jsonrpc.Request); ok && r.Method == "tools/call" {
+		// A 2026-07-28 client answers in its retry: each answer becomes
+		// answer, as these bytes.
+		var p map[string]json.RawMessage
+		var answers map[string]json.RawMessage
+		if json.Unmarshal(r.Params, &p) == nil && json.Unmarshal(p["inputResponses"], &answers) == nil && len(answers) > 0 {
+			for id := range answers {
+				answers[id] = json.RawMessage(c.t.answer)
+			}
+			p["inputResponses"], _ = json.Marshal(answers)
+			r2 := *r
+			r2.Params, _ = json.Marshal(p)
+			m = &r2
+		}
+	}
 	if r, ok := m.(*jsonrpc.Response); ok {
 		c.t.mu.Lock()
 		answers := slices.Contains(c.t.ids, r.ID)
