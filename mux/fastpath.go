@@ -49,15 +49,20 @@ func newFastFront(g *Gateway) *fastFront {
 	return &fastFront{g: g, inflight: map[string]context.CancelCauseFunc{}, ctx: ctx, cancel: cancel}
 }
 
-// fastCallParams is what the fast path decodes of a tools/call. _meta is
-// decoded only when present (a progress token, mostly), as the SDK would.
-type fastCallParams struct {
+// callParams is what the fast path decodes of a tools/call, with _meta as
+// M. _meta is decoded only when present (a progress token, mostly), as the
+// SDK would.
+type callParams[M any] struct {
 	Name           string             `json:"name"`
 	Arguments      segjson.RawMessage `json:"arguments"`
-	Meta           mcp.Meta           `json:"_meta"`
+	Meta           M                  `json:"_meta"`
 	InputResponses segjson.RawMessage `json:"inputResponses"`
 	RequestState   string             `json:"requestState"`
 }
+
+// fastCallParams has the whole _meta: the HTTP front names its stateless
+// agent by it.
+type fastCallParams = callParams[mcp.Meta]
 
 // Take implements [stdio.Hook].
 func (f *fastFront) Take(m *stdio.Msg) bool {
@@ -129,7 +134,7 @@ func (f *fastFront) call(m *stdio.Msg) bool {
 		return false
 	}
 	agentNew := ip.ProtocolVersion >= ProtocolV20260728
-	var p fastCallParams
+	var p stdioCallParams // fastmeta.go
 	if _, err := segjson.Parse(m.Params, &p, segjson.DontMatchCaseInsensitiveStructFields); err != nil {
 		return false
 	}
@@ -176,7 +181,7 @@ func (f *fastFront) call(m *stdio.Msg) bool {
 	f.inflight[key] = cancelCause
 	f.mu.Unlock()
 	c := g.newCall(callpath.ToolCall, ss, p.Name, e.Route(), json.RawMessage(p.Arguments))
-	c.fast = &fastCall{meta: p.Meta, front: f, id: m.ID, key: key, inline: g.inlineAnswers, newServer: agentNew}
+	c.fast = &fastCall{meta: mcp.Meta(p.Meta), front: f, id: m.ID, key: key, inline: g.inlineAnswers, newServer: agentNew}
 	if !g.inlineAnswers {
 		go f.run(ctx, cancel, c, nil)
 		return true
