@@ -5,7 +5,9 @@ package mux
 // asks the agent behind the call, when it supports URL-mode elicitation,
 // to open the authorization page; the redirect comes back to a loopback
 // listener in this process, as with `mcpgw auth login`. An agent speaking
-// 2026-07-28 cannot be sent requests, and gets the command to run instead.
+// 2026-07-28 cannot be sent requests: it gets the page as input_required
+// (logininput.go); a step-up for more scope is not offered to it, and it
+// gets the command to run.
 
 import (
 	"context"

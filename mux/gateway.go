@@ -57,6 +57,7 @@ type Gateway struct {
 	links    linkOwners
 	inputs   pendingInputs
 	heldAsks heldCalls
+	logins   loginInputs // logins through 2026-07-28 agents (logininput.go)
 	stateKey []byte
 	secrets  *guard.Known // values resolved for servers, masked in their output
 	// sessionTag names this process's stdio session in the record (the SDK

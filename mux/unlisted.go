@@ -35,19 +35,28 @@ func (g *Gateway) answerUnlisted(ctx context.Context, ss *mcp.ServerSession, exp
 	if d == nil {
 		return outcome{}, false
 	}
-	if g.elicitsLogin(d.spec) && agentTakesURL(ss) {
+	byURL, byInput := agentTakesURL(ss), agentTakesURLInput(ss) // logininput.go
+	if g.elicitsLogin(d.spec) && (byURL || byInput) {
 		// An attempt to connect may be under way (needs_login retries with
 		// backoff): its outcome says whether a login is still needed.
 		if d.status().State == StateStarting {
 			d.session(ctx)
 		}
 	}
-	if d.status().State == StateNeedsLogin && g.elicitsLogin(d.spec) && agentTakesURL(ss) {
-		if err := d.loginThroughAgent(ctx, ss); err != nil {
-			tool := strings.TrimPrefix(exposed, d.spec.Prefix+catalog.NameSeparator)
-			c := g.newCall(callpath.ToolCall, ss, exposed, catalog.Route{Server: d.spec.Name, Name: tool}, args)
-			err = fmt.Errorf("server %q: logging in through the agent: %w; or run: mcpgw auth login %s", d.spec.Name, g.redactErr(err), d.spec.Name)
-			return g.recordCall(ctx, c, failResult(logs.StatusUnavailable, err), time.Now()), true
+	if d.status().State == StateNeedsLogin && g.elicitsLogin(d.spec) {
+		switch {
+		case byURL:
+			if err := d.loginThroughAgent(ctx, ss); err != nil {
+				return g.loginFailed(ctx, ss, exposed, args, d, fmt.Errorf("server %q: logging in through the agent: %w", d.spec.Name, g.redactErr(err))), true
+			}
+		case byInput:
+			res, err := g.startLoginInput(ctx, d)
+			if err != nil {
+				return g.loginFailed(ctx, ss, exposed, args, d, fmt.Errorf("server %q: logging in through the agent: %w", d.spec.Name, g.redactErr(err))), true
+			}
+			if res != nil {
+				return g.recordCall(ctx, g.unlistedCall(ss, exposed, args, d), outcome{res: res}, time.Now()), true
+			}
 		}
 	}
 	// A server in the middle of a restart is waited for; if it comes back
@@ -55,9 +64,21 @@ func (g *Gateway) answerUnlisted(ctx context.Context, ss *mcp.ServerSession, exp
 	if _, err := d.session(ctx); err == nil && g.cat.Load().HasTool(exposed) {
 		return outcome{}, false
 	}
+	return g.recordCall(ctx, g.unlistedCall(ss, exposed, args, d), failResult(logs.StatusUnavailable, d.unavailable()), time.Now()), true
+}
+
+// unlistedCall is a call to exposed, a tool of d that the catalog does not
+// list now.
+func (g *Gateway) unlistedCall(ss *mcp.ServerSession, exposed string, args json.RawMessage, d *downstream) *call {
 	tool := strings.TrimPrefix(exposed, d.spec.Prefix+catalog.NameSeparator)
-	c := g.newCall(callpath.ToolCall, ss, exposed, catalog.Route{Server: d.spec.Name, Name: tool}, args)
-	return g.recordCall(ctx, c, failResult(logs.StatusUnavailable, d.unavailable()), time.Now()), true
+	return g.newCall(callpath.ToolCall, ss, exposed, catalog.Route{Server: d.spec.Name, Name: tool}, args)
+}
+
+// loginFailed answers and records a call whose login through the agent
+// failed, naming the command that logs the server in.
+func (g *Gateway) loginFailed(ctx context.Context, ss *mcp.ServerSession, exposed string, args json.RawMessage, d *downstream, err error) outcome {
+	err = fmt.Errorf("%w; or run: mcpgw auth login %s", err, d.spec.Name)
+	return g.recordCall(ctx, g.unlistedCall(ss, exposed, args, d), failResult(logs.StatusUnavailable, err), time.Now())
 }
 
 // deniedTool reports whether exposed names a tool that a server's own

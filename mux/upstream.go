@@ -82,6 +82,13 @@ func (g *Gateway) upstreamMiddleware(next mcp.MethodHandler) mcp.MethodHandler {
 				}
 			}
 			if r, ok := req.(*mcp.CallToolRequest); ok {
+				// A 2026-07-28 agent's retry after a login page
+				// (logininput.go).
+				r, out := g.resumeLogin(ctx, r)
+				if out != nil {
+					res, err := out.result()
+					return completeFor(r.Session, res, err)
+				}
 				if !g.cat.Load().HasTool(r.Params.Name) {
 					if out, ok := g.answerUnlisted(ctx, r.Session, r.Params.Name, r.Params.Arguments); ok {
 						res, err := out.result()

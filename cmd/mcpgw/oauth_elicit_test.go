@@ -127,6 +127,24 @@ func (a *urlAgent) call(t *testing.T, name string) (string, bool) {
 	return textOfResult(res), res.IsError
 }
 
+// declines calls tool of server once, declining the login page: the call
+// fails saying why and naming the command.
+func (a *urlAgent) declines(t *testing.T, server, tool string) {
+	t.Helper()
+	a.mu.Lock()
+	a.decline = true
+	a.mu.Unlock()
+	defer func() {
+		a.mu.Lock()
+		a.decline = false
+		a.mu.Unlock()
+	}()
+	text, isErr := a.call(t, server+"__"+tool)
+	if !isErr || !strings.Contains(text, "did not open the authorization page") || !strings.Contains(text, "mcpgw auth login "+server) {
+		t.Errorf("declined login: %s = %q (error %v); want why and mcpgw auth login %s", tool, text, isErr, server)
+	}
+}
+
 func (a *urlAgent) lists(t *testing.T, name string) bool {
 	t.Helper()
 	res, err := a.cs.ListTools(context.Background(), nil)
@@ -160,38 +178,26 @@ func TestOAuthElicitLogin(t *testing.T) {
 		t.Fatalf("agent without URL elicitation: whoami = %v, %v; want an error naming mcpgw auth login oa-el", res, err)
 	}
 
-	// An agent speaking 2026-07-28 cannot be sent requests: the command.
-	a26 := connectURLAgent(t, env, "2026-07-28")
-	if text, isErr := a26.call(t, "oa-el__whoami"); !isErr || !strings.Contains(text, "mcpgw auth login oa-el") {
-		t.Errorf("2026-07-28 agent: whoami = %q (error %v); want an error naming mcpgw auth login oa-el", text, isErr)
+	// Nor can one speaking 2026-07-28 (TestOAuthElicitLoginInput has one
+	// that can).
+	plain26 := connectAgent(t, func() *exec.Cmd { c := exec.Command(testenv.Mcpgw(t), "serve"); c.Env = env; return c }(), "2026-07-28")
+	res, err = plain26.cs.CallTool(context.Background(), &mcp.CallToolParams{Name: "oa-el__whoami"})
+	if err != nil || !res.IsError || !strings.Contains(textOfResult(res), "mcpgw auth login oa-el") {
+		t.Fatalf("2026-07-28 agent without URL elicitation: whoami = %v, %v; want an error naming mcpgw auth login oa-el", res, err)
 	}
-	a26.mu.Lock()
-	if len(a26.asked) != 0 {
-		t.Errorf("a 2026-07-28 agent was sent %d elicitations", len(a26.asked))
-	}
-	a26.mu.Unlock()
 
 	// (No tools/list before the first call: it would offer the login,
 	// which TestOAuthElicitLoginAtList tests.)
 	a := connectURLAgent(t, env, "2025-11-25")
 
 	// Declined: nothing is stored, the call says what else to do.
-	a.mu.Lock()
-	a.decline = true
-	a.mu.Unlock()
-	text, isErr := a.call(t, "oa-el__whoami")
-	if !isErr || !strings.Contains(text, "did not open the authorization page") || !strings.Contains(text, "mcpgw auth login oa-el") {
-		t.Errorf("declined login: whoami = %q (error %v); want why and mcpgw auth login oa-el", text, isErr)
-	}
-	a.mu.Lock()
-	a.decline = false
-	a.mu.Unlock()
+	a.declines(t, "oa-el", "whoami")
 	for len(a.changed) > 0 {
 		<-a.changed
 	}
 
 	// Accepted: logged in, the call goes on.
-	text, isErr = a.call(t, "oa-el__whoami")
+	text, isErr := a.call(t, "oa-el__whoami")
 	if isErr || text != "alice, with token [redacted:oauth-oa-el]" {
 		t.Fatalf("whoami after a login through the agent = %q (error %v); want the call through, its token redacted", text, isErr)
 	}
@@ -313,6 +319,56 @@ func TestOAuthElicitLogin(t *testing.T) {
 	if sc := fmt.Sprint(st[0]["scopes"]); !strings.Contains(sc, "admin") {
 		t.Errorf("after auth login --scope \"tools admin\": scopes %s; want admin among them", sc)
 	}
+}
+
+// TestOAuthElicitLoginInput: an agent speaking 2026-07-28 that declares
+// URL-mode elicitation, calling a tool of a server in needs_login that
+// allows logins through the agent, gets the authorization page as
+// input_required (it cannot be sent requests); declined, the retry says
+// what else to do; accepted, mcpgw takes the redirect (refusing a forged
+// state), stores the login, and the retried call goes on.
+func TestOAuthElicitLoginInput(t *testing.T) {
+	as := newTestAS(t)
+	env := oauthEnv(t, filepath.Join(t.TempDir(), "record.db"))
+	cfgPath := writeConfig(t, fmt.Sprintf("servers:\n  oa-in:\n    url: %s/mcp\n    oauth: {elicit_login: true}\n", as.srv.URL))
+	env = append(env, "MCPGW_CONFIG="+cfgPath)
+	a := connectURLAgent(t, env, "2026-07-28")
+
+	a.declines(t, "oa-in", "whoami")
+	text, isErr := a.call(t, "oa-in__whoami")
+	if isErr || text != "alice, with token [redacted:oauth-oa-in]" {
+		t.Fatalf("whoami after a login through input_required = %q (error %v); want the call through, its token redacted", text, isErr)
+	}
+	a.mu.Lock()
+	asked, forged, followErr := slices.Clone(a.asked), slices.Clone(a.forged), a.followErr
+	a.mu.Unlock()
+	if followErr != nil {
+		t.Fatalf("following the login URL: %v", followErr)
+	}
+	if len(asked) != 2 {
+		t.Fatalf("elicitations = %d, want 2 (declined, accepted)", len(asked))
+	}
+	for i, q := range asked {
+		if q.Mode != "url" || !strings.HasPrefix(q.URL, as.srv.URL+"/authorize?") || q.ElicitationID == "" {
+			t.Errorf("elicitation %d = mode %q url %q id %q; want mode url, the authorization URL, an id", i, q.Mode, q.URL, q.ElicitationID)
+		}
+	}
+	if !slices.Equal(forged, []int{http.StatusBadRequest}) {
+		t.Errorf("a redirect with a forged state got %v; want 400", forged)
+	}
+	if !a.lists(t, "oa-in__whoami") {
+		t.Errorf("after the login the server's tools are not listed")
+	}
+	// The login is stored: a new process uses it without asking.
+	b := connectURLAgent(t, env, "2026-07-28")
+	if text, isErr := b.call(t, "oa-in__whoami"); isErr || text != "alice, with token [redacted:oauth-oa-in]" {
+		t.Errorf("a second serve after the login: whoami = %q (error %v); want it through", text, isErr)
+	}
+	b.mu.Lock()
+	if len(b.asked) != 0 {
+		t.Errorf("a second serve asked %d logins; want none", len(b.asked))
+	}
+	b.mu.Unlock()
 }
 
 // TestOAuthElicitLoginAtList: the first tools/list of an agent that takes
