@@ -46,7 +46,9 @@ import (
 // For each path it measures the latency of sequential calls (p50, p99,
 // calls/s) and the throughput of 8 concurrent callers on one session, and
 // reports them against direct: the added p50 and p99 in µs and the
-// throughput ratios. The paths are sampled in interleaved rounds so drift
+// throughput ratios; and, on Linux, the CPU time the path's process (the
+// gateway, or the fixture directly) spent per call, which a noisy machine
+// disturbs least. The paths are sampled in interleaved rounds so drift
 // on a noisy machine hits them alike. The sample count is fixed (b.N is
 // ignored): run it with
 //
