@@ -321,6 +321,17 @@ func TestOAuthElicitLogin(t *testing.T) {
 	}
 }
 
+// elicitLoginSetup starts a local authorization server and returns it with
+// the environment of a serve whose one server, server, is behind it and
+// allows logins through the agent.
+func elicitLoginSetup(t *testing.T, server string) (*testAS, []string) {
+	t.Helper()
+	as := newTestAS(t)
+	env := oauthEnv(t, filepath.Join(t.TempDir(), "record.db"))
+	cfgPath := writeConfig(t, fmt.Sprintf("servers:\n  %s:\n    url: %s/mcp\n    oauth: {elicit_login: true}\n", server, as.srv.URL))
+	return as, append(env, "MCPGW_CONFIG="+cfgPath)
+}
+
 // TestOAuthElicitLoginInput: an agent speaking 2026-07-28 that declares
 // URL-mode elicitation, calling a tool of a server in needs_login that
 // allows logins through the agent, gets the authorization page as
@@ -328,10 +339,7 @@ func TestOAuthElicitLogin(t *testing.T) {
 // what else to do; accepted, mcpgw takes the redirect (refusing a forged
 // state), stores the login, and the retried call goes on.
 func TestOAuthElicitLoginInput(t *testing.T) {
-	as := newTestAS(t)
-	env := oauthEnv(t, filepath.Join(t.TempDir(), "record.db"))
-	cfgPath := writeConfig(t, fmt.Sprintf("servers:\n  oa-in:\n    url: %s/mcp\n    oauth: {elicit_login: true}\n", as.srv.URL))
-	env = append(env, "MCPGW_CONFIG="+cfgPath)
+	as, env := elicitLoginSetup(t, "oa-in")
 	a := connectURLAgent(t, env, "2026-07-28")
 
 	a.declines(t, "oa-in", "whoami")
@@ -376,10 +384,7 @@ func TestOAuthElicitLoginInput(t *testing.T) {
 // answers without the server's tools and asks the agent to open the login
 // page; once it came back, list_changed brings the tools.
 func TestOAuthElicitLoginAtList(t *testing.T) {
-	as := newTestAS(t)
-	env := oauthEnv(t, filepath.Join(t.TempDir(), "record.db"))
-	cfgPath := writeConfig(t, fmt.Sprintf("servers:\n  oa-list:\n    url: %s/mcp\n    oauth: {elicit_login: true}\n", as.srv.URL))
-	env = append(env, "MCPGW_CONFIG="+cfgPath)
+	as, env := elicitLoginSetup(t, "oa-list")
 	a := connectURLAgent(t, env, "2025-11-25")
 	if a.lists(t, "oa-list__whoami") {
 		t.Fatalf("a server with no login lists its tools")

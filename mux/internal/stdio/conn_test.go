@@ -59,14 +59,7 @@ func TestWriteNoWaitKeepsOrder(t *testing.T) {
 	}()
 	got := <-done
 	w.Close()
-	if len(got) != n {
-		t.Fatalf("read %d messages; want %d", len(got), n)
-	}
-	for i, m := range got {
-		if want := fmt.Sprintf("m%03d", i); m != want {
-			t.Fatalf("message %d is %s; want %s (order lost)", i, m, want)
-		}
-	}
+	checkInOrder(t, got, n, "m%03d")
 }
 
 // TestConnRedacts masks known secret values in what it reads, before

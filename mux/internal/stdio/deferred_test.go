@@ -133,12 +133,19 @@ func TestWriteDeferredBacklogIntact(t *testing.T) {
 	in.flushDeferred()
 	got := <-done
 	pw.Close()
+	checkInOrder(t, got, n, "message-%03d")
+}
+
+// checkInOrder checks that got is the n messages format makes of 0..n-1,
+// in order.
+func checkInOrder(t *testing.T, got []string, n int, format string) {
+	t.Helper()
 	if len(got) != n {
 		t.Fatalf("read %d messages; want %d", len(got), n)
 	}
 	for i, m := range got {
-		if want := fmt.Sprintf("message-%03d", i); m != want {
-			t.Fatalf("message %d is %q; want %q", i, m, want)
+		if want := fmt.Sprintf(format, i); m != want {
+			t.Fatalf("message %d is %q; want %q (order lost)", i, m, want)
 		}
 	}
 }
