@@ -514,7 +514,7 @@ func compareTS(t *testing.T, front, scenario, version string, p *tsPair) {
 				}
 				return
 			case "initialize.instructions":
-				checkMergedInstructions(t, dv, vv)
+				checkMergedInstructions(t, dv, vv, p.via.connectTime())
 				return
 			case "unknown-tool.outcome", "unknown-tool.wire":
 				checkUnknownTool(t, dv, vv)
@@ -591,7 +591,13 @@ func checkUnknownTool(t *testing.T, direct, via any) {
 // checkMergedInstructions: mcpgw merges its servers' instructions, each
 // under a heading naming the server, in configuration order; with one
 // server, its instructions must appear whole after a heading with its name.
-func checkMergedInstructions(t *testing.T, direct, via any) {
+//
+// initialize waits up to 10 s for a server with nothing cached (see the
+// README); connect is how long the client took to connect through mcpgw.
+// A server slower than that on a loaded machine (node starting
+// server-everything has taken 12 s under CI's load) misses the session's
+// instructions by design, which is logged rather than failed.
+func checkMergedInstructions(t *testing.T, direct, via any, connect time.Duration) {
 	d, _ := direct.(string)
 	if d == "" {
 		if via != nil && via != "" {
@@ -601,8 +607,12 @@ func checkMergedInstructions(t *testing.T, direct, via any) {
 	}
 	v, _ := via.(string)
 	i := strings.Index(v, d)
+	if i < 0 && v == "" && connect >= initializeWait {
+		t.Logf("connecting through mcpgw took %s, past its %s wait for servers at initialize: the server's instructions missed this session, as the README says", connect, initializeWait)
+		return
+	}
 	if i < 0 {
-		t.Errorf("the server's instructions (%d bytes, %q…) are not in mcpgw's: %q", len(d), firstLine(d), v)
+		t.Errorf("the server's instructions (%d bytes, %q…) are not in mcpgw's: %q (connected in %s)", len(d), firstLine(d), v, connect)
 		return
 	}
 	heading := false
@@ -614,6 +624,18 @@ func checkMergedInstructions(t *testing.T, direct, via any) {
 	if !heading {
 		t.Errorf("the server's instructions are not under a heading naming it: %q", v[:i])
 	}
+}
+
+// initializeWait is how long mcpgw's initialize waits for servers that
+// have nothing cached (mux's instructionsWait).
+const initializeWait = 10 * time.Second
+
+// connectTime is how long the client took to connect, as the driver
+// measured it; 0 when it did not say.
+func (tr *tsTranscript) connectTime() time.Duration {
+	timing, _ := tr.Meta["timingMs"].(map[string]any)
+	ms, _ := timing["connect"].(float64)
+	return time.Duration(ms * float64(time.Millisecond))
 }
 
 func firstLine(s string) string {
