@@ -6,9 +6,8 @@ package mux
 // id it picks, and decodes the answer the agent POSTs: so the event's
 // writer (cancelFilter) learns which id carries which relayed elicitation,
 // by its params (the server's, compared as JSON values: the SDK may encode
-// them differently), and the
-// POST's reader (notePOST) keeps the result sent under that id before the
-// SDK reads it.
+// them differently), and the POST's reader (noteCancelledPOST) keeps the
+// result sent under that id before the SDK reads it.
 
 import (
 	"bytes"

@@ -137,11 +137,18 @@ func (d *downstream) loginThroughAgent(ctx context.Context, ss *mcp.ServerSessio
 	lo.Open = op.open
 	_, err = oauth.Login(ctx, lo)
 	op.complete(context.WithoutCancel(ctx))
+	return d.loggedIn(ctx, err)
+}
+
+// loggedIn follows a login through the agent that ended with err: once
+// stored (or no longer needed), the server is connected at once, and a
+// later loss of the login is offered again.
+func (d *downstream) loggedIn(ctx context.Context, err error) error {
 	if err != nil && !errors.Is(err, oauth.ErrNoLoginNeeded) {
 		return err
 	}
-	d.gw.logger.Info("server logged in through the agent", "server", spec.Name)
-	d.loginOffered.Store(false) // a later loss of this login is offered again
+	d.gw.logger.Info("server logged in through the agent", "server", d.spec.Name)
+	d.loginOffered.Store(false)
 	return d.retryNow(ctx)
 }
 

@@ -6,8 +6,9 @@ package mux
 
 import (
 	"context"
-	"github.com/mcpgw/mcpgw/mux/internal/stdio"
 	"time"
+
+	"github.com/mcpgw/mcpgw/mux/internal/stdio"
 )
 
 // takeInline removes an inline call; nil when something else took it first.

@@ -313,11 +313,13 @@ func (f *fastFront) respondOn(id any, out outcome, v2026 bool, reader *stdio.Con
 		}
 		b = resultResponse(idJSON, raw)
 	}
-	write := f.conn.WriteRaw
+	var err error
 	if reader != nil {
-		write = func(b []byte) error { return reader.WriteDeferred(f.conn, b, false) }
+		err = reader.WriteDeferred(f.conn, b, false)
+	} else {
+		err = f.conn.WriteRaw(b)
 	}
-	if err := write(b); err != nil {
+	if err != nil {
 		f.g.logger.Debug("writing a fast-path response", "err", err)
 	}
 }

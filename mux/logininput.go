@@ -49,7 +49,7 @@ func agentTakesURLInput(ss *mcp.ServerSession) bool {
 // stored one) returns a nil result: the call goes on.
 func (g *Gateway) startLoginInput(ctx context.Context, d *downstream) (*mcp.CallToolResult, error) {
 	if !d.loginMu.TryLock() {
-		return nil, fmt.Errorf("a login to server %q is under way through an agent; finish it in the browser, or run: mcpgw auth login %s", d.spec.Name, d.spec.Name)
+		return nil, errors.New("another login to this server is under way through an agent; finish it in the browser")
 	}
 	spec, err := g.resolveSpec(ctx, d.spec)
 	if err != nil {
@@ -69,17 +69,12 @@ func (g *Gateway) startLoginInput(ctx context.Context, d *downstream) (*mcp.Call
 		}
 	}
 	go func() {
-		defer d.loginMu.Unlock()
-		defer cancel()
 		_, err := oauth.Login(lctx, lo)
-		if errors.Is(err, oauth.ErrNoLoginNeeded) {
-			err = nil
-		}
-		if err == nil {
-			g.logger.Info("server logged in through the agent", "server", spec.Name)
-			d.loginOffered.Store(false)
-			err = d.retryNow(lctx)
-		}
+		err = d.loggedIn(lctx, err) // elicitlogin.go
+		cancel()
+		// Free for the next login before anyone hears this one ended: a
+		// retry that declined goes on to a call that may ask again.
+		d.loginMu.Unlock()
 		li.err = err
 		close(li.done)
 		g.logins.drop(li) // an agent that never came back
@@ -105,10 +100,13 @@ func (g *Gateway) startLoginInput(ctx context.Context, d *downstream) (*mcp.Call
 // req: accepted, it waits for the login to end; declined, it gives the
 // login up.
 func (g *Gateway) resumeLoginInput(ctx context.Context, req *mcp.CallToolRequest, li *loginInput) error {
-	name := li.d.spec.Name
 	res, _ := req.Params.InputResponses[li.id].(*mcp.ElicitResult)
 	if res == nil || res.Action != "accept" {
 		li.cancel()
+		select { // the login lets go of the server's listener and lock
+		case <-li.done:
+		case <-ctx.Done():
+		}
 		action := "nothing"
 		if res != nil {
 			action = fmt.Sprintf("%q", res.Action)
@@ -117,10 +115,7 @@ func (g *Gateway) resumeLoginInput(ctx context.Context, req *mcp.CallToolRequest
 	}
 	select {
 	case <-li.done:
-		if li.err != nil {
-			return fmt.Errorf("server %q: logging in through the agent: %w", name, g.redactErr(li.err))
-		}
-		return nil
+		return li.err
 	case <-ctx.Done():
 		return ctx.Err()
 	}

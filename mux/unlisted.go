@@ -47,12 +47,12 @@ func (g *Gateway) answerUnlisted(ctx context.Context, ss *mcp.ServerSession, exp
 		switch {
 		case byURL:
 			if err := d.loginThroughAgent(ctx, ss); err != nil {
-				return g.loginFailed(ctx, ss, exposed, args, d, fmt.Errorf("server %q: logging in through the agent: %w", d.spec.Name, g.redactErr(err))), true
+				return g.loginFailed(ctx, ss, exposed, args, d, err), true
 			}
 		case byInput:
 			res, err := g.startLoginInput(ctx, d)
 			if err != nil {
-				return g.loginFailed(ctx, ss, exposed, args, d, fmt.Errorf("server %q: logging in through the agent: %w", d.spec.Name, g.redactErr(err))), true
+				return g.loginFailed(ctx, ss, exposed, args, d, err), true
 			}
 			if res != nil {
 				return g.recordCall(ctx, g.unlistedCall(ss, exposed, args, d), outcome{res: res}, time.Now()), true
@@ -75,9 +75,9 @@ func (g *Gateway) unlistedCall(ss *mcp.ServerSession, exposed string, args json.
 }
 
 // loginFailed answers and records a call whose login through the agent
-// failed, naming the command that logs the server in.
+// failed, saying why and naming the command that logs the server in.
 func (g *Gateway) loginFailed(ctx context.Context, ss *mcp.ServerSession, exposed string, args json.RawMessage, d *downstream, err error) outcome {
-	err = fmt.Errorf("%w; or run: mcpgw auth login %s", err, d.spec.Name)
+	err = fmt.Errorf("server %q: logging in through the agent: %w; or run: mcpgw auth login %s", d.spec.Name, g.redactErr(err), d.spec.Name)
 	return g.recordCall(ctx, g.unlistedCall(ss, exposed, args, d), failResult(logs.StatusUnavailable, err), time.Now())
 }
 

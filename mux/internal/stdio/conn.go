@@ -193,9 +193,6 @@ func (c *Conn) Read(ctx context.Context) (jsonrpc.Message, error) {
 			}
 			continue // taken by the hook
 		}
-		if len(c.deferred) > 0 {
-			c.flushDeferred()
-		}
 		if err != nil {
 			if c.hook != nil {
 				c.ended.Do(func() { c.hook.Closed(err) })

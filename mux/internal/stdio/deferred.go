@@ -24,7 +24,8 @@ const deferredMax = 4096
 // order: they go out after what is deferred.
 func (c *Conn) WriteDeferred(w *Conn, data []byte, bounded bool) error {
 	if len(data)+1 > deferredMax {
-		w.flushPending()
+		// Too big to wait: written now, after what waits (both writers
+		// take it first).
 		if bounded {
 			return w.WriteNoWait(data)
 		}
