@@ -2,6 +2,7 @@ package mux
 
 import (
 	"strings"
+	"unicode/utf8"
 
 	segjson "github.com/segmentio/encoding/json"
 
@@ -20,15 +21,45 @@ type stdioCallParams = callParams[relayedMeta]
 // path spent on a 2026-07-28 call's envelope.
 type relayedMeta mcp.Meta
 
-// UnmarshalJSON decodes the keys relayedMeta keeps.
+// UnmarshalJSON decodes the keys relayedMeta keeps. It walks the object's
+// members in place rather than through a map of them: that map, built and
+// thrown away on every 2026-07-28 call, was the fast path's largest
+// allocation. An object it does not follow (an escaped key) takes the
+// decoder's way.
 func (m *relayedMeta) UnmarshalJSON(b []byte) error {
+	out := relayedMeta{}
+	ok := eachMember(b, func(key, value []byte) bool {
+		if !keepMeta(string(key)) {
+			return true
+		}
+		var x any
+		if _, err := segjson.Parse(value, &x, 0); err != nil {
+			return false
+		}
+		out[string(key)] = x
+		return true
+	})
+	if !ok {
+		return m.decode(b)
+	}
+	*m = out
+	return nil
+}
+
+// keepMeta reports whether relayedMeta keeps the _meta key k.
+func keepMeta(k string) bool {
+	return !strings.HasPrefix(k, "io.modelcontextprotocol/") || k == metaLogLevelKey || k == mcp.MetaKeyProtocolVersion
+}
+
+// decode is UnmarshalJSON through a map of the members.
+func (m *relayedMeta) decode(b []byte) error {
 	var raw map[string]segjson.RawMessage
 	if _, err := segjson.Parse(b, &raw, segjson.DontMatchCaseInsensitiveStructFields); err != nil {
 		return err
 	}
 	out := make(relayedMeta, len(raw))
 	for k, v := range raw {
-		if strings.HasPrefix(k, "io.modelcontextprotocol/") && k != metaLogLevelKey && k != mcp.MetaKeyProtocolVersion {
+		if !keepMeta(k) {
 			continue
 		}
 		var x any
@@ -39,4 +70,121 @@ func (m *relayedMeta) UnmarshalJSON(b []byte) error {
 	}
 	*m = out
 	return nil
+}
+
+// eachMember calls f with each member of the JSON object b, its key
+// unquoted and its value as written, until f returns false. It reports
+// false when it stopped early or cannot follow b: not an object, a key
+// with an escape or bytes that are not UTF-8, or JSON it cannot walk. b is trusted to be valid JSON
+// (the decoder checked it); values are not checked.
+func eachMember(b []byte, f func(key, value []byte) bool) bool {
+	i := skipSpace(b, 0)
+	if i >= len(b) || b[i] != '{' {
+		return false
+	}
+	i = skipSpace(b, i+1)
+	if i < len(b) && b[i] == '}' {
+		return true
+	}
+	for i < len(b) {
+		if b[i] != '"' {
+			return false
+		}
+		j := i + 1
+		for j < len(b) && b[j] != '"' {
+			if b[j] == '\\' {
+				return false
+			}
+			j++
+		}
+		if j >= len(b) {
+			return false
+		}
+		key := b[i+1 : j]
+		if !utf8.Valid(key) {
+			return false // the decoder replaces what is not UTF-8
+		}
+		i = skipSpace(b, j+1)
+		if i >= len(b) || b[i] != ':' {
+			return false
+		}
+		i = skipSpace(b, i+1)
+		end, ok := skipValue(b, i)
+		if !ok || !f(key, b[i:end]) {
+			return false
+		}
+		i = skipSpace(b, end)
+		if i >= len(b) {
+			return false
+		}
+		switch b[i] {
+		case '}':
+			return true
+		case ',':
+			i = skipSpace(b, i+1)
+		default:
+			return false
+		}
+	}
+	return false
+}
+
+// skipSpace is the index of the first byte of b at or after i that is not
+// JSON whitespace.
+func skipSpace(b []byte, i int) int {
+	for i < len(b) && (b[i] == ' ' || b[i] == '\t' || b[i] == '\n' || b[i] == '\r') {
+		i++
+	}
+	return i
+}
+
+// skipValue is the index just past the JSON value that starts at b[i].
+func skipValue(b []byte, i int) (int, bool) {
+	if i >= len(b) {
+		return 0, false
+	}
+	switch b[i] {
+	case '"':
+		return skipString(b, i)
+	case '{', '[':
+		depth := 0
+		for i < len(b) {
+			switch b[i] {
+			case '"':
+				j, ok := skipString(b, i)
+				if !ok {
+					return 0, false
+				}
+				i = j
+				continue
+			case '{', '[':
+				depth++
+			case '}', ']':
+				depth--
+				if depth == 0 {
+					return i + 1, true
+				}
+			}
+			i++
+		}
+		return 0, false
+	}
+	j := i // a number, true, false or null
+	for j < len(b) && !strings.ContainsRune(",}] \t\n\r", rune(b[j])) {
+		j++
+	}
+	return j, j > i
+}
+
+// skipString is the index just past the JSON string that starts at b[i].
+func skipString(b []byte, i int) (int, bool) {
+	for j := i + 1; j < len(b); j++ {
+		switch b[j] {
+		case '\\':
+			j++
+		case '"':
+			return j + 1, true
+		}
+	}
+	return 0, false
 }

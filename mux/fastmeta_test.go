@@ -28,3 +28,51 @@ func TestRelayedMeta(t *testing.T) {
 		t.Errorf("_meta (-want +got):\n%s", diff)
 	}
 }
+
+// TestRelayedMetaWalk holds the in-place walk to the decoder's result on
+// objects that test its edges: nesting, strings holding delimiters and
+// escapes, whitespace, and an escaped key (which takes the decoder's way).
+func TestRelayedMetaWalk(t *testing.T) {
+	for _, in := range []string{
+		`{}`,
+		` { } `,
+		`{"a":1}`,
+		`{ "a" : [1, {"b":"}]\"{["}, -2.5e3] , "c":null,"d":true,"e":false }`,
+		"{\n\t\"io.modelcontextprotocol/clientInfo\":{\"name\":\"x\\\"}\"},\r\n\"progressToken\":\"t\"}",
+		`{"io.modelcontextprotocol/logLevel":"info","io.modelcontextprotocol/clientCapabilities":{"roots":{"listChanged":true}}}`,
+		`{"k\u0061y":1,"io.modelcontextprotocol/clientInfo":{}}`,
+		`{"a":1,"a":2}`,
+		`{"s":"\\","n":[[],{}]}`,
+	} {
+		var got, want relayedMeta
+		if err := got.UnmarshalJSON([]byte(in)); err != nil {
+			t.Errorf("%s: %v", in, err)
+			continue
+		}
+		if err := want.decode([]byte(in)); err != nil {
+			t.Fatalf("%s: decode: %v", in, err)
+		}
+		if diff := cmp.Diff(want, got); diff != "" {
+			t.Errorf("%s (-decoder +walk):\n%s", in, diff)
+		}
+	}
+}
+
+// FuzzRelayedMeta holds the walk to the decoder on any JSON object.
+func FuzzRelayedMeta(f *testing.F) {
+	f.Add(`{"a":{"b":["}",1]},"io.modelcontextprotocol/clientInfo":{"name":"n"},"progressToken":3}`)
+	f.Add(`{"x":"\"\\"}`)
+	f.Fuzz(func(t *testing.T, in string) {
+		var want relayedMeta
+		if want.decode([]byte(in)) != nil || !segjson.Valid([]byte(in)) {
+			return
+		}
+		var got relayedMeta
+		if err := got.UnmarshalJSON([]byte(in)); err != nil {
+			t.Fatalf("%s: %v", in, err)
+		}
+		if diff := cmp.Diff(want, got); diff != "" {
+			t.Errorf("%s (-decoder +walk):\n%s", in, diff)
+		}
+	})
+}

@@ -476,7 +476,8 @@ func (g *Gateway) forwardFast(ctx context.Context, c *call, d *downstream, fc *f
 		defer d.removeInflight(ic)
 		defer g.progress.remove(token)
 	}
-	req := make([]byte, 0, 128+len(c.Name)+len(c.Params))
+	own := fc.metaFor(c.fast.newServer)
+	req := make([]byte, 0, 192+len(c.Name)+len(c.Params)+len(own)) // no growing: own is most of a 2026-07-28 request
 	req = append(req, `{"jsonrpc":"2.0","id":"`...)
 	req = append(req, id...)
 	req = append(req, `","method":"tools/call","params":{"name":`...)
@@ -485,7 +486,7 @@ func (g *Gateway) forwardFast(ctx context.Context, c *call, d *downstream, fc *f
 		req = append(req, `,"arguments":`...)
 		req = append(req, c.Params...)
 	}
-	req = appendMeta(req, meta, fc.metaFor(c.fast.newServer))
+	req = appendMeta(req, meta, own)
 	req = append(req, "}}"...)
 
 	if c.fast.inline {

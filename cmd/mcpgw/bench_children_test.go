@@ -3,7 +3,9 @@ package main
 // The stdio MCP servers BenchmarkGateway runs by re-executing the test
 // binary (TestMain dispatches on benchRoleEnv): the naive go-sdk forwarder
 // the issue asks for as a baseline, the best forwarder go-sdk allows on both
-// sides (the "floor"), and the gateway in-process under the CPU profiler.
+// sides (the "floor"), a relay that passes bytes on without reading them
+// (what any gateway in a process of its own costs at least), and the
+// gateway in-process under the CPU profiler.
 
 import (
 	"context"
@@ -21,7 +23,7 @@ import (
 )
 
 const (
-	benchRoleEnv    = "MCPGW_BENCH_ROLE"    // naive | floor | gateway
+	benchRoleEnv    = "MCPGW_BENCH_ROLE"    // naive | floor | relay | relay-http | gateway
 	benchFixtureEnv = "MCPGW_BENCH_FIXTURE" // the fixture binary the child forwards to
 	benchProfileEnv = "MCPGW_BENCH_PROFILE" // CPU profile file (gateway role; also enables that arm)
 )
@@ -40,6 +42,10 @@ func benchChildMain(role string) int {
 		err = runForwarder(ctx, fixture, false)
 	case "floor":
 		err = runForwarder(ctx, fixture, true)
+	case "relay":
+		err = runRelay(ctx, fixture)
+	case "relay-http":
+		err = runHTTPRelay(ctx, fixture)
 	case "gateway":
 		err = runProfiledGateway(ctx, fixture, os.Getenv(benchProfileEnv))
 	default:

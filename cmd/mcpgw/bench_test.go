@@ -130,9 +130,14 @@ func BenchmarkGateway(b *testing.B) {
 		if sc.http {
 			direct = exec.Command(fixture, "-http", "127.0.0.1:0")
 		}
+		relay := child("relay")
+		if sc.http {
+			relay = child("relay-http")
+		}
 		paths = append(paths,
 			&benchPath{sc: sc, name: "direct", tool: "echo", cmd: direct},
-			&benchPath{sc: sc, name: "mcpgw", tool: "fx__echo", cmd: serve(gw)})
+			&benchPath{sc: sc, name: "mcpgw", tool: "fx__echo", cmd: serve(gw)},
+			&benchPath{sc: sc, name: "relay", tool: "echo", cmd: relay})
 		if sc.http {
 			// Callers authenticated by token: the record is read on
 			// every request (revocation holds from the next one).
