@@ -30,6 +30,9 @@ import (
 //     same front (stdio, or its own -http listener);
 //   - mcpgw:  the built `mcpgw serve` (or `serve --http`) in front of the
 //     fixture, recording every call;
+//   - relay:  a process that passes the bytes on to the stdio fixture
+//     without reading them (bench_relay_test.go): the least any gateway in
+//     a process of its own costs on that front;
 //
 // and, over stdio at 2025-11-25, where the fast path runs:
 //
