@@ -3,6 +3,7 @@ package logs
 import (
 	"context"
 	"database/sql"
+	"database/sql/driver"
 	"embed"
 	"encoding/json"
 	"errors"
@@ -283,21 +284,59 @@ const insertCall = `INSERT INTO calls (ts, pid, session, agent, agent_version, u
 
 // Insert writes calls in one transaction, setting their IDs.
 func (db *DB) Insert(ctx context.Context, calls []Call) error {
-	tx, err := db.sql.BeginTx(ctx, nil)
+	conn, err := db.sql.Conn(ctx)
 	if err != nil {
 		return fmt.Errorf("writing the record: %w", err)
 	}
-	defer tx.Rollback()
-	st, err := tx.PrepareContext(ctx, insertCall)
-	if err != nil {
+	defer conn.Close()
+	// On the driver's own connection: database/sql converts and checks
+	// each of a row's 28 arguments again, in a slice of its own, on every
+	// row.
+	if err := conn.Raw(func(dc any) error { return insertRows(ctx, dc, calls) }); err != nil {
 		return fmt.Errorf("writing the record: %w", err)
+	}
+	return nil
+}
+
+// sqliteConn is what insertRows needs of the driver's connection.
+type sqliteConn interface {
+	driver.ConnBeginTx
+	driver.ConnPrepareContext
+}
+
+// insertRows is Insert on the driver's connection dc.
+func insertRows(ctx context.Context, dc any, calls []Call) (err error) {
+	conn, ok := dc.(sqliteConn)
+	if !ok {
+		return fmt.Errorf("the SQLite driver's connection is a %T", dc)
+	}
+	tx, err := conn.BeginTx(ctx, driver.TxOptions{})
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if err != nil {
+			tx.Rollback()
+		}
+	}()
+	st, err := conn.PrepareContext(ctx, insertCall)
+	if err != nil {
+		return err
 	}
 	defer st.Close()
+	exec, ok := st.(driver.StmtExecContext)
+	if !ok {
+		return fmt.Errorf("the SQLite driver's statement is a %T", st)
+	}
 	// The rows are written without ctx: the driver watches a cancellable
 	// context with a goroutine per statement, which cost more than the
 	// row. The transaction began with ctx, so a wait for another
 	// process's lock still ends with it; the rows after that are quick.
 	rowCtx := context.WithoutCancel(ctx)
+	var args [28]driver.NamedValue
+	for i := range args {
+		args[i].Ordinal = i + 1
+	}
 	for i := range calls {
 		c := &calls[i]
 		findings := ""
@@ -305,18 +344,18 @@ func (db *DB) Insert(ctx context.Context, calls []Call) error {
 			b, _ := json.Marshal(c.Findings)
 			findings = string(b)
 		}
-		res, err := st.ExecContext(rowCtx, c.Time.UnixMicro(), c.PID, c.Session, c.Agent, c.AgentVersion, c.User, c.Team, strings.Join(c.Roles, ","),
+		for j, v := range [...]driver.Value{c.Time.UnixMicro(), int64(c.PID), c.Session, c.Agent, c.AgentVersion, c.User, c.Team, strings.Join(c.Roles, ","),
 			c.Method, c.Server, c.Tool, c.ToolOriginal, c.Args, c.ArgsSize, c.ArgsHash, c.Result, c.ResultSize, c.ResultHash,
-			string(c.Status), c.Error, c.Latency.Microseconds(), c.BytesIn, c.BytesOut, c.Decision, c.Rule, c.Reason, findings, c.Profile)
+			string(c.Status), c.Error, c.Latency.Microseconds(), c.BytesIn, c.BytesOut, c.Decision, c.Rule, c.Reason, findings, c.Profile} {
+			args[j].Value = v
+		}
+		res, err := exec.ExecContext(rowCtx, args[:])
 		if err != nil {
-			return fmt.Errorf("writing the record: %w", err)
+			return err
 		}
 		c.ID, _ = res.LastInsertId()
 	}
-	if err := tx.Commit(); err != nil {
-		return fmt.Errorf("writing the record: %w", err)
-	}
-	return nil
+	return tx.Commit()
 }
 
 // callColumns are the columns scanCall reads, in order.

@@ -100,7 +100,7 @@ func (fc *fastCalls) cancelAsk(params []byte) bool {
 // answerServer writes the outcome of a raw elicitation to the server under
 // its own request id.
 func (fc *fastCalls) answerServer(conn *stdio.Conn, id any, out outcome) {
-	idJSON, _ := json.Marshal(id)
+	idJSON := encodeID(id)
 	var b []byte
 	if out.err != nil {
 		b = errorResponse(idJSON, out.err)

@@ -1,6 +1,8 @@
 package mux
 
 import (
+	"encoding/json"
+	"math"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -75,4 +77,14 @@ func FuzzRelayedMeta(f *testing.F) {
 			t.Errorf("%s (-decoder +walk):\n%s", in, diff)
 		}
 	})
+}
+
+// TestEncodeID holds encodeID to encoding/json's bytes.
+func TestEncodeID(t *testing.T) {
+	for _, id := range []any{float64(0), float64(1), float64(42), math.Copysign(0, -1), float64(1 << 52), float64(1 << 53), 1e21, 1.5, -3.0, "a", "<&>", "mcpgw-f-1"} {
+		want, _ := json.Marshal(id)
+		if got := encodeID(id); string(got) != string(want) {
+			t.Errorf("encodeID(%v) = %s, want %s", id, got, want)
+		}
+	}
 }

@@ -289,7 +289,7 @@ func (f *fastFront) respond(id any, out outcome, v2026 bool) { f.respondOn(id, o
 // the answer once it has no other line to handle (see
 // [stdio.Conn.WriteDeferred]); a nil reader writes at once.
 func (f *fastFront) respondOn(id any, out outcome, v2026 bool, reader *stdio.Conn) {
-	idJSON, _ := json.Marshal(id)
+	idJSON := encodeID(id)
 	var b []byte
 	switch {
 	case out.err != nil:

@@ -89,7 +89,7 @@ func (g *Gateway) serveRawHTTP(w http.ResponseWriter, r *http.Request) bool {
 	if ctx.Err() != nil {
 		return true // the agent went away: no one to answer
 	}
-	idJSON, _ := json.Marshal(m.ID)
+	idJSON := encodeID(m.ID)
 	var resp []byte
 	if out.err != nil {
 		resp = errorResponse(idJSON, out.err)

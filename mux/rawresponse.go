@@ -3,9 +3,22 @@ package mux
 import (
 	"encoding/json"
 	"errors"
+	"math"
+	"strconv"
 
 	"github.com/modelcontextprotocol/go-sdk/jsonrpc"
 )
+
+// encodeID is a request id (as decoded: a number or a string) encoded
+// again. Whole numbers, what agents use, skip encoding/json's reflection;
+// everything else is encoded by it, so the bytes are the same either way.
+func encodeID(id any) []byte {
+	if f, ok := id.(float64); ok && f == math.Trunc(f) && math.Abs(f) < 1<<53 && !math.Signbit(f) {
+		return strconv.AppendInt(make([]byte, 0, 8), int64(f), 10)
+	}
+	b, _ := json.Marshal(id)
+	return b
+}
 
 // resultResponse is the JSON-RPC response to the request whose id is idJSON,
 // carrying result as it is: the raw paths answer with a server's bytes.
