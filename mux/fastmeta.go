@@ -1,12 +1,15 @@
 package mux
 
 import (
+	"bytes"
 	"strings"
 	"unicode/utf8"
 
 	segjson "github.com/segmentio/encoding/json"
 
 	"github.com/modelcontextprotocol/go-sdk/mcp"
+
+	"github.com/mcpgw/mcpgw/mux/internal/jsonscan"
 )
 
 // stdioCallParams is what the stdio fast path decodes of a tools/call.
@@ -75,116 +78,44 @@ func (m *relayedMeta) decode(b []byte) error {
 // eachMember calls f with each member of the JSON object b, its key
 // unquoted and its value as written, until f returns false. It reports
 // false when it stopped early or cannot follow b: not an object, a key
-// with an escape or bytes that are not UTF-8, or JSON it cannot walk. b is trusted to be valid JSON
-// (the decoder checked it); values are not checked.
+// with an escape or bytes that are not UTF-8, or JSON it cannot walk. b is
+// trusted to be valid JSON (the decoder checked it); values are not
+// checked.
 func eachMember(b []byte, f func(key, value []byte) bool) bool {
-	i := skipSpace(b, 0)
-	if i >= len(b) || b[i] != '{' {
+	s := jsonscan.Scanner{B: b}
+	s.WS()
+	if !s.Eat('{') {
 		return false
 	}
-	i = skipSpace(b, i+1)
-	if i < len(b) && b[i] == '}' {
+	s.WS()
+	if s.Eat('}') {
 		return true
 	}
-	for i < len(b) {
-		if b[i] != '"' {
+	for {
+		k, ok := s.Str()
+		if !ok {
 			return false
 		}
-		j := i + 1
-		for j < len(b) && b[j] != '"' {
-			if b[j] == '\\' {
-				return false
-			}
-			j++
+		key := k[1 : len(k)-1]
+		if bytes.IndexByte(key, '\\') >= 0 || !utf8.Valid(key) {
+			return false // the decoder unescapes, and replaces what is not UTF-8
 		}
-		if j >= len(b) {
+		s.WS()
+		if !s.Eat(':') {
 			return false
 		}
-		key := b[i+1 : j]
-		if !utf8.Valid(key) {
-			return false // the decoder replaces what is not UTF-8
-		}
-		i = skipSpace(b, j+1)
-		if i >= len(b) || b[i] != ':' {
+		s.WS()
+		start := s.I
+		if !s.Value() || !f(key, b[start:s.I]) {
 			return false
 		}
-		i = skipSpace(b, i+1)
-		end, ok := skipValue(b, i)
-		if !ok || !f(key, b[i:end]) {
-			return false
-		}
-		i = skipSpace(b, end)
-		if i >= len(b) {
-			return false
-		}
-		switch b[i] {
-		case '}':
+		s.WS()
+		if s.Eat('}') {
 			return true
-		case ',':
-			i = skipSpace(b, i+1)
-		default:
+		}
+		if !s.Eat(',') {
 			return false
 		}
+		s.WS()
 	}
-	return false
-}
-
-// skipSpace is the index of the first byte of b at or after i that is not
-// JSON whitespace.
-func skipSpace(b []byte, i int) int {
-	for i < len(b) && (b[i] == ' ' || b[i] == '\t' || b[i] == '\n' || b[i] == '\r') {
-		i++
-	}
-	return i
-}
-
-// skipValue is the index just past the JSON value that starts at b[i].
-func skipValue(b []byte, i int) (int, bool) {
-	if i >= len(b) {
-		return 0, false
-	}
-	switch b[i] {
-	case '"':
-		return skipString(b, i)
-	case '{', '[':
-		depth := 0
-		for i < len(b) {
-			switch b[i] {
-			case '"':
-				j, ok := skipString(b, i)
-				if !ok {
-					return 0, false
-				}
-				i = j
-				continue
-			case '{', '[':
-				depth++
-			case '}', ']':
-				depth--
-				if depth == 0 {
-					return i + 1, true
-				}
-			}
-			i++
-		}
-		return 0, false
-	}
-	j := i // a number, true, false or null
-	for j < len(b) && !strings.ContainsRune(",}] \t\n\r", rune(b[j])) {
-		j++
-	}
-	return j, j > i
-}
-
-// skipString is the index just past the JSON string that starts at b[i].
-func skipString(b []byte, i int) (int, bool) {
-	for j := i + 1; j < len(b); j++ {
-		switch b[j] {
-		case '\\':
-			j++
-		case '"':
-			return j + 1, true
-		}
-	}
-	return 0, false
 }

@@ -7,6 +7,8 @@ import (
 	"io"
 	"os"
 	"strconv"
+
+	"github.com/mcpgw/mcpgw/mux/internal/jsonscan"
 )
 
 const (
@@ -356,37 +358,37 @@ func errorResponse(id []byte, message string) []byte {
 // by scalar members and the closing brace (as in {"result":…,"id":7}).
 func responseID(head, tail []byte) (id []byte, ok bool) {
 	var isResponse, isRequest bool
-	s := jsonScanner{b: head}
-	s.ws()
-	if !s.eat('{') {
+	s := jsonscan.Scanner{B: head}
+	s.WS()
+	if !s.Eat('{') {
 		return nil, false
 	}
 	for {
-		s.ws()
-		key, kok := s.str()
+		s.WS()
+		key, kok := s.Str()
 		if !kok {
 			break
 		}
-		s.ws()
-		if !s.eat(':') {
+		s.WS()
+		if !s.Eat(':') {
 			break
 		}
-		s.ws()
+		s.WS()
 		switch string(key) {
 		case `"result"`, `"error"`:
 			isResponse = true
 		case `"method"`:
 			isRequest = true
 		}
-		start := s.i
-		if !s.value() {
+		start := s.I
+		if !s.Value() {
 			break
 		}
 		if string(key) == `"id"` {
-			id = head[start:s.i]
+			id = head[start:s.I]
 		}
-		s.ws()
-		if !s.eat(',') {
+		s.WS()
+		if !s.Eat(',') {
 			break
 		}
 	}
@@ -402,40 +404,40 @@ func responseID(head, tail []byte) (id []byte, ok bool) {
 		if len(before) == 0 || (before[len(before)-1] != ',' && before[len(before)-1] != '{') {
 			continue
 		}
-		s := jsonScanner{b: tail, i: at + 4}
-		s.ws()
-		if !s.eat(':') {
+		s := jsonscan.Scanner{B: tail, I: at + 4}
+		s.WS()
+		if !s.Eat(':') {
 			continue
 		}
-		s.ws()
-		start := s.i
-		if !s.scalar() {
+		s.WS()
+		start := s.I
+		if !s.Scalar() {
 			continue
 		}
-		cand := tail[start:s.i]
+		cand := tail[start:s.I]
 		// Only scalar members and the final brace may follow.
 		for {
-			s.ws()
-			if s.eat('}') {
-				s.ws()
-				if s.i == len(tail) {
+			s.WS()
+			if s.Eat('}') {
+				s.WS()
+				if s.I == len(tail) {
 					return scalarID(cand)
 				}
 				break
 			}
-			if !s.eat(',') {
+			if !s.Eat(',') {
 				break
 			}
-			s.ws()
-			if _, ok := s.str(); !ok {
+			s.WS()
+			if _, ok := s.Str(); !ok {
 				break
 			}
-			s.ws()
-			if !s.eat(':') {
+			s.WS()
+			if !s.Eat(':') {
 				break
 			}
-			s.ws()
-			if !s.scalar() {
+			s.WS()
+			if !s.Scalar() {
 				break
 			}
 		}
@@ -449,104 +451,4 @@ func scalarID(id []byte) ([]byte, bool) {
 		return nil, false
 	}
 	return append([]byte(nil), id...), true
-}
-
-// jsonScanner is a minimal JSON tokenizer over a possibly truncated slice;
-// every method reports false when the input ends or does not fit.
-type jsonScanner struct {
-	b []byte
-	i int
-}
-
-func (s *jsonScanner) ws() {
-	for s.i < len(s.b) {
-		switch s.b[s.i] {
-		case ' ', '\t', '\r', '\n':
-			s.i++
-		default:
-			return
-		}
-	}
-}
-
-func (s *jsonScanner) eat(c byte) bool {
-	if s.i < len(s.b) && s.b[s.i] == c {
-		s.i++
-		return true
-	}
-	return false
-}
-
-// str scans a string and returns it with its quotes.
-func (s *jsonScanner) str() ([]byte, bool) {
-	start := s.i
-	if !s.eat('"') {
-		return nil, false
-	}
-	for s.i < len(s.b) {
-		switch s.b[s.i] {
-		case '\\':
-			s.i += 2
-		case '"':
-			s.i++
-			return s.b[start:s.i], true
-		default:
-			s.i++
-		}
-	}
-	return nil, false
-}
-
-// scalar scans a string, number, true, false or null.
-func (s *jsonScanner) scalar() bool {
-	if s.i >= len(s.b) {
-		return false
-	}
-	if s.b[s.i] == '"' {
-		_, ok := s.str()
-		return ok
-	}
-	start := s.i
-	for s.i < len(s.b) {
-		c := s.b[s.i]
-		if c == ',' || c == '}' || c == ']' || c == ' ' || c == '\t' || c == '\r' || c == '\n' {
-			break
-		}
-		if c == '{' || c == '[' || c == '"' || c == ':' {
-			return false
-		}
-		s.i++
-	}
-	// A scalar cut off by the end of the slice is not complete.
-	return s.i > start && s.i < len(s.b)
-}
-
-// value scans any JSON value, skipping nested objects and arrays.
-func (s *jsonScanner) value() bool {
-	if s.i >= len(s.b) {
-		return false
-	}
-	if c := s.b[s.i]; c != '{' && c != '[' {
-		return s.scalar()
-	}
-	depth := 0
-	for s.i < len(s.b) {
-		switch s.b[s.i] {
-		case '"':
-			if _, ok := s.str(); !ok {
-				return false
-			}
-			continue
-		case '{', '[':
-			depth++
-		case '}', ']':
-			depth--
-			if depth == 0 {
-				s.i++
-				return true
-			}
-		}
-		s.i++
-	}
-	return false
 }
