@@ -89,6 +89,9 @@ type outcome struct {
 	status logs.Status
 	// answered: the fast path answers the agent itself, later.
 	answered bool
+	// recordAs is the call as the record keeps it, when that is not the
+	// call answered: a hold that asked goes on with that one (waitHold).
+	recordAs *call
 }
 
 // govern runs c through the call path where it may wait (not on a

@@ -53,12 +53,21 @@ func (g *Gateway) waitHold(ctx context.Context, c *call, v *callpath.Verdict) (*
 	hctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	h := &heldCall{c: c, done: make(chan *callpath.Verdict, 1), ask: make(chan *pendingInput, 1), cancel: cancel}
 	c.held = h
+	// This request's record keeps the call as it is now: when the hold
+	// asks, it goes on in its goroutine, noting its decision onto c (and
+	// the stages after it may rewrite c's arguments) while this request
+	// is answered and recorded, and the agent's retry may come that fast.
+	asked := *c
 	go func() {
 		d := v.Hold(hctx)
 		g.heldAsks.drop(h)
 		h.done <- d
 	}()
-	return g.awaitHold(ctx, h)
+	d, out := g.awaitHold(ctx, h)
+	if out != nil {
+		out.recordAs = &asked
+	}
+	return d, out
 }
 
 // awaitHold waits for h's verdict, or its next question.

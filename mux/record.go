@@ -83,6 +83,9 @@ func (g *Gateway) recordCall(ctx context.Context, c *call, out outcome, ended ti
 	if r == nil {
 		return out
 	}
+	if out.recordAs != nil {
+		c = out.recordAs
+	}
 	v := c.Verdict()
 	lc := logs.Call{
 		Time: c.Started, PID: recordPID, Method: c.Kind.Method(),
