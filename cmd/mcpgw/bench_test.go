@@ -193,7 +193,7 @@ func BenchmarkGateway(b *testing.B) {
 	}
 	for _, p := range paths {
 		p.seq, p.seqTime = nil, 0
-		p.xCalls, p.xTime = 0, 0
+		p.xCalls, p.xTime, p.xMax = 0, 0, 0
 	}
 	const rounds = 8
 	for r := 0; r < rounds; r++ {
@@ -250,6 +250,21 @@ func BenchmarkGateway(b *testing.B) {
 			b.ReportMetric(seqR, metric+"-seq-ratio")
 			b.ReportMetric(xR, metric+"-x8-ratio")
 		}
+		for _, p := range paths {
+			// A call that takes seconds is a stall (seen twice, on the
+			// direct path: the go-sdk client and the fixture alone), not
+			// a cost: it makes the run's averages and ratios say nothing.
+			if p.sc != sc {
+				continue
+			}
+			if slowest := max(byName[p.name].max, p.xMax); slowest > benchStall {
+				what := "its figures in this run mean"
+				if p.name == "direct" {
+					what = "every ratio of this scenario in this run means"
+				}
+				fmt.Fprintf(&tbl, "stalled: one call on %s took %.1f s; %s nothing: run again\n", p.name, slowest.Seconds(), what)
+			}
+		}
 		if self, ok := byName["mcpgw-self"]; ok {
 			staged := byName["mcpgw-stage"]
 			fmt.Fprintf(&tbl, "a request stage: p50 %+.0f µs, 8x throughput %.2f×\n", us(staged.p50-self.p50), staged.xRate/self.xRate)
@@ -284,6 +299,10 @@ type benchScenario struct {
 	http    bool
 	version string
 }
+
+// benchStall is how long one 64-byte echo may take before the bench calls
+// it a stall rather than a measurement.
+const benchStall = 5 * time.Second
 
 // fastScenario is where the fast path runs, and the baselines beside it.
 const fastScenario = "stdio-2025-11-25"
@@ -332,6 +351,7 @@ type benchPath struct {
 	seqTime time.Duration   // wall time of the sequential calls
 	xCalls  int             // calls made by the concurrent callers
 	xTime   time.Duration   // wall time of the concurrent rounds
+	xMax    time.Duration   // the slowest of the concurrent calls
 	cpu     time.Duration   // CPU time its process spent in the measured calls
 	noCPU   bool            // its CPU time cannot be read (not Linux)
 }
@@ -474,13 +494,21 @@ func (p *benchPath) concurrent(b *testing.B, ctx context.Context, callers, each 
 	start := time.Now()
 	for range callers {
 		wg.Go(func() {
+			var slowest time.Duration
+			defer func() {
+				mu.Lock()
+				p.xMax = max(p.xMax, slowest)
+				mu.Unlock()
+			}()
 			for range each {
+				t := time.Now()
 				if err := p.call(ctx); err != nil {
 					mu.Lock()
 					ferr = err
 					mu.Unlock()
 					return
 				}
+				slowest = max(slowest, time.Since(t))
 			}
 		})
 	}
