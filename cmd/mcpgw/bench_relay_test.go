@@ -20,14 +20,8 @@ import (
 // runRelay copies the agent's stdin to the fixture's and the fixture's
 // stdout to the agent's, bytes untouched.
 func runRelay(ctx context.Context, fixture string) error {
-	cmd := exec.CommandContext(ctx, fixture)
-	cmd.Stderr = os.Stderr
-	in, err := cmd.StdinPipe()
+	cmd, in, _, err := startFixture(ctx, fixture, os.Stdout)
 	if err != nil {
-		return err
-	}
-	cmd.Stdout = os.Stdout
-	if err := cmd.Start(); err != nil {
 		return err
 	}
 	go func() {
@@ -37,23 +31,30 @@ func runRelay(ctx context.Context, fixture string) error {
 	return cmd.Wait()
 }
 
+// startFixture starts the fixture and returns its stdin and, when stdout
+// is nil, its stdout; otherwise its stdout goes to stdout.
+func startFixture(ctx context.Context, fixture string, stdout *os.File) (cmd *exec.Cmd, in io.WriteCloser, out io.ReadCloser, err error) {
+	cmd = exec.CommandContext(ctx, fixture)
+	cmd.Stderr = os.Stderr
+	if in, err = cmd.StdinPipe(); err != nil {
+		return nil, nil, nil, err
+	}
+	if stdout != nil {
+		cmd.Stdout = stdout
+	} else if out, err = cmd.StdoutPipe(); err != nil {
+		return nil, nil, nil, err
+	}
+	return cmd, in, out, cmd.Start()
+}
+
 // runHTTPRelay serves streamable HTTP in front of the stdio fixture with
 // the least work the front allows: each POST's body goes to the fixture
 // as one line, and the line answering its id comes back as the response
 // (application/json); notifications get 202, and there is no stream to
 // GET. Only the id is decoded, to match answers to requests.
 func runHTTPRelay(ctx context.Context, fixture string) error {
-	cmd := exec.CommandContext(ctx, fixture)
-	cmd.Stderr = os.Stderr
-	in, err := cmd.StdinPipe()
+	cmd, in, out, err := startFixture(ctx, fixture, nil)
 	if err != nil {
-		return err
-	}
-	out, err := cmd.StdoutPipe()
-	if err != nil {
-		return err
-	}
-	if err := cmd.Start(); err != nil {
 		return err
 	}
 	var (

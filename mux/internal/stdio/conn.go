@@ -322,7 +322,8 @@ func (c *Conn) Write(ctx context.Context, msg jsonrpc.Message) error {
 func (c *Conn) WriteRaw(data []byte) error {
 	c.wmu.Lock()
 	defer c.wmu.Unlock()
-	_, err := c.writeLocked(c.takePending(), data)
+	pending, _ := c.takePending()
+	_, err := c.writeLocked(pending, data)
 	return err
 }
 
@@ -337,6 +338,11 @@ func (c *Conn) writeLocked(pending, data []byte) (int, error) {
 	return n, err
 }
 
+// pipeAtomic is PIPE_BUF on Linux: a pipe write up to it is whole or
+// not at all, which a bounded write ([Conn.WriteNoWait]) relies on. It
+// also bounds what is deferred for one connection.
+const pipeAtomic = 4096
+
 // WriteNoWait writes one message without ever blocking its caller for
 // long: a pipe that would not take it at once (its reader is behind) gets
 // it from the backlog's goroutine instead. Messages up to PIPE_BUF are
@@ -349,14 +355,14 @@ func (c *Conn) WriteNoWait(data []byte) error {
 		return nil
 	}
 	dw, ok := c.w.(interface{ SetWriteDeadline(time.Time) error })
-	if !ok || len(data)+1 > 4096 || !c.wmu.TryLock() {
+	if !ok || len(data)+1 > pipeAtomic || !c.wmu.TryLock() {
 		// Not bounded here (no deadlines, too big to be atomic, or
 		// another write in progress).
 		c.later(data)
 		return nil
 	}
-	pending := c.takePending()
-	if len(pending)+len(data)+1 > 4096 || dw.SetWriteDeadline(time.Now().Add(20*time.Millisecond)) != nil {
+	pending, _ := c.takePending()
+	if len(pending)+len(data)+1 > pipeAtomic || dw.SetWriteDeadline(time.Now().Add(20*time.Millisecond)) != nil {
 		c.wmu.Unlock()
 		c.laterAfter(pending, data)
 		return nil
@@ -371,13 +377,14 @@ func (c *Conn) WriteNoWait(data []byte) error {
 	return err
 }
 
-// takePending takes what was deferred for this connection.
-func (c *Conn) takePending() []byte {
+// takePending takes what was deferred for this connection, and whether
+// any of it was a bounded write.
+func (c *Conn) takePending() (pending []byte, bounded bool) {
 	c.qmu.Lock()
 	defer c.qmu.Unlock()
-	p := c.pending
+	pending, bounded = c.pending, c.pendingBounded
 	c.pending, c.pendingBounded = nil, false
-	return p
+	return pending, bounded
 }
 
 // later queues a message WriteNoWait could not write at once, after what

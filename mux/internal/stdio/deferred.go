@@ -11,10 +11,6 @@ import "bytes"
 // other end waking once per message. With one call in flight nothing
 // waits: the reader has nothing else buffered, and flushes at once.
 
-// deferredMax bounds what waits for one connection: a bounded write
-// ([Conn.WriteNoWait]) is atomic up to PIPE_BUF, 4096 bytes on Linux.
-const deferredMax = 4096
-
 // WriteDeferred writes data to w once c's reader has no whole line left
 // to handle: c is the connection whose hook is running, and WriteDeferred
 // must be called on c's reader (from its [Hook]), never elsewhere, or the
@@ -23,7 +19,7 @@ const deferredMax = 4096
 // may, as [Conn.WriteRaw]. Writes to w from other goroutines keep the
 // order: they go out after what is deferred.
 func (c *Conn) WriteDeferred(w *Conn, data []byte, bounded bool) error {
-	if len(data)+1 > deferredMax {
+	if len(data)+1 > pipeAtomic {
 		// Too big to wait: written now, after what waits (both writers
 		// take it first).
 		if bounded {
@@ -32,7 +28,7 @@ func (c *Conn) WriteDeferred(w *Conn, data []byte, bounded bool) error {
 		return w.WriteRaw(data)
 	}
 	w.qmu.Lock()
-	if len(w.pending)+len(data)+1 > deferredMax {
+	if len(w.pending)+len(data)+1 > pipeAtomic {
 		w.qmu.Unlock()
 		w.flushPending()
 		w.qmu.Lock()
@@ -72,10 +68,7 @@ func (c *Conn) flushDeferred() {
 // flushPending writes what waits for c, as WriteNoWait when any of it was
 // bounded.
 func (c *Conn) flushPending() {
-	c.qmu.Lock()
-	p, bounded := c.pending, c.pendingBounded
-	c.pending, c.pendingBounded = nil, false
-	c.qmu.Unlock()
+	p, bounded := c.takePending()
 	if len(p) == 0 {
 		return
 	}
