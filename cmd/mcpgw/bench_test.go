@@ -51,7 +51,9 @@ import (
 // reports them against direct: the added p50 and p99 in µs and the
 // throughput ratios; and, on Linux, the CPU time the path's process (the
 // gateway, or the fixture directly) spent per call, which a noisy machine
-// disturbs least. The paths are sampled in interleaved rounds so drift
+// disturbs least, with that of the servers behind it (srv) and of the
+// calling agent, this process (agt): on two cores, the 8 callers'
+// throughput is bound by the sum of the three. The paths are sampled in interleaved rounds so drift
 // on a noisy machine hits them alike. The sample count is fixed (b.N is
 // ignored): run it with
 //
@@ -131,7 +133,9 @@ func BenchmarkGateway(b *testing.B) {
 		}
 		direct := exec.Command(fixture)
 		if sc.http {
-			direct = exec.Command(fixture, "-http", "127.0.0.1:0")
+			// -http-2026: a 2026-07-28 client is served at its own
+			// version, as mcpgw serves it, not in a 2025-11-25 session.
+			direct = exec.Command(fixture, "-http", "127.0.0.1:0", "-http-2026")
 		}
 		relay := child("relay")
 		if sc.http {
@@ -214,7 +218,7 @@ func BenchmarkGateway(b *testing.B) {
 		var direct benchStats
 		byName := map[string]benchStats{}
 		fmt.Fprintf(&tbl, "\n%s (clients at %s)\n", sc.label(), sc.version)
-		fmt.Fprintf(&tbl, "%-13s %8s %8s %9s %9s %9s %10s %10s %9s %8s %9s\n", "path", "p50 µs", "p99 µs", "max µs", "seq c/s", "8x c/s", "+p50 µs", "+p99 µs", "seq ×dir", "8x ×dir", "cpu µs/c")
+		fmt.Fprintf(&tbl, "%-13s %8s %8s %9s %9s %9s %10s %10s %9s %8s %9s %9s %9s\n", "path", "p50 µs", "p99 µs", "max µs", "seq c/s", "8x c/s", "+p50 µs", "+p99 µs", "seq ×dir", "8x ×dir", "cpu µs/c", "srv µs/c", "agt µs/c")
 		for _, p := range paths {
 			if p.sc != sc {
 				continue
@@ -226,14 +230,16 @@ func BenchmarkGateway(b *testing.B) {
 			}
 			add50, add99 := us(s.p50-direct.p50), us(s.p99-direct.p99)
 			seqR, xR := s.seqRate/direct.seqRate, s.xRate/direct.xRate
-			cpu := "-"
+			cpu, srv, agt := "-", "-", "-"
 			if s.cpuPerCall > 0 {
-				cpu = fmt.Sprintf("%.0f", us(s.cpuPerCall))
+				cpu, srv, agt = fmt.Sprintf("%.0f", us(s.cpuPerCall)), fmt.Sprintf("%.0f", us(s.srvPerCall)), fmt.Sprintf("%.0f", us(s.agtPerCall))
 			}
-			fmt.Fprintf(&tbl, "%-13s %8.0f %8.0f %9.0f %9.0f %9.0f %10.0f %10.0f %9.2f %8.2f %9s\n",
-				p.name, us(s.p50), us(s.p99), us(s.max), s.seqRate, s.xRate, add50, add99, seqR, xR, cpu)
+			fmt.Fprintf(&tbl, "%-13s %8.0f %8.0f %9.0f %9.0f %9.0f %10.0f %10.0f %9.2f %8.2f %9s %9s %9s\n",
+				p.name, us(s.p50), us(s.p99), us(s.max), s.seqRate, s.xRate, add50, add99, seqR, xR, cpu, srv, agt)
 			if s.cpuPerCall > 0 {
 				b.ReportMetric(us(s.cpuPerCall), sc.label()+"-"+p.name+"-cpu-µs/call")
+				b.ReportMetric(us(s.srvPerCall), sc.label()+"-"+p.name+"-servers-cpu-µs/call")
+				b.ReportMetric(us(s.agtPerCall), sc.label()+"-"+p.name+"-agent-cpu-µs/call")
 			}
 			// The stdio 2025-11-25 metrics keep the names they always had.
 			metric := p.name
@@ -353,42 +359,94 @@ type benchPath struct {
 	xTime   time.Duration   // wall time of the concurrent rounds
 	xMax    time.Duration   // the slowest of the concurrent calls
 	cpu     time.Duration   // CPU time its process spent in the measured calls
+	srvCPU  time.Duration   // and its descendants (the servers behind it)
+	agtCPU  time.Duration   // and this process, the agent calling
 	noCPU   bool            // its CPU time cannot be read (not Linux)
 }
 
 // measure runs f and adds the CPU time p's process spent meanwhile: the
 // figure a noisy machine disturbs least, as it counts work, not waiting.
+// The servers behind it and the calling agent are counted too: the 8
+// callers' throughput is bound by all three on a machine of two cores.
 func (p *benchPath) measure(f func()) {
-	before, ok := processCPU(p.cmd.Process.Pid)
+	pid := p.cmd.Process.Pid
+	before, ok := processCPU(pid)
+	srv0, agt0 := descendantsCPU(pid), selfCPU()
 	f()
-	after, ok2 := processCPU(p.cmd.Process.Pid)
+	after, ok2 := processCPU(pid)
+	srv1, agt1 := descendantsCPU(pid), selfCPU()
 	if !ok || !ok2 {
 		p.noCPU = true
 		return
 	}
 	p.cpu += after - before
+	p.srvCPU += srv1 - srv0
+	p.agtCPU += agt1 - agt0
+}
+
+// selfCPU is this process's user and system time.
+func selfCPU() time.Duration {
+	t, _ := processCPU(os.Getpid())
+	return t
+}
+
+// descendantsCPU is the user and system time of the live descendants of
+// process pid, from /proc.
+func descendantsCPU(pid int) time.Duration {
+	ents, _ := os.ReadDir("/proc")
+	kids := map[int][]int{}
+	cpu := map[int]time.Duration{}
+	for _, e := range ents {
+		n, err := strconv.Atoi(e.Name())
+		if err != nil {
+			continue
+		}
+		f := procStat(n)
+		if len(f) < 13 {
+			continue
+		}
+		pp, _ := strconv.Atoi(f[1])
+		kids[pp] = append(kids[pp], n)
+		cpu[n] = statCPU(f)
+	}
+	var sum time.Duration
+	var walk func(int)
+	walk = func(p int) {
+		for _, k := range kids[p] {
+			sum += cpu[k]
+			walk(k)
+		}
+	}
+	walk(pid)
+	return sum
+}
+
+// procStat is the fields of /proc/PID/stat after the command name, which
+// may hold spaces: state is f[0], ppid f[1], utime f[11], stime f[12].
+func procStat(pid int) []string {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return nil
+	}
+	i := strings.LastIndexByte(string(b), ')')
+	return strings.Fields(string(b[i+1:]))
+}
+
+// statCPU is utime and stime of procStat's fields, in clock ticks of 10 ms.
+func statCPU(f []string) time.Duration {
+	ut, _ := strconv.ParseInt(f[11], 10, 64)
+	st, _ := strconv.ParseInt(f[12], 10, 64)
+	return time.Duration(ut+st) * 10 * time.Millisecond
 }
 
 // processCPU is the user and system time of process pid, all its threads
-// (not its children), from /proc/PID/stat, in clock ticks of 10 ms.
+// (not its children), from /proc/PID/stat.
 func processCPU(pid int) (time.Duration, bool) {
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
-	if err != nil {
-		return 0, false
-	}
-	// The command name, in parentheses, may hold spaces: count fields
-	// after its closing parenthesis. utime and stime are fields 14 and 15.
-	i := strings.LastIndexByte(string(b), ')')
-	f := strings.Fields(string(b[i+1:]))
+	f := procStat(pid)
 	if len(f) < 13 {
 		return 0, false
 	}
-	ut, err1 := strconv.ParseInt(f[11], 10, 64)
-	st, err2 := strconv.ParseInt(f[12], 10, 64)
-	if err1 != nil || err2 != nil {
-		return 0, false
-	}
-	return time.Duration(ut+st) * 10 * time.Millisecond, true
+	return statCPU(f), true
 }
 
 // benchToken stores a bearer token in a new record at path and returns it.
@@ -419,10 +477,16 @@ func (p *benchPath) connect(b *testing.B, ctx context.Context) {
 		if err := p.cmd.Start(); err != nil {
 			b.Fatalf("%s %s: %v", p.sc.label(), p.name, err)
 		}
-		st := &mcp.StreamableClientTransport{Endpoint: readServingURL(b, stderr)}
+		// A connection for each caller, kept: http.DefaultTransport keeps
+		// two per host, so 8 callers would open and close connections
+		// all along, which no agent's HTTP client does.
+		tr := http.DefaultTransport.(*http.Transport).Clone()
+		tr.MaxIdleConnsPerHost = 16
+		var rt http.RoundTripper = tr
 		if p.token != "" {
-			st.HTTPClient = &http.Client{Transport: bearer{token: p.token, base: http.DefaultTransport}}
+			rt = bearer{token: p.token, base: tr}
 		}
+		st := &mcp.StreamableClientTransport{Endpoint: readServingURL(b, stderr), HTTPClient: &http.Client{Transport: rt}}
 		t = st
 	} else {
 		p.cmd.Stderr = os.Stderr
@@ -524,6 +588,8 @@ type benchStats struct {
 	p50, p99, max  time.Duration
 	seqRate, xRate float64       // calls per second
 	cpuPerCall     time.Duration // its process's CPU time per call; 0: unknown
+	srvPerCall     time.Duration // its servers' (descendants') CPU time per call
+	agtPerCall     time.Duration // the agent's (this process's) CPU time per call
 }
 
 func (p *benchPath) stats() benchStats {
@@ -537,7 +603,8 @@ func (p *benchPath) stats() benchStats {
 		xRate:   float64(p.xCalls) / p.xTime.Seconds(),
 	}
 	if !p.noCPU {
-		st.cpuPerCall = p.cpu / time.Duration(len(d)+p.xCalls)
+		n := time.Duration(len(d) + p.xCalls)
+		st.cpuPerCall, st.srvPerCall, st.agtPerCall = p.cpu/n, p.srvCPU/n, p.agtCPU/n
 	}
 	return st
 }

@@ -137,7 +137,8 @@ func NpmBin(t testing.TB, name string) string {
 // PrivateState points the state directory (where mcpgw keeps its record)
 // of this test process, and of every mcpgw it starts, at a fresh temporary
 // directory, and forgets any MCPGW_DB of the caller's, so tests never write
-// the user's own record. Call it from TestMain; it returns the cleanup.
+// the user's own record. Call it from TestMain; it returns the cleanup,
+// which also removes the binaries the process built.
 func PrivateState(prefix string) func() {
 	dir, err := os.MkdirTemp("", prefix)
 	if err != nil {
@@ -145,7 +146,22 @@ func PrivateState(prefix string) func() {
 	}
 	os.Setenv("XDG_STATE_HOME", dir)
 	os.Unsetenv("MCPGW_DB")
-	return func() { os.RemoveAll(dir) }
+	return func() {
+		os.RemoveAll(dir)
+		removeBuilt()
+	}
+}
+
+// removeBuilt removes the binaries [Build] made in this process: tens of
+// megabytes a run, which would otherwise pile up in the temporary
+// directory run after run.
+func removeBuilt() {
+	buildMu.Lock()
+	defer buildMu.Unlock()
+	for k, p := range built {
+		os.RemoveAll(filepath.Dir(p))
+		delete(built, k)
+	}
 }
 
 // TSClient is the driver of the official TypeScript MCP SDK clients
