@@ -84,7 +84,9 @@ func runForwarder(ctx context.Context, fixture string, floor bool) error {
 	client := mcp.NewClient(&mcp.Implementation{Name: "bench-forwarder", Version: "1"}, copts)
 	cctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
-	cs, err := client.Connect(cctx, &mcp.CommandTransport{Command: exec.Command(fixture)}, sopts)
+	fx := exec.Command(fixture)
+	fx.Stderr = os.Stderr // what it says, and its dump on a stall (bench_stall_unix_test.go)
+	cs, err := client.Connect(cctx, &mcp.CommandTransport{Command: fx}, sopts)
 	if err != nil {
 		return fmt.Errorf("connecting to the fixture: %w", err)
 	}

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"io"
 	"net/http"
 	"os"
 	"os/exec"
@@ -391,33 +392,13 @@ func selfCPU() time.Duration {
 }
 
 // descendantsCPU is the user and system time of the live descendants of
-// process pid, from /proc.
+// process pid.
 func descendantsCPU(pid int) time.Duration {
-	ents, _ := os.ReadDir("/proc")
-	kids := map[int][]int{}
-	cpu := map[int]time.Duration{}
-	for _, e := range ents {
-		n, err := strconv.Atoi(e.Name())
-		if err != nil {
-			continue
-		}
-		f := procStat(n)
-		if len(f) < 13 {
-			continue
-		}
-		pp, _ := strconv.Atoi(f[1])
-		kids[pp] = append(kids[pp], n)
-		cpu[n] = statCPU(f)
-	}
 	var sum time.Duration
-	var walk func(int)
-	walk = func(p int) {
-		for _, k := range kids[p] {
-			sum += cpu[k]
-			walk(k)
-		}
+	for _, d := range descendants(pid) {
+		t, _ := processCPU(d.pid)
+		sum += t
 	}
-	walk(pid)
 	return sum
 }
 
@@ -486,7 +467,11 @@ func (p *benchPath) connect(b *testing.B, ctx context.Context) {
 		if p.token != "" {
 			rt = bearer{token: p.token, base: tr}
 		}
-		st := &mcp.StreamableClientTransport{Endpoint: readServingURL(b, stderr), HTTPClient: &http.Client{Transport: rt}}
+		var errs io.Reader = stderr
+		if stallDumpDir != "" {
+			errs = io.TeeReader(stderr, os.Stderr) // the dumps of a stall
+		}
+		st := &mcp.StreamableClientTransport{Endpoint: readServingURL(b, errs), HTTPClient: &http.Client{Transport: rt}}
 		t = st
 	} else {
 		p.cmd.Stderr = os.Stderr
@@ -524,6 +509,10 @@ func (p *benchPath) close() {
 }
 
 func (p *benchPath) call(ctx context.Context) error {
+	if stallDumpDir != "" {
+		t := time.AfterFunc(benchStall, p.dumpStall)
+		defer t.Stop()
+	}
 	res, err := p.cs.CallTool(ctx, &mcp.CallToolParams{Name: p.tool, Arguments: p.args})
 	if err != nil {
 		return err
