@@ -39,10 +39,11 @@ func (g *Gateway) ServeStdio(ctx context.Context, in io.ReadCloser, out io.Write
 	select {
 	case err = <-done:
 	case <-ctx.Done():
-		// Close waits for the session's reader, and a read of the process's
-		// stdin (a terminal, or a pipe the agent keeps open) does not return
-		// when the file is closed: close in the background and give a reader
-		// that does end a moment, so a signal stops serving at once.
+		// Close waits for the session's reader, and a blocking read of the
+		// process's stdin (a terminal; a pipe serve did not make
+		// non-blocking) does not return when the file is closed: close in
+		// the background and give a reader that does end a moment, so a
+		// signal stops serving at once.
 		go ss.Close()
 		select {
 		case err = <-done:

@@ -210,6 +210,16 @@ func runServe(ctx context.Context, opts *ServeOptions) error {
 		})
 	} else {
 		in, out := stdioPipes(opts.IO)
+		if f, ok := in.(*os.File); ok {
+			var restore func()
+			in, restore = pollable(f) // stdio_unix.go
+			defer restore()
+		}
+		if f, ok := out.(*os.File); ok {
+			var restore func()
+			out, restore = pollable(f)
+			defer restore()
+		}
 		err = g.ServeStdio(ctx, in, out)
 	}
 	if parent.Err() != nil {
