@@ -85,7 +85,7 @@ func runForwarder(ctx context.Context, fixture string, floor bool) error {
 	cctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
 	fx := exec.Command(fixture)
-	fx.Stderr = os.Stderr // what it says, and its dump on a stall (bench_stall_unix_test.go)
+	fx.Stderr = os.Stderr // what it says, and its dump on a stall (bench_stall_linux_test.go)
 	cs, err := client.Connect(cctx, &mcp.CommandTransport{Command: fx}, sopts)
 	if err != nil {
 		return fmt.Errorf("connecting to the fixture: %w", err)

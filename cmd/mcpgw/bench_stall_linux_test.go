@@ -4,26 +4,27 @@ package main
 
 import (
 	"context"
-	"os/exec"
-	"strconv"
-
 	"fmt"
-	"golang.org/x/sys/unix"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"runtime/pprof"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
 	"time"
+
+	"golang.org/x/sys/unix"
 )
 
 // stallDumpDir, from MCPGW_BENCH_STALL_DUMP, is where BenchmarkGateway
 // writes what every process on a path was doing when one of its calls
 // had taken benchStall: this process's goroutines; each process's
 // threads as the kernel sees them, the bytes waiting in each of its pipes
-// and, where gdb is installed, its threads' stacks; then (SIGQUIT to all
-// at once, which ends the run) the Go runtime's dump of each, on stderr.
+// and, where gdb is installed, its threads' stacks; a gateway's record;
+// then (SIGQUIT, servers first, which ends the run) the Go runtime's dump
+// of each, on stderr.
 // The stalls it is for were seen on paths without mcpgw too, so the fault
 // may be in any of them.
 var stallDumpDir = os.Getenv("MCPGW_BENCH_STALL_DUMP")
