@@ -211,7 +211,8 @@ func newCmdDemoServer(f *Factory) *cobra.Command {
 		Hidden: true,
 		Args:   cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			in, out := stdioPipes(f.IO)
+			in, out, restore := stdioPipes(f.IO) // a Go server on stdin too
+			defer restore()
 			return mux.RunDemoServer(cmd.Context(), name, in, out)
 		},
 	}

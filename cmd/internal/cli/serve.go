@@ -209,17 +209,8 @@ func runServe(ctx context.Context, opts *ServeOptions) error {
 			}
 		})
 	} else {
-		in, out := stdioPipes(opts.IO)
-		if f, ok := in.(*os.File); ok {
-			var restore func()
-			in, restore = pollable(f) // stdio_unix.go
-			defer restore()
-		}
-		if f, ok := out.(*os.File); ok {
-			var restore func()
-			out, restore = pollable(f)
-			defer restore()
-		}
+		in, out, restore := stdioPipes(opts.IO)
+		defer restore()
 		err = g.ServeStdio(ctx, in, out)
 	}
 	if parent.Err() != nil {
@@ -246,16 +237,32 @@ func checkHTTPAddr(addr string) (loopback bool, err error) {
 }
 
 // stdioPipes adapts the injected streams to the closers the transport wants.
-func stdioPipes(s *IOStreams) (io.ReadCloser, io.WriteCloser) {
+// stdioPipes returns the agent's streams for ServeStdio: pipes read and
+// written through the poller (pollable, stdio_unix.go), and the function
+// that puts them back as they were.
+func stdioPipes(s *IOStreams) (io.ReadCloser, io.WriteCloser, func()) {
+	var restores []func()
 	in, ok := s.In.(io.ReadCloser)
 	if !ok {
 		in = io.NopCloser(s.In)
+	} else if f, ok := in.(*os.File); ok {
+		var restore func()
+		in, restore = pollable(f)
+		restores = append(restores, restore)
 	}
 	out, ok := s.Out.(io.WriteCloser)
 	if !ok {
 		out = nopWriteCloser{s.Out}
+	} else if f, ok := out.(*os.File); ok {
+		var restore func()
+		out, restore = pollable(f)
+		restores = append(restores, restore)
 	}
-	return in, out
+	return in, out, func() {
+		for _, r := range restores {
+			r()
+		}
+	}
 }
 
 type nopWriteCloser struct{ io.Writer }
