@@ -289,30 +289,7 @@ func (f *fastFront) respond(id any, out outcome, v2026 bool) { f.respondOn(id, o
 // the answer once it has no other line to handle (see
 // [stdio.Conn.WriteDeferred]); a nil reader writes at once.
 func (f *fastFront) respondOn(id any, out outcome, v2026 bool, reader *stdio.Conn) {
-	idJSON := encodeID(id)
-	var b []byte
-	switch {
-	case out.err != nil:
-		b = errorResponse(idJSON, out.err)
-	default:
-		raw := out.raw
-		if raw == nil {
-			res, _ := out.res.(*mcp.CallToolResult)
-			if res != nil && res.Content == nil {
-				res.Content = []mcp.Content{}
-			}
-			var err error
-			if raw, err = json.Marshal(res); err != nil {
-				raw = fmt.Appendf(nil, `{"content":[{"type":"text","text":%q}],"isError":true}`, "mcpgw: encoding the result: "+err.Error())
-			}
-			if v2026 {
-				// A result mcpgw made itself (a refusal, a timeout): the
-				// server's own results have theirs.
-				raw = upgraded("tools/call", raw)
-			}
-		}
-		b = resultResponse(idJSON, raw)
-	}
+	b := toolResponse(encodeID(id), out, v2026)
 	var err error
 	if reader != nil {
 		err = reader.WriteDeferred(f.conn, b, false)

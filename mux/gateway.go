@@ -46,9 +46,10 @@ type Gateway struct {
 	search      searchState
 	searchViews sync.Map
 
-	roots     agentRoots    // what the agent says its roots are (roots.go)
-	cancelled cancellations // agent requests cancelled on the SDK path (cancelled.go)
-	httpAsks  httpAsks      // raw elicitations sent to HTTP agents (elicithttp.go)
+	roots      agentRoots    // what the agent says its roots are (roots.go)
+	cancelled  cancellations // agent requests cancelled on the SDK path (cancelled.go)
+	httpAsks   httpAsks      // raw elicitations sent to HTTP agents (elicithttp.go)
+	rawStreams rawStreams    // the HTTP session fast path's calls and their requests (httpsession.go)
 
 	callers sessionCallers // authenticated HTTP sessions' callers (auth.go)
 

@@ -89,15 +89,8 @@ func (g *Gateway) serveRawHTTP(w http.ResponseWriter, r *http.Request) bool {
 	if ctx.Err() != nil {
 		return true // the agent went away: no one to answer
 	}
-	idJSON := encodeID(m.ID)
-	var resp []byte
-	if out.err != nil {
-		resp = errorResponse(idJSON, out.err)
-	} else {
-		resp = resultResponse(idJSON, out.encoded())
-	}
 	w.Header().Set("Content-Type", "application/json")
-	w.Write(resp)
+	w.Write(toolResponse(encodeID(m.ID), out, true))
 	return true
 }
 

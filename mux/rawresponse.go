@@ -3,10 +3,12 @@ package mux
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
 	"math"
 	"strconv"
 
 	"github.com/modelcontextprotocol/go-sdk/jsonrpc"
+	"github.com/modelcontextprotocol/go-sdk/mcp"
 )
 
 // encodeID is a request id (as decoded: a number or a string) encoded
@@ -45,4 +47,31 @@ func errorResponse(idJSON []byte, err error) []byte {
 	b = append(b, `,"error":`...)
 	b = append(b, e...)
 	return append(b, '}')
+}
+
+// toolResponse is the JSON-RPC response to a tools/call whose id is idJSON:
+// the server's result as it sent it, or the one mcpgw made, encoded as the
+// SDK would; v2026: the agent speaks 2026-07-28, whose results say their
+// resultType.
+func toolResponse(idJSON []byte, out outcome, v2026 bool) []byte {
+	if out.err != nil {
+		return errorResponse(idJSON, out.err)
+	}
+	raw := out.raw
+	if raw == nil {
+		res, _ := out.res.(*mcp.CallToolResult)
+		if res != nil && res.Content == nil {
+			res.Content = []mcp.Content{}
+		}
+		var err error
+		if raw, err = json.Marshal(res); err != nil {
+			raw = fmt.Appendf(nil, `{"content":[{"type":"text","text":%q}],"isError":true}`, "mcpgw: encoding the result: "+err.Error())
+		}
+		if v2026 {
+			// A result mcpgw made itself (a refusal, a timeout): the
+			// server's own results have theirs.
+			raw = upgraded("tools/call", raw)
+		}
+	}
+	return resultResponse(idJSON, raw)
 }

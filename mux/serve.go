@@ -110,6 +110,9 @@ func (g *Gateway) HTTPHandler() http.Handler {
 			return
 		}
 		if id := r.Header.Get("Mcp-Session-Id"); id != "" {
+			if g.takeRawAnswers(w, r, id) || g.serveRawSessionPOST(w, r, id) { // httpsession.go
+				return
+			}
 			g.noteCancelledPOST(r, id) // see cancelled.go
 			w = cancelFilter{ResponseWriter: w, g: g, session: id}
 		}

@@ -29,6 +29,7 @@ func (g *Gateway) newUpstream() *mcp.Server {
 		InitializedHandler:      func(ctx context.Context, req *mcp.InitializedRequest) { g.askAgentRootsAsync(req.Session, true) },
 	})
 	s.AddReceivingMiddleware(g.upstreamMiddleware)
+	s.AddSendingMiddleware(g.rawStreamSend) // innermost: in place of the SDK's writing
 	s.AddSendingMiddleware(g.keepRawElicitResult)
 	return s
 }

@@ -1,9 +1,11 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
 	"slices"
 	"strings"
@@ -98,45 +100,98 @@ func fastMatchesSDK(t *testing.T, cfg, version string) {
 	}
 }
 
-// contentTypes is an HTTP transport that keeps the Content-Type of every
-// response.
-type contentTypes struct {
-	mu    sync.Mutex
-	types []string
+// wireLog is an HTTP transport that keeps the Content-Type of every
+// response, and every response body as the agent read it.
+type wireLog struct {
+	mu     sync.Mutex
+	types  []string
+	bodies []*bytes.Buffer
 }
 
-func (c *contentTypes) RoundTrip(r *http.Request) (*http.Response, error) {
+func (c *wireLog) RoundTrip(r *http.Request) (*http.Response, error) {
 	res, err := http.DefaultTransport.RoundTrip(r)
 	if err == nil {
 		c.mu.Lock()
 		c.types = append(c.types, res.Header.Get("Content-Type"))
+		b := &bytes.Buffer{}
+		c.bodies = append(c.bodies, b)
 		c.mu.Unlock()
+		res.Body = struct {
+			io.Reader
+			io.Closer
+		}{io.TeeReader(res.Body, lockedWriter{&c.mu, b}), res.Body}
 	}
 	return res, err
 }
 
-// TestHTTPFastPathMatchesSDKPath makes the same calls as an HTTP agent at
-// 2026-07-28 through mcpgw with its fast path on (which answers plain calls
-// itself, as application/json) and off (the SDK's handler), and requires
-// the agent to see the same results and errors.
+// read returns what the agent has read of all responses so far.
+func (c *wireLog) read() string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	var s strings.Builder
+	for _, b := range c.bodies {
+		s.Write(b.Bytes())
+	}
+	return s.String()
+}
+
+type lockedWriter struct {
+	mu *sync.Mutex
+	w  io.Writer
+}
+
+func (l lockedWriter) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.w.Write(p)
+}
+
+// TestHTTPFastPathMatchesSDKPath makes the same calls as an HTTP agent
+// through mcpgw with its fast path on and off (the SDK's handler), at both
+// protocol generations, and requires the agent to see the same results and
+// errors. At 2026-07-28 the fast path answers plain calls as
+// application/json; at 2025-11-25 it answers on an event stream of its own,
+// where the server's requests mid-call (elicitation, sampling) reach the
+// agent under mcpgw's request ids and the agent's answers come back.
 func TestHTTPFastPathMatchesSDKPath(t *testing.T) {
-	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
 	defer cancel()
 	cfg := writeConfig(t, fixtureConfig(testenv.Fixture(t)))
 	fastURL := serveHTTP(t, ctx, cfg)
 	t.Setenv("MCPGW_NO_FASTPATH", "1")
 	slowURL := serveHTTP(t, ctx, cfg)
+	for _, v := range agentVersions {
+		t.Run(v, func(t *testing.T) { httpFastMatchesSDK(t, ctx, fastURL, slowURL, v) })
+	}
+}
+
+func httpFastMatchesSDK(t *testing.T, ctx context.Context, fastURL, slowURL, version string) {
+	var mu sync.Mutex
+	progress := map[*http.Client][]string{}
 	connect := func(url string, hc *http.Client) *mcp.ClientSession {
-		cs, err := mcp.NewClient(&mcp.Implementation{Name: "http-agent", Version: "1"}, nil).Connect(ctx,
-			&mcp.StreamableClientTransport{Endpoint: url + "mcp", HTTPClient: hc}, &mcp.ClientSessionOptions{ProtocolVersion: "2026-07-28"})
+		client := mcp.NewClient(&mcp.Implementation{Name: "http-agent", Version: "1"}, &mcp.ClientOptions{
+			ProgressNotificationHandler: func(_ context.Context, req *mcp.ProgressNotificationClientRequest) {
+				mu.Lock()
+				defer mu.Unlock()
+				progress[hc] = append(progress[hc], fmt.Sprintf("%v:%v/%v %s", req.Params.ProgressToken, req.Params.Progress, req.Params.Total, req.Params.Message))
+			},
+			ElicitationHandler: func(ctx context.Context, req *mcp.ElicitRequest) (*mcp.ElicitResult, error) {
+				return &mcp.ElicitResult{Action: "accept", Content: map[string]any{"name": "agent-answer"}}, nil
+			},
+			CreateMessageHandler: func(context.Context, *mcp.CreateMessageRequest) (*mcp.CreateMessageResult, error) {
+				return &mcp.CreateMessageResult{Model: "m", Role: "assistant", Content: &mcp.TextContent{Text: "sampled-by-agent"}}, nil
+			},
+		})
+		cs, err := client.Connect(ctx, &mcp.StreamableClientTransport{Endpoint: url + "mcp", HTTPClient: hc}, &mcp.ClientSessionOptions{ProtocolVersion: version})
 		if err != nil {
 			t.Fatal(err)
 		}
 		t.Cleanup(func() { cs.Close() })
 		return cs
 	}
-	types := &contentTypes{}
-	fast, slow := connect(fastURL, &http.Client{Transport: types}), connect(slowURL, nil)
+	wire, slowWire := &wireLog{}, &wireLog{}
+	fastHC, slowHC := &http.Client{Transport: wire}, &http.Client{Transport: slowWire}
+	fast, slow := connect(fastURL, fastHC), connect(slowURL, slowHC)
 	for _, c := range []struct {
 		name string
 		args map[string]any
@@ -150,6 +205,9 @@ func TestHTTPFastPathMatchesSDKPath(t *testing.T) {
 		{"fx__echo", map[string]any{"text": 5}, nil}, // the server rejects it
 		{"fx__protocol_error", nil, nil},             // a JSON-RPC error, not a result
 		{"nope", nil, nil},                           // the SDK's, through the fast path's fallback
+		{"fx__elicit", map[string]any{"message": "name?"}, nil},
+		{"fx__sample", map[string]any{"prompt": "hi"}, nil},
+		{"fx__progress", map[string]any{"steps": 3}, mcp.Meta{"progressToken": 7}},
 	} {
 		var got [2]string
 		for i, cs := range []*mcp.ClientSession{fast, slow} {
@@ -164,7 +222,7 @@ func TestHTTPFastPathMatchesSDKPath(t *testing.T) {
 				got[i] = string(b)
 			}
 		}
-		if c.name == "fx__protocol_error" {
+		if c.name == "fx__protocol_error" && version >= "2026-07-28" {
 			// The SDK's stateless handler answers a server's JSON-RPC
 			// error with HTTP 400 (the client reports "Bad Request"); the
 			// fast path passes the error on as the answer to the request.
@@ -177,9 +235,33 @@ func TestHTTPFastPathMatchesSDKPath(t *testing.T) {
 			t.Errorf("%s: the HTTP fast path differs from the SDK path (-sdk +fast):\n%s", c.name, diff)
 		}
 	}
-	types.mu.Lock()
-	defer types.mu.Unlock()
-	if !slices.Contains(types.types, "application/json") {
-		t.Errorf("no call was answered by the HTTP fast path (response types %q)", types.types)
+	// Progress on the call's own stream, before its answer: all of it.
+	waitFor(t, ctx, "progress on both paths", func() bool {
+		mu.Lock()
+		defer mu.Unlock()
+		return len(progress[fastHC]) == 6 && len(progress[slowHC]) == 6
+	})
+	mu.Lock()
+	if diff := cmp.Diff(progress[slowHC], progress[fastHC]); diff != "" {
+		t.Errorf("progress differs (-sdk +fast):\n%s", diff)
+	}
+	mu.Unlock()
+	if version >= "2026-07-28" {
+		wire.mu.Lock()
+		defer wire.mu.Unlock()
+		if !slices.Contains(wire.types, "application/json") {
+			t.Errorf("no call was answered by the HTTP fast path (response types %q)", wire.types)
+		}
+		return
+	}
+	// The fast path's own requests to the agent, on its own streams; the
+	// SDK numbers its requests.
+	for _, want := range []string{`"method":"elicitation/create"`, `"method":"sampling/createMessage"`} {
+		if got := wire.read(); !strings.Contains(got, `{"jsonrpc":"2.0","id":"mcpgw-ask-`) || !strings.Contains(got, want) {
+			t.Errorf("the fast path sent no %s of its own on a call's stream; the agent read:\n%s", want, got)
+		}
+	}
+	if got := slowWire.read(); strings.Contains(got, "mcpgw-ask-") {
+		t.Errorf("the SDK path sent mcpgw's request ids:\n%s", got)
 	}
 }
