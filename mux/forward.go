@@ -247,8 +247,8 @@ func (g *Gateway) downstreamMeta(ctx context.Context, newServer bool, in mcp.Met
 			continue
 		}
 		if k == "progressToken" {
-			if ss == nil || v == nil {
-				continue
+			if v == nil || ss == nil && ctx.Value(rawStreamKey{}) == nil {
+				continue // no agent to tell (httpsession.go has one without a session)
 			}
 			token = g.progress.add(ctx, ss, v)
 			v = token

@@ -3,14 +3,17 @@ package mux
 // The HTTP front's fast path: a 2026-07-28 agent's tools/call arrives as
 // one stateless POST, and the SDK would make a session for it, check it,
 // decode it and encode the answer again. A plain call (one request, headers
-// and _meta as the protocol wants them, no progress or log messages asked
-// for, a tool no check of the SDK's applies to) to a stdio server that
-// speaks 2026-07-28 goes the fast path's way instead: raw, through the same
-// call path, answered with the server's result as application/json.
-// Anything else is the SDK's, which answers it as before, errors included.
+// and _meta as the protocol wants them, no log messages asked for, a tool
+// no check of the SDK's applies to) to a stdio server that speaks
+// 2026-07-28 goes the fast path's way instead: raw, through the same call
+// path, answered with the server's result as application/json or, when the
+// agent asked for progress, on an event stream (the progress, then the
+// result; httpsession.go). Anything else is the SDK's, which answers it as
+// before, errors included.
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"io"
 	"mime"
@@ -62,9 +65,13 @@ func (g *Gateway) serveRawHTTP(w http.ResponseWriter, r *http.Request) bool {
 	}
 	version, _ := p.Meta[mcp.MetaKeyProtocolVersion].(string)
 	if version < ProtocolV20260728 || version != r.Header.Get("Mcp-Protocol-Version") || r.Header.Get("Mcp-Name") != p.Name ||
-		p.Meta[mcp.MetaKeyClientCapabilities] == nil || p.Meta["progressToken"] != nil || p.Meta[metaLogLevelKey] != nil ||
+		p.Meta[mcp.MetaKeyClientCapabilities] == nil || p.Meta[metaLogLevelKey] != nil ||
 		p.RequestState != "" || len(p.InputResponses) > 0 || !g.settled.Load() {
-		return false // the SDK checks, or notifications may have to go on a stream
+		return false // the SDK checks, or log messages may have to go on a stream
+	}
+	progress := p.Meta["progressToken"] != nil
+	if progress && !acceptsEvents(r) {
+		return false
 	}
 	e, ok := g.cat.Load().Tool(p.Name)
 	if !ok || g.listing.Load().Whole(e.Name) {
@@ -84,13 +91,25 @@ func (g *Gateway) serveRawHTTP(w http.ResponseWriter, r *http.Request) bool {
 	c.identify() // by the agent it names, or its credential
 	c.fast = &fastCall{meta: p.Meta, newServer: true}
 	ctx := r.Context()
+	var st *rawStream
+	if progress {
+		// Progress goes to the agent on the call's event stream, then
+		// the answer (httpsession.go).
+		st = &rawStream{w: w}
+		ctx = context.WithValue(ctx, rawStreamKey{}, st)
+	}
 	out := g.govern(ctx, c, g.forwardTool)
 	out = g.recordCall(ctx, c, out, time.Now())
-	if ctx.Err() != nil {
-		return true // the agent went away: no one to answer
+	var resp []byte
+	if ctx.Err() == nil { // else the agent went away: no one to answer
+		resp = toolResponse(encodeID(m.ID), out, true)
 	}
-	w.Header().Set("Content-Type", "application/json")
-	w.Write(toolResponse(encodeID(m.ID), out, true))
+	if st != nil {
+		st.finish(resp)
+	} else if resp != nil {
+		w.Header().Set("Content-Type", "application/json")
+		w.Write(resp)
+	}
 	return true
 }
 

@@ -4,13 +4,15 @@ package mux
 // 2025-11-25): the SDK's session handler decodes each POST with fresh
 // buffers, dispatches it, and encodes the answer again, which cost more
 // than the rest of a forwarded call together (profiled). A plain tools/call
-// (one request, no progress asked for, a tool the stdio fast path takes) on
-// an initialized session goes the fast path's way instead: raw, through the
-// same call path, answered on an event stream of mcpgw's own. A request the
-// server sends the agent while the call runs (elicitation, sampling, roots,
-// mcpgw's own questions and notices) goes on that stream as it would on
-// the SDK's, and the agent's answer, POSTed back, is taken before the SDK
-// reads it (rawStreamSend, takeRawAnswers). Anything else is the SDK's.
+// (one request, to a tool the stdio fast path takes) on an initialized
+// session goes the fast path's way instead: raw, through the same call
+// path, answered on an event stream of mcpgw's own. What the server sends
+// the agent while the call runs (progress, requests for elicitation,
+// sampling or roots) and mcpgw's own questions and notices go on that
+// stream, as they would on the SDK's; progress is relayed on the server's
+// reader, so it is written before the answer it preceded. The agent's
+// answers to requests, POSTed back, are taken before the SDK reads them
+// (rawStreamSend, takeRawAnswers). Anything else is the SDK's.
 
 import (
 	"bytes"
@@ -67,8 +69,8 @@ func (g *Gateway) serveRawSessionPOST(w http.ResponseWriter, r *http.Request, se
 	}
 	var p stdioCallParams // fastmeta.go
 	if _, err := segjson.Parse(m.Params, &p, segjson.DontMatchCaseInsensitiveStructFields); err != nil ||
-		p.RequestState != "" || len(p.InputResponses) > 0 || p.Meta["progressToken"] != nil || isMetaCall(p.Name) {
-		return false // progress travels on the SDK's stream; search mode's tools are its
+		p.RequestState != "" || len(p.InputResponses) > 0 || isMetaCall(p.Name) {
+		return false // search mode's tools are the SDK path's
 	}
 	if n := r.Header.Get("Mcp-Name"); n != "" && n != p.Name {
 		return false

@@ -486,6 +486,17 @@ func (g *Gateway) relayProgressParams(params *mcp.ProgressNotificationParams) {
 	}
 	p := *params
 	p.ProgressToken = r.token
+	if st, ok := r.ctx.Value(rawStreamKey{}).(*rawStream); ok {
+		// A call the HTTP fast path took: on its stream (httpsession.go).
+		b, err := json.Marshal(&p)
+		if err == nil {
+			err = st.send(rawMessage(nil, "notifications/progress", b))
+		}
+		if err != nil {
+			g.logger.Debug("relaying progress", "err", err)
+		}
+		return
+	}
 	if err := r.ss.NotifyProgress(r.ctx, &p); err != nil {
 		g.logger.Debug("relaying progress", "err", err)
 	}

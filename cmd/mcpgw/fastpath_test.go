@@ -157,11 +157,16 @@ func TestHTTPFastPathMatchesSDKPath(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
 	defer cancel()
 	cfg := writeConfig(t, fixtureConfig(testenv.Fixture(t)))
-	fastURL := serveHTTP(t, ctx, cfg)
-	t.Setenv("MCPGW_NO_FASTPATH", "1")
-	slowURL := serveHTTP(t, ctx, cfg)
+	// A gateway per version: servers speak the first agent's generation,
+	// and the fast paths take calls to servers of the agent's own.
+	fastURLs := map[string]string{}
 	for _, v := range agentVersions {
-		t.Run(v, func(t *testing.T) { httpFastMatchesSDK(t, ctx, fastURL, slowURL, v) })
+		fastURLs[v] = serveHTTP(t, ctx, cfg)
+	}
+	t.Setenv("MCPGW_NO_FASTPATH", "1")
+	for _, v := range agentVersions {
+		slowURL := serveHTTP(t, ctx, cfg)
+		t.Run(v, func(t *testing.T) { httpFastMatchesSDK(t, ctx, fastURLs[v], slowURL, v) })
 	}
 }
 
