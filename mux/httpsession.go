@@ -189,17 +189,25 @@ func (s *rawStream) send(msg []byte) error {
 }
 
 // finish writes the answer, if any, and closes the stream: the handler
-// returns next, and nothing may write to it after.
+// returns next, and nothing may write to it after. An answer with nothing
+// before it goes as application/json, which agents at every version take
+// and read more cheaply than a stream; either way it is not flushed here:
+// the handler's return writes it with the end of the response, in one go.
 func (s *rawStream) finish(answer []byte) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if answer != nil {
-		s.writeLocked(answer)
-	} else if !s.opened {
+	switch {
+	case answer != nil && !s.opened:
+		h := s.w.Header()
+		h.Set("Content-Type", "application/json")
+		h.Set("Content-Length", strconv.Itoa(len(answer)))
+		s.w.Write(answer)
+	case answer != nil:
+		s.w.Write(event(answer))
+	case !s.opened:
 		// Nothing to say: the headers alone, as the SDK sends for a
 		// call it withholds the answer of.
 		s.open()
-		http.NewResponseController(s.w).Flush()
 	}
 	s.w = nil
 }
@@ -212,18 +220,22 @@ func (s *rawStream) open() {
 	s.opened = true
 }
 
-// writeLocked writes one event as the SDK does, and flushes it.
+// writeLocked writes one event and flushes it: the agent reads it now.
 func (s *rawStream) writeLocked(msg []byte) error {
 	if !s.opened {
 		s.open()
 	}
+	_, err := s.w.Write(event(msg))
+	http.NewResponseController(s.w).Flush()
+	return err
+}
+
+// event is msg as an event of the stream, as the SDK writes one.
+func event(msg []byte) []byte {
 	b := make([]byte, 0, len(msg)+32)
 	b = append(b, "event: message\ndata: "...)
 	b = append(b, msg...)
-	b = append(b, "\n\n"...)
-	_, err := s.w.Write(b)
-	http.NewResponseController(s.w).Flush()
-	return err
+	return append(b, "\n\n"...)
 }
 
 // rawStreams are the calls the session fast path has in flight, by session
