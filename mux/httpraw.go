@@ -43,20 +43,11 @@ type httpCall struct {
 // serveRawHTTP answers r if it is a call the fast path takes, and reports
 // whether it did; when it did not, r's body is as it was.
 func (g *Gateway) serveRawHTTP(w http.ResponseWriter, r *http.Request) bool {
-	if g.opts.NoFastPath || r.Method != http.MethodPost || r.Header.Get("Mcp-Method") != "tools/call" ||
-		r.ContentLength > maxRawHTTPBody || !acceptsJSON(r) {
+	if g.opts.NoFastPath || r.Header.Get("Mcp-Method") != "tools/call" || !accepts(r, "application/json") {
 		return false
 	}
-	if mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type")); mt != "application/json" {
-		return false
-	}
-	body, err := io.ReadAll(io.LimitReader(r.Body, maxRawHTTPBody+1))
-	r.Body = io.NopCloser(io.MultiReader(bytes.NewReader(body), r.Body))
-	if err != nil || len(body) > maxRawHTTPBody {
-		return false
-	}
-	var m httpCall
-	if _, err := segjson.Parse(body, &m, segjson.DontMatchCaseInsensitiveStructFields); err != nil || m.JSONRPC != "2.0" || m.Method != "tools/call" || m.ID == nil {
+	m, ok := readCall(r)
+	if !ok {
 		return false
 	}
 	var p fastCallParams
@@ -69,8 +60,7 @@ func (g *Gateway) serveRawHTTP(w http.ResponseWriter, r *http.Request) bool {
 		p.RequestState != "" || len(p.InputResponses) > 0 || !g.settled.Load() {
 		return false // the SDK checks, or log messages may have to go on a stream
 	}
-	progress := p.Meta["progressToken"] != nil
-	if progress && !acceptsEvents(r) {
+	if p.Meta["progressToken"] != nil && !accepts(r, "text/event-stream") {
 		return false
 	}
 	e, ok := g.cat.Load().Tool(p.Name)
@@ -90,35 +80,48 @@ func (g *Gateway) serveRawHTTP(w http.ResponseWriter, r *http.Request) bool {
 	c.agent.stateless.caller = callerOf(r.Context())
 	c.identify() // by the agent it names, or its credential
 	c.fast = &fastCall{meta: p.Meta, newServer: true}
-	ctx := r.Context()
-	var st *rawStream
-	if progress {
-		// Progress goes to the agent on the call's event stream, then
-		// the answer (httpsession.go).
-		st = &rawStream{w: w}
-		ctx = context.WithValue(ctx, rawStreamKey{}, st)
-	}
+	// Progress, if asked for, goes to the agent on the call's event
+	// stream; the answer alone goes as application/json (httpsession.go).
+	st := &rawStream{w: w}
+	ctx := context.WithValue(r.Context(), rawStreamKey{}, st)
 	out := g.govern(ctx, c, g.forwardTool)
 	out = g.recordCall(ctx, c, out, time.Now())
 	var resp []byte
 	if ctx.Err() == nil { // else the agent went away: no one to answer
 		resp = toolResponse(encodeID(m.ID), out, true)
 	}
-	if st != nil {
-		st.finish(resp)
-	} else if resp != nil {
-		w.Header().Set("Content-Type", "application/json")
-		w.Write(resp)
-	}
+	st.finish(resp)
 	return true
 }
 
-// acceptsJSON reports whether the agent takes an application/json answer
-// (the protocol has it accept that and event streams).
-func acceptsJSON(r *http.Request) bool {
+// readCall reads r, a POST, as one tools/call request, leaving its body as
+// it was (for the SDK when the fast path does not take it); ok is false
+// when r is not one, or too large for the fast path.
+func readCall(r *http.Request) (m httpCall, ok bool) {
+	if r.Method != http.MethodPost || r.ContentLength > maxRawHTTPBody {
+		return m, false
+	}
+	if mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type")); mt != "application/json" {
+		return m, false
+	}
+	body, err := io.ReadAll(io.LimitReader(r.Body, maxRawHTTPBody+1))
+	r.Body = io.NopCloser(io.MultiReader(bytes.NewReader(body), r.Body))
+	if err != nil || len(body) > maxRawHTTPBody {
+		return m, false
+	}
+	if _, err := segjson.Parse(body, &m, segjson.DontMatchCaseInsensitiveStructFields); err != nil || m.JSONRPC != "2.0" || m.Method != "tools/call" || m.ID == nil {
+		return m, false
+	}
+	return m, true
+}
+
+// accepts reports whether the agent's Accept takes mediaType (the protocol
+// has it accept application/json and event streams).
+func accepts(r *http.Request, mediaType string) bool {
+	anyOfType := mediaType[:strings.IndexByte(mediaType, '/')] + "/*"
 	for _, v := range r.Header.Values("Accept") {
 		for _, part := range strings.Split(v, ",") {
-			if mt, _, _ := mime.ParseMediaType(strings.TrimSpace(part)); mt == "application/json" || mt == "*/*" || mt == "application/*" {
+			if mt, _, _ := mime.ParseMediaType(strings.TrimSpace(part)); mt == mediaType || mt == "*/*" || mt == anyOfType {
 				return true
 			}
 		}

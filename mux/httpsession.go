@@ -21,7 +21,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"mime"
 	"net/http"
 	"strconv"
 	"strings"
@@ -47,24 +46,15 @@ const protocolV20250618 = "2025-06-18"
 // as it was.
 func (g *Gateway) serveRawSessionPOST(w http.ResponseWriter, r *http.Request, session string) bool {
 	v := r.Header.Get("Mcp-Protocol-Version")
-	if g.opts.NoFastPath || r.Method != http.MethodPost || v < protocolV20250618 || v >= ProtocolV20260728 ||
-		r.ContentLength > maxRawHTTPBody || !g.settled.Load() ||
-		len(r.Header.Values("Last-Event-ID")) > 0 || !acceptsJSON(r) || !acceptsEvents(r) {
-		return false
-	}
-	if mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type")); mt != "application/json" {
+	if g.opts.NoFastPath || v < protocolV20250618 || v >= ProtocolV20260728 || !g.settled.Load() ||
+		len(r.Header.Values("Last-Event-ID")) > 0 || !accepts(r, "application/json") || !accepts(r, "text/event-stream") {
 		return false
 	}
 	if m := r.Header.Get("Mcp-Method"); m != "" && m != "tools/call" {
 		return false
 	}
-	body, err := io.ReadAll(io.LimitReader(r.Body, maxRawHTTPBody+1))
-	r.Body = io.NopCloser(io.MultiReader(bytes.NewReader(body), r.Body))
-	if err != nil || len(body) > maxRawHTTPBody {
-		return false
-	}
-	var m httpCall
-	if _, err := segjson.Parse(body, &m, segjson.DontMatchCaseInsensitiveStructFields); err != nil || m.JSONRPC != "2.0" || m.Method != "tools/call" || m.ID == nil {
+	m, ok := readCall(r)
+	if !ok {
 		return false
 	}
 	var p stdioCallParams // fastmeta.go
@@ -130,18 +120,6 @@ func (g *Gateway) serveRawSessionPOST(w http.ResponseWriter, r *http.Request, se
 		st.finish(nil)
 	}
 	return true
-}
-
-// acceptsEvents reports whether the agent takes an event stream.
-func acceptsEvents(r *http.Request) bool {
-	for _, v := range r.Header.Values("Accept") {
-		for _, part := range strings.Split(v, ",") {
-			if mt, _, _ := mime.ParseMediaType(strings.TrimSpace(part)); mt == "text/event-stream" || mt == "*/*" || mt == "text/*" {
-				return true
-			}
-		}
-	}
-	return false
 }
 
 // writeRawError answers a request with a JSON-RPC error as the SDK's
