@@ -75,9 +75,7 @@ func (g *Gateway) serveRawSessionPOST(w http.ResponseWriter, r *http.Request, se
 	if !g.roots.isKnown() && agentCaps(ss).RootsV2 != nil {
 		return false // the SDK's path asks for them on this request first
 	}
-	// The SDK admits a session's requests from its own user only, and
-	// noteCaller learns a session's caller from its requests.
-	if c, sc := callerOf(r.Context()), g.callers.get(ss); c != sc && (c == nil || sc == nil || c.ID != sc.ID) {
+	if !g.sessionsCaller(r, ss) {
 		return false
 	}
 	e, ok := g.cat.Load().Tool(p.Name)
@@ -128,6 +126,14 @@ func writeRawError(w http.ResponseWriter, status int, idJSON []byte, jerr *jsonr
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(status)
 	w.Write(errorResponse(idJSON, jerr))
+}
+
+// sessionsCaller reports whether r comes from the caller of session ss, as
+// the SDK admits a session's requests from its own user only (noteCaller
+// learns a session's caller from its first request).
+func (g *Gateway) sessionsCaller(r *http.Request, ss *mcp.ServerSession) bool {
+	c, sc := callerOf(r.Context()), g.callers.get(ss)
+	return c == sc || c != nil && sc != nil && c.ID == sc.ID
 }
 
 // sessionByID returns the agent session with id, or nil.
@@ -313,9 +319,16 @@ func (g *Gateway) takeRawAnswers(w http.ResponseWriter, r *http.Request, session
 		msg.JSONRPC != "2.0" || msg.Method != nil || msg.ID == nil || (msg.Result == nil) == (msg.Error == nil) {
 		return false
 	}
-	ch := rs.take(session, idKey(msg.ID))
-	if ch == nil {
+	key := idKey(msg.ID)
+	if !rs.has(session, key) {
 		return false
+	}
+	if ss := g.sessionByID(session); ss == nil || !g.sessionsCaller(r, ss) {
+		return false // the SDK refuses it
+	}
+	ch := rs.take(session, key)
+	if ch == nil {
+		return false // given up on meanwhile
 	}
 	ch <- agentAnswer{result: json.RawMessage(bytes.Clone(msg.Result)), err: msg.Error}
 	w.WriteHeader(http.StatusAccepted)
