@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -633,4 +634,79 @@ func TestApprovalCall(t *testing.T) {
 	}
 	wantAll(t, "mcpgw call's result", out.String(), `"isError": true`, "denied by", "use the other one")
 	wantAll(t, "mcpgw call's stderr", stderr.String(), fmt.Sprintf("mcpgw approvals approve %d", row.ID))
+}
+
+// TestApprovalOverHTTPSession holds an HTTP agent's calls at 2025-11-25,
+// which the session fast path takes: the question goes to the agent on the
+// call's own stream under mcpgw's request id, its answer (accept, decline)
+// comes back in a POST of its own, and a question nobody answers is given
+// up on at the timeout, the agent told so (its handler's context ends).
+func TestApprovalOverHTTPSession(t *testing.T) {
+	t.Parallel()
+	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
+	defer cancel()
+	url := serveHTTP(t, ctx, approvalConfig(t, "3s"))
+	var mu sync.Mutex
+	answer := accept("")
+	gaveUp := make(chan struct{}, 1)
+	client := mcp.NewClient(&mcp.Implementation{Name: "http-approval-agent", Version: "1"}, &mcp.ClientOptions{
+		ElicitationHandler: func(ctx context.Context, req *mcp.ElicitRequest) (*mcp.ElicitResult, error) {
+			mu.Lock()
+			f := answer
+			mu.Unlock()
+			return f(ctx, req)
+		},
+	})
+	wire := &wireLog{}
+	cs, err := client.Connect(ctx, &mcp.StreamableClientTransport{Endpoint: url + "mcp", HTTPClient: &http.Client{Transport: wire}}, &mcp.ClientSessionOptions{ProtocolVersion: "2025-11-25"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cs.Close()
+	callTool := func(args map[string]any) *mcp.CallToolResult {
+		t.Helper()
+		res, err := cs.CallTool(ctx, &mcp.CallToolParams{Name: "fx__echo", Arguments: args})
+		if err != nil {
+			t.Fatalf("fx__echo: %v", err)
+		}
+		return res
+	}
+	// Not held: the gateway settles, and the fast path takes calls from here.
+	if _, err := cs.CallTool(ctx, &mcp.CallToolParams{Name: "fx__cancelled_count"}); err != nil {
+		t.Fatal(err)
+	}
+
+	if res := callTool(map[string]any{"text": "approved"}); res.IsError || textOf(t, res) != "approved" {
+		t.Fatalf("accepted call: %q (isError %v)", textOf(t, res), res.IsError)
+	}
+	if got := wire.read(); !strings.Contains(got, `{"jsonrpc":"2.0","id":"mcpgw-ask-`) || !strings.Contains(got, `"method":"elicitation/create"`) {
+		t.Errorf("the question did not go on the call's own stream under mcpgw's id; the agent read:\n%s", got)
+	}
+	mu.Lock()
+	answer = func(context.Context, *mcp.ElicitRequest) (*mcp.ElicitResult, error) {
+		return &mcp.ElicitResult{Action: "decline"}, nil
+	}
+	mu.Unlock()
+	if res := callTool(map[string]any{"text": "declined"}); !res.IsError {
+		t.Fatalf("declined call ran: %q", textOf(t, res))
+	} else {
+		wantAll(t, "the declined call's result", textOf(t, res), "fx__echo was not run", "declined")
+	}
+	mu.Lock()
+	answer = func(ctx context.Context, _ *mcp.ElicitRequest) (*mcp.ElicitResult, error) {
+		<-ctx.Done() // the person never answers; mcpgw gives up
+		gaveUp <- struct{}{}
+		return nil, ctx.Err()
+	}
+	mu.Unlock()
+	if res := callTool(map[string]any{"text": "timed out"}); !res.IsError {
+		t.Fatalf("timed-out call ran: %q", textOf(t, res))
+	} else {
+		wantAll(t, "the timed-out call's result", textOf(t, res), "fx__echo was not run", "none came within the timeout (3s")
+	}
+	select {
+	case <-gaveUp:
+	case <-ctx.Done():
+		t.Fatal("the agent was not told mcpgw gave up on its question (notifications/cancelled)")
+	}
 }
