@@ -242,9 +242,10 @@ func TestCancelReasonForwarded(t *testing.T) {
 }
 
 // TestCancelReasonOnSDKPath is TestCancelReasonForwarded where calls take
-// the go-sdk's path (HTTP, and stdio across protocol generations, where
-// the go-sdk's client calls the server): the server hears the agent's
-// reason, not "context canceled".
+// the go-sdk's path (stdio across protocol generations, where the go-sdk's
+// client calls the server), and over HTTP (the session fast path, or the
+// SDK's across generations): the server hears the agent's reason, not
+// "context canceled".
 func TestCancelReasonOnSDKPath(t *testing.T) {
 	t.Parallel()
 	fixture := testenv.Fixture(t)
@@ -252,7 +253,7 @@ func TestCancelReasonOnSDKPath(t *testing.T) {
 	for _, tc := range []struct{ front, version, serverVersion string }{
 		{"stdio", "2026-07-28", "2025-11-25"}, // parked for input requests (inputreq.go)
 		{"stdio", "2025-11-25", "2026-07-28"},
-		{"http", "2025-11-25", ""}, // the server's bytes (callRaw)
+		{"http", "2025-11-25", ""}, // the session fast path, once settled (httpsession.go)
 		{"http", "2025-11-25", "2026-07-28"},
 	} {
 		t.Run(tc.front+"-"+tc.version+"-to-"+tc.serverVersion, func(t *testing.T) {
