@@ -24,8 +24,15 @@ func TestTrimmerTrimsOnQuietAfterBurst(t *testing.T) {
 		{9 * mb, false, 0},                     // busy
 		{9*mb + 10, false, 0},                  // quiet, but under 4 MB since the trim
 		{12 * mb, false, 0},                    // busy
-		{12 * mb, true, 12 * mb},               // quiet after 5.8 MB: trim
-		{12 * mb, false, 0},                    // nothing more
+		{12 * mb, false, 0},                    // quiet after 5.8 MB: one tick
+		{12*mb + 10, false, 0},                 // two
+		{13 * mb, false, 0},                    // busy again (an agent at work): count anew
+		{13 * mb, false, 0},                    // quiet: one
+		{13 * mb, false, 0},                    // two
+		{13 * mb, false, 0},                    // three
+		{13 * mb, false, 0},                    // four
+		{13 * mb, true, 13 * mb},               // five quiet ticks in a row (10 s): trim
+		{13 * mb, false, 0},                    // nothing more
 	}
 	for i, s := range steps {
 		if got := tr.tick(s.allocs); got != s.want {
