@@ -90,7 +90,7 @@ func (g *Gateway) serveRawSessionPOST(w http.ResponseWriter, r *http.Request, se
 		return false
 	}
 	key := idKey(m.ID)
-	st := &rawStream{w: w, ss: ss, session: session}
+	st := &rawStream{w: w, ss: ss}
 	if !g.rawStreams.start(session, key) {
 		// As the SDK answers a request id already in flight.
 		writeRawError(w, http.StatusBadRequest, encodeID(m.ID), &jsonrpc.Error{Code: jsonrpc.CodeInvalidRequest, Message: fmt.Sprintf("duplicate in-flight request ID %v", m.ID)})
@@ -151,8 +151,7 @@ type rawStreamKey struct{}
 // rawStream is the event stream that answers one POST the session fast
 // path took: what goes to the agent while the call runs, then the answer.
 type rawStream struct {
-	ss      *mcp.ServerSession
-	session string
+	ss *mcp.ServerSession // the agent's session; nil for a stateless call
 
 	mu     sync.Mutex
 	w      http.ResponseWriter // nil once the answer is written
@@ -345,6 +344,20 @@ func (g *Gateway) rawStreamSend(next mcp.MethodHandler) mcp.MethodHandler {
 		if !ok || req.GetSession() != st.ss {
 			return next(ctx, method, req)
 		}
+		// Which result a request's answer decodes into; notifications
+		// have none.
+		var res mcp.Result
+		switch {
+		case strings.HasPrefix(method, "notifications/"):
+		case method == "elicitation/create":
+			res = &mcp.ElicitResult{}
+		case method == "sampling/createMessage":
+			res = &mcp.CreateMessageWithToolsResult{}
+		case method == "roots/list":
+			res = &mcp.ListRootsResult{}
+		default:
+			return next(ctx, method, req)
+		}
 		var params json.RawMessage
 		if p := req.GetParams(); p != nil {
 			b, err := json.Marshal(p)
@@ -355,32 +368,21 @@ func (g *Gateway) rawStreamSend(next mcp.MethodHandler) mcp.MethodHandler {
 				params = b
 			}
 		}
-		if strings.HasPrefix(method, "notifications/") {
+		if res == nil {
 			return nil, st.send(rawMessage(nil, method, params))
 		}
-		var res mcp.Result
-		switch method {
-		case "elicitation/create":
-			res = &mcp.ElicitResult{}
-		case "sampling/createMessage":
-			res = &mcp.CreateMessageWithToolsResult{}
-		case "roots/list":
-			res = &mcp.ListRootsResult{}
-		default:
-			return next(ctx, method, req)
-		}
-		rs := &g.rawStreams
-		id, answer := rs.ask(st.session)
+		rs, session := &g.rawStreams, st.ss.ID()
+		id, answer := rs.ask(session)
 		key := idKey(id)
 		if err := st.send(rawMessage(encodeID(id), method, params)); err != nil {
-			rs.take(st.session, key)
+			rs.take(session, key)
 			return nil, err
 		}
 		var a agentAnswer
 		select {
 		case a = <-answer:
 		case <-ctx.Done():
-			if rs.take(st.session, key) != nil {
+			if rs.take(session, key) != nil {
 				// As the SDK does for a request its caller gave up on.
 				p, _ := json.Marshal(map[string]any{"requestId": id, "reason": context.Cause(ctx).Error()})
 				st.send(rawMessage(nil, "notifications/cancelled", p))
