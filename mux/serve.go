@@ -12,6 +12,7 @@ import (
 
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
+	"github.com/mcpgw/mcpgw/mux/internal/rawio"
 	"github.com/mcpgw/mcpgw/mux/internal/stdio"
 )
 
@@ -142,7 +143,9 @@ func (g *Gateway) ListenAndServeHTTP(ctx context.Context, addr string, ready fun
 		ready(ln.Addr())
 	}
 	errc := make(chan error, 1)
-	go func() { errc <- srv.Serve(ln) }()
+	// Agents' connections are read and written with raw system calls
+	// (see package rawio).
+	go func() { errc <- srv.Serve(rawio.Listener{Listener: ln}) }()
 	select {
 	case err := <-errc:
 		return err

@@ -10,6 +10,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/mcpgw/mcpgw/mux/internal/rawio"
 )
 
 // Defaults for [Spec] fields left at their zero value.
@@ -80,7 +82,7 @@ type Process struct {
 	pid  int
 	h    handle
 
-	stdin     *os.File
+	stdin     io.WriteCloser // inW, raw where it can be (rawPipe)
 	stdoutR   *os.File
 	stderrR   *os.File
 	filter    *stdoutFilter
@@ -179,13 +181,13 @@ func start(spec Spec, supervise bool) (*Process, error) {
 
 	p := &Process{
 		spec:      spec,
-		stdin:     inW,
+		stdin:     rawPipe(inW),
 		stdoutR:   outR,
 		stderrR:   errR,
 		stderrEOF: make(chan struct{}),
 		done:      make(chan struct{}),
 	}
-	p.filter = newStdoutFilter(outR, spec.MaxLineBytes, p.Note)
+	p.filter = newStdoutFilter(rawPipe(outR), spec.MaxLineBytes, p.Note)
 	p.filter.server = spec.Name
 	h, pid, err := launch(cmd, supervise)
 	// The child has its own copies now (or failed to start).
@@ -361,6 +363,16 @@ func (p *Process) Close() error {
 		p.stderrR.Close()
 	})
 	return p.closeErr
+}
+
+// rawPipe is f read and written with raw system calls where it can be
+// (see package rawio): every call forwarded to the server passes
+// through both of its pipes.
+func rawPipe(f *os.File) io.ReadWriteCloser {
+	if rf, ok := rawio.Wrap(f); ok {
+		return rf
+	}
+	return f
 }
 
 // rwc returns the process as one io.ReadWriteCloser, for transports such as

@@ -24,6 +24,7 @@ import (
 	"github.com/modelcontextprotocol/go-sdk/jsonrpc"
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
+	"github.com/mcpgw/mcpgw/mux/internal/rawio"
 	"github.com/mcpgw/mcpgw/policy/guard"
 )
 
@@ -74,6 +75,18 @@ type Options struct {
 // means defaults.
 func NewTransport(r io.ReadCloser, w io.WriteCloser, opts *Options) *Transport {
 	t := &Transport{r: r, w: w}
+	// Files serve made non-blocking (the agent's pipe) are read and
+	// written with raw system calls (see package rawio).
+	if f, ok := r.(*os.File); ok {
+		if rf, ok := rawio.Wrap(f); ok {
+			t.r = rf
+		}
+	}
+	if f, ok := w.(*os.File); ok {
+		if wf, ok := rawio.Wrap(f); ok {
+			t.w = wf
+		}
+	}
 	if opts != nil {
 		t.opts = *opts
 	}
@@ -346,7 +359,7 @@ const pipeAtomic = 4096
 // WriteNoWait writes one message without ever blocking its caller for
 // long: a pipe that would not take it at once (its reader is behind) gets
 // it from the backlog's goroutine instead. Messages up to PIPE_BUF are
-// written whole or not at all, so a timed-out attempt leaves nothing
+// written whole or not at all, so an attempt that fails leaves nothing
 // half-written. What was deferred for this connection goes first.
 func (c *Conn) WriteNoWait(data []byte) error {
 	if c.backlogged.Load() {
@@ -354,15 +367,38 @@ func (c *Conn) WriteNoWait(data []byte) error {
 		c.later(data)
 		return nil
 	}
-	dw, ok := c.w.(interface{ SetWriteDeadline(time.Time) error })
-	if !ok || len(data)+1 > pipeAtomic || !c.wmu.TryLock() {
-		// Not bounded here (no deadlines, too big to be atomic, or
-		// another write in progress).
+	tw, try := c.w.(tryWriter)
+	dw, timed := c.w.(interface{ SetWriteDeadline(time.Time) error })
+	if !try && !timed || len(data)+1 > pipeAtomic || !c.wmu.TryLock() {
+		// Not bounded here (neither one attempt nor deadlines, too big to
+		// be atomic, or another write in progress).
 		c.later(data)
 		return nil
 	}
 	pending, _ := c.takePending()
-	if len(pending)+len(data)+1 > pipeAtomic || dw.SetWriteDeadline(time.Now().Add(20*time.Millisecond)) != nil {
+	if len(pending)+len(data)+1 > pipeAtomic {
+		c.wmu.Unlock()
+		c.laterAfter(pending, data)
+		return nil
+	}
+	if try {
+		// One attempt: no deadline, whose timer costs more than the write.
+		c.wbuf = append(append(append(c.wbuf[:0], pending...), data...), '\n')
+		n, err := tw.TryWrite(c.wbuf)
+		if err == nil && n > 0 && n < len(c.wbuf) {
+			// A socket took part of it: the rest goes now, before any
+			// other write (its reader is taking it).
+			var m int
+			m, err = c.w.Write(c.wbuf[n:])
+			n += m
+		}
+		c.wmu.Unlock()
+		if err == nil && n == 0 {
+			c.laterAfter(pending, data)
+		}
+		return err
+	}
+	if dw.SetWriteDeadline(time.Now().Add(20*time.Millisecond)) != nil {
 		c.wmu.Unlock()
 		c.laterAfter(pending, data)
 		return nil
@@ -375,6 +411,12 @@ func (c *Conn) WriteNoWait(data []byte) error {
 		return nil
 	}
 	return err
+}
+
+// tryWriter writes what a file takes at once (a [rawio.File]): a short
+// count with a nil error means it would block.
+type tryWriter interface {
+	TryWrite([]byte) (int, error)
 }
 
 // takePending takes what was deferred for this connection, and whether

@@ -11,19 +11,34 @@ import (
 
 	"github.com/modelcontextprotocol/go-sdk/jsonrpc"
 
+	"github.com/mcpgw/mcpgw/mux/internal/rawio"
 	"github.com/mcpgw/mcpgw/policy/guard"
 )
 
 // TestWriteNoWaitKeepsOrder writes through a pipe whose reader is behind:
 // messages that cannot go at once wait in a backlog, and arrive in the
 // order they were written (a call's cancellation never overtakes it).
+// Both ways a write is bounded: one raw attempt (Linux), and a deadline.
 func TestWriteNoWaitKeepsOrder(t *testing.T) {
+	for _, raw := range []bool{true, false} {
+		t.Run(fmt.Sprintf("raw=%v", raw), func(t *testing.T) { testWriteNoWaitKeepsOrder(t, raw) })
+	}
+}
+
+func testWriteNoWaitKeepsOrder(t *testing.T, raw bool) {
 	r, w, err := os.Pipe()
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer r.Close()
 	c := &Conn{w: w}
+	if raw {
+		rw, ok := rawio.Wrap(w)
+		if !ok {
+			t.Skip("raw calls are made only on Linux")
+		}
+		c.w = rw
+	}
 	// Fill the pipe so that the next writes time out.
 	filler := strings.Repeat("x", 1<<10)
 	for i := 0; ; i++ {
