@@ -110,6 +110,7 @@ func runServe(ctx context.Context, opts *ServeOptions) error {
 		return err
 	}
 	setServeMemory()
+	setServeProcs()
 	logger := stderrLogger(opts.IO.ErrOut, opts.Verbose)
 	secrets := newGatewaySecrets(opts.Factory, cfg, logger)
 	known := guard.NewKnown()
