@@ -2,7 +2,6 @@ package rawio
 
 import (
 	"errors"
-	"io"
 	"net"
 	"os"
 	"syscall"
@@ -12,7 +11,7 @@ import (
 // system calls; everything else is the connection's own.
 type Conn struct {
 	net.Conn
-	sys sysFile
+	sys *rawFD
 }
 
 // WrapConn returns c as a [Conn] when it is a connection the runtime's
@@ -34,28 +33,10 @@ func WrapConn(c net.Conn) net.Conn {
 }
 
 // Read implements net.Conn.
-func (c *Conn) Read(p []byte) (int, error) {
-	if len(p) == 0 {
-		return 0, nil
-	}
-	n, err := c.sys.read(p)
-	if err == io.EOF {
-		return 0, io.EOF
-	}
-	if err != nil {
-		return 0, c.opError("read", err)
-	}
-	return n, nil
-}
+func (c *Conn) Read(p []byte) (int, error) { return c.sys.readAs(p, c.opError) }
 
 // Write implements net.Conn.
-func (c *Conn) Write(p []byte) (int, error) {
-	n, err := c.sys.write(p, true)
-	if err != nil {
-		return n, c.opError("write", err)
-	}
-	return n, nil
-}
+func (c *Conn) Write(p []byte) (int, error) { return c.sys.writeAs(p, true, c.opError) }
 
 // CloseWrite shuts the writing side down, when the connection can (TCP):
 // net/http does before it closes a connection.

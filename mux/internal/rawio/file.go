@@ -29,7 +29,7 @@ import (
 // with raw system calls.
 type File struct {
 	f   *os.File
-	sys sysFile
+	sys *rawFD
 }
 
 // Wrap returns f as a [File] when f is in non-blocking mode and the
@@ -49,40 +49,16 @@ func Wrap(f *os.File) (_ *File, ok bool) {
 
 // Read implements io.Reader: it returns what the file holds, waiting in
 // the poller while it holds nothing.
-func (f *File) Read(p []byte) (int, error) {
-	if len(p) == 0 {
-		return 0, nil
-	}
-	n, err := f.sys.read(p)
-	if err == io.EOF {
-		return 0, io.EOF
-	}
-	if err != nil {
-		return 0, f.pathError("read", err)
-	}
-	return n, nil
-}
+func (f *File) Read(p []byte) (int, error) { return f.sys.readAs(p, f.pathError) }
 
 // Write implements io.Writer: it writes all of p, waiting in the poller
 // while the file takes no more (up to a write deadline, if one is set).
-func (f *File) Write(p []byte) (int, error) {
-	n, err := f.sys.write(p, true)
-	if err != nil {
-		return n, f.pathError("write", err)
-	}
-	return n, nil
-}
+func (f *File) Write(p []byte) (int, error) { return f.sys.writeAs(p, true, f.pathError) }
 
 // TryWrite writes what of p the file takes at once, never waiting: a
 // short count with a nil error means the file would block. A pipe takes a
 // write of up to PIPE_BUF bytes whole or not at all.
-func (f *File) TryWrite(p []byte) (int, error) {
-	n, err := f.sys.write(p, false)
-	if err != nil {
-		return n, f.pathError("write", err)
-	}
-	return n, nil
-}
+func (f *File) TryWrite(p []byte) (int, error) { return f.sys.writeAs(p, false, f.pathError) }
 
 // SetWriteDeadline sets the deadline of the writes that wait (Write).
 func (f *File) SetWriteDeadline(t time.Time) error { return f.f.SetWriteDeadline(t) }
@@ -95,4 +71,29 @@ func (f *File) Close() error { return f.f.Close() }
 // pathError is err as os.File would return it.
 func (f *File) pathError(op string, err error) error {
 	return &os.PathError{Op: op, Path: f.f.Name(), Err: err}
+}
+
+// readAs reads into p as an io.Reader does, with errors in the shape
+// errOf gives them (os.File's or net.Conn's).
+func (s *rawFD) readAs(p []byte, errOf func(op string, err error) error) (int, error) {
+	if len(p) == 0 {
+		return 0, nil
+	}
+	n, err := s.read(p)
+	if err == io.EOF {
+		return 0, io.EOF
+	}
+	if err != nil {
+		return 0, errOf("read", err)
+	}
+	return n, nil
+}
+
+// writeAs is write with errors in the shape errOf gives them.
+func (s *rawFD) writeAs(p []byte, wait bool, errOf func(op string, err error) error) (int, error) {
+	n, err := s.write(p, wait)
+	if err != nil {
+		return n, errOf("write", err)
+	}
+	return n, nil
 }
